@@ -1,0 +1,33 @@
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { createTokenVerifier } from '#core/auth/tokens.ts';
+import { verifierConfig } from '#core/config.ts';
+import { errorFields, log } from '#core/log.ts';
+
+/**
+ * The API Gateway HTTP API Lambda authorizer (payload 2.0, simple responses). It verifies the access
+ * token and hands the admin and org ids to the route in `requestContext.authorizer.lambda`. It holds
+ * only public keys and never touches the database.
+ */
+
+export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ adminId: string; orgId: string }>;
+
+const verifier = createTokenVerifier(verifierConfig());
+const DENY = { isAuthorized: false } as unknown as AuthorizerResult;
+
+/** The token of an `Authorization: Bearer <token>` header, if it has that form. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer[ ]+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)[ ]*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+  const token = bearerToken(event.headers?.authorization ?? event.identitySource?.[0]);
+  if (!token) return DENY;
+  try {
+    const caller = await verifier.verify(token);
+    return { isAuthorized: true, context: { adminId: caller.adminId, orgId: caller.orgId } };
+  } catch (error) {
+    log.info('token rejected', { reason: errorFields((error as Error).cause).errorName });
+    return DENY;
+  }
+};

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Configuration, read from the environment once per container and checked with zod. Each concern
+ * parses only what it needs, so the authorizer does not require database settings.
+ */
+
+const dbName = z.string().regex(/^[a-zA-Z0-9_-]{1,63}$/, 'must match ^[a-zA-Z0-9_-]{1,63}$');
+
+const DatabaseEnv = z
+  .object({
+    MONGODB_URI: z.string().min(1).optional(),
+    MONGODB_SECRET_ID: z.string().min(1).optional(),
+    MASTER_DB_NAME: dbName.default('orgs_master'),
+    TENANT_DB_NAME: dbName.default('orgs_tenants'),
+    MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(5_000),
+  })
+  .refine((env) => env.MONGODB_URI !== undefined || env.MONGODB_SECRET_ID !== undefined, {
+    message: 'set MONGODB_URI (local runs) or MONGODB_SECRET_ID (the Secrets Manager secret holding the URI)',
+    path: ['MONGODB_URI'],
+  });
+
+const OrgsEnv = z
+  .object({
+    NODE_ENV: z.string().optional(),
+    BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+    /** How long a create, rename or delete may run before another request may finish or undo it. */
+    OPERATION_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
+  })
+  .refine((env) => env.NODE_ENV === 'test' || env.BCRYPT_COST >= 10, {
+    message: 'must be at least 10 outside tests',
+    path: ['BCRYPT_COST'],
+  });
+
+const VerifierEnv = z.object({
+  JWT_ISSUER: z.string().min(1).default('orgs-service'),
+  JWT_AUDIENCE: z.string().min(1).default('orgs-api'),
+  /** JSON Web Key Set (`{"keys":[...]}`) of the public keys tokens may be signed with. */
+  JWT_PUBLIC_KEYS: z.string().min(1),
+});
+
+const SignerEnv = VerifierEnv.omit({ JWT_PUBLIC_KEYS: true }).extend({
+  /** The private signing key as a JWK (JSON) with `kid` and `alg`. */
+  JWT_PRIVATE_KEY: z.string().min(1),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1_800),
+});
+
+type Env = Record<string, string | undefined>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env, what: string): z.output<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid ${what} configuration:\n${lines.join('\n')}`);
+}
+
+export interface DatabaseConfig {
+  readonly uri?: string;
+  readonly secretId?: string;
+  readonly masterDb: string;
+  readonly tenantDb: string;
+  readonly maxPoolSize: number;
+  readonly serverSelectionTimeoutMS: number;
+}
+
+export function databaseConfig(env: Env = process.env): DatabaseConfig {
+  const e = parse(DatabaseEnv, env, 'database');
+  return {
+    uri: e.MONGODB_URI,
+    secretId: e.MONGODB_SECRET_ID,
+    masterDb: e.MASTER_DB_NAME,
+    tenantDb: e.TENANT_DB_NAME,
+    maxPoolSize: e.MONGODB_MAX_POOL_SIZE,
+    serverSelectionTimeoutMS: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+  };
+}
+
+export interface OrgsConfig {
+  readonly bcryptCost: number;
+  readonly operationLeaseMs: number;
+}
+
+export function orgsConfig(env: Env = process.env): OrgsConfig {
+  const e = parse(OrgsEnv, env, 'organizations');
+  return { bcryptCost: e.BCRYPT_COST, operationLeaseMs: e.OPERATION_LEASE_SECONDS * 1_000 };
+}
+
+export interface VerifierConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly publicKeys: string;
+}
+
+export function verifierConfig(env: Env = process.env): VerifierConfig {
+  const e = parse(VerifierEnv, env, 'token verification');
+  return { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, publicKeys: e.JWT_PUBLIC_KEYS };
+}
+
+export interface SignerConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly privateKey: string;
+  readonly ttlSeconds: number;
+}
+
+export function signerConfig(env: Env = process.env): SignerConfig {
+  const e = parse(SignerEnv, env, 'token signing');
+  return { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, privateKey: e.JWT_PRIVATE_KEY, ttlSeconds: e.JWT_TTL_SECONDS };
+}

@@ -1,0 +1,164 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { z } from 'zod';
+import type { Caller } from '../auth/tokens.ts';
+import {
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type FieldIssue,
+} from '../errors.ts';
+import { errorFields, log } from '../log.ts';
+import { problemResponse } from './problem.ts';
+
+/**
+ * The HTTP chain every endpoint shares: body and query parsing with zod, the caller from the
+ * authorizer, one mapping of errors to problem+json, and one log line per request. An endpoint file
+ * declares its schemas and calls one service.
+ */
+
+/** API Gateway's body limit is larger; ours is a product limit. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** What the authorizer puts in `requestContext.authorizer.lambda`. */
+export type AuthorizerContext = { adminId?: string; orgId?: string };
+export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export interface Input<B, Q, C> {
+  readonly body: B;
+  readonly query: Q;
+  readonly caller: C;
+  readonly event: HttpEvent;
+}
+
+interface Spec<B, Q, C> {
+  /** The route's function name, for logs. */
+  readonly name: string;
+  readonly body?: z.ZodType<B>;
+  readonly query?: z.ZodType<Q>;
+  readonly handle: (input: Input<B, Q, C>) => Promise<Reply>;
+}
+
+type ParsedEvent<B, Q, C> = HttpEvent & { parsed?: Input<B, Q, C> };
+
+function issues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    pointer: issue.path.length === 0 ? '' : `/${issue.path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+    message: issue.message,
+  }));
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`The request ${where} is invalid.`, issues(result.error));
+  return result.data;
+}
+
+function readBody(event: HttpEvent): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') {
+    throw new ValidationError('A JSON body is required.', [], 'body_required');
+  }
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError('payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+  const type = event.headers?.['content-type'];
+  if (type !== undefined && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new UnsupportedMediaTypeError('unsupported_media_type', 'Send the body as application/json.');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ValidationError('The body is not valid JSON.', [], 'malformed_json');
+  }
+}
+
+function readCaller(event: HttpEvent): Caller {
+  const context = (event.requestContext as { authorizer?: { lambda?: AuthorizerContext } }).authorizer?.lambda;
+  if (typeof context?.adminId !== 'string' || typeof context.orgId !== 'string') {
+    throw new UnauthorizedError('unauthenticated', 'A valid access token is required.');
+  }
+  return { adminId: context.adminId, orgId: context.orgId };
+}
+
+/** Validates the request before the handler runs and leaves the result on `event.parsed`. */
+function parseRequest<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt'): MiddlewareObj<ParsedEvent<B, Q, C>, HttpResult> {
+  return {
+    name: 'parseRequest',
+    before: (request) => {
+      const event = request.event;
+      const caller = (auth === 'jwt' ? readCaller(event) : undefined) as C;
+      const query = (spec.query ? validate(spec.query, event.queryStringParameters ?? {}, 'query') : undefined) as Q;
+      const body = (spec.body ? validate(spec.body, readBody(event), 'body') : undefined) as B;
+      event.parsed = { body, query, caller, event };
+    },
+  };
+}
+
+/** Maps errors to problem+json and writes one access log line (never the body). */
+function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
+  const started = new WeakMap<object, number>();
+  const line = (event: HttpEvent, status: number | undefined, extra?: Record<string, string | number | undefined>) =>
+    log.info('request', {
+      function: name,
+      method: event.requestContext?.http?.method,
+      path: event.rawPath,
+      status,
+      ms: Math.round(performance.now() - (started.get(event) ?? performance.now())),
+      requestId: event.requestContext?.requestId,
+      ...extra,
+    });
+  return {
+    name: 'respond',
+    before: (request) => {
+      started.set(request.event, performance.now());
+    },
+    after: (request) => {
+      line(request.event, request.response?.statusCode);
+    },
+    onError: (request) => {
+      const response = problemResponse(request.error);
+      if (response.statusCode === 500) log.error('unhandled error', { function: name, ...errorFields(request.error) });
+      request.response = response;
+      line(request.event, response.statusCode, { code: (request.error as { code?: string } | null)?.code });
+    },
+  };
+}
+
+function build<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt') {
+  return middy<ParsedEvent<B, Q, C>, HttpResult, Error, Context>()
+    .use(respond(spec.name) as MiddlewareObj<ParsedEvent<B, Q, C>, HttpResult>)
+    .use(parseRequest(spec, auth))
+    .handler(async (event) => {
+      if (!event.parsed) throw new Error('request was not parsed');
+      const reply = await spec.handle(event.parsed);
+      return {
+        statusCode: reply.status,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...reply.headers },
+        body: JSON.stringify(reply.body),
+      };
+    });
+}
+
+/** An endpoint anyone may call. */
+export function publicEndpoint<B = undefined, Q = undefined>(spec: Spec<B, Q, undefined>) {
+  return build(spec, 'public');
+}
+
+/** An endpoint behind the JWT authorizer; `caller` comes from the authorizer's context. */
+export function jwtEndpoint<B = undefined, Q = undefined>(spec: Spec<B, Q, Caller>) {
+  return build(spec, 'jwt');
+}

@@ -1,0 +1,88 @@
+/**
+ * The organization domain: names, slugs, placements and the records the stores keep.
+ */
+
+export const NAME_MIN = 3;
+export const NAME_MAX = 64;
+
+/**
+ * The normalized form of an organization name that must be unique: lower case, every run of
+ * characters outside `[a-z0-9]` folded to one `_`, no leading or trailing `_`.
+ * "Acme Corp", "acme-corp" and " ACME  corp " all give `acme_corp`.
+ */
+export function toSlug(name: string): string {
+  return name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** Where an organization's data lives. Recorded on the organization; never taken from a request. */
+export interface Placement {
+  readonly mode: 'collection';
+  readonly database: string;
+  readonly collection: string;
+}
+
+export type OrgStatus = 'creating' | 'active' | 'renaming' | 'deleting';
+
+/** A multi-step change in progress; `startedAt` lets another request tell a live run from a dead one. */
+export type Operation =
+  | { readonly kind: 'create'; readonly startedAt: Date }
+  | { readonly kind: 'delete'; readonly startedAt: Date }
+  | {
+      readonly kind: 'rename';
+      readonly startedAt: Date;
+      readonly toName: string;
+      readonly toSlug: string;
+      readonly from: Placement;
+      readonly to: Placement;
+    };
+
+export interface Organization {
+  readonly id: string;
+  readonly name: string;
+  readonly slug: string;
+  readonly status: OrgStatus;
+  readonly placement: Placement;
+  readonly adminId: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly operation?: Operation;
+}
+
+export interface Admin {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly orgId: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A reservation of a slug by one organization; the unique `_id` makes concurrent claims safe. */
+export interface NameClaim {
+  readonly slug: string;
+  readonly orgId: string;
+  readonly claimedAt: Date;
+}
+
+/** The fields of an organization anyone may read. */
+export interface PublicOrganization {
+  readonly organization_id: string;
+  readonly organization_name: string;
+  readonly collection_name: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export function toPublic(org: Organization): PublicOrganization {
+  return {
+    organization_id: org.id,
+    organization_name: org.name,
+    collection_name: org.placement.collection,
+    created_at: org.createdAt.toISOString(),
+    updated_at: org.updatedAt.toISOString(),
+  };
+}

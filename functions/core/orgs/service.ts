@@ -1,0 +1,349 @@
+import { randomBytes } from 'node:crypto';
+import type { PasswordHasher } from '../auth/passwords.ts';
+import type { Caller } from '../auth/tokens.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import { errorFields, log } from '../log.ts';
+import { type Organization, type Placement, toSlug } from './model.ts';
+import type { OrgStores } from './stores.ts';
+
+/**
+ * The organization use cases. MongoDB gives us atomic single-document writes and no multi-document
+ * transactions here, so create, rename and delete are ordered, idempotent steps:
+ *
+ * - the organization document carries a status and, while a change runs, an `operation` with its
+ *   start time (the lease);
+ * - a step that fails is compensated at once (create and rename roll back);
+ * - a run that died midway (the container was killed) leaves the operation on the document; once its
+ *   lease has passed, the next request that meets it, or {@link OrganizationService.reconcile}, finishes
+ *   it (rename, delete) or undoes it (create).
+ *
+ * Names are reserved in `org_names` by inserting the slug as `_id`, which is atomic on every MongoDB
+ * flavour; an organization holds its old and its new name while a rename runs, so the old collection
+ * name can never be handed to somebody else before the data has left it.
+ */
+
+export interface OrgServiceDeps {
+  readonly stores: OrgStores;
+  readonly hasher: PasswordHasher;
+  /** Where a new organization's data goes. */
+  readonly placementFor: (slug: string) => Placement;
+  /** How long an operation may run before another request may take it over. */
+  readonly leaseMs: number;
+  readonly now?: () => Date;
+}
+
+export interface CreateInput {
+  readonly name: string;
+  readonly email: string;
+  readonly password: string;
+}
+
+export interface UpdateInput {
+  readonly name: string;
+  readonly newName?: string;
+  readonly email?: string;
+  readonly password?: string;
+}
+
+function newId(): string {
+  // ObjectId-compatible: 4 bytes of seconds, 8 random bytes.
+  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  return seconds + randomBytes(8).toString('hex');
+}
+
+const nameTaken = () => new ConflictError('organization_name_taken', 'An organization with this name already exists.');
+const emailTaken = () => new ConflictError('email_taken', 'This email already belongs to an admin.');
+const busy = () =>
+  new ConflictError('operation_in_progress', 'Another change to this organization is in progress; retry shortly.');
+const notFound = () => new NotFoundError('organization_not_found', 'No organization has this name.');
+
+export class OrganizationService {
+  readonly #deps: OrgServiceDeps;
+  readonly #now: () => Date;
+
+  constructor(deps: OrgServiceDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  get #s(): OrgStores {
+    return this.#deps.stores;
+  }
+
+  #expired(startedAt: Date): boolean {
+    return this.#now().getTime() - startedAt.getTime() >= this.#deps.leaseMs;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(input: CreateInput): Promise<{ org: Organization; adminEmail: string }> {
+    const slug = toSlug(input.name);
+    const passwordHash = await this.#deps.hasher.hash(input.password); // slow; before any write
+    const now = this.#now();
+    const org: Organization = {
+      id: newId(),
+      name: input.name,
+      slug,
+      status: 'creating',
+      placement: this.#deps.placementFor(slug),
+      adminId: newId(),
+      createdAt: now,
+      updatedAt: now,
+      operation: { kind: 'create', startedAt: now },
+    };
+
+    await this.#claimName(slug, org.id);
+    try {
+      await this.#s.orgs.insert(org);
+      if ((await this.#insertAdmin(org, input.email, passwordHash)) === 'email_taken') throw emailTaken();
+      await this.#s.tenants.create(org.placement);
+      const active = await this.#s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
+      if (!active) throw busy(); // undone by a reconciler that thought this run dead
+      return { org: active, adminEmail: input.email };
+    } catch (error) {
+      await this.#undoCreate(org).catch((undoError) =>
+        log.error('create rollback failed; reconcile will finish it', { orgId: org.id, ...errorFields(undoError) }),
+      );
+      throw error;
+    }
+  }
+
+  async #insertAdmin(org: Organization, email: string, passwordHash: string): Promise<'ok' | 'email_taken'> {
+    const admin = { id: org.adminId, email, passwordHash, orgId: org.id, createdAt: org.createdAt, updatedAt: org.createdAt };
+    const first = await this.#s.admins.insert(admin);
+    if (first === 'ok') return first;
+    // The email may belong to an abandoned half-created organization: settle it and try once more.
+    const holder = await this.#s.admins.findByEmail(email);
+    if (holder && holder.orgId !== org.id && (await this.#settleIfAbandoned(holder.orgId))) {
+      return this.#s.admins.insert(admin);
+    }
+    return first;
+  }
+
+  async #undoCreate(org: Organization): Promise<void> {
+    await this.#s.tenants.drop(org.placement);
+    await this.#s.admins.removeByOrg(org.id);
+    const current = await this.#s.orgs.findById(org.id);
+    if (current && current.status === 'creating') await this.#s.orgs.remove(org.id);
+    if (!current || current.status === 'creating') await this.#s.names.releaseAllOf(org.id);
+  }
+
+  /** Reserves `slug` for `orgId`, clearing a reservation left by a dead run first; 409 if held. */
+  async #claimName(slug: string, orgId: string): Promise<void> {
+    const claim = { slug, orgId, claimedAt: this.#now() };
+    if (await this.#s.names.claim(claim)) return;
+    const holder = await this.#s.names.find(slug);
+    if (holder?.orgId === orgId) return; // ours from an earlier run of the same operation
+    if (holder && (await this.#settleClaim(holder.slug, holder.orgId, holder.claimedAt))) {
+      if (await this.#s.names.claim(claim)) return;
+    }
+    throw nameTaken();
+  }
+
+  /** Frees a claim whose holder no longer uses it; true when it was freed. */
+  async #settleClaim(slug: string, orgId: string, claimedAt: Date): Promise<boolean> {
+    const org = await this.#s.orgs.findById(orgId);
+    if (org && (org.operation ? this.#expired(org.operation.startedAt) : false)) {
+      await this.#settle(org);
+      const after = await this.#s.names.find(slug);
+      return after === null || after.orgId !== orgId;
+    }
+    const inUse = org && (org.slug === slug || (org.operation?.kind === 'rename' && org.operation.toSlug === slug));
+    if (inUse || !this.#expired(claimedAt)) return false;
+    await this.#s.names.release(slug, orgId);
+    return true;
+  }
+
+  /** Settles the organization's dead operation if it has one; true when it no longer blocks. */
+  async #settleIfAbandoned(orgId: string): Promise<boolean> {
+    const org = await this.#s.orgs.findById(orgId);
+    if (!org) {
+      await this.#s.admins.removeByOrg(orgId);
+      return true;
+    }
+    if (!org.operation || !this.#expired(org.operation.startedAt)) return false;
+    await this.#settle(org);
+    return (await this.#s.orgs.findById(orgId)) === null;
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /** The organization a name refers to, if it is live (not being created or deleted). */
+  async get(name: string): Promise<Organization> {
+    const org = await this.#s.orgs.findBySlug(toSlug(name));
+    if (!org || org.status === 'creating' || org.status === 'deleting') throw notFound();
+    return org;
+  }
+
+  /** The organization `name` refers to, owned by the caller; settles a dead operation on the way. */
+  async #owned(caller: Caller, name: string): Promise<Organization> {
+    let org = await this.#s.orgs.findBySlug(toSlug(name));
+    if (!org || org.status === 'creating') throw notFound();
+    if (org.id !== caller.orgId) throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
+    if (org.operation && org.status !== 'deleting' && this.#expired(org.operation.startedAt)) {
+      await this.#settle(org);
+      org = await this.#s.orgs.findById(org.id);
+      if (!org) throw notFound();
+    }
+    return org;
+  }
+
+  // ---------------------------------------------------------------- update
+
+  async update(caller: Caller, input: UpdateInput): Promise<Organization> {
+    const org = await this.#owned(caller, input.name);
+    if (org.status !== 'active') throw org.status === 'deleting' ? notFound() : busy();
+
+    const admin = await this.#s.admins.findById(caller.adminId);
+    if (!admin || admin.orgId !== org.id) throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
+
+    const newName = input.newName;
+    const newSlug = newName === undefined ? undefined : toSlug(newName);
+    const moving = newSlug !== undefined && newSlug !== org.slug;
+    if (moving) await this.#claimName(newSlug, org.id);
+
+    let credentialsChanged = false;
+    try {
+      if (input.email !== undefined || input.password !== undefined) {
+        const changes = {
+          ...(input.email !== undefined ? { email: input.email } : {}),
+          ...(input.password !== undefined ? { passwordHash: await this.#deps.hasher.hash(input.password) } : {}),
+        };
+        const result = await this.#s.admins.updateCredentials(admin.id, changes, this.#now());
+        if (result === 'email_taken') throw emailTaken();
+        credentialsChanged = true;
+      }
+
+      if (newName === undefined || newSlug === undefined) {
+        return (await this.#s.orgs.transition(org.id, ['active'], { updatedAt: this.#now() })) ?? org;
+      }
+      if (!moving) {
+        const renamed = await this.#s.orgs.transition(org.id, ['active'], { name: newName, updatedAt: this.#now() });
+        if (!renamed) throw busy();
+        return renamed;
+      }
+      return await this.#rename(org, newName, newSlug);
+    } catch (error) {
+      if (moving) {
+        await this.#undoRename(org, newSlug).catch((undoError) =>
+          log.error('rename rollback failed; reconcile will finish it', { orgId: org.id, ...errorFields(undoError) }),
+        );
+      }
+      if (credentialsChanged) {
+        await this.#s.admins
+          .updateCredentials(admin.id, { email: admin.email, passwordHash: admin.passwordHash }, this.#now())
+          .catch((undoError) => log.error('credential rollback failed', { orgId: org.id, ...errorFields(undoError) }));
+      }
+      throw error;
+    }
+  }
+
+  async #rename(org: Organization, toName: string, toSlug: string): Promise<Organization> {
+    const operation = {
+      kind: 'rename' as const,
+      startedAt: this.#now(),
+      toName,
+      toSlug,
+      from: org.placement,
+      to: this.#deps.placementFor(toSlug),
+    };
+    const marked = await this.#s.orgs.transition(org.id, ['active'], { status: 'renaming', operation });
+    if (!marked) throw busy();
+    return this.#finishRename(marked);
+  }
+
+  /** Rolls a rename forward from wherever it stopped. Every step is idempotent. */
+  async #finishRename(org: Organization): Promise<Organization> {
+    const op = org.operation;
+    if (op?.kind !== 'rename') throw new Error('no rename in progress');
+    await this.#s.tenants.move(op.from, op.to);
+    const done = await this.#s.orgs.transition(org.id, ['renaming'], {
+      name: op.toName,
+      slug: op.toSlug,
+      placement: op.to,
+      status: 'active',
+      updatedAt: this.#now(),
+      operation: null,
+    });
+    if (!done) throw busy();
+    await this.#s.names.release(org.slug, org.id);
+    return done;
+  }
+
+  /** Undoes a rename that has not been committed (the document still has its old slug). */
+  async #undoRename(org: Organization, toSlug: string): Promise<void> {
+    const current = await this.#s.orgs.findById(org.id);
+    if (!current || current.slug !== org.slug) return; // committed, or gone
+    const op = current.operation;
+    if (op?.kind === 'rename') {
+      await this.#s.tenants.move(op.to, op.from);
+      await this.#s.orgs.transition(org.id, ['renaming'], { status: 'active', operation: null });
+    }
+    await this.#s.names.release(toSlug, org.id);
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  async delete(caller: Caller, name: string): Promise<Organization> {
+    const org = await this.#owned(caller, name);
+    if (org.status === 'renaming') throw busy();
+    const marked =
+      org.status === 'deleting'
+        ? org // a retry: finish what the earlier run started
+        : await this.#s.orgs.transition(org.id, ['active'], {
+            status: 'deleting',
+            operation: { kind: 'delete', startedAt: this.#now() },
+          });
+    if (!marked) throw busy();
+    await this.#finishDelete(marked);
+    return marked;
+  }
+
+  async #finishDelete(org: Organization): Promise<void> {
+    await this.#s.tenants.drop(org.placement);
+    if (org.operation?.kind === 'rename') {
+      await this.#s.tenants.drop(org.operation.from);
+      await this.#s.tenants.drop(org.operation.to);
+    }
+    await this.#s.admins.removeByOrg(org.id);
+    await this.#s.names.releaseAllOf(org.id);
+    await this.#s.orgs.remove(org.id);
+  }
+
+  // ---------------------------------------------------------------- reconcile
+
+  /** Finishes or undoes one organization's interrupted operation. */
+  async #settle(org: Organization): Promise<void> {
+    switch (org.status) {
+      case 'creating':
+        await this.#undoCreate(org);
+        return;
+      case 'renaming':
+        await this.#finishRename(org);
+        return;
+      case 'deleting':
+        await this.#finishDelete(org);
+        return;
+      case 'active':
+        return;
+    }
+  }
+
+  /**
+   * Settles every operation whose lease has passed and frees every name reservation nobody uses.
+   * Safe to run at any time and from several places at once; run it on a schedule or after an outage.
+   */
+  async reconcile(): Promise<{ settled: number; namesFreed: number }> {
+    const before = new Date(this.#now().getTime() - this.#deps.leaseMs);
+    let settled = 0;
+    for (const org of await this.#s.orgs.listUnsettled(before)) {
+      await this.#settle(org);
+      settled += 1;
+    }
+    let namesFreed = 0;
+    for (const claim of await this.#s.names.listClaimedBefore(before)) {
+      if (await this.#settleClaim(claim.slug, claim.orgId, claim.claimedAt)) namesFreed += 1;
+    }
+    return { settled, namesFreed };
+  }
+}

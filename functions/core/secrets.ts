@@ -1,0 +1,43 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/**
+ * Secrets Manager look-ups, once per container: the first call fetches, later calls reuse the
+ * answer. A failed fetch is not cached, so the next invocation tries again.
+ */
+
+let client: SecretsManagerClient | undefined;
+const cache = new Map<string, Promise<string>>();
+
+function secretsClient(): SecretsManagerClient {
+  client ??= new SecretsManagerClient({});
+  return client;
+}
+
+/**
+ * The string value of a secret, fetched once per container.
+ *
+ * @example
+ * const uri = await getSecretString(process.env.MONGODB_SECRET_ID);
+ */
+export function getSecretString(secretId: string): Promise<string> {
+  let pending = cache.get(secretId);
+  if (!pending) {
+    pending = fetchSecret(secretId);
+    cache.set(secretId, pending);
+    pending.catch(() => cache.delete(secretId));
+  }
+  return pending;
+}
+
+async function fetchSecret(secretId: string): Promise<string> {
+  const out = await secretsClient().send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (typeof out.SecretString !== 'string' || out.SecretString.length === 0) {
+    throw new Error(`Secret ${secretId} has no string value`);
+  }
+  return out.SecretString;
+}
+
+/** Forgets cached values (tests, and key rotation later). */
+export function clearSecretCache(): void {
+  cache.clear();
+}

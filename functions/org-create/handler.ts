@@ -1,0 +1,28 @@
+import { organizations } from '#core/app.ts';
+import { publicEndpoint } from '#core/http/endpoint.ts';
+import { CreateOrgBody } from './schema.ts';
+
+const service = organizations();
+
+/** POST /org/create: a new organization with its admin and its own collection. */
+export const handler = publicEndpoint({
+  name: 'org-create',
+  body: CreateOrgBody,
+  handle: async ({ body }) => {
+    const { org, adminEmail } = await (await service()).create({
+      name: body.organization_name,
+      email: body.email,
+      password: body.password,
+    });
+    return {
+      status: 201,
+      body: {
+        organization_id: org.id,
+        organization_name: org.name,
+        collection_name: org.placement.collection,
+        admin_email: adminEmail,
+        created_at: org.createdAt.toISOString(),
+      },
+    };
+  },
+});

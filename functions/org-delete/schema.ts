@@ -1,0 +1,1 @@
+export { OrganizationNameQuery as DeleteOrgQuery } from '#core/orgs/schemas.ts';

@@ -1,0 +1,1 @@
+export { OrganizationNameQuery as GetOrgQuery } from '#core/orgs/schemas.ts';

@@ -1,0 +1,27 @@
+/**
+ * The route table: one row per HTTP endpoint. The CDK stack, the local API server and the API
+ * document are all generated from this list, so they cannot drift apart. It imports nothing, so any
+ * of them can load it cheaply.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** Folder under functions/ holding `handler.ts` (exported `handler`) and `schema.ts`. */
+  readonly function: string;
+  readonly auth: 'public' | 'jwt';
+  readonly summary: string;
+}
+
+/** The folder of the Lambda authorizer that guards every `jwt` route. */
+export const AUTHORIZER_FUNCTION = 'authorizer';
+
+export const routes: readonly Route[] = [
+  { method: 'POST', path: '/org/create', function: 'org-create', auth: 'public', summary: 'Create an organization and its admin' },
+  { method: 'GET', path: '/org/get', function: 'org-get', auth: 'public', summary: "Read an organization's public metadata" },
+  { method: 'PUT', path: '/org/update', function: 'org-update', auth: 'jwt', summary: 'Rename the organization or change admin credentials' },
+  { method: 'DELETE', path: '/org/delete', function: 'org-delete', auth: 'jwt', summary: 'Delete the organization and all its data' },
+  { method: 'POST', path: '/admin/login', function: 'admin-login', auth: 'public', summary: 'Log in as an admin and get an access token' },
+];

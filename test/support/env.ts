@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair } from 'jose';
+import { inject } from 'vitest';
+
+/**
+ * Each test file gets its own master and tenant databases on the shared server, a fresh signing key
+ * and a low bcrypt cost, set before any handler module is imported (handlers read config at load).
+ */
+const run = randomBytes(4).toString('hex');
+process.env.NODE_ENV = 'test';
+process.env.MONGODB_URI = inject('mongoUri');
+process.env.MASTER_DB_NAME = `t_${run}_master`;
+process.env.TENANT_DB_NAME = `t_${run}_tenants`;
+process.env.BCRYPT_COST = '4';
+process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'error';
+
+const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+const kid = `test-${run}`;
+process.env.JWT_PRIVATE_KEY = JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' });
+process.env.JWT_PUBLIC_KEYS = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] });
