@@ -3,6 +3,7 @@ import { createPasswordHasher } from './auth/passwords.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { databaseConfig, orgsConfig, signerConfig } from './config.ts';
 import { getMongoClient } from './mongo/client.ts';
+import { mapOutage } from './mongo/errors.ts';
 import { ensureMasterIndexes, mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
@@ -30,9 +31,13 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 export function storesFactory(): () => Promise<OrgStores> {
   const db = databaseConfig();
   return once(async () => {
-    const client = await getMongoClient(db);
-    await ensureMasterIndexes(client, db.masterDb);
-    return mongoOrgStores(client, db.masterDb);
+    try {
+      const client = await getMongoClient(db);
+      await ensureMasterIndexes(client, db.masterDb);
+      return mongoOrgStores(client, db.masterDb);
+    } catch (error) {
+      throw mapOutage(error); // a secret fetch or first connection that failed: retried on the next call
+    }
   });
 }
 

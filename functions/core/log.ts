@@ -3,12 +3,12 @@
  * here ever receives a request body, so a password, hash or token cannot reach the logs by accident.
  */
 type Level = 'debug' | 'info' | 'warn' | 'error';
-const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const order: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 function threshold(): number {
-  const level = process.env.LOG_LEVEL as Level | undefined;
+  const level = process.env.LOG_LEVEL as Level | 'silent' | undefined;
   return order[level ?? 'info'] ?? order.info;
 }
 

@@ -12,7 +12,7 @@ process.env.MONGODB_URI = inject('mongoUri');
 process.env.MASTER_DB_NAME = `t_${run}_master`;
 process.env.TENANT_DB_NAME = `t_${run}_tenants`;
 process.env.BCRYPT_COST = '4';
-process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'error';
+process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
 
 const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
 const kid = `test-${run}`;

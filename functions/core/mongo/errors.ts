@@ -34,6 +34,11 @@ function isTransient(error: unknown): boolean {
   return error instanceof MongoServerError && typeof error.code === 'number' && transientCodes.has(error.code);
 }
 
+/** An outage becomes {@link UnavailableError} (503 with Retry-After); any other error is returned as is. */
+export function mapOutage(error: unknown): unknown {
+  return isTransient(error) ? new UnavailableError(undefined, { cause: error }) : error;
+}
+
 /**
  * Wraps every method of a store so that a database outage surfaces as {@link UnavailableError}
  * (503 with Retry-After) and no driver message travels further up.
@@ -47,8 +52,7 @@ export function withUnavailableMapping<T extends object>(store: T): T {
         try {
           return await value.apply(target, args);
         } catch (error) {
-          if (isTransient(error)) throw new UnavailableError(undefined, { cause: error });
-          throw error;
+          throw mapOutage(error);
         }
       };
     },

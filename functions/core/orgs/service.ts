@@ -266,7 +266,10 @@ export class OrganizationService {
       operation: null,
     });
     if (!done) throw busy();
-    await this.#s.names.release(org.slug, org.id);
+    // Committed. Freeing the old name is cleanup: if it fails, reconcile frees the unused claim.
+    await this.#s.names
+      .release(org.slug, org.id)
+      .catch((error) => log.warn('old name not released; reconcile will free it', { orgId: org.id, ...errorFields(error) }));
     return done;
   }
 
