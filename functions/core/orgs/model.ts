@@ -13,6 +13,7 @@ export const NAME_MAX = 64;
 export function toSlug(name: string): string {
   return name
     .normalize('NFKD')
+    .replace(/\p{M}/gu, '') // accents fall away: "Ünïcödé" and "Unicode" are one name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
