@@ -19,9 +19,33 @@ export interface Route {
 export const AUTHORIZER_FUNCTION = 'authorizer';
 
 export const routes: readonly Route[] = [
-  { method: 'POST', path: '/org/create', function: 'org-create', auth: 'public', summary: 'Create an organization and its admin' },
+  {
+    method: 'POST',
+    path: '/org/create',
+    function: 'org-create',
+    auth: 'public',
+    summary: 'Create an organization and its admin',
+  },
   { method: 'GET', path: '/org/get', function: 'org-get', auth: 'public', summary: "Read an organization's public metadata" },
-  { method: 'PUT', path: '/org/update', function: 'org-update', auth: 'jwt', summary: 'Rename the organization or change admin credentials' },
-  { method: 'DELETE', path: '/org/delete', function: 'org-delete', auth: 'jwt', summary: 'Delete the organization and all its data' },
-  { method: 'POST', path: '/admin/login', function: 'admin-login', auth: 'public', summary: 'Log in as an admin and get an access token' },
+  {
+    method: 'PUT',
+    path: '/org/update',
+    function: 'org-update',
+    auth: 'jwt',
+    summary: 'Rename the organization or change admin credentials',
+  },
+  {
+    method: 'DELETE',
+    path: '/org/delete',
+    function: 'org-delete',
+    auth: 'jwt',
+    summary: 'Delete the organization and all its data',
+  },
+  {
+    method: 'POST',
+    path: '/admin/login',
+    function: 'admin-login',
+    auth: 'public',
+    summary: 'Log in as an admin and get an access token',
+  },
 ];

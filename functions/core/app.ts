@@ -47,13 +47,14 @@ export function organizations(): () => Promise<OrganizationService> {
   const orgs = orgsConfig();
   const stores = storesFactory();
   const hasher = createPasswordHasher(orgs.bcryptCost);
-  return once(async () =>
-    new OrganizationService({
-      stores: await stores(),
-      hasher,
-      placementFor: (slug) => collectionPlacement(db.tenantDb, slug),
-      leaseMs: orgs.operationLeaseMs,
-    }),
+  return once(
+    async () =>
+      new OrganizationService({
+        stores: await stores(),
+        hasher,
+        placementFor: (slug) => collectionPlacement(db.tenantDb, slug),
+        leaseMs: orgs.operationLeaseMs,
+      }),
   );
 }
 

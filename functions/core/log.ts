@@ -23,7 +23,11 @@ function write(level: Level, message: string, fields?: LogFields): void {
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { errorName: error.name, errorMessage: error.message, errorCode: typeof code === 'string' || typeof code === 'number' ? code : undefined };
+    return {
+      errorName: error.name,
+      errorMessage: error.message,
+      errorCode: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+    };
   }
   return { errorName: typeof error };
 }

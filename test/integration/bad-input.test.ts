@@ -33,19 +33,70 @@ const cases: [string, unknown, EventOptions, number, string?][] = [
   ['create: query operator as a name', createOrg, post({ body: { ...valid, organization_name: { $gt: '' } } }), 400],
   ['create: query operator as an email', createOrg, post({ body: { ...valid, email: { $ne: null } } }), 400],
   ['create: body over 64 KB', createOrg, post({ body: { ...valid, padding: 'x'.repeat(70_000) } }), 413, 'payload_too_large'],
-  ['create: form-encoded body', createOrg, post({ rawBody: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415],
-  ['get: operator-looking value matches nothing', getOrg, { method: 'GET', path: '/org/get', query: { organization_name: '{"$gt":""}' } }, 404],
+  [
+    'create: form-encoded body',
+    createOrg,
+    post({ rawBody: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    415,
+  ],
+  [
+    'get: operator-looking value matches nothing',
+    getOrg,
+    { method: 'GET', path: '/org/get', query: { organization_name: '{"$gt":""}' } },
+    404,
+  ],
   ['get: name too long', getOrg, { method: 'GET', path: '/org/get', query: { organization_name: 'y'.repeat(100) } }, 400],
-  ['login: query operator as a password', login, { method: 'POST', path: '/admin/login', body: { email: valid.email, password: { $gt: '' } } }, 400],
+  [
+    'login: query operator as a password',
+    login,
+    { method: 'POST', path: '/admin/login', body: { email: valid.email, password: { $gt: '' } } },
+    400,
+  ],
   ['login: missing password', login, { method: 'POST', path: '/admin/login', body: { email: valid.email } }, 400],
-  ['update: no authorizer context', updateOrg, { method: 'PUT', path: '/org/update', body: { organization_name: 'Valid Org', password: 'whatever1' } }, 401, 'unauthenticated'],
-  ['update: nothing to change', updateOrg, { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org' } }, 400],
-  ['update: invalid new name', updateOrg, { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', new_organization_name: 'x' } }, 400],
-  ['update: short new password', updateOrg, { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', password: 'short' } }, 400],
-  ['update: forged caller', updateOrg, { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', password: 'long enough 2' } }, 403],
-  ['delete: no authorizer context', deleteOrg, { method: 'DELETE', path: '/org/delete', query: { organization_name: 'Valid Org' } }, 401],
+  [
+    'update: no authorizer context',
+    updateOrg,
+    { method: 'PUT', path: '/org/update', body: { organization_name: 'Valid Org', password: 'whatever1' } },
+    401,
+    'unauthenticated',
+  ],
+  [
+    'update: nothing to change',
+    updateOrg,
+    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org' } },
+    400,
+  ],
+  [
+    'update: invalid new name',
+    updateOrg,
+    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', new_organization_name: 'x' } },
+    400,
+  ],
+  [
+    'update: short new password',
+    updateOrg,
+    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', password: 'short' } },
+    400,
+  ],
+  [
+    'update: forged caller',
+    updateOrg,
+    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', password: 'long enough 2' } },
+    403,
+  ],
+  [
+    'delete: no authorizer context',
+    deleteOrg,
+    { method: 'DELETE', path: '/org/delete', query: { organization_name: 'Valid Org' } },
+    401,
+  ],
   ['delete: missing name', deleteOrg, { method: 'DELETE', path: '/org/delete', caller }, 400],
-  ['delete: unknown organization', deleteOrg, { method: 'DELETE', path: '/org/delete', caller, query: { organization_name: 'Nobody Inc' } }, 404],
+  [
+    'delete: unknown organization',
+    deleteOrg,
+    { method: 'DELETE', path: '/org/delete', caller, query: { organization_name: 'Nobody Inc' } },
+    404,
+  ],
 ];
 
 describe('Bad input on every route', () => {
@@ -61,19 +112,30 @@ describe('Bad input on every route', () => {
     // Assess
     expect(answer.status).toBe(status);
     expect(answer.headers['content-type']).toBe('application/problem+json');
-    expect(answer.body).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//), title: expect.any(String), code: expect.any(String) });
+    expect(answer.body).toMatchObject({
+      status,
+      type: expect.stringMatching(/^https:\/\//),
+      title: expect.any(String),
+      code: expect.any(String),
+    });
     if (code) expect(answer.body.code).toBe(code);
     expect(JSON.stringify(answer.body)).not.toMatch(/Mongo|stack|at .*\.ts|E11000|\$2[aby]\$/);
   });
 
   it('accepts a base64-encoded body as API Gateway sends binary payloads', async () => {
-    const answer = await invoke(createOrg, post({ body: { ...valid, organization_name: 'Base64 Org', email: 'b64@valid.example' }, base64: true }));
+    const answer = await invoke(
+      createOrg,
+      post({ body: { ...valid, organization_name: 'Base64 Org', email: 'b64@valid.example' }, base64: true }),
+    );
 
     expect(answer.status).toBe(201);
   });
 
   it('leaves nothing behind after rejected creates', async () => {
-    const orgs = await masterDb().collection('organizations').find({}, { projection: { slug: 1 } }).toArray();
+    const orgs = await masterDb()
+      .collection('organizations')
+      .find({}, { projection: { slug: 1 } })
+      .toArray();
     expect(orgs.map((o) => o.slug).sort()).toEqual(['base64_org', 'valid_org']);
     expect(await tenantCollections()).toEqual(['org_base64_org', 'org_valid_org']);
   });

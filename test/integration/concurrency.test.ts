@@ -26,9 +26,12 @@ describe('Concurrent creates of one name', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(19);
     const winner = answers.find((a) => a.status === 201)?.body;
-    expect(await masterDb().collection('admins').find({ email: /@race\.example$/ }).toArray()).toEqual([
-      expect.objectContaining({ email: winner.admin_email }),
-    ]);
+    expect(
+      await masterDb()
+        .collection('admins')
+        .find({ email: /@race\.example$/ })
+        .toArray(),
+    ).toEqual([expect.objectContaining({ email: winner.admin_email })]);
     expect((await tenantCollections()).filter((c) => c.startsWith('org_contested'))).toEqual(['org_contested_name']);
     expect((await settledState()).problems).toEqual([]);
   });
@@ -42,10 +45,21 @@ describe('Rename of an organization holding 1,000 documents', () => {
       body: { organization_name: 'Big Data Co', email: 'admin@bigdata.example', password: 'big data password' },
     });
     expect(created.status).toBe(201);
-    const docs = Array.from({ length: 1_000 }, (_, i) => ({ seq: i, name: `record ${i}`, tags: ['a', String(i % 7)], nested: { v: i * 1.5 } }));
-    await tenantDb().collection('org_big_data_co').insertMany(docs.map((d) => ({ ...d })));
+    const docs = Array.from({ length: 1_000 }, (_, i) => ({
+      seq: i,
+      name: `record ${i}`,
+      tags: ['a', String(i % 7)],
+      nested: { v: i * 1.5 },
+    }));
+    await tenantDb()
+      .collection('org_big_data_co')
+      .insertMany(docs.map((d) => ({ ...d })));
     const before = await tenantDb().collection('org_big_data_co').find().sort({ seq: 1 }).toArray();
-    const signIn = await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'admin@bigdata.example', password: 'big data password' } });
+    const signIn = await invoke(login, {
+      method: 'POST',
+      path: '/admin/login',
+      body: { email: 'admin@bigdata.example', password: 'big data password' },
+    });
     const auth = await authorize(authorizerEvent(`Bearer ${signIn.body.access_token}`));
 
     const answer = await invoke(updateOrg, {

@@ -94,7 +94,9 @@ async function createOrg(name: string, email: string) {
 
 describe.each(modes)('Interrupted create ($mode)', ({ crash }) => {
   it('converges at every step: a retry succeeds and nothing is orphaned', async () => {
-    const steps = await callsOf((svc) => svc.create({ name: `probe create ${crash}`, email: `probe-create-${crash}@x.example`, password }));
+    const steps = await callsOf((svc) =>
+      svc.create({ name: `probe create ${crash}`, email: `probe-create-${crash}@x.example`, password }),
+    );
     expect(steps).toBeGreaterThanOrEqual(5);
 
     for (let failAt = 1; failAt <= steps; failAt += 1) {
@@ -113,7 +115,9 @@ describe.each(modes)('Interrupted create ($mode)', ({ crash }) => {
   });
 
   it('converges at every step when only the reconciler runs afterwards', async () => {
-    const steps = await callsOf((svc) => svc.create({ name: `probe reconcile ${crash}`, email: `probe-rec-${crash}@x.example`, password }));
+    const steps = await callsOf((svc) =>
+      svc.create({ name: `probe reconcile ${crash}`, email: `probe-rec-${crash}@x.example`, password }),
+    );
     for (let failAt = 1; failAt <= steps; failAt += 1) {
       const name = `reconcile ${crash ? 'crash' : 'fail'} ${failAt}`;
       await expect(
@@ -138,11 +142,16 @@ describe.each(modes)('Interrupted rename ($mode)', ({ crash }) => {
       const to = `rename target ${seq}`;
       const { caller } = await createOrg(from, `rn${seq}@x.example`);
       const docs = Array.from({ length: 50 }, (_, i) => ({ i, payload: `doc ${i} of ${seq}` }));
-      await tenantDb().collection(`org_rename_source_${seq}`).insertMany(docs.map((d) => ({ ...d })));
+      await tenantDb()
+        .collection(`org_rename_source_${seq}`)
+        .insertMany(docs.map((d) => ({ ...d })));
 
       const outcome = await service(faulty({ failAt, crash }).stores)
         .update(caller, { name: from, newName: to })
-        .then(() => 'renamed' as const, (error: unknown) => error);
+        .then(
+          () => 'renamed' as const,
+          (error: unknown) => error,
+        );
       // Only the last call, freeing the old name after the commit, may fail without failing the request.
       if (outcome === 'renamed') expect(failAt).toBe(steps);
       else expect(outcome).toBeInstanceOf(InjectedFault);
@@ -155,7 +164,11 @@ describe.each(modes)('Interrupted rename ($mode)', ({ crash }) => {
       const state = await expectSettled();
       const org = state.orgs.find((o) => o._id.toHexString() === caller.orgId);
       expect(org?.name, `name after call ${failAt}`).toBe(crash || outcome === 'renamed' ? to : from);
-      const kept = await tenantDb().collection(org?.placement.collection).find({}, { projection: { _id: 0 } }).sort({ i: 1 }).toArray();
+      const kept = await tenantDb()
+        .collection(org?.placement.collection)
+        .find({}, { projection: { _id: 0 } })
+        .sort({ i: 1 })
+        .toArray();
       expect(kept, `documents after call ${failAt}`).toEqual(docs);
     }
   });
@@ -179,7 +192,11 @@ describe.each(modes)('Interrupted delete ($mode)', ({ crash }) => {
       const state = await expectSettled();
       expect(state.orgs.some((o) => o.name === name)).toBe(false);
       expect(state.collections).not.toContain(org.placement.collection);
-      expect(await masterDb().collection('admins').countDocuments({ orgId: new ObjectId(org.id) })).toBe(0);
+      expect(
+        await masterDb()
+          .collection('admins')
+          .countDocuments({ orgId: new ObjectId(org.id) }),
+      ).toBe(0);
       await expect(service().create({ name, email: `del${seq}@x.example`, password })).resolves.toBeTruthy();
     }
   });

@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as authorize } from '../../functions/authorizer/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
@@ -61,7 +61,11 @@ describe('Function: org-create', () => {
       expect(answer.body.code).toBe('organization_name_taken');
     }
     expect(await tenantCollections()).toEqual(before);
-    expect(await masterDb().collection('admins').countDocuments({ email: { $in: ['b@globex.example', 'c@globex.example'] } })).toBe(0);
+    expect(
+      await masterDb()
+        .collection('admins')
+        .countDocuments({ email: { $in: ['b@globex.example', 'c@globex.example'] } }),
+    ).toBe(0);
   });
 
   it('answers 409 for an admin email that belongs to another organization, and rolls back', async () => {
@@ -72,7 +76,11 @@ describe('Function: org-create', () => {
     expect(answer.status).toBe(409);
     expect(answer.body.code).toBe('email_taken');
     expect(await masterDb().collection('organizations').findOne({ slug: 'initrode' })).toBeNull();
-    expect(await masterDb().collection('org_names').findOne({ _id: 'initrode' as never })).toBeNull();
+    expect(
+      await masterDb()
+        .collection('org_names')
+        .findOne({ _id: 'initrode' as never }),
+    ).toBeNull();
     expect(await tenantCollections()).not.toContain('org_initrode');
     expect((await create('Initrode', 'other@initrode.example')).status).toBe(201);
   });
@@ -112,7 +120,11 @@ describe('Function: admin-login', () => {
   it('issues an EdDSA access token for 30 minutes with the admin and org ids', async () => {
     const created = await create('Hooli', 'gavin@hooli.example');
 
-    const answer = await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'GAVIN@hooli.example', password } });
+    const answer = await invoke(login, {
+      method: 'POST',
+      path: '/admin/login',
+      body: { email: 'GAVIN@hooli.example', password },
+    });
 
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
@@ -133,9 +145,21 @@ describe('Function: admin-login', () => {
   it('answers a wrong password and an unknown email with the same 401', async () => {
     await create('Pied Piper', 'richard@piedpiper.example');
 
-    const wrong = await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'richard@piedpiper.example', password: 'not the one' } });
-    const unknown = await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'nobody@piedpiper.example', password } });
-    const tooLong = await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'richard@piedpiper.example', password: password + 'x'.repeat(80) } });
+    const wrong = await invoke(login, {
+      method: 'POST',
+      path: '/admin/login',
+      body: { email: 'richard@piedpiper.example', password: 'not the one' },
+    });
+    const unknown = await invoke(login, {
+      method: 'POST',
+      path: '/admin/login',
+      body: { email: 'nobody@piedpiper.example', password },
+    });
+    const tooLong = await invoke(login, {
+      method: 'POST',
+      path: '/admin/login',
+      body: { email: 'richard@piedpiper.example', password: password + 'x'.repeat(80) },
+    });
 
     expect(wrong.status).toBe(401);
     expect(unknown).toEqual(wrong);
@@ -172,7 +196,9 @@ describe('Function: org-update', () => {
   it('renames the organization, moving its collection, and old tokens keep working', async () => {
     await create('Stark Industries', 'tony@stark.example');
     const { caller } = await signIn('tony@stark.example');
-    await tenantDb().collection('org_stark_industries').insertMany([{ n: 1 }, { n: 2 }]);
+    await tenantDb()
+      .collection('org_stark_industries')
+      .insertMany([{ n: 1 }, { n: 2 }]);
 
     const answer = await invoke(updateOrg, {
       method: 'PUT',
@@ -195,7 +221,9 @@ describe('Function: org-update', () => {
       body: { organization_name: 'stark enterprises', new_organization_name: 'Stark Enterprises Intl' },
     });
     expect(again.status).toBe(200);
-    expect((await invoke(getOrg, { method: 'GET', path: '/org/get', query: { organization_name: 'Stark Industries' } })).status).toBe(404);
+    expect(
+      (await invoke(getOrg, { method: 'GET', path: '/org/get', query: { organization_name: 'Stark Industries' } })).status,
+    ).toBe(404);
     expect((await create('Stark Industries', 'new@stark.example')).status).toBe(201);
     expect((await settledState()).problems).toEqual([]);
   });
@@ -212,7 +240,9 @@ describe('Function: org-update', () => {
     });
 
     expect(answer.status).toBe(200);
-    expect((await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'bruce@wayne.example', password } })).status).toBe(401);
+    expect(
+      (await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'bruce@wayne.example', password } })).status,
+    ).toBe(401);
     await signIn('batman@wayne.example', 'a new password');
   });
 
@@ -230,8 +260,14 @@ describe('Function: org-update', () => {
     expect(name.body.code).toBe('organization_name_taken');
     expect(email.status).toBe(409);
     expect(email.body.code).toBe('email_taken');
-    expect((await invoke(getOrg, { method: 'GET', path: '/org/get', query: { organization_name: 'Cyberdyne' } })).status).toBe(200);
-    expect(await masterDb().collection('org_names').findOne({ _id: 'cyberdyne_systems' as never })).toBeNull();
+    expect((await invoke(getOrg, { method: 'GET', path: '/org/get', query: { organization_name: 'Cyberdyne' } })).status).toBe(
+      200,
+    );
+    expect(
+      await masterDb()
+        .collection('org_names')
+        .findOne({ _id: 'cyberdyne_systems' as never }),
+    ).toBeNull();
     await signIn('miles@cyberdyne.example');
     expect((await settledState()).problems).toEqual([]);
   });
@@ -248,7 +284,12 @@ describe('Function: org-update', () => {
       caller: a.caller,
       body: { organization_name: 'Org B', new_organization_name: 'Org C', email: 'evil@a.example', password: 'takeover!!' },
     });
-    const del = await invoke(deleteOrg, { method: 'DELETE', path: '/org/delete', caller: a.caller, query: { organization_name: 'Org B' } });
+    const del = await invoke(deleteOrg, {
+      method: 'DELETE',
+      path: '/org/delete',
+      caller: a.caller,
+      query: { organization_name: 'Org B' },
+    });
 
     expect(update.status).toBe(403);
     expect(update.body.code).toBe('not_your_organization');
@@ -265,15 +306,25 @@ describe('Function: org-delete', () => {
     const { caller } = await signIn('admin@soylent.example');
     await tenantDb().collection('org_soylent').insertOne({ secret: true });
 
-    const answer = await invoke(deleteOrg, { method: 'DELETE', path: '/org/delete', caller, query: { organization_name: 'Soylent' } });
+    const answer = await invoke(deleteOrg, {
+      method: 'DELETE',
+      path: '/org/delete',
+      caller,
+      query: { organization_name: 'Soylent' },
+    });
 
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ deleted: true, organization_name: 'Soylent' });
     expect(await tenantCollections()).not.toContain('org_soylent');
     expect(await masterDb().collection('admins').countDocuments({ email: 'admin@soylent.example' })).toBe(0);
     expect(await masterDb().collection('organizations').countDocuments({ slug: 'soylent' })).toBe(0);
-    expect((await invoke(deleteOrg, { method: 'DELETE', path: '/org/delete', caller, query: { organization_name: 'Soylent' } })).status).toBe(404);
-    expect((await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'admin@soylent.example', password } })).status).toBe(401);
+    expect(
+      (await invoke(deleteOrg, { method: 'DELETE', path: '/org/delete', caller, query: { organization_name: 'Soylent' } }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await invoke(login, { method: 'POST', path: '/admin/login', body: { email: 'admin@soylent.example', password } })).status,
+    ).toBe(401);
     expect((await create('Soylent', 'admin@soylent.example')).status).toBe(201);
     expect((await settledState()).problems).toEqual([]);
   });

@@ -77,7 +77,7 @@ export function authorizerEvent(authorization: string | undefined): APIGatewayRe
 
 export const lambdaContext = { functionName: 'test', awsRequestId: 'test' } as unknown as Context;
 
-type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult | undefined | void>;
+type Handler = (event: HttpEvent, context: Context) => Promise<unknown>;
 
 export interface Answer {
   readonly status: number;

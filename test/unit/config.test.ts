@@ -6,7 +6,12 @@ describe('config', () => {
   it('applies defaults suited to Lambda', () => {
     const db = databaseConfig({ MONGODB_URI: 'mongodb://db/' });
 
-    expect(db).toMatchObject({ masterDb: 'orgs_master', tenantDb: 'orgs_tenants', maxPoolSize: 4, serverSelectionTimeoutMS: 5000 });
+    expect(db).toMatchObject({
+      masterDb: 'orgs_master',
+      tenantDb: 'orgs_tenants',
+      maxPoolSize: 4,
+      serverSelectionTimeoutMS: 5000,
+    });
   });
 
   it('fails fast, naming each bad setting', () => {

@@ -5,14 +5,14 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Caller } from '../auth/tokens.ts';
 import {
+  type FieldIssue,
   PayloadTooLargeError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
-  type FieldIssue,
 } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
 import { problemResponse } from './problem.ts';
@@ -56,7 +56,8 @@ type ParsedEvent<B, Q, C> = HttpEvent & { parsed?: Input<B, Q, C> };
 
 function issues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({
-    pointer: issue.path.length === 0 ? '' : `/${issue.path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+    pointer:
+      issue.path.length === 0 ? '' : `/${issue.path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
     message: issue.message,
   }));
 }

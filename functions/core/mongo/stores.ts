@@ -88,9 +88,7 @@ export class MongoOrganizationStore implements OrganizationStore {
     if (!_id) return null;
     const { operation, ...set } = changes;
     const update =
-      operation === null
-        ? { $set: set, $unset: { operation: '' as const } }
-        : { $set: operation ? { ...set, operation } : set };
+      operation === null ? { $set: set, $unset: { operation: '' as const } } : { $set: operation ? { ...set, operation } : set };
     const result = await this.#col.updateOne({ _id, status: { $in: [...from] } }, update);
     if (result.matchedCount === 0) return null;
     return this.findById(id);

@@ -47,7 +47,9 @@ export interface UpdateInput {
 
 function newId(): string {
   // ObjectId-compatible: 4 bytes of seconds, 8 random bytes.
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return seconds + randomBytes(8).toString('hex');
 }
 
@@ -195,7 +197,8 @@ export class OrganizationService {
     if (org.status !== 'active') throw org.status === 'deleting' ? notFound() : busy();
 
     const admin = await this.#s.admins.findById(caller.adminId);
-    if (!admin || admin.orgId !== org.id) throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
+    if (!admin || admin.orgId !== org.id)
+      throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
 
     const newName = input.newName;
     const newSlug = newName === undefined ? undefined : toSlug(newName);

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: every route of the route table on http://127.0.0.1:$PORT (default 3000), through the
+ * same handlers and authorizer as in AWS, on MONGODB_URI or an embedded database it starts and stops.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { routes } from '../lib/routes.ts';
+import { type EmbeddedMongo, startEmbeddedMongo } from './embedded-db/embedded-db.ts';
+import { createLocalApi, type HandlerLoader } from './local-api/gateway.ts';
+import { ensureLocalKeys } from './local-api/keys.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+
+let db: EmbeddedMongo | undefined;
+if (!process.env.MONGODB_URI) {
+  db = await startEmbeddedMongo();
+  process.env.MONGODB_URI = db.uri;
+  console.log(`Embedded database (FerretDB) at ${db.uri}`);
+}
+await ensureLocalKeys(join(root, '.local', 'jwt-keys.json'));
+
+const loaded = new Map<string, ReturnType<HandlerLoader>>();
+const load: HandlerLoader = (name) => {
+  let handler = loaded.get(name);
+  if (!handler) {
+    handler = import(join(root, 'functions', name, 'handler.ts')).then((m) => m.handler);
+    loaded.set(name, handler);
+  }
+  return handler;
+};
+
+const server = createLocalApi({ routes, load });
+server.listen(port, host, () => {
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  console.log(`Local API listening on http://${host}:${actual}`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  server.close();
+  server.closeAllConnections();
+  const { closeMongoClient } = await import('#core/mongo/client.ts');
+  await closeMongoClient().catch(() => {});
+  await db?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

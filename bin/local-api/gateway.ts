@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+  Context,
+} from 'aws-lambda';
+import { AUTHORIZER_FUNCTION, type Route } from '../../lib/routes.ts';
+
+/**
+ * A local stand-in for API Gateway HTTP API: it turns HTTP requests into payload 2.0 events, runs
+ * the Lambda authorizer for JWT routes, invokes the route's handler and maps the result back the way
+ * API Gateway does.
+ */
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+export type HandlerLoader = (functionName: string) => Promise<LambdaHandler>;
+
+/** API Gateway's payload limit for HTTP APIs. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const TEXT_TYPES = /^(text\/|application\/([\w.+-]+\+)?(json|xml)|application\/x-www-form-urlencoded)/i;
+
+function apiTime(date: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+function lambdaContext(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > MAX_REQUEST_BYTES) return 'too_large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The payload 2.0 event API Gateway would send for this request. */
+export function toEvent(req: IncomingMessage, url: URL, body: Buffer, route: Route): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (name === 'cookie') cookies.push(...String(value).split(/;\s*/).filter(Boolean));
+    else headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const now = new Date();
+  const requestId = randomUUID();
+  const text = body.byteLength === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+  const routeKey = `${route.method} ${route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: apiTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.byteLength > 0 ? { body: text ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.byteLength > 0 && !text,
+  };
+}
+
+function toAuthorizerEvent(event: APIGatewayProxyEventV2, authorization: string): APIGatewayRequestAuthorizerEventV2 {
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+    identitySource: [authorization],
+    routeKey: event.routeKey,
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: event.cookies ?? [],
+    headers: event.headers as Record<string, string>,
+    ...(event.queryStringParameters ? { queryStringParameters: event.queryStringParameters as Record<string, string> } : {}),
+    requestContext: event.requestContext,
+    pathParameters: {},
+    stageVariables: {},
+  } as APIGatewayRequestAuthorizerEventV2;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+const gatewayAnswer = (status: number, message: string): Answer => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(JSON.stringify({ message })),
+});
+
+/** Maps a handler's result as API Gateway does (a plain value becomes a 200 JSON body). */
+export function fromResult(result: unknown): Answer {
+  const structured = typeof result === 'object' && result !== null && 'statusCode' in result;
+  if (!structured) {
+    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body) };
+  }
+  const r = result as APIGatewayProxyStructuredResultV2;
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  if (r.cookies && r.cookies.length > 0) headers['set-cookie'] = r.cookies;
+  const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+  return { status: r.statusCode ?? 200, headers, body };
+}
+
+export interface LocalApiOptions {
+  readonly routes: readonly Route[];
+  readonly load: HandlerLoader;
+  readonly log?: (line: string) => void;
+}
+
+async function answer(options: LocalApiOptions, req: IncomingMessage): Promise<Answer> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const route = options.routes.find((r) => r.path === url.pathname && r.method === req.method);
+  if (!route) return gatewayAnswer(404, 'Not Found');
+  const body = await readBody(req);
+  if (body === 'too_large') return gatewayAnswer(413, 'Request Entity Too Large');
+  const event = toEvent(req, url, body, route);
+
+  if (route.auth === 'jwt') {
+    const authorization = event.headers.authorization;
+    if (!authorization) return gatewayAnswer(401, 'Unauthorized');
+    const authorizer = await options.load(AUTHORIZER_FUNCTION);
+    let decision: APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>;
+    try {
+      decision = (await authorizer(
+        toAuthorizerEvent(event, authorization),
+        lambdaContext(AUTHORIZER_FUNCTION, event.requestContext.requestId),
+      )) as typeof decision;
+    } catch {
+      return gatewayAnswer(500, 'Internal Server Error');
+    }
+    if (!decision?.isAuthorized) return gatewayAnswer(403, 'Forbidden');
+    (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: decision.context ?? {} };
+  }
+
+  const handler = await options.load(route.function);
+  try {
+    return fromResult(await handler(event, lambdaContext(route.function, event.requestContext.requestId)));
+  } catch {
+    return gatewayAnswer(500, 'Internal Server Error');
+  }
+}
+
+/** An HTTP server that serves `routes` as API Gateway would. */
+export function createLocalApi(options: LocalApiOptions): Server {
+  const log = options.log ?? ((line: string) => console.log(line));
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    answer(options, req)
+      .catch(() => gatewayAnswer(500, 'Internal Server Error'))
+      .then((a) => {
+        res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body.byteLength) });
+        res.end(a.body);
+        log(`${req.method} ${req.url?.split('?')[0]} ${a.status} ${Math.round(performance.now() - started)}ms`);
+      });
+  });
+}

@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeClientsAfterAll } from '../support/db.ts';
+
+/** The local API as users run it (`npm start`), over real HTTP, on this file's test databases. */
+
+closeClientsAfterAll();
+
+let api: ChildProcess;
+let base: string;
+let output = '';
+
+beforeAll(async () => {
+  api = spawn(process.execPath, ['bin/local-api.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  api.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  base = await new Promise<string>((resolve, reject) => {
+    api.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Local API listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    api.once('exit', (code) => reject(new Error(`local API exited with ${code}:\n${output}`)));
+  });
+});
+
+afterAll(async () => {
+  if (api.exitCode === null) {
+    api.kill('SIGTERM');
+    await once(api, 'exit');
+  }
+});
+
+async function call(
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, type: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
+}
+
+describe('Local API', () => {
+  it('serves the whole lifecycle: create, get, login, rename, delete', async () => {
+    const created = await call('POST', '/org/create', {
+      body: { organization_name: 'E2E Corp', email: 'e2e@corp.example', password: 'e2e password' },
+    });
+    expect(created.status).toBe(201);
+
+    const got = await call('GET', '/org/get?organization_name=e2e%20corp');
+    expect(got).toMatchObject({ status: 200, body: { organization_name: 'E2E Corp', collection_name: 'org_e2e_corp' } });
+
+    const login = await call('POST', '/admin/login', { body: { email: 'e2e@corp.example', password: 'e2e password' } });
+    expect(login.status).toBe(200);
+    const token = login.body.access_token as string;
+
+    const renamed = await call('PUT', '/org/update', {
+      token,
+      body: { organization_name: 'E2E Corp', new_organization_name: 'E2E Group' },
+    });
+    expect(renamed).toMatchObject({ status: 200, body: { organization_name: 'E2E Group', collection_name: 'org_e2e_group' } });
+
+    const deleted = await call('DELETE', '/org/delete?organization_name=E2E%20Group', { token });
+    expect(deleted).toEqual({ status: 200, type: 'application/json', body: { deleted: true, organization_name: 'E2E Group' } });
+    expect((await call('GET', '/org/get?organization_name=E2E%20Group')).status).toBe(404);
+  });
+
+  it('answers like API Gateway in front of the JWT routes', async () => {
+    const missing = await call('PUT', '/org/update', { body: { organization_name: 'x' } });
+    const garbled = await call('PUT', '/org/update', {
+      body: { organization_name: 'x' },
+      headers: { authorization: 'Bearer garbage' },
+    });
+    const unknown = await call('GET', '/org/nothing');
+    const wrongMethod = await call('POST', '/org/get');
+
+    expect(missing).toEqual({ status: 401, type: 'application/json', body: { message: 'Unauthorized' } });
+    expect(garbled).toEqual({ status: 403, type: 'application/json', body: { message: 'Forbidden' } });
+    expect(unknown.status).toBe(404);
+    expect(wrongMethod.status).toBe(404);
+  });
+
+  it('answers bad input with problem+json', async () => {
+    const response = await fetch(`${base}/org/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ code: 'malformed_json', status: 400 });
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    api.kill('SIGTERM');
+    const [code] = await once(api, 'exit');
+
+    expect(code).toBe(0);
+  });
+});
