@@ -1,7 +1,9 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { createTokenVerifier } from '#core/auth/tokens.ts';
 import { verifierConfig } from '#core/config.ts';
+import { UnauthorizedError } from '#core/errors.ts';
 import { errorFields, log } from '#core/log.ts';
+import { readSecretSource } from '#core/secrets.ts';
 
 /**
  * The API Gateway HTTP API Lambda authorizer (payload 2.0, simple responses). It verifies the access
@@ -11,7 +13,8 @@ import { errorFields, log } from '#core/log.ts';
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ adminId: string; orgId: string }>;
 
-const verifier = createTokenVerifier(verifierConfig());
+const config = verifierConfig();
+const verifier = createTokenVerifier({ ...config, publicKeys: () => readSecretSource(config.publicKeys) });
 const DENY = { isAuthorized: false } as unknown as AuthorizerResult;
 
 /** The token of an `Authorization: Bearer <token>` header, if it has that form. */
@@ -27,7 +30,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
     const caller = await verifier.verify(token);
     return { isAuthorized: true, context: { adminId: caller.adminId, orgId: caller.orgId } };
   } catch (error) {
-    log.info('token rejected', { reason: errorFields((error as Error).cause).errorName });
+    if (!(error instanceof UnauthorizedError)) throw error; // keys unavailable: API Gateway answers 500
+    log.info('token rejected', { reason: errorFields(error.cause).errorName });
     return DENY;
   }
 };

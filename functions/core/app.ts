@@ -7,6 +7,7 @@ import { mapOutage } from './mongo/errors.ts';
 import { ensureMasterIndexes, mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
+import { readSecretSource } from './secrets.ts';
 import { collectionPlacement } from './tenancy/router.ts';
 
 /**
@@ -61,7 +62,8 @@ export function organizations(): () => Promise<OrganizationService> {
 /** The login use case, for the admin-login handler. */
 export function logins(): () => Promise<LoginService> {
   const orgs = orgsConfig();
-  const signer = createTokenSigner(signerConfig());
+  const tokens = signerConfig();
+  const signer = createTokenSigner({ ...tokens, privateKey: () => readSecretSource(tokens.privateKey) });
   const stores = storesFactory();
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(async () => {

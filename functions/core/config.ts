@@ -34,18 +34,37 @@ const OrgsEnv = z
     path: ['BCRYPT_COST'],
   });
 
-const VerifierEnv = z.object({
+const TokenEnv = z.object({
   JWT_ISSUER: z.string().min(1).default('orgs-service'),
   JWT_AUDIENCE: z.string().min(1).default('orgs-api'),
-  /** JSON Web Key Set (`{"keys":[...]}`) of the public keys tokens may be signed with. */
-  JWT_PUBLIC_KEYS: z.string().min(1),
 });
 
-const SignerEnv = VerifierEnv.omit({ JWT_PUBLIC_KEYS: true }).extend({
-  /** The private signing key as a JWK (JSON) with `kid` and `alg`. */
-  JWT_PRIVATE_KEY: z.string().min(1),
-  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1_800),
+const VerifierEnv = TokenEnv.extend({
+  /** JSON Web Key Set (`{"keys":[...]}`) of the public keys tokens may be signed with... */
+  JWT_PUBLIC_KEYS: z.string().min(1).optional(),
+  /** ...or the Secrets Manager secret holding that set (AWS). */
+  JWT_PUBLIC_KEYS_SECRET_ID: z.string().min(1).optional(),
+}).refine((env) => env.JWT_PUBLIC_KEYS !== undefined || env.JWT_PUBLIC_KEYS_SECRET_ID !== undefined, {
+  message: 'set JWT_PUBLIC_KEYS (a JWK Set) or JWT_PUBLIC_KEYS_SECRET_ID',
+  path: ['JWT_PUBLIC_KEYS'],
 });
+
+const SignerEnv = TokenEnv.extend({
+  /** The private signing key as a JWK (JSON) with `kid` and `alg`... */
+  JWT_PRIVATE_KEY: z.string().min(1).optional(),
+  /** ...or the Secrets Manager secret holding it (AWS). */
+  JWT_PRIVATE_KEY_SECRET_ID: z.string().min(1).optional(),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1_800),
+}).refine((env) => env.JWT_PRIVATE_KEY !== undefined || env.JWT_PRIVATE_KEY_SECRET_ID !== undefined, {
+  message: 'set JWT_PRIVATE_KEY (a private JWK) or JWT_PRIVATE_KEY_SECRET_ID',
+  path: ['JWT_PRIVATE_KEY'],
+});
+
+/** A value given inline (local runs) or kept in Secrets Manager (AWS). */
+export interface SecretSource {
+  readonly value?: string;
+  readonly secretId?: string;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -90,22 +109,31 @@ export function orgsConfig(env: Env = process.env): OrgsConfig {
 export interface VerifierConfig {
   readonly issuer: string;
   readonly audience: string;
-  readonly publicKeys: string;
+  readonly publicKeys: SecretSource;
 }
 
 export function verifierConfig(env: Env = process.env): VerifierConfig {
   const e = parse(VerifierEnv, env, 'token verification');
-  return { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, publicKeys: e.JWT_PUBLIC_KEYS };
+  return {
+    issuer: e.JWT_ISSUER,
+    audience: e.JWT_AUDIENCE,
+    publicKeys: { value: e.JWT_PUBLIC_KEYS, secretId: e.JWT_PUBLIC_KEYS_SECRET_ID },
+  };
 }
 
 export interface SignerConfig {
   readonly issuer: string;
   readonly audience: string;
-  readonly privateKey: string;
+  readonly privateKey: SecretSource;
   readonly ttlSeconds: number;
 }
 
 export function signerConfig(env: Env = process.env): SignerConfig {
   const e = parse(SignerEnv, env, 'token signing');
-  return { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, privateKey: e.JWT_PRIVATE_KEY, ttlSeconds: e.JWT_TTL_SECONDS };
+  return {
+    issuer: e.JWT_ISSUER,
+    audience: e.JWT_AUDIENCE,
+    privateKey: { value: e.JWT_PRIVATE_KEY, secretId: e.JWT_PRIVATE_KEY_SECRET_ID },
+    ttlSeconds: e.JWT_TTL_SECONDS,
+  };
 }

@@ -41,3 +41,10 @@ async function fetchSecret(secretId: string): Promise<string> {
 export function clearSecretCache(): void {
   cache.clear();
 }
+
+/** The inline value when there is one, else the secret's (fetched once per container). */
+export async function readSecretSource(source: { value?: string; secretId?: string }): Promise<string> {
+  if (source.value !== undefined) return source.value;
+  if (source.secretId !== undefined) return getSecretString(source.secretId);
+  throw new Error('Neither a value nor a secret id was configured');
+}

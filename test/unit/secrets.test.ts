@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveMongoUri } from '#core/mongo/client.ts';
-import { clearSecretCache, getSecretString } from '#core/secrets.ts';
+import { clearSecretCache, getSecretString, readSecretSource } from '#core/secrets.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 
@@ -45,5 +45,16 @@ describe('resolveMongoUri', () => {
     expect(await resolveMongoUri({ ...base, uri: 'mongodb://local/' })).toBe('mongodb://local/');
     expect(await resolveMongoUri({ ...base, secretId: 'arn:secret' })).toBe('mongodb://from-secret/');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+});
+
+describe('readSecretSource', () => {
+  it('uses an inline value without calling AWS, else the secret', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'jwt-public-keys' }).resolves({ SecretString: '{"keys":[]}' });
+
+    expect(await readSecretSource({ value: 'inline', secretId: 'jwt-public-keys' })).toBe('inline');
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(await readSecretSource({ secretId: 'jwt-public-keys' })).toBe('{"keys":[]}');
+    await expect(readSecretSource({})).rejects.toThrow(/Neither/);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type CryptoKey, createLocalJWKSet, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { createLocalJWKSet, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import { UnauthorizedError } from '../errors.ts';
 
 /**
@@ -29,23 +29,37 @@ export interface TokenVerifier {
   verify(token: string): Promise<Caller>;
 }
 
+/** Key material as JSON, or where to get it (read once, on first use). */
+export type KeyMaterial = string | (() => Promise<string>);
+
+const material = (key: KeyMaterial): Promise<string> => (typeof key === 'string' ? Promise.resolve(key) : key());
+
 export interface SignerOptions {
-  readonly privateKey: string;
+  readonly privateKey: KeyMaterial;
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
 }
 
-export function createTokenSigner(options: SignerOptions): TokenSigner {
-  const jwk = JSON.parse(options.privateKey) as JWK;
+async function importSigningKey(key: KeyMaterial) {
+  const jwk = JSON.parse(await material(key)) as JWK;
   if (!jwk.kid || !jwk.d) throw new Error('The signing key must be a private JWK with a kid');
   const alg = jwk.alg ?? 'EdDSA';
-  const kid = jwk.kid;
-  let key: Promise<CryptoKey | Uint8Array> | undefined;
+  return { alg, kid: jwk.kid, key: await importJWK(jwk, alg) };
+}
+
+export function createTokenSigner(options: SignerOptions): TokenSigner {
+  let signing: ReturnType<typeof importSigningKey> | undefined;
 
   return {
     async sign(caller) {
-      key ??= importJWK(jwk, alg);
+      if (!signing) {
+        signing = importSigningKey(options.privateKey);
+        signing.catch(() => {
+          signing = undefined;
+        });
+      }
+      const { alg, kid, key } = await signing;
       const token = await new SignJWT({ org: caller.orgId })
         .setProtectedHeader({ alg, kid, typ: 'JWT' })
         .setSubject(caller.adminId)
@@ -54,25 +68,35 @@ export function createTokenSigner(options: SignerOptions): TokenSigner {
         .setIssuedAt()
         .setExpirationTime(`${options.ttlSeconds}s`)
         .setJti(randomUUID())
-        .sign(await key);
+        .sign(key);
       return { token, expiresIn: options.ttlSeconds };
     },
   };
 }
 
 export interface VerifierOptions {
-  readonly publicKeys: string;
+  readonly publicKeys: KeyMaterial;
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceSeconds?: number;
 }
 
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
-  const keys = createLocalJWKSet(JSON.parse(options.publicKeys));
+  let keySet: Promise<ReturnType<typeof createLocalJWKSet>> | undefined;
+  const keys = () => {
+    if (!keySet) {
+      keySet = material(options.publicKeys).then((json) => createLocalJWKSet(JSON.parse(json)));
+      keySet.catch(() => {
+        keySet = undefined;
+      });
+    }
+    return keySet;
+  };
   return {
     async verify(token) {
+      const jwks = await keys(); // a key-loading failure is ours, not the caller's: it is not a 401
       try {
-        const { payload } = await jwtVerify(token, keys, {
+        const { payload } = await jwtVerify(token, jwks, {
           algorithms: [...TOKEN_ALGORITHMS],
           issuer: options.issuer,
           audience: options.audience,
