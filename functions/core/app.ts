@@ -1,7 +1,20 @@
+import { TokenGuard } from './auth/guard.ts';
 import { LoginService } from './auth/login.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
-import { createTokenSigner } from './auth/tokens.ts';
-import { databaseConfig, orgsConfig, signerConfig } from './config.ts';
+import { SessionService } from './auth/sessions.ts';
+import type { AuthStores } from './auth/stores.ts';
+import { LoginThrottle } from './auth/throttle.ts';
+import { createTokenSigner, createTokenVerifier, type KeyMaterial } from './auth/tokens.ts';
+import {
+  databaseConfig,
+  guardConfig,
+  orgsConfig,
+  type SecretSource,
+  sessionConfig,
+  signerConfig,
+  verifierConfig,
+} from './config.ts';
+import { mongoAuthStores } from './mongo/auth-stores.ts';
 import { getMongoClient } from './mongo/client.ts';
 import { mapOutage } from './mongo/errors.ts';
 import { ensureMasterIndexes, mongoOrgStores } from './mongo/stores.ts';
@@ -11,9 +24,9 @@ import { readSecretSource } from './secrets.ts';
 import { collectionPlacement } from './tenancy/router.ts';
 
 /**
- * The composition root: real stores over the container's one MongoClient. Configuration is read
- * when a handler module first asks (at cold start, where a bad setting fails fast); the client and
- * indexes on first use.
+ * The composition root: real stores over the container's one MongoClient. Each factory reads its
+ * configuration when a handler module calls it (at cold start, where a bad setting fails fast); the
+ * client, indexes and keys on first use.
  */
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -29,17 +42,27 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function storesFactory(): () => Promise<OrgStores> {
+export interface Stores {
+  readonly org: OrgStores;
+  readonly auth: AuthStores;
+}
+
+export function storesFactory(): () => Promise<Stores> {
   const db = databaseConfig();
   return once(async () => {
     try {
       const client = await getMongoClient(db);
       await ensureMasterIndexes(client, db.masterDb);
-      return mongoOrgStores(client, db.masterDb);
+      return { org: mongoOrgStores(client, db.masterDb), auth: mongoAuthStores(client.db(db.masterDb)) };
     } catch (error) {
       throw mapOutage(error); // a secret fetch or first connection that failed: retried on the next call
     }
   });
+}
+
+/** Key material read from the environment or Secrets Manager, re-read after `maxAgeMs`. */
+function keyMaterial(source: SecretSource, maxAgeMs: number): KeyMaterial {
+  return ({ fresh }) => readSecretSource(source, { maxAgeMs: fresh ? 0 : maxAgeMs });
 }
 
 /** The organization use cases, for the org-* handlers. */
@@ -51,7 +74,7 @@ export function organizations(): () => Promise<OrganizationService> {
   return once(
     async () =>
       new OrganizationService({
-        stores: await stores(),
+        stores: (await stores()).org,
         hasher,
         placementFor: (slug) => collectionPlacement(db.tenantDb, slug),
         leaseMs: orgs.operationLeaseMs,
@@ -59,15 +82,55 @@ export function organizations(): () => Promise<OrganizationService> {
   );
 }
 
+function sessionsWith(stores: () => Promise<Stores>): () => Promise<SessionService> {
+  const tokens = signerConfig();
+  const { keyMaxAgeMs } = guardConfig();
+  const { refreshTtlMs } = sessionConfig();
+  const signer = createTokenSigner({ ...tokens, privateKey: keyMaterial(tokens.privateKey, keyMaxAgeMs), keyMaxAgeMs });
+  return once(async () => {
+    const s = await stores();
+    return new SessionService({
+      admins: s.org.admins,
+      orgs: s.org.orgs,
+      refreshTokens: s.auth.refreshTokens,
+      revocations: s.auth.revocations,
+      signer,
+      refreshTtlMs,
+    });
+  });
+}
+
+/** Refresh and logout, for the admin-refresh and admin-logout* handlers. */
+export function sessions(): () => Promise<SessionService> {
+  return sessionsWith(storesFactory());
+}
+
 /** The login use case, for the admin-login handler. */
 export function logins(): () => Promise<LoginService> {
   const orgs = orgsConfig();
-  const tokens = signerConfig();
-  const signer = createTokenSigner({ ...tokens, privateKey: () => readSecretSource(tokens.privateKey) });
+  const limits = sessionConfig();
   const stores = storesFactory();
+  const sessionService = sessionsWith(stores);
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(async () => {
     const s = await stores();
-    return new LoginService({ admins: s.admins, orgs: s.orgs, hasher, signer });
+    const throttle = new LoginThrottle(s.auth.counters, {
+      maxFailuresPerEmail: limits.maxFailuresPerEmail,
+      maxFailuresPerIp: limits.maxFailuresPerIp,
+      windowMs: limits.failureWindowMs,
+    });
+    return new LoginService({ admins: s.org.admins, orgs: s.org.orgs, hasher, sessions: await sessionService(), throttle });
+  });
+}
+
+/** Token verification with revocation, for the authorizer. */
+export function tokenGuard(): () => Promise<TokenGuard> {
+  const config = verifierConfig();
+  const { revocationCacheMs, keyMaxAgeMs } = guardConfig();
+  const verifier = createTokenVerifier({ ...config, publicKeys: keyMaterial(config.publicKeys, keyMaxAgeMs), keyMaxAgeMs });
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new TokenGuard({ verifier, admins: s.org.admins, revocations: s.auth.revocations, cacheMs: revocationCacheMs });
   });
 }

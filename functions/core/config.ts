@@ -66,6 +66,25 @@ export interface SecretSource {
   readonly secretId?: string;
 }
 
+const SessionEnv = z.object({
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86_400)
+    .default(14 * 86_400),
+  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).max(1_000).default(10),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+});
+
+const GuardEnv = z.object({
+  /** How long the authorizer trusts its last revocation look-up for a token (per container). */
+  REVOCATION_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /** How often verifiers and signers re-read their keys, so rotations reach running containers. */
+  JWT_KEYS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
+});
+
 type Env = Record<string, string | undefined>;
 
 function parse<T extends z.ZodType>(schema: T, env: Env, what: string): z.output<T> {
@@ -136,4 +155,31 @@ export function signerConfig(env: Env = process.env): SignerConfig {
     privateKey: { value: e.JWT_PRIVATE_KEY, secretId: e.JWT_PRIVATE_KEY_SECRET_ID },
     ttlSeconds: e.JWT_TTL_SECONDS,
   };
+}
+
+export interface SessionConfig {
+  readonly refreshTtlMs: number;
+  readonly maxFailuresPerEmail: number;
+  readonly maxFailuresPerIp: number;
+  readonly failureWindowMs: number;
+}
+
+export function sessionConfig(env: Env = process.env): SessionConfig {
+  const e = parse(SessionEnv, env, 'session');
+  return {
+    refreshTtlMs: e.REFRESH_TOKEN_TTL_SECONDS * 1_000,
+    maxFailuresPerEmail: e.LOGIN_MAX_FAILURES_PER_EMAIL,
+    maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+    failureWindowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1_000,
+  };
+}
+
+export interface GuardConfig {
+  readonly revocationCacheMs: number;
+  readonly keyMaxAgeMs: number;
+}
+
+export function guardConfig(env: Env = process.env): GuardConfig {
+  const e = parse(GuardEnv, env, 'token guard');
+  return { revocationCacheMs: e.REVOCATION_CACHE_SECONDS * 1_000, keyMaxAgeMs: e.JWT_KEYS_MAX_AGE_SECONDS * 1_000 };
 }

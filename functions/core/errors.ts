@@ -57,6 +57,17 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
 }
 
+/** Too many attempts; the client may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+  readonly retryAfterSeconds: number;
+
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super(code, message);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
 /** The database (or another dependency) cannot be reached now; the client may retry. */
 export class UnavailableError extends AppError {
   readonly status = 503;

@@ -6,7 +6,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
  */
 
 let client: SecretsManagerClient | undefined;
-const cache = new Map<string, Promise<string>>();
+const cache = new Map<string, { value: Promise<string>; at: number }>();
 
 function secretsClient(): SecretsManagerClient {
   client ??= new SecretsManagerClient({});
@@ -19,14 +19,15 @@ function secretsClient(): SecretsManagerClient {
  * @example
  * const uri = await getSecretString(process.env.MONGODB_SECRET_ID);
  */
-export function getSecretString(secretId: string): Promise<string> {
-  let pending = cache.get(secretId);
-  if (!pending) {
-    pending = fetchSecret(secretId);
-    cache.set(secretId, pending);
-    pending.catch(() => cache.delete(secretId));
-  }
-  return pending;
+export function getSecretString(secretId: string, options: { maxAgeMs?: number } = {}): Promise<string> {
+  const cached = cache.get(secretId);
+  if (cached && (options.maxAgeMs === undefined || Date.now() - cached.at < options.maxAgeMs)) return cached.value;
+  const entry = { value: fetchSecret(secretId), at: Date.now() };
+  cache.set(secretId, entry);
+  entry.value.catch(() => {
+    if (cache.get(secretId) === entry) cache.delete(secretId);
+  });
+  return entry.value;
 }
 
 async function fetchSecret(secretId: string): Promise<string> {
@@ -43,8 +44,11 @@ export function clearSecretCache(): void {
 }
 
 /** The inline value when there is one, else the secret's (fetched once per container). */
-export async function readSecretSource(source: { value?: string; secretId?: string }): Promise<string> {
+export async function readSecretSource(
+  source: { value?: string; secretId?: string },
+  options: { maxAgeMs?: number } = {},
+): Promise<string> {
   if (source.value !== undefined) return source.value;
-  if (source.secretId !== undefined) return getSecretString(source.secretId);
+  if (source.secretId !== undefined) return getSecretString(source.secretId, options);
   throw new Error('Neither a value nor a secret id was configured');
 }

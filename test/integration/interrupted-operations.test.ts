@@ -51,6 +51,7 @@ function faulty(plan: { failAt: number; crash: boolean } | null) {
     names: wrap(stores.names, 'names'),
     admins: wrap(stores.admins, 'admins'),
     tenants: wrap(stores.tenants, 'tenants'),
+    sessions: wrap(stores.sessions, 'sessions'),
   };
   return { stores: wrapped, calls: () => calls };
 }

@@ -2,7 +2,7 @@ import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { LoginService } from '#core/auth/login.ts';
 import { createPasswordHasher, passwordTooLong } from '#core/auth/passwords.ts';
-import type { TokenSigner } from '#core/auth/tokens.ts';
+import type { SessionTokens } from '#core/auth/sessions.ts';
 import type { Admin, Organization } from '#core/orgs/model.ts';
 import type { AdminStore, OrganizationStore } from '#core/orgs/stores.ts';
 
@@ -50,6 +50,7 @@ describe('LoginService', () => {
     email: 'known@example.com',
     passwordHash: bcrypt.hashSync('right password', 4),
     orgId: 'b'.repeat(24),
+    tokenVersion: 0,
     createdAt: new Date(),
     updatedAt: new Date(),
   };
@@ -59,16 +60,17 @@ describe('LoginService', () => {
   function serviceRecording(verified: (string | undefined)[]) {
     const admins = { findByEmail: async (email: string) => (email === admin.email ? admin : null) } as AdminStore;
     const orgs = { findById: async () => org } as unknown as OrganizationStore;
-    const signer: TokenSigner = { sign: async () => ({ token: 'token', expiresIn: 1800 }) };
+    const sessions = { start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens };
     const real = createPasswordHasher(4);
     const hasher = {
       hash: real.hash,
+      needsRehash: real.needsRehash,
       verify: (pw: string, hash: string | undefined) => {
         verified.push(hash);
         return real.verify(pw, hash);
       },
     };
-    return new LoginService({ admins, orgs, hasher, signer });
+    return new LoginService({ admins, orgs, hasher, sessions });
   }
 
   it('does one bcrypt comparison for an unknown email, as for a wrong password', async () => {
@@ -80,6 +82,6 @@ describe('LoginService', () => {
 
     expect(unknown).toEqual(wrong);
     expect(verified).toEqual([undefined, admin.passwordHash]);
-    await expect(service.login('known@example.com', 'right password')).resolves.toMatchObject({ token: 'token' });
+    await expect(service.login('known@example.com', 'right password')).resolves.toMatchObject({ accessToken: 'token' });
   });
 });

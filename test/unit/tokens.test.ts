@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 function token(claims: Record<string, unknown>, edit?: (jwt: SignJWT) => SignJWT) {
-  let jwt = new SignJWT({ org: 'org-1', ...claims })
+  let jwt = new SignJWT({ org: 'org-1', sid: 's-1', ver: 0, ...claims })
     .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
     .setSubject('admin-1')
     .setIssuer(options.issuer)
@@ -36,10 +36,17 @@ describe('Token signer and verifier', () => {
   it('round-trips the caller', async () => {
     const signer = createTokenSigner({ ...options, privateKey: privateJwk, ttlSeconds: 1800 });
 
-    const issued = await signer.sign({ adminId: 'admin-9', orgId: 'org-9' });
+    const issued = await signer.sign({ adminId: 'admin-9', orgId: 'org-9', sessionId: 'session-9', tokenVersion: 3 });
 
     expect(issued.expiresIn).toBe(1800);
-    expect(await verifier.verify(issued.token)).toEqual({ adminId: 'admin-9', orgId: 'org-9' });
+    expect(await verifier.verify(issued.token)).toEqual({
+      adminId: 'admin-9',
+      orgId: 'org-9',
+      sessionId: 'session-9',
+      tokenVersion: 3,
+      tokenId: expect.any(String),
+      expiresAt: expect.any(Number),
+    });
   });
 
   it.each([

@@ -1,18 +1,16 @@
 import { UnauthorizedError } from '../errors.ts';
-import type { Organization } from '../orgs/model.ts';
+import { errorFields, log } from '../log.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
 import { type PasswordHasher, passwordTooLong } from './passwords.ts';
-import type { IssuedToken, TokenSigner } from './tokens.ts';
+import type { SessionService, SessionTokens } from './sessions.ts';
+import type { LoginThrottle } from './throttle.ts';
 
 export interface LoginDeps {
   readonly admins: AdminStore;
   readonly orgs: OrganizationStore;
   readonly hasher: PasswordHasher;
-  readonly signer: TokenSigner;
-}
-
-export interface LoginResult extends IssuedToken {
-  readonly org: Organization;
+  readonly sessions: Pick<SessionService, 'start'>;
+  readonly throttle?: LoginThrottle;
 }
 
 /** Every failure looks the same from outside: one status, one body, one bcrypt comparison. */
@@ -25,16 +23,26 @@ export class LoginService {
     this.#deps = deps;
   }
 
-  async login(email: string, password: string): Promise<LoginResult> {
+  async login(email: string, password: string, sourceIp?: string): Promise<SessionTokens> {
+    await this.#deps.throttle?.check(email, sourceIp);
     const admin = await this.#deps.admins.findByEmail(email);
     // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one: refuse it,
     // after the same comparison as any other failure.
     const hash = passwordTooLong(password) ? undefined : admin?.passwordHash;
     const matched = await this.#deps.hasher.verify(password, hash);
-    if (!admin || !matched) throw invalid();
-    const org = await this.#deps.orgs.findById(admin.orgId);
-    if (!org || (org.status !== 'active' && org.status !== 'renaming')) throw invalid();
-    const issued = await this.#deps.signer.sign({ adminId: admin.id, orgId: org.id });
-    return { ...issued, org };
+    const org = admin && matched ? await this.#deps.orgs.findById(admin.orgId) : null;
+    if (!admin || !matched || !org || (org.status !== 'active' && org.status !== 'renaming')) {
+      await this.#deps.throttle?.failed(email, sourceIp);
+      throw invalid();
+    }
+    await this.#deps.throttle?.succeeded(email);
+    if (this.#deps.hasher.needsRehash(admin.passwordHash)) {
+      // The configured cost has risen since this hash was made: upgrade it while we hold the password.
+      await this.#deps.hasher
+        .hash(password)
+        .then((next) => this.#deps.admins.replaceHash(admin.id, admin.passwordHash, next))
+        .catch((error) => log.warn('password rehash failed', { adminId: admin.id, ...errorFields(error) }));
+    }
+    return this.#deps.sessions.start(admin, org);
   }
 }

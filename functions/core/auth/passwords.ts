@@ -23,6 +23,8 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** Compares against `hash`, or against a dummy of equal cost when there is no hash. */
   verify(password: string, hash: string | undefined): Promise<boolean>;
+  /** True when `hash` was made at a lower cost than the configured one. */
+  needsRehash(hash: string): boolean;
 }
 
 export function createPasswordHasher(cost: number): PasswordHasher {
@@ -33,5 +35,6 @@ export function createPasswordHasher(cost: number): PasswordHasher {
       const matched = await bcrypt.compare(password, hash ?? dummy);
       return matched && hash !== undefined;
     },
+    needsRehash: (hash) => bcrypt.getRounds(hash) < cost,
   };
 }

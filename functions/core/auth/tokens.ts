@@ -1,18 +1,35 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { createLocalJWKSet, errors, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import { UnauthorizedError } from '../errors.ts';
 
 /**
- * Access tokens: EdDSA (Ed25519) JWTs. The login function holds the private key; the authorizer
- * holds only the public key set and picks the key by `kid`.
+ * Access tokens: EdDSA (Ed25519) JWTs. The login and refresh functions hold the current private key;
+ * the authorizer holds only the public key set (current and previous keys) and picks a key by `kid`.
+ * Both re-read their keys now and then, so a rotation reaches every container without a deploy.
  */
 
 export const TOKEN_ALGORITHMS = ['EdDSA'] as const;
 
-/** Who is calling, as proven by a verified token. */
+/** Who is calling, as proven by a verified access token. */
 export interface Caller {
   readonly adminId: string;
   readonly orgId: string;
+  /** The session (refresh token family) the token belongs to. */
+  readonly sessionId?: string;
+  /** The token's own id (`jti`). */
+  readonly tokenId?: string;
+  /** The token's expiry, seconds since the epoch. */
+  readonly expiresAt?: number;
+}
+
+/** What a verified token says, before revocation is checked. */
+export interface VerifiedToken {
+  readonly adminId: string;
+  readonly orgId: string;
+  readonly sessionId: string;
+  readonly tokenId: string;
+  readonly tokenVersion: number;
+  readonly expiresAt: number;
 }
 
 export interface IssuedToken {
@@ -20,49 +37,67 @@ export interface IssuedToken {
   readonly expiresIn: number;
 }
 
+export interface TokenClaims {
+  readonly adminId: string;
+  readonly orgId: string;
+  readonly sessionId: string;
+  readonly tokenVersion: number;
+}
+
 export interface TokenSigner {
-  sign(caller: Caller): Promise<IssuedToken>;
+  sign(claims: TokenClaims): Promise<IssuedToken>;
 }
 
 export interface TokenVerifier {
-  /** The caller a token speaks for; throws {@link UnauthorizedError} for any bad token. */
-  verify(token: string): Promise<Caller>;
+  /** The claims of a valid token; throws {@link UnauthorizedError} for any bad token. */
+  verify(token: string): Promise<VerifiedToken>;
 }
 
-/** Key material as JSON, or where to get it (read once, on first use). */
-export type KeyMaterial = string | (() => Promise<string>);
+/** Key material as JSON; `fresh` asks for a new read instead of a cached one. */
+export type KeyMaterial = string | ((options: { fresh: boolean }) => Promise<string>);
 
-const material = (key: KeyMaterial): Promise<string> => (typeof key === 'string' ? Promise.resolve(key) : key());
+const read = (key: KeyMaterial, fresh: boolean): Promise<string> =>
+  typeof key === 'string' ? Promise.resolve(key) : key({ fresh });
+
+/** Caches a loaded value for `maxAgeMs`; a failed load is not cached. */
+function reloading<T>(load: (fresh: boolean) => Promise<T>, maxAgeMs: number) {
+  let entry: { value: Promise<T>; at: number } | undefined;
+  return (force = false): Promise<T> => {
+    if (!entry || force || Date.now() - entry.at >= maxAgeMs) {
+      const current = { value: load(force), at: Date.now() };
+      const previous = entry;
+      entry = current;
+      current.value.catch(() => {
+        if (entry === current) entry = previous;
+      });
+    }
+    return entry.value;
+  };
+}
 
 export interface SignerOptions {
   readonly privateKey: KeyMaterial;
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
-}
-
-async function importSigningKey(key: KeyMaterial) {
-  const jwk = JSON.parse(await material(key)) as JWK;
-  if (!jwk.kid || !jwk.d) throw new Error('The signing key must be a private JWK with a kid');
-  const alg = jwk.alg ?? 'EdDSA';
-  return { alg, kid: jwk.kid, key: await importJWK(jwk, alg) };
+  /** How often the key is re-read (default 5 minutes). */
+  readonly keyMaxAgeMs?: number;
 }
 
 export function createTokenSigner(options: SignerOptions): TokenSigner {
-  let signing: ReturnType<typeof importSigningKey> | undefined;
+  const signingKey = reloading(async (fresh) => {
+    const jwk = JSON.parse(await read(options.privateKey, fresh)) as JWK;
+    if (!jwk.kid || !jwk.d) throw new Error('The signing key must be a private JWK with a kid');
+    const alg = jwk.alg ?? 'EdDSA';
+    return { alg, kid: jwk.kid, key: await importJWK(jwk, alg) };
+  }, options.keyMaxAgeMs ?? 300_000);
 
   return {
-    async sign(caller) {
-      if (!signing) {
-        signing = importSigningKey(options.privateKey);
-        signing.catch(() => {
-          signing = undefined;
-        });
-      }
-      const { alg, kid, key } = await signing;
-      const token = await new SignJWT({ org: caller.orgId })
+    async sign(claims) {
+      const { alg, kid, key } = await signingKey();
+      const token = await new SignJWT({ org: claims.orgId, sid: claims.sessionId, ver: claims.tokenVersion })
         .setProtectedHeader({ alg, kid, typ: 'JWT' })
-        .setSubject(caller.adminId)
+        .setSubject(claims.adminId)
         .setIssuer(options.issuer)
         .setAudience(options.audience)
         .setIssuedAt()
@@ -79,38 +114,56 @@ export interface VerifierOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceSeconds?: number;
+  /** How often the key set is re-read (default 5 minutes). */
+  readonly keyMaxAgeMs?: number;
+  /** The soonest the key set is re-read for a token with an unknown `kid` (default 30 s). */
+  readonly unknownKidRetryMs?: number;
 }
 
+const invalid = (cause: unknown) =>
+  new UnauthorizedError('invalid_token', 'The access token is missing, malformed, expired or not ours.', { cause });
+
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
-  let keySet: Promise<ReturnType<typeof createLocalJWKSet>> | undefined;
-  const keys = () => {
-    if (!keySet) {
-      keySet = material(options.publicKeys).then((json) => createLocalJWKSet(JSON.parse(json)));
-      keySet.catch(() => {
-        keySet = undefined;
-      });
+  const keySet = reloading(
+    async (fresh) => createLocalJWKSet(JSON.parse(await read(options.publicKeys, fresh))),
+    options.keyMaxAgeMs ?? 300_000,
+  );
+  let lastForcedReload = 0;
+
+  async function check(token: string, jwks: Awaited<ReturnType<typeof keySet>>): Promise<VerifiedToken> {
+    const { payload } = await jwtVerify(token, jwks, {
+      algorithms: [...TOKEN_ALGORITHMS],
+      issuer: options.issuer,
+      audience: options.audience,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'org', 'sid', 'ver'],
+      clockTolerance: options.clockToleranceSeconds ?? 5,
+      typ: 'JWT',
+    });
+    const { sub, org, sid, ver, jti, exp } = payload;
+    if (typeof sub !== 'string' || typeof org !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') {
+      throw new Error('token claims have the wrong types');
     }
-    return keySet;
-  };
+    if (typeof ver !== 'number' || !Number.isInteger(ver) || typeof exp !== 'number') throw new Error('bad ver or exp');
+    return { adminId: sub, orgId: org, sessionId: sid, tokenId: jti, tokenVersion: ver, expiresAt: exp };
+  }
+
   return {
     async verify(token) {
-      const jwks = await keys(); // a key-loading failure is ours, not the caller's: it is not a 401
+      const jwks = await keySet(); // a key-loading failure is ours, not the caller's: it is not a 401
       try {
-        const { payload } = await jwtVerify(token, jwks, {
-          algorithms: [...TOKEN_ALGORITHMS],
-          issuer: options.issuer,
-          audience: options.audience,
-          requiredClaims: ['exp', 'iat', 'sub', 'org', 'jti'],
-          clockTolerance: options.clockToleranceSeconds ?? 5,
-        });
-        if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') {
-          throw new Error('token subject or organization is not a string');
-        }
-        return { adminId: payload.sub, orgId: payload.org };
+        return await check(token, jwks);
       } catch (error) {
-        throw new UnauthorizedError('invalid_token', 'The access token is missing, malformed, expired or not ours.', {
-          cause: error,
-        });
+        // A kid we do not know may be a key rotated in since we last looked: look again, rarely.
+        const retryMs = options.unknownKidRetryMs ?? 30_000;
+        if (error instanceof errors.JWKSNoMatchingKey && Date.now() - lastForcedReload >= retryMs) {
+          lastForcedReload = Date.now();
+          try {
+            return await check(token, await keySet(true));
+          } catch (retryError) {
+            throw invalid(retryError);
+          }
+        }
+        throw invalid(error);
       }
     },
   };

@@ -27,7 +27,7 @@ import { problemResponse } from './problem.ts';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** What the authorizer puts in `requestContext.authorizer.lambda`. */
-export type AuthorizerContext = { adminId?: string; orgId?: string };
+export type AuthorizerContext = { adminId?: string; orgId?: string; sessionId?: string; tokenId?: string; expiresAt?: number };
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -92,7 +92,13 @@ function readCaller(event: HttpEvent): Caller {
   if (typeof context?.adminId !== 'string' || typeof context.orgId !== 'string') {
     throw new UnauthorizedError('unauthenticated', 'A valid access token is required.');
   }
-  return { adminId: context.adminId, orgId: context.orgId };
+  return {
+    adminId: context.adminId,
+    orgId: context.orgId,
+    ...(context.sessionId ? { sessionId: context.sessionId } : {}),
+    ...(context.tokenId ? { tokenId: context.tokenId } : {}),
+    ...(typeof context.expiresAt === 'number' ? { expiresAt: context.expiresAt } : {}),
+  };
 }
 
 /** Validates the request before the handler runs and leaves the result on `event.parsed`. */
@@ -146,6 +152,9 @@ function build<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt') {
     .handler(async (event) => {
       if (!event.parsed) throw new Error('request was not parsed');
       const reply = await spec.handle(event.parsed);
+      if (reply.body === undefined) {
+        return { statusCode: reply.status, headers: { 'cache-control': 'no-store', ...reply.headers } };
+      }
       return {
         statusCode: reply.status,
         headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...reply.headers },

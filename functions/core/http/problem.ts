@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AppError, type FieldIssue, UnavailableError, ValidationError } from '../errors.ts';
+import { AppError, type FieldIssue, ValidationError } from '../errors.ts';
 
 /** RFC 9457 problem details. `code` is stable; `type` points at its documentation. */
 export interface Problem {
@@ -21,6 +21,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -45,7 +46,8 @@ export function problemResponse(error: unknown): APIGatewayProxyStructuredResult
   let body: Problem;
   if (error instanceof AppError) {
     body = problem(error.status, error.code, error.message, error instanceof ValidationError ? error.issues : undefined);
-    if (error instanceof UnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
     if (error.status === 401) headers['www-authenticate'] = 'Bearer';
   } else {
     body = problem(500, 'internal_error', 'An unexpected error occurred.');

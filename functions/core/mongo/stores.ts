@@ -9,6 +9,7 @@ import type {
   OrgStores,
   TenantSpaces,
 } from '../orgs/stores.ts';
+import { ensureAuthIndexes, MongoRefreshTokenStore } from './auth-stores.ts';
 import { hasCode, isDuplicateKey, withUnavailableMapping } from './errors.ts';
 
 /** MongoDB adapters for the organization ports. Ids are ObjectIds in the database, hex strings above. */
@@ -30,6 +31,7 @@ interface AdminDoc {
   email: string;
   passwordHash: string;
   orgId: ObjectId;
+  tokenVersion?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -51,8 +53,8 @@ function toOrg(doc: OrgDoc): Organization {
 }
 
 function toAdmin(doc: AdminDoc): Admin {
-  const { _id, orgId, ...rest } = doc;
-  return { ...rest, id: _id.toHexString(), orgId: orgId.toHexString() };
+  const { _id, orgId, tokenVersion, ...rest } = doc;
+  return { ...rest, id: _id.toHexString(), orgId: orgId.toHexString(), tokenVersion: tokenVersion ?? 0 };
 }
 
 export class MongoOrganizationStore implements OrganizationStore {
@@ -62,14 +64,20 @@ export class MongoOrganizationStore implements OrganizationStore {
     this.#col = col;
   }
 
-  async insert(org: Organization): Promise<void> {
+  async insert(org: Organization): Promise<'ok' | 'slug_taken'> {
     const { id, adminId, operation, ...rest } = org;
-    await this.#col.insertOne({
-      ...rest,
-      _id: new ObjectId(id),
-      adminId: new ObjectId(adminId),
-      ...(operation ? { operation } : {}),
-    });
+    try {
+      await this.#col.insertOne({
+        ...rest,
+        _id: new ObjectId(id),
+        adminId: new ObjectId(adminId),
+        ...(operation ? { operation } : {}),
+      });
+      return 'ok';
+    } catch (error) {
+      if (isDuplicateKey(error)) return 'slug_taken';
+      throw error;
+    }
   }
 
   async findById(id: string): Promise<Organization | null> {
@@ -174,12 +182,22 @@ export class MongoAdminStore implements AdminStore {
     const _id = oid(id);
     if (!_id) return 'missing';
     try {
-      const result = await this.#col.updateOne({ _id }, { $set: { ...changes, updatedAt: at } });
+      const result = await this.#col.updateOne({ _id }, { $set: { ...changes, updatedAt: at }, $inc: { tokenVersion: 1 } });
       return result.matchedCount === 0 ? 'missing' : 'ok';
     } catch (error) {
       if (isDuplicateKey(error)) return 'email_taken';
       throw error;
     }
+  }
+
+  async replaceHash(id: string, previous: string, next: string): Promise<void> {
+    const _id = oid(id);
+    if (_id) await this.#col.updateOne({ _id, passwordHash: previous }, { $set: { passwordHash: next } });
+  }
+
+  async bumpTokenVersion(id: string, at: Date): Promise<void> {
+    const _id = oid(id);
+    if (_id) await this.#col.updateOne({ _id }, { $inc: { tokenVersion: 1 }, $set: { updatedAt: at } });
   }
 
   async removeByOrg(orgId: string): Promise<void> {
@@ -247,6 +265,7 @@ export function ensureMasterIndexes(client: MongoClient, masterDb: string): Prom
       db.collection('admins').createIndex({ email: 1 }, { unique: true, name: 'email_unique' }),
       db.collection('admins').createIndex({ orgId: 1 }, { name: 'org' }),
       db.collection('org_names').createIndex({ orgId: 1 }, { name: 'org' }),
+      ensureAuthIndexes(db),
     ]).then(() => undefined);
     byDb.set(masterDb, pending);
     pending.catch(() => byDb.delete(masterDb));
@@ -262,5 +281,6 @@ export function mongoOrgStores(client: MongoClient, masterDb: string): OrgStores
     names: withUnavailableMapping(new MongoNameClaimStore(db.collection<NameDoc>('org_names'))),
     admins: withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>('admins'))),
     tenants: withUnavailableMapping(new MongoTenantSpaces(client)),
+    sessions: withUnavailableMapping(new MongoRefreshTokenStore(db.collection('refresh_tokens'))),
   };
 }

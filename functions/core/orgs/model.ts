@@ -58,6 +58,8 @@ export interface Admin {
   readonly email: string;
   readonly passwordHash: string;
   readonly orgId: string;
+  /** Bumped by "logout everywhere" and credential changes; tokens carrying an older one are dead. */
+  readonly tokenVersion: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

@@ -96,7 +96,8 @@ export class OrganizationService {
 
     await this.#claimName(slug, org.id);
     try {
-      await this.#s.orgs.insert(org);
+      // The slug index backs the claim up: a deleted organization's document may linger an instant.
+      if ((await this.#s.orgs.insert(org)) === 'slug_taken') throw nameTaken();
       if ((await this.#insertAdmin(org, input.email, passwordHash)) === 'email_taken') throw emailTaken();
       await this.#s.tenants.create(org.placement);
       const active = await this.#s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
@@ -111,7 +112,15 @@ export class OrganizationService {
   }
 
   async #insertAdmin(org: Organization, email: string, passwordHash: string): Promise<'ok' | 'email_taken'> {
-    const admin = { id: org.adminId, email, passwordHash, orgId: org.id, createdAt: org.createdAt, updatedAt: org.createdAt };
+    const admin = {
+      id: org.adminId,
+      email,
+      passwordHash,
+      orgId: org.id,
+      tokenVersion: 0,
+      createdAt: org.createdAt,
+      updatedAt: org.createdAt,
+    };
     const first = await this.#s.admins.insert(admin);
     if (first === 'ok') return first;
     // The email may belong to an abandoned half-created organization: settle it and try once more.
@@ -311,6 +320,7 @@ export class OrganizationService {
       await this.#s.tenants.drop(org.operation.from);
       await this.#s.tenants.drop(org.operation.to);
     }
+    await this.#s.sessions.removeByOrg(org.id);
     await this.#s.admins.removeByOrg(org.id);
     await this.#s.names.releaseAllOf(org.id);
     await this.#s.orgs.remove(org.id);

@@ -17,8 +17,8 @@ export type OrgChanges = Partial<{
 }>;
 
 export interface OrganizationStore {
-  /** Inserts a new organization; throws when its slug is taken. */
-  insert(org: Organization): Promise<void>;
+  /** Inserts a new organization; `slug_taken` while another document still has its slug. */
+  insert(org: Organization): Promise<'ok' | 'slug_taken'>;
   findById(id: string): Promise<Organization | null>;
   findBySlug(slug: string): Promise<Organization | null>;
   /** Applies `changes` only while the organization is in one of `from`; null when it was not. */
@@ -44,7 +44,12 @@ export interface AdminStore {
   insert(admin: Admin): Promise<'ok' | 'email_taken'>;
   findById(id: string): Promise<Admin | null>;
   findByEmail(email: string): Promise<Admin | null>;
+  /** Changes email and/or password hash and revokes every token the admin holds. */
   updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'>;
+  /** Replaces the hash only if it is still `previous` (a rehash at a higher cost; tokens stay valid). */
+  replaceHash(id: string, previous: string, next: string): Promise<void>;
+  /** Revokes every token the admin holds. */
+  bumpTokenVersion(id: string, at: Date): Promise<void>;
   removeByOrg(orgId: string): Promise<void>;
 }
 
@@ -56,9 +61,15 @@ export interface TenantSpaces {
   move(from: Placement, to: Placement): Promise<void>;
 }
 
+/** The sessions an organization's admins hold, removed with the organization. */
+export interface SessionCleanup {
+  removeByOrg(orgId: string): Promise<void>;
+}
+
 export interface OrgStores {
   readonly orgs: OrganizationStore;
   readonly names: NameClaimStore;
   readonly admins: AdminStore;
   readonly tenants: TenantSpaces;
+  readonly sessions: SessionCleanup;
 }

@@ -1,0 +1,51 @@
+/**
+ * Ports for the token lifecycle. Every record that only matters for a while carries `expiresAt`, and
+ * every query filters on it, so correctness never depends on a TTL index (which not every server has).
+ */
+
+export interface RefreshTokenRecord {
+  /** SHA-256 of the opaque token; the token itself is never stored. */
+  readonly hash: string;
+  /** All refresh tokens descending from one login share a family (the session). */
+  readonly familyId: string;
+  readonly adminId: string;
+  readonly orgId: string;
+  /** The admin's token version when the family began; a later "logout everywhere" invalidates it. */
+  readonly tokenVersion: number;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt?: Date;
+}
+
+export interface RefreshTokenStore {
+  insert(record: RefreshTokenRecord): Promise<void>;
+  find(hash: string, now: Date): Promise<RefreshTokenRecord | null>;
+  /** Marks a token used; false when it was used already (by this or a concurrent request). */
+  markUsed(hash: string, at: Date): Promise<boolean>;
+  removeByOrg(orgId: string): Promise<void>;
+}
+
+export interface RevocationStore {
+  /** Revokes `key` (`jti:<id>` or `sid:<family>`) until `expiresAt`. Idempotent. */
+  revoke(key: string, expiresAt: Date): Promise<void>;
+  /** The keys among `keys` revoked at `now`. */
+  revoked(keys: readonly string[], now: Date): Promise<string[]>;
+}
+
+export interface Counter {
+  readonly count: number;
+  readonly resetAt: Date;
+}
+
+/** Fixed-window counters shared by every container (failed logins per email and per source IP). */
+export interface CounterStore {
+  get(key: string, now: Date): Promise<Counter | null>;
+  increment(key: string, now: Date, windowMs: number): Promise<Counter>;
+  reset(key: string): Promise<void>;
+}
+
+export interface AuthStores {
+  readonly refreshTokens: RefreshTokenStore;
+  readonly revocations: RevocationStore;
+  readonly counters: CounterStore;
+}
