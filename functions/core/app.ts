@@ -114,7 +114,7 @@ export function logins(): () => Promise<LoginService> {
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(async () => {
     const s = await stores();
-    const throttle = new LoginThrottle(s.auth.counters, {
+    const throttle = new LoginThrottle(s.auth.attempts, {
       maxFailuresPerEmail: limits.maxFailuresPerEmail,
       maxFailuresPerIp: limits.maxFailuresPerIp,
       windowMs: limits.failureWindowMs,

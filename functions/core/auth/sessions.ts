@@ -85,7 +85,7 @@ export class SessionService {
     const familyKey = `sid:${record.familyId}`;
     if ((await this.#deps.revocations.revoked([familyKey], now)).length > 0) throw invalidRefresh();
 
-    if (record.usedAt !== undefined || !(await this.#deps.refreshTokens.markUsed(hash, now))) {
+    if (!(await this.#deps.refreshTokens.markUsed(hash, now, record.expiresAt))) {
       await this.#deps.revocations.revoke(familyKey, new Date(now.getTime() + this.#deps.refreshTtlMs));
       log.warn('refresh token reused; session revoked', { adminId: record.adminId, orgId: record.orgId });
       throw new UnauthorizedError('refresh_token_reused', 'The refresh token was already used; the session is revoked.');

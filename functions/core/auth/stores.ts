@@ -14,14 +14,16 @@ export interface RefreshTokenRecord {
   readonly tokenVersion: number;
   readonly createdAt: Date;
   readonly expiresAt: Date;
-  readonly usedAt?: Date;
 }
 
 export interface RefreshTokenStore {
   insert(record: RefreshTokenRecord): Promise<void>;
   find(hash: string, now: Date): Promise<RefreshTokenRecord | null>;
-  /** Marks a token used; false when it was used already (by this or a concurrent request). */
-  markUsed(hash: string, at: Date): Promise<boolean>;
+  /**
+   * Marks a token used; false when it was used already (by this or a concurrent request). An insert
+   * under a unique key, so exactly one of any number of concurrent uses wins on every server.
+   */
+  markUsed(hash: string, at: Date, expiresAt: Date): Promise<boolean>;
   removeByOrg(orgId: string): Promise<void>;
 }
 
@@ -32,20 +34,19 @@ export interface RevocationStore {
   revoked(keys: readonly string[], now: Date): Promise<string[]>;
 }
 
-export interface Counter {
-  readonly count: number;
-  readonly resetAt: Date;
-}
-
-/** Fixed-window counters shared by every container (failed logins per email and per source IP). */
-export interface CounterStore {
-  get(key: string, now: Date): Promise<Counter | null>;
-  increment(key: string, now: Date, windowMs: number): Promise<Counter>;
-  reset(key: string): Promise<void>;
+/**
+ * Failed attempts, one document each (an insert never loses a concurrent count, where an in-place
+ * increment may on some servers), shared by every container.
+ */
+export interface AttemptLog {
+  record(key: string, at: Date, expiresAt: Date): Promise<void>;
+  /** Expiry times of the newest `limit` live attempts for `key`, newest first. */
+  latest(key: string, now: Date, limit: number): Promise<Date[]>;
+  clear(key: string): Promise<void>;
 }
 
 export interface AuthStores {
   readonly refreshTokens: RefreshTokenStore;
   readonly revocations: RevocationStore;
-  readonly counters: CounterStore;
+  readonly attempts: AttemptLog;
 }

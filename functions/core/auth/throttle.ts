@@ -1,10 +1,11 @@
 import { TooManyRequestsError } from '../errors.ts';
-import type { CounterStore } from './stores.ts';
+import type { AttemptLog } from './stores.ts';
 
 /**
- * Brute-force protection for login. Failures are counted per email and per source IP in the master
- * database, in fixed windows, so the counts hold across containers. Once a count reaches its limit,
- * login answers 429 with Retry-After until the window ends, without checking the password.
+ * Brute-force protection for login. Failures are recorded per email and per source IP in the master
+ * database, so they count across containers, over a sliding window. Once the failures in the window
+ * reach the limit, login answers 429 with Retry-After, without checking the password, until enough
+ * of them have aged out of the window.
  */
 
 export interface ThrottleSettings {
@@ -14,46 +15,49 @@ export interface ThrottleSettings {
 }
 
 export class LoginThrottle {
-  readonly #counters: CounterStore;
+  readonly #attempts: AttemptLog;
   readonly #settings: ThrottleSettings;
   readonly #now: () => Date;
 
-  constructor(counters: CounterStore, settings: ThrottleSettings, now: () => Date = () => new Date()) {
-    this.#counters = counters;
+  constructor(attempts: AttemptLog, settings: ThrottleSettings, now: () => Date = () => new Date()) {
+    this.#attempts = attempts;
     this.#settings = settings;
     this.#now = now;
+  }
+
+  #keys(email: string, ip: string | undefined): [string, number][] {
+    const keys: [string, number][] = [[`email:${email}`, this.#settings.maxFailuresPerEmail]];
+    if (ip) keys.push([`ip:${ip}`, this.#settings.maxFailuresPerIp]);
+    return keys;
   }
 
   /** Throws {@link TooManyRequestsError} while the email or the source is locked out. */
   async check(email: string, ip: string | undefined): Promise<void> {
     const now = this.#now();
-    const [byEmail, byIp] = await Promise.all([
-      this.#counters.get(`email:${email}`, now),
-      ip ? this.#counters.get(`ip:${ip}`, now) : null,
-    ]);
-    for (const [counter, limit] of [
-      [byEmail, this.#settings.maxFailuresPerEmail],
-      [byIp, this.#settings.maxFailuresPerIp],
-    ] as const) {
-      if (counter && counter.count >= limit) {
-        throw new TooManyRequestsError(
-          'too_many_attempts',
-          'Too many failed logins; try again later.',
-          (counter.resetAt.getTime() - now.getTime()) / 1000,
-        );
-      }
+    const lockedUntil = await Promise.all(
+      this.#keys(email, ip).map(async ([key, limit]) => {
+        const latest = await this.#attempts.latest(key, now, limit);
+        // Locked while `limit` failures are live; free again when the oldest of them expires.
+        return latest.length >= limit ? (latest[limit - 1]?.getTime() ?? 0) : 0;
+      }),
+    );
+    const until = Math.max(...lockedUntil);
+    if (until > now.getTime()) {
+      throw new TooManyRequestsError(
+        'too_many_attempts',
+        'Too many failed logins; try again later.',
+        (until - now.getTime()) / 1000,
+      );
     }
   }
 
   async failed(email: string, ip: string | undefined): Promise<void> {
     const now = this.#now();
-    await Promise.all([
-      this.#counters.increment(`email:${email}`, now, this.#settings.windowMs),
-      ip ? this.#counters.increment(`ip:${ip}`, now, this.#settings.windowMs) : undefined,
-    ]);
+    const expiresAt = new Date(now.getTime() + this.#settings.windowMs);
+    await Promise.all(this.#keys(email, ip).map(([key]) => this.#attempts.record(key, now, expiresAt)));
   }
 
   async succeeded(email: string): Promise<void> {
-    await this.#counters.reset(`email:${email}`);
+    await this.#attempts.clear(`email:${email}`);
   }
 }

@@ -1,12 +1,5 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
-import type {
-  AuthStores,
-  Counter,
-  CounterStore,
-  RefreshTokenRecord,
-  RefreshTokenStore,
-  RevocationStore,
-} from '../auth/stores.ts';
+import type { AttemptLog, AuthStores, RefreshTokenRecord, RefreshTokenStore, RevocationStore } from '../auth/stores.ts';
 import { hasCode, isDuplicateKey, withUnavailableMapping } from './errors.ts';
 
 /** MongoDB adapters for the token lifecycle ports, in the master database. */
@@ -19,7 +12,12 @@ interface RefreshDoc {
   tokenVersion: number;
   createdAt: Date;
   expiresAt: Date;
-  usedAt?: Date;
+}
+
+interface UseDoc {
+  _id: string;
+  at: Date;
+  expiresAt: Date;
 }
 
 interface RevocationDoc {
@@ -27,21 +25,24 @@ interface RevocationDoc {
   expiresAt: Date;
 }
 
-interface CounterDoc {
-  _id: string;
-  count: number;
+interface AttemptDoc {
+  _id?: ObjectId;
+  key: string;
+  at: Date;
   expiresAt: Date;
 }
 
 export class MongoRefreshTokenStore implements RefreshTokenStore {
   readonly #col: Collection<RefreshDoc>;
+  readonly #uses: Collection<UseDoc>;
 
-  constructor(col: Collection<RefreshDoc>) {
+  constructor(col: Collection<RefreshDoc>, uses: Collection<UseDoc>) {
     this.#col = col;
+    this.#uses = uses;
   }
 
   async insert(record: RefreshTokenRecord): Promise<void> {
-    const { hash, adminId, orgId, usedAt, ...rest } = record;
+    const { hash, adminId, orgId, ...rest } = record;
     await this.#col.insertOne({ ...rest, _id: hash, adminId: new ObjectId(adminId), orgId: new ObjectId(orgId) });
   }
 
@@ -52,9 +53,14 @@ export class MongoRefreshTokenStore implements RefreshTokenStore {
     return { ...rest, hash: _id, adminId: adminId.toHexString(), orgId: orgId.toHexString() };
   }
 
-  async markUsed(hash: string, at: Date): Promise<boolean> {
-    const result = await this.#col.updateOne({ _id: hash, usedAt: { $exists: false } }, { $set: { usedAt: at } });
-    return result.modifiedCount === 1;
+  async markUsed(hash: string, at: Date, expiresAt: Date): Promise<boolean> {
+    try {
+      await this.#uses.insertOne({ _id: hash, at, expiresAt });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
   }
 
   async removeByOrg(orgId: string): Promise<void> {
@@ -80,45 +86,28 @@ export class MongoRevocationStore implements RevocationStore {
   }
 }
 
-export class MongoCounterStore implements CounterStore {
-  readonly #col: Collection<CounterDoc>;
+export class MongoAttemptLog implements AttemptLog {
+  readonly #col: Collection<AttemptDoc>;
 
-  constructor(col: Collection<CounterDoc>) {
+  constructor(col: Collection<AttemptDoc>) {
     this.#col = col;
   }
 
-  async get(key: string, now: Date): Promise<Counter | null> {
-    const doc = await this.#col.findOne({ _id: key, expiresAt: { $gt: now } });
-    return doc ? { count: doc.count, resetAt: doc.expiresAt } : null;
+  async record(key: string, at: Date, expiresAt: Date): Promise<void> {
+    await this.#col.insertOne({ key, at, expiresAt });
   }
 
-  /**
-   * Adds one to the live window, or starts a new window when there is none. Each branch is a single
-   * conditional write, so concurrent increments from several containers are never lost.
-   */
-  async increment(key: string, now: Date, windowMs: number): Promise<Counter> {
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const live = await this.#col.findOneAndUpdate(
-        { _id: key, expiresAt: { $gt: now } },
-        { $inc: { count: 1 } },
-        { returnDocument: 'after' },
-      );
-      if (live) return { count: live.count, resetAt: live.expiresAt };
-      const fresh = { count: 1, expiresAt: new Date(now.getTime() + windowMs) };
-      const restarted = await this.#col.updateOne({ _id: key, expiresAt: { $lte: now } }, { $set: fresh });
-      if (restarted.modifiedCount === 1) return { count: 1, resetAt: fresh.expiresAt };
-      try {
-        await this.#col.insertOne({ _id: key, ...fresh });
-        return { count: 1, resetAt: fresh.expiresAt };
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error; // another container started the window: count in it
-      }
-    }
-    throw new Error(`counter ${key} is too contended`);
+  async latest(key: string, now: Date, limit: number): Promise<Date[]> {
+    const docs = await this.#col
+      .find({ key, expiresAt: { $gt: now } }, { projection: { expiresAt: 1 } })
+      .sort({ expiresAt: -1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d.expiresAt);
   }
 
-  async reset(key: string): Promise<void> {
-    await this.#col.deleteOne({ _id: key });
+  async clear(key: string): Promise<void> {
+    await this.#col.deleteMany({ key });
   }
 }
 
@@ -135,15 +124,21 @@ export async function ensureAuthIndexes(db: Db): Promise<void> {
   await Promise.all([
     ttlIndex(db, 'refresh_tokens'),
     db.collection('refresh_tokens').createIndex({ orgId: 1 }, { name: 'org' }),
+    ttlIndex(db, 'refresh_token_uses'),
     ttlIndex(db, 'revocations'),
-    ttlIndex(db, 'login_counters'),
+    ttlIndex(db, 'login_failures'),
+    db.collection('login_failures').createIndex({ key: 1, expiresAt: -1 }, { name: 'key_expires' }),
   ]);
+}
+
+export function refreshTokenStore(db: Db): MongoRefreshTokenStore {
+  return new MongoRefreshTokenStore(db.collection<RefreshDoc>('refresh_tokens'), db.collection<UseDoc>('refresh_token_uses'));
 }
 
 export function mongoAuthStores(db: Db): AuthStores {
   return {
-    refreshTokens: withUnavailableMapping(new MongoRefreshTokenStore(db.collection<RefreshDoc>('refresh_tokens'))),
+    refreshTokens: withUnavailableMapping(refreshTokenStore(db)),
     revocations: withUnavailableMapping(new MongoRevocationStore(db.collection<RevocationDoc>('revocations'))),
-    counters: withUnavailableMapping(new MongoCounterStore(db.collection<CounterDoc>('login_counters'))),
+    attempts: withUnavailableMapping(new MongoAttemptLog(db.collection<AttemptDoc>('login_failures'))),
   };
 }

@@ -9,7 +9,7 @@ import type {
   OrgStores,
   TenantSpaces,
 } from '../orgs/stores.ts';
-import { ensureAuthIndexes, MongoRefreshTokenStore } from './auth-stores.ts';
+import { ensureAuthIndexes, refreshTokenStore } from './auth-stores.ts';
 import { hasCode, isDuplicateKey, withUnavailableMapping } from './errors.ts';
 
 /** MongoDB adapters for the organization ports. Ids are ObjectIds in the database, hex strings above. */
@@ -281,6 +281,6 @@ export function mongoOrgStores(client: MongoClient, masterDb: string): OrgStores
     names: withUnavailableMapping(new MongoNameClaimStore(db.collection<NameDoc>('org_names'))),
     admins: withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>('admins'))),
     tenants: withUnavailableMapping(new MongoTenantSpaces(client)),
-    sessions: withUnavailableMapping(new MongoRefreshTokenStore(db.collection('refresh_tokens'))),
+    sessions: withUnavailableMapping(refreshTokenStore(db)),
   };
 }
