@@ -48,4 +48,19 @@ export const routes: readonly Route[] = [
     auth: 'public',
     summary: 'Log in as an admin and get an access token',
   },
+  {
+    method: 'POST',
+    path: '/admin/refresh',
+    function: 'admin-refresh',
+    auth: 'public',
+    summary: 'Swap a refresh token for new tokens',
+  },
+  { method: 'POST', path: '/admin/logout', function: 'admin-logout', auth: 'jwt', summary: 'End this session' },
+  {
+    method: 'POST',
+    path: '/admin/logout-all',
+    function: 'admin-logout-all',
+    auth: 'jwt',
+    summary: 'End every session of this admin',
+  },
 ];

@@ -13,7 +13,7 @@ let output = '';
 
 beforeAll(async () => {
   api = spawn(process.execPath, ['bin/local-api.ts'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', REVOCATION_CACHE_SECONDS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   api.stderr?.on('data', (chunk: Buffer) => {
@@ -77,6 +77,26 @@ describe('Local API', () => {
     const deleted = await call('DELETE', '/org/delete?organization_name=E2E%20Group', { token });
     expect(deleted).toEqual({ status: 200, type: 'application/json', body: { deleted: true, organization_name: 'E2E Group' } });
     expect((await call('GET', '/org/get?organization_name=E2E%20Group')).status).toBe(404);
+  });
+
+  it('refreshes a session and logs it out', async () => {
+    await call('POST', '/org/create', {
+      body: { organization_name: 'Session Co', email: 's@session.example', password: 'session password' },
+    });
+    const login = await call('POST', '/admin/login', { body: { email: 's@session.example', password: 'session password' } });
+
+    const refreshed = await call('POST', '/admin/refresh', { body: { refresh_token: login.body.refresh_token } });
+    const loggedOut = await call('POST', '/admin/logout', { token: refreshed.body.access_token });
+    const afterwards = await call('PUT', '/org/update', {
+      token: refreshed.body.access_token,
+      body: { organization_name: 'Session Co', new_organization_name: 'Session Two' },
+    });
+    const refreshAgain = await call('POST', '/admin/refresh', { body: { refresh_token: refreshed.body.refresh_token } });
+
+    expect(refreshed.status).toBe(200);
+    expect(loggedOut.status).toBe(204);
+    expect(afterwards).toEqual({ status: 403, type: 'application/json', body: { message: 'Forbidden' } });
+    expect(refreshAgain.status).toBe(401);
   });
 
   it('answers like API Gateway in front of the JWT routes', async () => {

@@ -177,7 +177,9 @@ describe('Function: admin-refresh', () => {
     const a = await admin();
 
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => invoke(refresh, { method: 'POST', path: '/admin/refresh', body: { refresh_token: a.refresh_token } })),
+      Array.from({ length: 6 }, () =>
+        invoke(refresh, { method: 'POST', path: '/admin/refresh', body: { refresh_token: a.refresh_token } }),
+      ),
     );
 
     for (const answer of answers) if (answer.status === 200) secrets.push(answer.body.access_token, answer.body.refresh_token);

@@ -76,7 +76,13 @@ export class MongoRevocationStore implements RevocationStore {
   }
 
   async revoke(key: string, expiresAt: Date): Promise<void> {
-    await this.#col.updateOne({ _id: key }, { $max: { expiresAt } }, { upsert: true });
+    try {
+      await this.#col.updateOne({ _id: key }, { $max: { expiresAt } }, { upsert: true });
+    } catch (error) {
+      // Two concurrent upserts of one key: the loser's insert collides; the document exists now.
+      if (!isDuplicateKey(error)) throw error;
+      await this.#col.updateOne({ _id: key }, { $max: { expiresAt } });
+    }
   }
 
   async revoked(keys: readonly string[], now: Date): Promise<string[]> {
