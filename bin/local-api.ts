@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routes } from '../lib/routes.ts';
 import { type EmbeddedMongo, startEmbeddedMongo } from './embedded-db/embedded-db.ts';
+import { docsAnswer } from './local-api/docs.ts';
 import { createLocalApi, type HandlerLoader } from './local-api/gateway.ts';
 import { ensureLocalKeys } from './local-api/keys.ts';
 
@@ -32,11 +33,11 @@ const load: HandlerLoader = (name) => {
   return handler;
 };
 
-const server = createLocalApi({ routes, load });
+const server = createLocalApi({ routes, load, extra: docsAnswer });
 server.listen(port, host, () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  console.log(`Local API listening on http://${host}:${actual}`);
+  console.log(`Local API listening on http://${host}:${actual} (docs at http://${host}:${actual}/docs)`);
 });
 
 let stopping = false;

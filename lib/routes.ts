@@ -13,6 +13,8 @@ export interface Route {
   readonly function: string;
   readonly auth: 'public' | 'jwt';
   readonly summary: string;
+  /** Part of the published API description; a stage may leave such routes out. */
+  readonly docs?: boolean;
 }
 
 /** The folder of the Lambda authorizer that guards every `jwt` route. */
@@ -62,5 +64,13 @@ export const routes: readonly Route[] = [
     function: 'admin-logout-all',
     auth: 'jwt',
     summary: 'End every session of this admin',
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    function: 'openapi',
+    auth: 'public',
+    summary: "This API's OpenAPI document",
+    docs: true,
   },
 ];

@@ -121,7 +121,7 @@ function toAuthorizerEvent(event: APIGatewayProxyEventV2, authorization: string)
   } as APIGatewayRequestAuthorizerEventV2;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
@@ -152,12 +152,14 @@ export interface LocalApiOptions {
   readonly routes: readonly Route[];
   readonly load: HandlerLoader;
   readonly log?: (line: string) => void;
+  /** Answers requests outside the route table (the docs page); undefined passes. */
+  readonly extra?: (method: string, path: string) => Promise<Answer | undefined>;
 }
 
 async function answer(options: LocalApiOptions, req: IncomingMessage): Promise<Answer> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = options.routes.find((r) => r.path === url.pathname && r.method === req.method);
-  if (!route) return gatewayAnswer(404, 'Not Found');
+  if (!route) return (await options.extra?.(req.method ?? 'GET', url.pathname)) ?? gatewayAnswer(404, 'Not Found');
   const body = await readBody(req);
   if (body === 'too_large') return gatewayAnswer(413, 'Request Entity Too Large');
   const event = toEvent(req, url, body, route);

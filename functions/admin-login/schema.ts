@@ -1,10 +1,19 @@
 import { z } from 'zod';
+import { contract } from '#core/http/contract.ts';
+import { EXAMPLE, Tokens } from '#core/orgs/schemas.ts';
 
 /**
  * Login checks shapes only: a password that breaks today's rules may still be a stored one, and the
  * answer to any wrong credential must be the same 401.
  */
-export const LoginBody = z.strictObject({
-  email: z.string().trim().min(1).max(254).toLowerCase(),
-  password: z.string().min(1).max(1024),
+export const schema = contract({
+  request: {
+    body: z.strictObject({
+      email: z.string().trim().min(1).max(254).toLowerCase(),
+      password: z.string().min(1).max(1024),
+    }),
+  },
+  success: { status: 200, description: 'An access token (30 minutes) and a refresh token.', body: Tokens },
+  errors: [400, 401, 413, 415, 429, 503],
+  example: { body: { email: EXAMPLE.email, password: EXAMPLE.password } },
 });

@@ -1,13 +1,14 @@
 import { sessions } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import { schema } from './schema.ts';
 
 const service = sessions();
 
 /** POST /admin/logout-all: every access and refresh token the caller holds stops working. */
 export const handler = jwtEndpoint({
   name: 'admin-logout-all',
+  contract: schema,
   handle: async ({ caller }) => {
     await (await service()).logoutEverywhere(caller);
-    return { status: 204, body: undefined };
   },
 });

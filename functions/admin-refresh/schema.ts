@@ -1,5 +1,10 @@
 import { z } from 'zod';
+import { contract } from '#core/http/contract.ts';
+import { Tokens } from '#core/orgs/schemas.ts';
 
-export const RefreshBody = z.strictObject({
-  refresh_token: z.string().min(20).max(200),
+export const schema = contract({
+  request: { body: z.strictObject({ refresh_token: z.string().min(20).max(200) }) },
+  success: { status: 200, description: 'New tokens; the refresh token presented is spent.', body: Tokens },
+  errors: [400, 401, 413, 415, 503],
+  example: { body: { refresh_token: 'the refresh_token from /admin/login' } },
 });

@@ -1,13 +1,13 @@
 import { organizations } from '#core/app.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
-import { CreateOrgBody } from './schema.ts';
+import { schema } from './schema.ts';
 
 const service = organizations();
 
 /** POST /org/create: a new organization with its admin and its own collection. */
 export const handler = publicEndpoint({
   name: 'org-create',
-  body: CreateOrgBody,
+  contract: schema,
   handle: async ({ body }) => {
     const { org, adminEmail } = await (await service()).create({
       name: body.organization_name,
@@ -15,14 +15,11 @@ export const handler = publicEndpoint({
       password: body.password,
     });
     return {
-      status: 201,
-      body: {
-        organization_id: org.id,
-        organization_name: org.name,
-        collection_name: org.placement.collection,
-        admin_email: adminEmail,
-        created_at: org.createdAt.toISOString(),
-      },
+      organization_id: org.id,
+      organization_name: org.name,
+      collection_name: org.placement.collection,
+      admin_email: adminEmail,
+      created_at: org.createdAt.toISOString(),
     };
   },
 });

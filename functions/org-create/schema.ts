@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import { email, organizationName, password } from '#core/orgs/schemas.ts';
+import { contract } from '#core/http/contract.ts';
+import { CreatedOrganization, EXAMPLE, email, organizationName, password } from '#core/orgs/schemas.ts';
 
-export const CreateOrgBody = z.strictObject({
-  organization_name: organizationName,
-  email,
-  password,
+export const schema = contract({
+  request: { body: z.strictObject({ organization_name: organizationName, email, password }) },
+  success: {
+    status: 201,
+    description: 'The organization, its admin and its collection were created.',
+    body: CreatedOrganization,
+  },
+  errors: [400, 409, 413, 415, 503],
+  example: { body: { organization_name: EXAMPLE.name, email: EXAMPLE.email, password: EXAMPLE.password } },
 });

@@ -1,15 +1,15 @@
 import { organizations } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
-import { DeleteOrgQuery } from './schema.ts';
+import { schema } from './schema.ts';
 
 const service = organizations();
 
 /** DELETE /org/delete?organization_name=: the caller's organization, its data and its admins. */
 export const handler = jwtEndpoint({
   name: 'org-delete',
-  query: DeleteOrgQuery,
+  contract: schema,
   handle: async ({ query, caller }) => {
     const org = await (await service()).delete(caller, query.organization_name);
-    return { status: 200, body: { deleted: true, organization_name: org.name } };
+    return { deleted: true as const, organization_name: org.name };
   },
 });

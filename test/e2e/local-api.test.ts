@@ -1,39 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeClientsAfterAll } from '../support/db.ts';
+import { type RunningApi, startLocalApi } from '../support/local-api.ts';
 
 /** The local API as users run it (`npm start`), over real HTTP, on this file's test databases. */
 
 closeClientsAfterAll();
 
-let api: ChildProcess;
+let api: RunningApi;
 let base: string;
-let output = '';
 
 beforeAll(async () => {
-  api = spawn(process.execPath, ['bin/local-api.ts'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', REVOCATION_CACHE_SECONDS: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  api.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  base = await new Promise<string>((resolve, reject) => {
-    api.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Local API listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    api.once('exit', (code) => reject(new Error(`local API exited with ${code}:\n${output}`)));
-  });
+  api = await startLocalApi();
+  base = api.url;
 });
 
 afterAll(async () => {
-  if (api.exitCode === null) {
-    api.kill('SIGTERM');
-    await once(api, 'exit');
-  }
+  await api.stop();
 });
 
 async function call(
@@ -126,10 +108,20 @@ describe('Local API', () => {
     expect(await response.json()).toMatchObject({ code: 'malformed_json', status: 400 });
   });
 
-  it('stops cleanly on SIGTERM', async () => {
-    api.kill('SIGTERM');
-    const [code] = await once(api, 'exit');
+  it('serves its OpenAPI document and the docs page', async () => {
+    const document = await call('GET', '/openapi.json');
+    const page = await fetch(`${base}/docs`);
+    const bundle = await fetch(`${base}/docs/swagger-ui-bundle.js`);
+    const traversal = await fetch(`${base}/docs/..%2Fpackage.json`);
 
-    expect(code).toBe(0);
+    expect(document).toMatchObject({ status: 200, body: { openapi: '3.1.0' } });
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(traversal.status).toBe(404);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    expect(await api.stop()).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import type { SessionTokens } from './sessions.ts';
 export function tokenResponse(tokens: SessionTokens) {
   return {
     access_token: tokens.accessToken,
-    token_type: 'Bearer',
+    token_type: 'Bearer' as const,
     expires_in: tokens.expiresIn,
     refresh_token: tokens.refreshToken,
     refresh_expires_in: tokens.refreshExpiresIn,

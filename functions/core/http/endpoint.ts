@@ -15,6 +15,7 @@ import {
   ValidationError,
 } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
+import type { Contract } from './contract.ts';
 import { problemResponse } from './problem.ts';
 
 /**
@@ -31,12 +32,6 @@ export type AuthorizerContext = { adminId?: string; orgId?: string; sessionId?: 
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-export interface Reply {
-  readonly status: number;
-  readonly body: unknown;
-  readonly headers?: Record<string, string>;
-}
-
 export interface Input<B, Q, C> {
   readonly body: B;
   readonly query: Q;
@@ -44,15 +39,20 @@ export interface Input<B, Q, C> {
   readonly event: HttpEvent;
 }
 
-interface Spec<B, Q, C> {
+type BodyOf<T extends Contract> = T['request'] extends { body: infer S extends z.ZodType } ? z.output<S> : undefined;
+type QueryOf<T extends Contract> = T['request'] extends { query: infer S extends z.ZodType } ? z.output<S> : undefined;
+// biome-ignore lint/suspicious/noConfusingVoidType: a bodiless answer's handler returns nothing at all
+type AnswerOf<T extends Contract> = T['success'] extends { body: infer S extends z.ZodType } ? z.input<S> : void;
+
+interface Spec<T extends Contract, C> {
   /** The route's function name, for logs. */
   readonly name: string;
-  readonly body?: z.ZodType<B>;
-  readonly query?: z.ZodType<Q>;
-  readonly handle: (input: Input<B, Q, C>) => Promise<Reply>;
+  readonly contract: T;
+  /** Returns the success body; the status is the contract's. */
+  readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C>) => Promise<AnswerOf<T>>;
 }
 
-type ParsedEvent<B, Q, C> = HttpEvent & { parsed?: Input<B, Q, C> };
+type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown> };
 
 function issues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({
@@ -102,15 +102,18 @@ function readCaller(event: HttpEvent): Caller {
 }
 
 /** Validates the request before the handler runs and leaves the result on `event.parsed`. */
-function parseRequest<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt'): MiddlewareObj<ParsedEvent<B, Q, C>, HttpResult> {
+function parseRequest(contract: Contract, auth: 'public' | 'jwt'): MiddlewareObj<ParsedEvent, HttpResult> {
+  const { body, query } = contract.request;
   return {
     name: 'parseRequest',
     before: (request) => {
       const event = request.event;
-      const caller = (auth === 'jwt' ? readCaller(event) : undefined) as C;
-      const query = (spec.query ? validate(spec.query, event.queryStringParameters ?? {}, 'query') : undefined) as Q;
-      const body = (spec.body ? validate(spec.body, readBody(event), 'body') : undefined) as B;
-      event.parsed = { body, query, caller, event };
+      event.parsed = {
+        caller: auth === 'jwt' ? readCaller(event) : undefined,
+        query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
+        body: body ? validate(body, readBody(event), 'body') : undefined,
+        event,
+      };
     },
   };
 }
@@ -145,30 +148,29 @@ function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
   };
 }
 
-function build<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt') {
-  return middy<ParsedEvent<B, Q, C>, HttpResult, Error, Context>()
-    .use(respond(spec.name) as MiddlewareObj<ParsedEvent<B, Q, C>, HttpResult>)
-    .use(parseRequest(spec, auth))
-    .handler(async (event) => {
+function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') {
+  const { status } = spec.contract.success;
+  return middy<ParsedEvent, HttpResult, Error, Context>()
+    .use(respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>)
+    .use(parseRequest(spec.contract, auth))
+    .handler(async (event): Promise<HttpResult> => {
       if (!event.parsed) throw new Error('request was not parsed');
-      const reply = await spec.handle(event.parsed);
-      if (reply.body === undefined) {
-        return { statusCode: reply.status, headers: { 'cache-control': 'no-store', ...reply.headers } };
-      }
+      const body: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C>);
+      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store' } };
       return {
-        statusCode: reply.status,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...reply.headers },
-        body: JSON.stringify(reply.body),
+        statusCode: status,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify(body),
       };
     });
 }
 
 /** An endpoint anyone may call. */
-export function publicEndpoint<B = undefined, Q = undefined>(spec: Spec<B, Q, undefined>) {
+export function publicEndpoint<T extends Contract>(spec: Spec<T, undefined>) {
   return build(spec, 'public');
 }
 
 /** An endpoint behind the JWT authorizer; `caller` comes from the authorizer's context. */
-export function jwtEndpoint<B = undefined, Q = undefined>(spec: Spec<B, Q, Caller>) {
+export function jwtEndpoint<T extends Contract>(spec: Spec<T, Caller>) {
   return build(spec, 'jwt');
 }

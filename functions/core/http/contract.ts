@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+
+/**
+ * What an endpoint accepts and answers: its handler validates requests with these schemas, and the
+ * OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+export interface Contract {
+  readonly request: {
+    readonly body?: z.ZodType;
+    readonly query?: z.ZodType;
+  };
+  readonly success: {
+    readonly status: number;
+    readonly description: string;
+    /** Absent for answers without a body (204). */
+    readonly body?: z.ZodType;
+  };
+  /** The error statuses this endpoint can answer with (as problem+json). */
+  readonly errors: readonly number[];
+  /** A request that succeeds against the documented example data. */
+  readonly example: {
+    readonly body?: unknown;
+    readonly query?: Record<string, string>;
+  };
+}
+
+/** Declares a contract, keeping its literal types for the handler. */
+export function contract<const C extends Contract>(c: C): C {
+  return c;
+}

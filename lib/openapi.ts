@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { Contract } from '../functions/core/http/contract.ts';
+import type { Route } from './routes.ts';
+
+/**
+ * The OpenAPI 3.1 document, generated from the route table and each function's contract (the zod
+ * schemas its handler validates with), so the document cannot drift from the code.
+ */
+
+type Json = Record<string, unknown>;
+
+const PROBLEM_SCHEMA: Json = {
+  type: 'object',
+  description: 'RFC 9457 problem details.',
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', description: 'Stable, machine-readable error code.' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { pointer: { type: 'string' }, message: { type: 'string' } },
+        required: ['pointer', 'message'],
+      },
+    },
+  },
+  required: ['type', 'title', 'status', 'detail', 'code'],
+};
+
+const GATEWAY_MESSAGE: Json = {
+  type: 'object',
+  description: "API Gateway's own answer in front of a protected route.",
+  properties: { message: { type: 'string' } },
+  required: ['message'],
+};
+
+const GATEWAY_DESCRIPTIONS: Record<number, string> = {
+  401: 'No Authorization header (answered by API Gateway with {"message":"Unauthorized"}).',
+  403: 'The token is invalid, expired or revoked (answered by API Gateway with {"message":"Forbidden"}), or it belongs to another organization (problem+json).',
+};
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is invalid (see `errors`).',
+  401: 'Missing, invalid or revoked credentials or token.',
+  403: 'The token belongs to another organization.',
+  404: 'No such organization.',
+  409: 'The name or email is taken, or another change is in progress.',
+  413: 'The body is larger than 64 KB.',
+  415: 'The body is not application/json.',
+  429: 'Too many failed logins; see Retry-After.',
+  503: 'The database is unavailable; see Retry-After.',
+};
+
+/** Loads a function's contract (its `schema.ts` export). */
+export async function loadContract(functionName: string): Promise<Contract> {
+  const module = (await import(new URL(`../functions/${functionName}/schema.ts`, import.meta.url).href)) as { schema: Contract };
+  return module.schema;
+}
+
+export interface OpenApiOptions {
+  readonly title?: string;
+  readonly version?: string;
+  readonly serverUrl?: string;
+}
+
+export async function buildOpenApi(routes: readonly Route[], options: OpenApiOptions = {}): Promise<Json> {
+  const components: Record<string, unknown> = { Problem: PROBLEM_SCHEMA, GatewayMessage: GATEWAY_MESSAGE };
+
+  /** JSON Schema for OpenAPI: named schemas become components, refs point at them. */
+  const toSchema = (schema: z.ZodType, io: 'input' | 'output'): Json => {
+    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+    const { $schema: _, $defs, ...rest } = json;
+    const relink = (value: unknown) =>
+      JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as Json;
+    for (const [name, def] of Object.entries(($defs as Json | undefined) ?? {})) components[name] = relink(def);
+    return relink(rest);
+  };
+
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const route of routes) {
+    const contract = await loadContract(route.function);
+    const { body, query } = contract.request;
+    const parameters: Json[] = [];
+    if (query) {
+      const q = toSchema(query, 'input') as { properties?: Record<string, Json>; required?: string[] };
+      for (const [name, schema] of Object.entries(q.properties ?? {})) {
+        parameters.push({
+          name,
+          in: 'query',
+          required: q.required?.includes(name) ?? false,
+          schema,
+          ...(contract.example.query?.[name] !== undefined ? { example: contract.example.query[name] } : {}),
+        });
+      }
+    }
+    const responses: Record<string, Json> = {
+      [String(contract.success.status)]: {
+        description: contract.success.description,
+        ...(contract.success.body
+          ? { content: { 'application/json': { schema: toSchema(contract.success.body, 'output') } } }
+          : {}),
+      },
+    };
+    const statuses = new Set(route.auth === 'jwt' ? [...contract.errors, 401, 403] : contract.errors);
+    for (const status of [...statuses].sort()) {
+      const fromGateway = route.auth === 'jwt' && (status === 401 || status === 403);
+      responses[String(status)] = {
+        description: fromGateway ? GATEWAY_DESCRIPTIONS[status] : (ERROR_DESCRIPTIONS[status] ?? 'Error.'),
+        ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
+        content: {
+          ...(contract.errors.includes(status)
+            ? { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
+            : {}),
+          ...(fromGateway ? { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } } : {}),
+        },
+      };
+    }
+    const operation: Json = {
+      operationId: route.function.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()),
+      summary: route.summary,
+      tags: [route.path.split('/')[1] ?? 'api'],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: toSchema(body, 'input'),
+                  ...(contract.example.body ? { example: contract.example.body } : {}),
+                },
+              },
+            },
+          }
+        : {}),
+      responses,
+      ...(route.auth === 'jwt' ? { security: [{ bearer: [] }] } : { security: [] }),
+    };
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, Json>)[route.method.toLowerCase()] = operation;
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: options.title ?? 'Organizations API',
+      version: options.version ?? '0.1.0',
+      description:
+        'Multi-tenant organization management: organizations, their admins, and sessions. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`.',
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token from POST /admin/login.' },
+      },
+    },
+  };
+}

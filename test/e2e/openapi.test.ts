@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENT_PATH, renderOpenApi } from '../../bin/openapi.ts';
+import { routes } from '../../lib/routes.ts';
+import { closeClientsAfterAll } from '../support/db.ts';
+import { type RunningApi, startLocalApi } from '../support/local-api.ts';
+
+/** The OpenAPI document: valid, current, complete, and true of the running API. */
+
+closeClientsAfterAll();
+
+type Operation = {
+  operationId: string;
+  parameters?: { name: string; in: string; example?: string }[];
+  requestBody?: { content: { 'application/json': { example?: Record<string, unknown> } } };
+  responses: Record<string, { content?: Record<string, unknown> }>;
+  security?: unknown[];
+};
+type Document = { paths: Record<string, Record<string, Operation>> };
+
+let document: Document;
+
+beforeAll(async () => {
+  document = JSON.parse(await readFile(DOCUMENT_PATH, 'utf8'));
+});
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator();
+
+    const result = await validator.validate(structuredClone(document));
+
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('is the one the route table and contracts generate (run `npm run openapi` after changing them)', async () => {
+    expect(`${JSON.stringify(document, null, 2)}\n`).toBe(await renderOpenApi());
+  });
+
+  it('describes every route, with an example for every request body', () => {
+    for (const route of routes) {
+      const operation = document.paths[route.path]?.[route.method.toLowerCase()];
+      expect(operation, `${route.method} ${route.path}`).toBeDefined();
+      if (operation?.requestBody) expect(operation.requestBody.content['application/json'].example).toBeDefined();
+      expect(operation?.security, route.path).toEqual(route.auth === 'jwt' ? [{ bearer: [] }] : []);
+    }
+  });
+});
+
+describe('The document against the running local API', () => {
+  let api: RunningApi;
+  beforeAll(async () => {
+    api = await startLocalApi();
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  /** Runs an operation's example and checks the answer against what the document declares. */
+  async function runExample(path: string, method: string, token?: string, bodyOverride?: Record<string, unknown>) {
+    const operation = document.paths[path]?.[method];
+    if (!operation) throw new Error(`${method} ${path} is not documented`);
+    const query = new URLSearchParams();
+    for (const p of operation.parameters ?? []) if (p.in === 'query' && p.example !== undefined) query.set(p.name, p.example);
+    const example = operation.requestBody?.content['application/json'].example;
+    const body = example ? { ...example, ...bodyOverride } : undefined;
+    const response = await fetch(`${api.url}${path}${query.size > 0 ? `?${query}` : ''}`, {
+      method: method.toUpperCase(),
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    const success = Object.keys(operation.responses).find((s) => s.startsWith('2'));
+    expect(String(response.status), `${method} ${path}: ${text}`).toBe(success);
+    const declared = operation.responses[String(response.status)]?.content?.['application/json'];
+    if (declared) {
+      const ajv = new Ajv2020({ strict: false, validateFormats: false });
+      ajv.addSchema(document as object, 'openapi');
+      const pointer = `openapi#/paths/${path.replaceAll('~', '~0').replaceAll('/', '~1')}/${method}/responses/${response.status}/content/application~1json/schema`;
+      const validate = ajv.compile({ $ref: pointer });
+      const parsed = JSON.parse(text);
+      expect(validate(parsed), `${method} ${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      return parsed as Record<string, string>;
+    }
+    expect(text).toBe('');
+    return {};
+  }
+
+  it('answers every documented example with the documented status and shape', async () => {
+    const ran = new Set<string>();
+    const run = async (path: string, method: string, token?: string, override?: Record<string, unknown>) => {
+      ran.add(`${method} ${path}`);
+      return runExample(path, method, token, override);
+    };
+    const login = () => run('/admin/login', 'post');
+
+    await run('/org/create', 'post');
+    await run('/org/get', 'get');
+    const first = await login();
+    const refreshed = await run('/admin/refresh', 'post', undefined, { refresh_token: first.refresh_token });
+    await run('/org/update', 'put', refreshed.access_token);
+    await run('/admin/logout', 'post', (await login()).access_token);
+    await run('/admin/logout-all', 'post', (await login()).access_token);
+    await run('/org/delete', 'delete', (await login()).access_token);
+    await run('/openapi.json', 'get');
+
+    const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    expect([...ran].sort()).toEqual(documented.sort());
+  });
+});
