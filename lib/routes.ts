@@ -20,6 +20,22 @@ export interface Route {
 /** The folder of the Lambda authorizer that guards every `jwt` route. */
 export const AUTHORIZER_FUNCTION = 'authorizer';
 
+/** Functions that run on a schedule rather than behind a route. */
+export interface ScheduledFunction {
+  readonly function: string;
+  /** An EventBridge schedule expression. */
+  readonly schedule: string;
+  readonly summary: string;
+}
+
+export const scheduledFunctions: readonly ScheduledFunction[] = [
+  {
+    function: 'reconciler',
+    schedule: 'rate(5 minutes)',
+    summary: 'Finish or undo organization changes whose run died midway; free unused name reservations',
+  },
+];
+
 export const routes: readonly Route[] = [
   {
     method: 'POST',
