@@ -6,17 +6,43 @@
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface Route {
+/**
+ * What a function uses. The stack derives each function's environment, its secret grants and its
+ * memory from these, so a function gets exactly what its row declares and nothing else.
+ *
+ * - `database`: the MongoDB connection string secret and the database settings (names, bcrypt cost,
+ *   operation lease), which every user of the organization service reads.
+ * - `signingKey`: the private JWT signing key secret, issuer, audience and token lifetime.
+ * - `verificationKeys`: the public JWK Set secret, issuer and audience.
+ * - `passwordHashing`: bcrypt work on every call. Lambda gives CPU in proportion to memory, so these
+ *   functions get the stage's larger memory size.
+ */
+export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing';
+
+/** A Lambda function of the service. */
+export interface FunctionSpec {
+  /** Folder under functions/ holding `handler.ts` (exported `handler`). */
+  readonly function: string;
+  /** What the function uses; see {@link Need}. */
+  readonly needs: readonly Need[];
+}
+
+export interface Route extends FunctionSpec {
   readonly method: HttpMethod;
   readonly path: string;
-  /** Folder under functions/ holding `handler.ts` (exported `handler`) and `schema.ts`. */
-  readonly function: string;
   readonly auth: 'public' | 'jwt';
   readonly summary: string;
 }
 
 /** The folder of the Lambda authorizer that guards every `jwt` route. */
 export const AUTHORIZER_FUNCTION = 'authorizer';
+
+/**
+ * The Lambda authorizer. It verifies tokens with the public keys only: it can read neither the
+ * signing key nor the database. Should token checks ever need the database (revocation lists), add
+ * `database` here and the stack grants it; every protected request then pays for it.
+ */
+export const authorizer: FunctionSpec = { function: AUTHORIZER_FUNCTION, needs: ['verificationKeys'] };
 
 export const routes: readonly Route[] = [
   {
@@ -25,14 +51,24 @@ export const routes: readonly Route[] = [
     function: 'org-create',
     auth: 'public',
     summary: 'Create an organization and its admin',
+    needs: ['database', 'passwordHashing'],
   },
-  { method: 'GET', path: '/org/get', function: 'org-get', auth: 'public', summary: "Read an organization's public metadata" },
+  {
+    method: 'GET',
+    path: '/org/get',
+    function: 'org-get',
+    auth: 'public',
+    summary: "Read an organization's public metadata",
+    needs: ['database'],
+  },
   {
     method: 'PUT',
     path: '/org/update',
     function: 'org-update',
     auth: 'jwt',
     summary: 'Rename the organization or change admin credentials',
+    // Hashes only when the password changes: standard memory keeps the common rename cheap.
+    needs: ['database'],
   },
   {
     method: 'DELETE',
@@ -40,6 +76,7 @@ export const routes: readonly Route[] = [
     function: 'org-delete',
     auth: 'jwt',
     summary: 'Delete the organization and all its data',
+    needs: ['database'],
   },
   {
     method: 'POST',
@@ -47,5 +84,6 @@ export const routes: readonly Route[] = [
     function: 'admin-login',
     auth: 'public',
     summary: 'Log in as an admin and get an access token',
+    needs: ['database', 'signingKey', 'passwordHashing'],
   },
 ];
