@@ -3,15 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { addServiceStack } from '../../lib/app.ts';
-import { PROJECT_ROOT } from '../../lib/endpoint-function.ts';
+import { addServiceStack, cdkJsonContext } from '../../lib/app.ts';
 import type { OrgsServiceStack } from '../../lib/orgs-service-stack.ts';
-
-/** The context `cdk synth` runs with: cdk.json's (feature flags), plus the given values. */
-export function cdkContext(extra: Record<string, unknown>): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  return { ...cdkJson.context, ...extra };
-}
 
 export interface Synthesized {
   readonly stack: OrgsServiceStack;
@@ -30,7 +23,7 @@ export interface Synthesized {
  */
 export function synthStage(stage: string): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'orgs-cdk-'));
-  const app = new App({ outdir, context: cdkContext({ stage, 'aws:cdk:bundling-stacks': [] }) });
+  const app = new App({ outdir, context: { ...cdkJsonContext(), stage, 'aws:cdk:bundling-stacks': [] } });
   const stack = addServiceStack(app);
   let validationError: unknown;
   const quiet = console.error;
