@@ -56,13 +56,17 @@ export interface EndpointFunctionProps {
   readonly function: string;
   /** The physical function name; the log group is `/aws/lambda/<functionName>`. */
   readonly functionName: string;
+  /** Shown in the Lambda console. */
   readonly description?: string;
-  /** Memory in MB. */
+  /** Memory in MB; CPU comes in proportion. */
   readonly memorySize: number;
+  /** Lambda timeout. */
   readonly timeout: Duration;
+  /** Retention of the function's log group. */
   readonly logRetention: RetentionDays;
   /** Applied to the log group. */
   readonly removalPolicy: RemovalPolicy;
+  /** Plain settings; secrets go through {@link EndpointFunction.useSecret}. */
   readonly environment?: Readonly<Record<string, string>>;
 }
 
