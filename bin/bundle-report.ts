@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Bundle, bundleFunctions } from '../lib/bundles.ts';
+import { type Bundle, bundleFunctions, childOutput } from '../lib/bundles.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +32,7 @@ function timeProcess(args: string[], env: NodeJS.ProcessEnv): number {
   const started = performance.now();
   const run = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const elapsed = performance.now() - started;
-  if (run.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${run.status}:\n${run.stderr}`);
+  if (run.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${run.status}:\n${childOutput(run.stderr)}`);
   return elapsed;
 }
 

@@ -52,3 +52,16 @@ export function bundleFunctions(outdir: string, stage = 'dev'): Bundle[] {
     return { function: name, file, bytes: statSync(file).size, environment };
   });
 }
+
+/**
+ * The end of a process's output that ran a bundle: the last lines, each cut short, since a stack
+ * trace through a minified bundle quotes whole megabyte-long lines.
+ */
+export function childOutput(output: string, lines = 20): string {
+  return output
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line))
+    .join('\n');
+}

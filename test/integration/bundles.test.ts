@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions } from '../../lib/bundles.ts';
+import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions, childOutput } from '../../lib/bundles.ts';
 import { AUTHORIZER_FUNCTION, authorizer, routes } from '../../lib/routes.ts';
 import { closeClientsAfterAll, masterDb } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, httpEvent } from '../support/events.ts';
@@ -79,7 +79,7 @@ async function invokeBundle(name: string, event: unknown): Promise<Invocation> {
     stderr += chunk.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${stderr}${stdout}`);
+  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${childOutput(stderr + stdout)}`);
   const last = stdout.trim().split('\n').at(-1) ?? '';
   return { ...JSON.parse(last), secretsRead: [...secrets.requested] };
 }
