@@ -2,8 +2,10 @@
 /**
  * Rotates the JWT signing keys, or retires the previous ones.
  *
- *   node bin/rotate-keys.ts [--retire] [--file .local/jwt-keys.json]
- *   node bin/rotate-keys.ts --aws [--retire]   (uses JWT_PRIVATE_KEY_SECRET_ID and JWT_PUBLIC_KEYS_SECRET_ID)
+ *   node bin/rotate-keys.ts [--init | --retire] [--file .local/jwt-keys.json]
+ *   node bin/rotate-keys.ts --aws [--init | --retire]   (uses JWT_PRIVATE_KEY_SECRET_ID and JWT_PUBLIC_KEYS_SECRET_ID)
+ *
+ * `--init` writes a first key set (a new stage's empty secrets); it replaces whatever was there.
  *
  * A rotation publishes the new public key first and switches the signing key second, so no verifier
  * ever meets a token signed with a key it cannot find. Retire the previous key once every token signed
@@ -12,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type KeySet, retirePreviousKeys, rotateKeySet } from '#core/auth/keys.ts';
+import { type KeySet, newKeySet, retirePreviousKeys, rotateKeySet } from '#core/auth/keys.ts';
 import { readKeyFile, writeKeyFile } from './local-api/keys.ts';
 
 export interface KeyStore {
@@ -21,8 +23,14 @@ export interface KeyStore {
   writePrivate(keys: KeySet): Promise<void>;
 }
 
-/** Rotates (or retires) the keys in `store`; returns the new set. */
-export async function rotate(store: KeyStore, options: { retire: boolean }): Promise<KeySet> {
+/** Rotates (or retires, or first creates) the keys in `store`; returns the new set. */
+export async function rotate(store: KeyStore, options: { retire?: boolean; init?: boolean }): Promise<KeySet> {
+  if (options.init) {
+    const first = await newKeySet();
+    await store.writePublic(first);
+    await store.writePrivate(first);
+    return first;
+  }
   const current = await store.read();
   if (options.retire) {
     const retired = retirePreviousKeys(current);
@@ -72,7 +80,12 @@ export async function secretsKeyStore(privateSecretId: string, publicSecretId: s
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { retire: { type: 'boolean', default: false }, aws: { type: 'boolean', default: false }, file: { type: 'string' } },
+    options: {
+      init: { type: 'boolean', default: false },
+      retire: { type: 'boolean', default: false },
+      aws: { type: 'boolean', default: false },
+      file: { type: 'string' },
+    },
   });
   let store: KeyStore;
   if (values.aws) {

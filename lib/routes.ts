@@ -6,11 +6,30 @@
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface Route {
+/**
+ * What a function uses. The stack derives each function's environment, its secret grants and its
+ * memory from these, so a function gets exactly what its row declares and nothing else.
+ *
+ * - `database`: the MongoDB connection string secret and the database settings (names, bcrypt cost,
+ *   operation lease), which every user of the organization service reads.
+ * - `signingKey`: the private JWT signing key secret, issuer, audience and token lifetime.
+ * - `verificationKeys`: the public JWK Set secret, issuer and audience.
+ * - `passwordHashing`: bcrypt work on every call. Lambda gives CPU in proportion to memory, so these
+ *   functions get the stage's larger memory size.
+ */
+export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing';
+
+/** A Lambda function of the service. */
+export interface FunctionSpec {
+  /** Folder under functions/ holding `handler.ts` (exported `handler`). */
+  readonly function: string;
+  /** What the function uses; see {@link Need}. */
+  readonly needs: readonly Need[];
+}
+
+export interface Route extends FunctionSpec {
   readonly method: HttpMethod;
   readonly path: string;
-  /** Folder under functions/ holding `handler.ts` (exported `handler`) and `schema.ts`. */
-  readonly function: string;
   readonly auth: 'public' | 'jwt';
   readonly summary: string;
   /** Part of the published API description; a stage may leave such routes out. */
@@ -20,9 +39,14 @@ export interface Route {
 /** The folder of the Lambda authorizer that guards every `jwt` route. */
 export const AUTHORIZER_FUNCTION = 'authorizer';
 
-/** Functions that run on a schedule rather than behind a route. */
-export interface ScheduledFunction {
-  readonly function: string;
+/**
+ * The Lambda authorizer. It verifies tokens with the public keys only (it cannot read the signing
+ * key) and checks revocation (logout, refresh token reuse, token version) in the master database.
+ */
+export const authorizer: FunctionSpec = { function: AUTHORIZER_FUNCTION, needs: ['verificationKeys', 'database'] };
+
+/** A function that runs on a schedule rather than behind a route. */
+export interface ScheduledFunction extends FunctionSpec {
   /** An EventBridge schedule expression. */
   readonly schedule: string;
   readonly summary: string;
@@ -33,6 +57,7 @@ export const scheduledFunctions: readonly ScheduledFunction[] = [
     function: 'reconciler',
     schedule: 'rate(5 minutes)',
     summary: 'Finish or undo organization changes whose run died midway; free unused name reservations',
+    needs: ['database'],
   },
 ];
 
@@ -43,14 +68,24 @@ export const routes: readonly Route[] = [
     function: 'org-create',
     auth: 'public',
     summary: 'Create an organization and its admin',
+    needs: ['database', 'passwordHashing'],
   },
-  { method: 'GET', path: '/org/get', function: 'org-get', auth: 'public', summary: "Read an organization's public metadata" },
+  {
+    method: 'GET',
+    path: '/org/get',
+    function: 'org-get',
+    auth: 'public',
+    summary: "Read an organization's public metadata",
+    needs: ['database'],
+  },
   {
     method: 'PUT',
     path: '/org/update',
     function: 'org-update',
     auth: 'jwt',
     summary: 'Rename the organization or change admin credentials',
+    // Hashes only when the password changes: standard memory keeps the common rename cheap.
+    needs: ['database'],
   },
   {
     method: 'DELETE',
@@ -58,6 +93,7 @@ export const routes: readonly Route[] = [
     function: 'org-delete',
     auth: 'jwt',
     summary: 'Delete the organization and all its data',
+    needs: ['database'],
   },
   {
     method: 'POST',
@@ -65,6 +101,7 @@ export const routes: readonly Route[] = [
     function: 'admin-login',
     auth: 'public',
     summary: 'Log in as an admin and get an access token',
+    needs: ['database', 'signingKey', 'passwordHashing'],
   },
   {
     method: 'POST',
@@ -72,14 +109,23 @@ export const routes: readonly Route[] = [
     function: 'admin-refresh',
     auth: 'public',
     summary: 'Swap a refresh token for new tokens',
+    needs: ['database', 'signingKey'],
   },
-  { method: 'POST', path: '/admin/logout', function: 'admin-logout', auth: 'jwt', summary: 'End this session' },
+  {
+    method: 'POST',
+    path: '/admin/logout',
+    function: 'admin-logout',
+    auth: 'jwt',
+    summary: 'End this session',
+    needs: ['database'],
+  },
   {
     method: 'POST',
     path: '/admin/logout-all',
     function: 'admin-logout-all',
     auth: 'jwt',
     summary: 'End every session of this admin',
+    needs: ['database'],
   },
   {
     method: 'GET',
@@ -87,6 +133,7 @@ export const routes: readonly Route[] = [
     function: 'openapi',
     auth: 'public',
     summary: "This API's OpenAPI document",
+    needs: [],
     docs: true,
   },
 ];

@@ -1,8 +1,8 @@
-import { sessions } from '#core/app.ts';
+import { logouts } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
 import { schema } from './schema.ts';
 
-const service = sessions();
+const service = logouts();
 
 /** POST /admin/logout-all: every access and refresh token the caller holds stops working. */
 export const handler = jwtEndpoint({

@@ -1,8 +1,8 @@
-import { sessions } from '#core/app.ts';
+import { logouts } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
 import { schema } from './schema.ts';
 
-const service = sessions();
+const service = logouts();
 
 /** POST /admin/logout: revokes the caller's session (refresh tokens) and the access token presented. */
 export const handler = jwtEndpoint({

@@ -82,11 +82,14 @@ export function organizations(): () => Promise<OrganizationService> {
   );
 }
 
-function sessionsWith(stores: () => Promise<Stores>): () => Promise<SessionService> {
-  const tokens = signerConfig();
+function sessionsWith(stores: () => Promise<Stores>, options: { signing: boolean }): () => Promise<SessionService> {
   const { keyMaxAgeMs } = guardConfig();
   const { refreshTtlMs } = sessionConfig();
-  const signer = createTokenSigner({ ...tokens, privateKey: keyMaterial(tokens.privateKey, keyMaxAgeMs), keyMaxAgeMs });
+  let signer: ReturnType<typeof createTokenSigner> | undefined;
+  if (options.signing) {
+    const tokens = signerConfig();
+    signer = createTokenSigner({ ...tokens, privateKey: keyMaterial(tokens.privateKey, keyMaxAgeMs), keyMaxAgeMs });
+  }
   return once(async () => {
     const s = await stores();
     return new SessionService({
@@ -100,9 +103,14 @@ function sessionsWith(stores: () => Promise<Stores>): () => Promise<SessionServi
   });
 }
 
-/** Refresh and logout, for the admin-refresh and admin-logout* handlers. */
+/** Refresh (which signs new tokens), for the admin-refresh handler. */
 export function sessions(): () => Promise<SessionService> {
-  return sessionsWith(storesFactory());
+  return sessionsWith(storesFactory(), { signing: true });
+}
+
+/** Logout and logout everywhere, for the admin-logout* handlers: no signing key needed. */
+export function logouts(): () => Promise<SessionService> {
+  return sessionsWith(storesFactory(), { signing: false });
 }
 
 /** The login use case, for the admin-login handler. */
@@ -110,7 +118,7 @@ export function logins(): () => Promise<LoginService> {
   const orgs = orgsConfig();
   const limits = sessionConfig();
   const stores = storesFactory();
-  const sessionService = sessionsWith(stores);
+  const sessionService = sessionsWith(stores, { signing: true });
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(async () => {
     const s = await stores();

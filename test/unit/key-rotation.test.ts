@@ -46,6 +46,26 @@ describe('Key rotation', () => {
 });
 
 describe('bin/rotate-keys', () => {
+  it('creates a first key set for empty secrets', async () => {
+    const written: string[] = [];
+    const store = {
+      read: async () => {
+        throw new Error('empty secret');
+      },
+      writePublic: async (keys: KeySet) => {
+        written.push(`public:${keys.publicKeys.keys[0]?.kid}`);
+      },
+      writePrivate: async (keys: KeySet) => {
+        written.push(`private:${keys.privateKey.kid}`);
+      },
+    };
+
+    const keys = await rotate(store, { init: true });
+
+    expect(written).toEqual([`public:${keys.privateKey.kid}`, `private:${keys.privateKey.kid}`]);
+    await expect(verifierFor(keys).verify((await sign(keys)).token)).resolves.toMatchObject({ adminId: 'a' });
+  });
+
   it('rotates and retires a local key file', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'keys-')), 'jwt-keys.json');
     const first = await newKeySet();

@@ -25,7 +25,8 @@ export interface SessionDeps {
   readonly orgs: OrganizationStore;
   readonly refreshTokens: RefreshTokenStore;
   readonly revocations: RevocationStore;
-  readonly signer: TokenSigner;
+  /** Needed to start and refresh sessions; logout works without one. */
+  readonly signer?: TokenSigner;
   readonly refreshTtlMs: number;
   readonly now?: () => Date;
 }
@@ -61,6 +62,7 @@ export class SessionService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#deps.refreshTtlMs),
     });
+    if (!this.#deps.signer) throw new Error('This session service has no signing key');
     const access = await this.#deps.signer.sign({
       adminId: admin.id,
       orgId: org.id,

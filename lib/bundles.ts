@@ -1,0 +1,67 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { cdkJsonContext } from './app.ts';
+import { OrgsServiceStack } from './orgs-service-stack.ts';
+import { type StageConfig, stageConfig } from './stages.ts';
+
+/** A function's bundle as the stack builds it, with the environment the stack gives it. */
+export interface Bundle {
+  /** Folder under functions/. */
+  readonly function: string;
+  /** The bundled handler module (`index.mjs`). */
+  readonly file: string;
+  readonly bytes: number;
+  /** The function's environment variables; secret ids are the ARNs given in `secretArns`. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** Stand-in ARNs for the three secrets, so every environment value is a plain string. */
+export const BUNDLE_SECRET_ARNS = {
+  databaseUriArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:orgs-bundles/mongodb-uri-AbCdEf',
+  signingKeyArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:orgs-bundles/jwt-private-key-AbCdEf',
+  verificationKeysArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:orgs-bundles/jwt-public-keys-AbCdEf',
+} as const;
+
+/**
+ * Bundles every function of the stack exactly as `cdk synth` does (same construct, same esbuild
+ * options), into `outdir`. The stage's secrets are swapped for {@link BUNDLE_SECRET_ARNS}; bundling
+ * does not depend on them.
+ *
+ * @example
+ * for (const bundle of bundleFunctions(mkdtempSync(join(tmpdir(), 'bundles-')))) console.log(bundle.file);
+ */
+export function bundleFunctions(outdir: string, stage = 'dev'): Bundle[] {
+  const config: StageConfig = { ...stageConfig(stage), importSecrets: BUNDLE_SECRET_ARNS };
+  const app = new App({ outdir, context: cdkJsonContext() });
+  // Assets are staged, and so bundled, as each function is constructed.
+  const stack = new OrgsServiceStack(app, 'OrgsServiceBundles', { config });
+  return [...stack.functions].map(([name, fn]) => {
+    const asset = fn.node.findChild('Code') as Asset;
+    const dir = isAbsolute(asset.assetPath) ? asset.assetPath : join(outdir, asset.assetPath);
+    const file = join(dir, 'index.mjs');
+    const cfn = fn.node.defaultChild as CfnFunction;
+    const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
+    const environment: Record<string, string> = {};
+    for (const [key, value] of Object.entries(resolved?.variables ?? {})) {
+      if (typeof value !== 'string') throw new Error(`${name}: ${key} is not a plain string: ${JSON.stringify(value)}`);
+      environment[key] = value;
+    }
+    return { function: name, file, bytes: statSync(file).size, environment };
+  });
+}
+
+/**
+ * The end of a process's output that ran a bundle: the last lines, each cut short, since a stack
+ * trace through a minified bundle quotes whole megabyte-long lines.
+ */
+export function childOutput(output: string, lines = 20): string {
+  return output
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line))
+    .join('\n');
+}

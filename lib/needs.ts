@@ -1,0 +1,55 @@
+import type { EndpointFunction } from './endpoint-function.ts';
+import type { Need } from './routes.ts';
+import type { ServiceSecrets } from './service-secrets.ts';
+import type { StageConfig } from './stages.ts';
+
+/**
+ * Turns what a route-table row declares into what its function gets: environment variables (the
+ * contract of functions/core/config.ts) and read grants on exactly the secrets it names.
+ */
+
+export interface NeedsContext {
+  readonly secrets: ServiceSecrets;
+  readonly config: StageConfig;
+}
+
+/** Gives `fn` the environment and the secret grants its needs call for. */
+export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { secrets, config }: NeedsContext): void {
+  const set = (variables: Record<string, string | number>) => {
+    for (const [name, value] of Object.entries(variables)) fn.addEnvironment(name, String(value));
+  };
+  for (const need of new Set(needs)) {
+    switch (need) {
+      case 'database':
+        fn.useSecret('MONGODB_SECRET_ID', secrets.databaseUri);
+        set({
+          MASTER_DB_NAME: config.database.masterDbName,
+          TENANT_DB_NAME: config.database.tenantDbName,
+          BCRYPT_COST: config.bcryptCost,
+          OPERATION_LEASE_SECONDS: config.operationLeaseSeconds,
+        });
+        break;
+      case 'signingKey':
+        fn.useSecret('JWT_PRIVATE_KEY_SECRET_ID', secrets.signingKey);
+        set({ JWT_ISSUER: config.jwt.issuer, JWT_AUDIENCE: config.jwt.audience, JWT_TTL_SECONDS: config.jwt.ttlSeconds });
+        break;
+      case 'verificationKeys':
+        fn.useSecret('JWT_PUBLIC_KEYS_SECRET_ID', secrets.verificationKeys);
+        set({
+          JWT_ISSUER: config.jwt.issuer,
+          JWT_AUDIENCE: config.jwt.audience,
+          REVOCATION_CACHE_SECONDS: config.revocationCacheSeconds,
+        });
+        break;
+      case 'passwordHashing':
+        break; // memory only, see memoryFor
+      default:
+        throw new Error(`Unknown need: ${need satisfies never}`);
+    }
+  }
+}
+
+/** Memory in MB for a function with these needs. */
+export function memoryFor(needs: readonly Need[], config: StageConfig): number {
+  return needs.includes('passwordHashing') ? config.memory.passwordHashing : config.memory.standard;
+}

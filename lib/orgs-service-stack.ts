@@ -1,0 +1,225 @@
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  type CfnStage,
+  CorsHttpMethod,
+  type CorsPreflightOptions,
+  HttpApi,
+  type HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { EndpointFunction } from './endpoint-function.ts';
+import { generateRoutes, pascalCase, routeKey } from './generate-routes.ts';
+import { memoryFor, provideNeeds } from './needs.ts';
+import {
+  authorizer as authorizerSpec,
+  type FunctionSpec,
+  type Route,
+  routes as routeTable,
+  type ScheduledFunction,
+  scheduledFunctions as scheduledFunctionTable,
+} from './routes.ts';
+import { ServiceAlarms } from './service-alarms.ts';
+import { ServiceSecrets } from './service-secrets.ts';
+import {
+  AUTHORIZER_TIMEOUT_SECONDS,
+  authorizerCacheTtl,
+  ROUTE_TIMEOUT_SECONDS,
+  SCHEDULED_TIMEOUT_SECONDS,
+  type StageConfig,
+} from './stages.ts';
+
+export interface OrgsServiceStackProps extends StackProps {
+  /** The stage's configuration (lib/stages.ts). */
+  readonly config: StageConfig;
+  /** @default the route table of lib/routes.ts */
+  readonly routes?: readonly Route[];
+  /** @default the authorizer of lib/routes.ts */
+  readonly authorizer?: FunctionSpec;
+  /** @default the scheduled functions of lib/routes.ts */
+  readonly scheduled?: readonly ScheduledFunction[];
+}
+
+/**
+ * One JSON line per request. No header, query or body is logged: only what identifies the request,
+ * its outcome and, on protected routes, the organization the authorizer resolved.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  protocol: '$context.protocol',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  orgId: '$context.authorizer.orgId',
+} as const;
+
+/**
+ * The orgs service for one stage: a function per route-table row plus the authorizer, on an HTTP
+ * API, with the three secrets, log groups and alarms.
+ */
+export class OrgsServiceStack extends Stack {
+  readonly api: HttpApi;
+  readonly apiStage: HttpStage;
+  readonly secrets: ServiceSecrets;
+  /** Every function by function folder, the authorizer included. */
+  readonly functions: ReadonlyMap<string, EndpointFunction>;
+  readonly alarms: ServiceAlarms;
+
+  constructor(scope: Construct, id: string, props: OrgsServiceStackProps) {
+    const { config } = props;
+    super(scope, id, {
+      stackName: config.stackName,
+      description: `Orgs service (${config.name}): multi-tenant organization management API`,
+      ...props,
+    });
+    const routes = (props.routes ?? routeTable).filter((r) => !r.docs || config.publishApiDocument);
+    const authorizerFunction = props.authorizer ?? authorizerSpec;
+    const prefix = config.resourcePrefix;
+
+    this.secrets = new ServiceSecrets(this, 'Secrets', {
+      prefix,
+      removalPolicy: config.removalPolicy,
+      imported: config.importSecrets,
+    });
+
+    const createFunction = (spec: FunctionSpec, timeoutSeconds: number, description: string) => {
+      const fn = new EndpointFunction(this, pascalCase(spec.function), {
+        function: spec.function,
+        functionName: `${prefix}-${spec.function}`,
+        description,
+        memorySize: memoryFor(spec.needs, config),
+        timeout: Duration.seconds(timeoutSeconds),
+        logRetention: config.logRetention,
+        removalPolicy: config.removalPolicy,
+        environment: { LOG_LEVEL: config.logLevel },
+      });
+      provideNeeds(fn, spec.needs, { secrets: this.secrets, config });
+      return fn;
+    };
+
+    const authorizerFn = createFunction(
+      authorizerFunction,
+      AUTHORIZER_TIMEOUT_SECONDS,
+      'Verifies access tokens for protected routes',
+    );
+    const authorizer = new HttpLambdaAuthorizer('JwtAuthorizer', authorizerFn, {
+      authorizerName: `${prefix}-jwt`,
+      identitySource: ['$request.header.Authorization'],
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      resultsCacheTtl: authorizerCacheTtl(config),
+    });
+
+    this.api = new HttpApi(this, 'Api', {
+      apiName: prefix,
+      description: `Orgs service API (${config.name})`,
+      createDefaultStage: false,
+      corsPreflight: corsFor(config, routes),
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/apigateway/${prefix}/access`,
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.apiStage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttling.default,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    const generated = generateRoutes({
+      api: this.api,
+      routes,
+      authorizer,
+      createFunction: (route) => createFunction(route, ROUTE_TIMEOUT_SECONDS, `${routeKey(route)}: ${route.summary}`),
+    });
+    const scheduled = new Map<string, EndpointFunction>();
+    for (const spec of props.scheduled ?? scheduledFunctionTable) {
+      const fn = createFunction(spec, SCHEDULED_TIMEOUT_SECONDS, spec.summary);
+      new Rule(this, `${pascalCase(spec.function)}Schedule`, {
+        description: `${spec.function}: ${spec.schedule}`,
+        schedule: Schedule.expression(spec.schedule),
+        targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+      });
+      scheduled.set(spec.function, fn);
+    }
+    this.functions = new Map([[authorizerFunction.function, authorizerFn], ...generated.functions, ...scheduled]);
+
+    // Tighter limits on the routes that hash passwords; a route setting needs its route to exist.
+    const stage = this.apiStage.node.defaultChild as CfnStage;
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    for (const route of routes.filter((r) => r.needs.includes('passwordHashing'))) {
+      routeSettings[routeKey(route)] = {
+        ThrottlingRateLimit: config.throttling.passwordRoutes.rateLimit,
+        ThrottlingBurstLimit: config.throttling.passwordRoutes.burstLimit,
+      };
+      const httpRoute = generated.routes.get(routeKey(route));
+      if (httpRoute) stage.node.addDependency(httpRoute);
+    }
+    if (Object.keys(routeSettings).length > 0) stage.routeSettings = routeSettings;
+
+    for (const route of routes.filter((r) => r.auth === 'public')) {
+      const httpRoute = generated.routes.get(routeKey(route));
+      if (httpRoute) {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${routeKey(route)} is public by design (${route.summary.toLowerCase()}); its handler validates every input.`,
+        });
+      }
+    }
+
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      prefix,
+      api: this.api,
+      functions: this.functions,
+      authorizer: authorizerFunction.function,
+      thresholds: config.alarms,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API', value: this.apiStage.url });
+    new CfnOutput(this, 'DatabaseUriSecretArn', {
+      description: 'Put the MongoDB connection string here',
+      value: this.secrets.databaseUri.secretArn,
+    });
+    new CfnOutput(this, 'SigningKeySecretArn', {
+      description: 'Put the private signing JWK here',
+      value: this.secrets.signingKey.secretArn,
+    });
+    new CfnOutput(this, 'VerificationKeysSecretArn', {
+      description: 'Put the public JWK Set here',
+      value: this.secrets.verificationKeys.secretArn,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe here for alarm notifications',
+      value: this.alarms.topic.topicArn,
+    });
+  }
+}
+
+function corsFor(config: StageConfig, routes: readonly Route[]): CorsPreflightOptions | undefined {
+  if (config.corsAllowOrigins.length === 0) return undefined;
+  const methods = [...new Set(routes.map((r) => r.method))].map((m) => CorsHttpMethod[m]);
+  return {
+    allowOrigins: [...config.corsAllowOrigins],
+    allowMethods: [...methods, CorsHttpMethod.OPTIONS],
+    allowHeaders: ['authorization', 'content-type'],
+    maxAge: Duration.hours(1),
+  };
+}

@@ -1,0 +1,373 @@
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_LOG_FIELDS } from '../../lib/orgs-service-stack.ts';
+import { AUTHORIZER_FUNCTION, authorizer, type FunctionSpec, type Need, routes, scheduledFunctions } from '../../lib/routes.ts';
+import { authorizerCacheTtl, stages } from '../../lib/stages.ts';
+import { type Synthesized, synthStage } from '../support/cdk.ts';
+
+/** The dev stack's template, cdk-nag included; functions are not bundled here (see bundles.test.ts). */
+
+const config = stages.dev;
+const prefix = config.resourcePrefix;
+const specs: readonly FunctionSpec[] = [authorizer, ...routes, ...scheduledFunctions];
+const functionNames = [...new Set(specs.map((s) => s.function))];
+
+let dev: Synthesized;
+
+beforeAll(() => {
+  dev = synthStage('dev');
+});
+
+function logicalIdOf(type: string, props: Record<string, unknown>): string {
+  const found = Object.keys(dev.template.findResources(type, { Properties: props }));
+  expect(found, `${type} ${JSON.stringify(props)}`).toHaveLength(1);
+  return found[0]!;
+}
+
+const functionId = (name: string) => logicalIdOf('AWS::Lambda::Function', { FunctionName: `${prefix}-${name}` });
+const functionProps = (name: string) => dev.json.Resources[functionId(name)].Properties;
+
+const secretIds = () => ({
+  database: logicalIdOf('AWS::SecretsManager::Secret', { Name: `${prefix}/mongodb-uri` }),
+  signingKey: logicalIdOf('AWS::SecretsManager::Secret', { Name: `${prefix}/jwt-private-key` }),
+  verificationKeys: logicalIdOf('AWS::SecretsManager::Secret', { Name: `${prefix}/jwt-public-keys` }),
+});
+
+/** Logical ids of the secrets a function's role may read, from the policies attached to that role. */
+function readableSecrets(name: string): string[] {
+  const role = functionProps(name).Role['Fn::GetAtt'][0] as string;
+  const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')).filter((p: any) =>
+    p.Properties.Roles.some((r: any) => r.Ref === role),
+  );
+  const readable = new Set<string>();
+  for (const policy of policies) {
+    for (const statement of (policy as any).Properties.PolicyDocument.Statement) {
+      const actions = [statement.Action].flat();
+      if (!actions.includes('secretsmanager:GetSecretValue')) continue;
+      for (const resource of [statement.Resource].flat()) readable.add(resource.Ref ?? JSON.stringify(resource));
+    }
+  }
+  return [...readable].sort();
+}
+
+const secretNeeds = { database: 'database', signingKey: 'signingKey', verificationKeys: 'verificationKeys' } as const;
+
+describe('Stack: OrgsService (dev)', () => {
+  it('has one function per route plus the authorizer', () => {
+    dev.template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+    for (const name of functionNames) functionId(name);
+    expect(functionNames).toContain(AUTHORIZER_FUNCTION);
+  });
+
+  it('runs every function on Node.js 24, arm64, with X-Ray tracing and its own log group', () => {
+    dev.template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
+    });
+    for (const name of functionNames) {
+      const logGroup = functionProps(name).LoggingConfig.LogGroup.Ref;
+      expect(dev.json.Resources[logGroup].Properties.LogGroupName).toBe(`/aws/lambda/${prefix}-${name}`);
+    }
+  });
+
+  it('gives the password-hashing functions the larger memory size', () => {
+    for (const spec of specs) {
+      const expected = spec.needs.includes('passwordHashing') ? config.memory.passwordHashing : config.memory.standard;
+      expect(functionProps(spec.function).MemorySize, spec.function).toBe(expected);
+    }
+    expect(functionProps('admin-login').MemorySize).toBeGreaterThan(functionProps('org-get').MemorySize);
+    expect(functionProps('org-create').MemorySize).toBeGreaterThan(functionProps('org-get').MemorySize);
+  });
+
+  it('routes each row to its own function, with the authorizer on jwt routes only', () => {
+    const authorizerRef = logicalIdOf('AWS::ApiGatewayV2::Authorizer', { Name: `${prefix}-jwt` });
+
+    dev.template.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length);
+    for (const route of routes) {
+      const target = new Capture();
+      dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        Target: target,
+        ...(route.auth === 'jwt'
+          ? { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerRef } }
+          : { AuthorizationType: 'NONE', AuthorizerId: Match.absent() }),
+      });
+      const integrationId = JSON.stringify(target.asObject()).match(/"Ref":"([^"]+)"/)?.[1];
+      expect(dev.json.Resources[integrationId!].Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [functionId(route.function), 'Arn'] },
+      });
+    }
+  });
+
+  it('runs the authorizer with payload 2.0 simple responses on the Authorization header, cached per stage', () => {
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: authorizerCacheTtl(config).toSeconds(),
+    });
+    const uri = JSON.stringify(dev.template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    expect(uri).toContain(`{"Fn::GetAtt":["${functionId(AUTHORIZER_FUNCTION)}","Arn"]}`);
+  });
+
+  it('grants each function read on exactly the secrets its needs name', () => {
+    const ids = secretIds();
+    for (const spec of specs) {
+      const expected = spec.needs
+        .filter((n): n is keyof typeof secretNeeds => n in secretNeeds)
+        .map((n) => ids[n])
+        .sort();
+      expect(readableSecrets(spec.function), spec.function).toEqual(expected);
+    }
+  });
+
+  it('lets the authorizer read the public keys and the database (revocation), never the signing key', () => {
+    const ids = secretIds();
+    expect(readableSecrets(AUTHORIZER_FUNCTION)).toEqual([ids.database, ids.verificationKeys].sort());
+    expect(readableSecrets(AUTHORIZER_FUNCTION)).not.toContain(ids.signingKey);
+    const env = functionProps(AUTHORIZER_FUNCTION).Environment.Variables;
+    expect(env.JWT_PUBLIC_KEYS_SECRET_ID).toEqual({ Ref: ids.verificationKeys });
+    expect(env.JWT_PRIVATE_KEY_SECRET_ID).toBeUndefined();
+    expect(env.REVOCATION_CACHE_SECONDS).toBe(String(config.revocationCacheSeconds));
+  });
+
+  it('bounds how long a revoked token works: API Gateway cache plus revocation cache equals the stage bound', () => {
+    for (const stage of Object.values(stages)) {
+      expect(authorizerCacheTtl(stage).toSeconds() + stage.revocationCacheSeconds).toBe(stage.tokenRevocationBoundSeconds);
+      expect(stage.tokenRevocationBoundSeconds).toBeLessThanOrEqual(60);
+    }
+  });
+
+  it('runs the reconciler on its schedule with the database only', () => {
+    const ids = secretIds();
+    dev.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: Match.arrayWith([
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Function', { FunctionName: `${prefix}-reconciler` }), 'Arn'] },
+        }),
+      ]),
+    });
+    expect(readableSecrets('reconciler')).toEqual([ids.database]);
+  });
+
+  it('publishes the OpenAPI document only where the stage says so', () => {
+    const docsRoutes = routes.filter((r) => r.docs).map((r) => `${r.method} ${r.path}`);
+    expect(docsRoutes).toEqual(['GET /openapi.json']);
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /openapi.json' });
+    const prod = synthStage('prod').template;
+    expect(Object.values(prod.findResources('AWS::ApiGatewayV2::Route')).map((r: any) => r.Properties.RouteKey)).not.toContain(
+      'GET /openapi.json',
+    );
+  });
+
+  it('grants secrets through grant methods only: no wildcard secret access anywhere', () => {
+    for (const policy of Object.values(dev.template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of (policy as any).Properties.PolicyDocument.Statement) {
+        const actions = [statement.Action].flat() as string[];
+        if (actions.some((a) => a.startsWith('secretsmanager:'))) {
+          expect(actions.sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+          expect([statement.Resource].flat().every((r: any) => typeof r === 'object' && 'Ref' in r)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('gives each function the configuration its needs declare', () => {
+    const ids = secretIds();
+    const expectedFor = (needs: readonly Need[]) => {
+      const env: Record<string, unknown> = { LOG_LEVEL: config.logLevel };
+      if (needs.includes('database')) {
+        Object.assign(env, {
+          MONGODB_SECRET_ID: { Ref: ids.database },
+          MASTER_DB_NAME: config.database.masterDbName,
+          TENANT_DB_NAME: config.database.tenantDbName,
+          BCRYPT_COST: String(config.bcryptCost),
+          OPERATION_LEASE_SECONDS: String(config.operationLeaseSeconds),
+        });
+      }
+      if (needs.includes('signingKey')) {
+        Object.assign(env, {
+          JWT_PRIVATE_KEY_SECRET_ID: { Ref: ids.signingKey },
+          JWT_ISSUER: config.jwt.issuer,
+          JWT_AUDIENCE: config.jwt.audience,
+          JWT_TTL_SECONDS: String(config.jwt.ttlSeconds),
+        });
+      }
+      if (needs.includes('verificationKeys')) {
+        Object.assign(env, {
+          JWT_PUBLIC_KEYS_SECRET_ID: { Ref: ids.verificationKeys },
+          JWT_ISSUER: config.jwt.issuer,
+          JWT_AUDIENCE: config.jwt.audience,
+          REVOCATION_CACHE_SECONDS: String(config.revocationCacheSeconds),
+        });
+      }
+      return env;
+    };
+    for (const spec of specs) {
+      expect(functionProps(spec.function).Environment.Variables, spec.function).toEqual(expectedFor(spec.needs));
+    }
+  });
+
+  it('creates the three secrets empty: no value and no generated value', () => {
+    dev.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    dev.template.allResourcesProperties('AWS::SecretsManager::Secret', {
+      SecretString: Match.absent(),
+      GenerateSecretString: Match.absent(),
+    });
+  });
+
+  it('holds no secret value anywhere: not the connection string, not a key, not a dynamic reference', () => {
+    const text = JSON.stringify(dev.json);
+    // The test process holds a real connection string and key pair; none may leak into the template.
+    for (const value of [process.env.MONGODB_URI, process.env.JWT_PRIVATE_KEY, process.env.JWT_PUBLIC_KEYS]) {
+      expect(value).toBeTruthy();
+      expect(text).not.toContain(value);
+    }
+    const privateKey = JSON.parse(process.env.JWT_PRIVATE_KEY!) as { d: string };
+    expect(text).not.toContain(privateKey.d);
+    expect(text).not.toMatch(/mongodb(\+srv)?:\/\//);
+    expect(text).not.toContain('{{resolve:secretsmanager');
+    expect(text).not.toMatch(/"(MONGODB_URI|JWT_PRIVATE_KEY|JWT_PUBLIC_KEYS)"/);
+  });
+
+  it('throttles the stage, and the password routes harder', () => {
+    const passwordRouteKeys = routes.filter((r) => r.needs.includes('passwordHashing')).map((r) => `${r.method} ${r.path}`);
+    const limits = config.throttling.passwordRoutes;
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: config.throttling.default.rateLimit,
+        ThrottlingBurstLimit: config.throttling.default.burstLimit,
+      },
+      RouteSettings: Object.fromEntries(
+        passwordRouteKeys.map((key) => [key, { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit }]),
+      ),
+    });
+    expect(passwordRouteKeys).toEqual(expect.arrayContaining(['POST /admin/login', 'POST /org/create']));
+  });
+
+  it('writes one JSON access log line per request to a log group', () => {
+    const format = new Capture();
+    const destination = new Capture();
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: { Format: format, DestinationArn: { 'Fn::GetAtt': [destination, 'Arn'] } },
+    });
+    expect(JSON.parse(format.asString())).toEqual(ACCESS_LOG_FIELDS);
+    expect(dev.json.Resources[destination.asString()].Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it('keeps every log group for the stage retention', () => {
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', functionNames.length + 1);
+    dev.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetention });
+  });
+
+  it('alarms on the 5xx rate, authorizer errors, and each function’s throttles and p99 duration', () => {
+    const topic = logicalIdOf('AWS::SNS::Topic', { TopicName: `${prefix}-alarms` });
+    dev.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * functionNames.length);
+    dev.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: topic }],
+      OKActions: [{ Ref: topic }],
+      TreatMissingData: 'notBreaching',
+    });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${prefix}-5xx-rate`,
+      Threshold: config.alarms.serverErrorRatePercent,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: '5xx' }) }) }),
+      ]),
+    });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${prefix}-authorizer-errors`,
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(AUTHORIZER_FUNCTION) } }],
+      Threshold: config.alarms.authorizerErrors,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    for (const name of functionNames) {
+      const dimensions = [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }];
+      dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${prefix}-${name}-throttles`,
+        MetricName: 'Throttles',
+        Dimensions: dimensions,
+        Threshold: config.alarms.throttles,
+      });
+      dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${prefix}-${name}-p99-duration`,
+        MetricName: 'Duration',
+        ExtendedStatistic: 'p99',
+        Dimensions: dimensions,
+        Threshold: config.alarms.p99DurationMs,
+      });
+    }
+  });
+
+  it('allows the stage’s CORS origins for the route table’s methods', () => {
+    const methods = new Capture();
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: [...config.corsAllowOrigins],
+        AllowHeaders: ['authorization', 'content-type'],
+        AllowMethods: methods,
+      },
+    });
+    expect(methods.asArray().sort()).toEqual([...new Set([...routes.map((r) => r.method), 'OPTIONS'])].sort());
+  });
+
+  it('outputs the API URL and the secrets to fill', () => {
+    dev.template.hasOutput('ApiUrl', {
+      Value: {
+        'Fn::Join': ['', Match.arrayWith(['https://', { Ref: logicalIdOf('AWS::ApiGatewayV2::Api', { Name: prefix }) }])],
+      },
+    });
+    const ids = secretIds();
+    dev.template.hasOutput('DatabaseUriSecretArn', { Value: { Ref: ids.database } });
+    dev.template.hasOutput('SigningKeySecretArn', { Value: { Ref: ids.signingKey } });
+    dev.template.hasOutput('VerificationKeysSecretArn', { Value: { Ref: ids.verificationKeys } });
+  });
+
+  it('passes the cdk-nag AWS Solutions checks: every finding is acknowledged with a reason', () => {
+    expect(dev.violations).toEqual([]);
+    expect(dev.validationError).toBeUndefined();
+  });
+});
+
+describe('Stack: each stage', () => {
+  it.each(Object.values(stages))(
+    '$name applies its own retention, removal policy, cache, throttling and bcrypt cost',
+    (stage) => {
+      const synthesized = stage.name === 'dev' ? dev : synthStage(stage.name);
+      const { template } = synthesized;
+      const deletion = stage.removalPolicy === 'retain' ? 'Retain' : 'Delete';
+
+      expect(synthesized.violations).toEqual([]);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: stage.logRetention });
+      template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: deletion });
+      template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: deletion });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerResultTtlInSeconds: stage.tokenRevocationBoundSeconds - stage.revocationCacheSeconds,
+      });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        DefaultRouteSettings: { ThrottlingRateLimit: stage.throttling.default.rateLimit },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `${stage.resourcePrefix}-org-create`,
+        MemorySize: stage.memory.passwordHashing,
+        Environment: { Variables: Match.objectLike({ BCRYPT_COST: String(stage.bcryptCost) }) },
+      });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        CorsConfiguration: stage.corsAllowOrigins.length > 0 ? Match.anyValue() : Match.absent(),
+      });
+      expect(synthesized.stack.stackName).toBe(stage.stackName);
+    },
+  );
+});

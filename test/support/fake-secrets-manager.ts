@@ -1,0 +1,52 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local Secrets Manager that answers GetSecretValue (JSON 1.1 protocol) from a fixed map, for
+ * processes that read their secrets as they would in AWS (`AWS_ENDPOINT_URL_SECRETS_MANAGER`).
+ */
+export interface FakeSecretsManager {
+  readonly url: string;
+  /** Secret ids asked for, in order; clear it between runs. */
+  readonly requested: string[];
+  close(): Promise<void>;
+}
+
+export async function startFakeSecretsManager(values: Readonly<Record<string, string>>): Promise<FakeSecretsManager> {
+  const requested: string[] = [];
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const reply = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(payload));
+    };
+    const target = req.headers['x-amz-target'];
+    if (target !== 'secretsmanager.GetSecretValue') {
+      reply(400, { __type: 'UnknownOperationException', message: `Not supported here: ${target}` });
+      return;
+    }
+    const { SecretId } = JSON.parse(body) as { SecretId: string };
+    requested.push(SecretId);
+    const value = values[SecretId];
+    if (value === undefined) {
+      reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+      return;
+    }
+    reply(200, {
+      ARN: SecretId,
+      Name: SecretId.split(':').at(-1),
+      SecretString: value,
+      VersionId: 'v1',
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: Math.floor(Date.now() / 1000),
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requested,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
