@@ -1,0 +1,232 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { freshEmail, type Pools, pick } from './cases.ts';
+import type { BenchEnv } from './env.ts';
+import { root } from './env.ts';
+import { ratio, round, type Summary, summarize } from './stats.ts';
+
+/**
+ * Through HTTP: the local API (`npm start`: gateway, authorizer, handlers) as its own process under
+ * load from autocannon, against a bare node:http server doing the same database work with the
+ * driver, at each concurrency. Every request must answer 2xx: reads ask for existing organizations,
+ * writes give an admin an email nobody has.
+ */
+
+export type LoadRoute = 'read' | 'write';
+
+export interface LoadFigures {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly latency: Summary;
+  readonly non2xx: number;
+  /** Answers by status code. */
+  readonly statuses: Record<string, number>;
+  /** Connection errors, timeouts included. */
+  readonly errors: number;
+  readonly timeouts: number;
+}
+
+export interface LoadRow {
+  readonly route: string;
+  readonly concurrency: number;
+  readonly api: LoadFigures;
+  readonly baseline: LoadFigures;
+  /** api rps / baseline rps. */
+  readonly rpsRatio: number;
+}
+
+export interface HttpResult {
+  readonly secondsPerRun: number;
+  readonly maxRequestsPerRun: number;
+  readonly rows: LoadRow[];
+}
+
+interface Server {
+  readonly url: string;
+  /** Throws with the server's last output if it has exited. */
+  assertRunning(): void;
+  stop(): Promise<void>;
+}
+
+async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stderr?.on('data', keep);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      keep(chunk);
+      const match = ready.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume(); // per-request log lines: drained, not kept
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    assertRunning() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${script} exited (${child.exitCode ?? child.signalCode}) during the load run:\n${output}`);
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+interface LoadPlan {
+  readonly url: string;
+  readonly route: LoadRoute;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly maxRequests: number;
+  readonly pools: Pools;
+  readonly tokens: ReadonlyMap<string, string>;
+}
+
+let requestCount = 0;
+
+function requestFor(plan: LoadPlan): autocannon.Request {
+  if (plan.route === 'read') {
+    return {
+      method: 'GET',
+      path: '/org/get',
+      setupRequest: (req) => {
+        const org = pick(plan.pools.readers, ++requestCount);
+        return { ...req, path: `/org/get?organization_name=${encodeURIComponent(org.name)}` };
+      },
+    };
+  }
+  return {
+    method: 'PUT',
+    path: '/org/update',
+    setupRequest: (req) => {
+      const org = pick(plan.pools.writers, ++requestCount);
+      const email = freshEmail(org);
+      org.email = email;
+      return {
+        ...req,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.tokens.get(org.adminId)}` },
+        body: JSON.stringify({ organization_name: org.name, email }),
+      };
+    },
+  };
+}
+
+/** One bounded load run: stops after `seconds` or `maxRequests`, whichever comes first. */
+function load(plan: LoadPlan): Promise<LoadFigures> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    const statuses: Record<string, number> = {};
+    let non2xx = 0;
+    const started = performance.now();
+    // autocannon notices the end on its once-a-second tick; the last answer marks the real end.
+    let lastAnswer = started;
+    const instance = autocannon(
+      {
+        url: plan.url,
+        connections: plan.connections,
+        duration: plan.seconds,
+        // Split over the connections; each needs at least one, or it would have no bound.
+        maxOverallRequests: Math.max(plan.maxRequests, plan.connections),
+        timeout: 10,
+        sampleInt: 100, // how often autocannon checks whether the run is over
+        requests: [requestFor(plan)],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const seconds = (lastAnswer - started) / 1000;
+        resolve({
+          requests: latencies.length + non2xx,
+          seconds: round(seconds, 2),
+          rps: round((latencies.length + non2xx) / seconds, 0),
+          latency: summarize(latencies),
+          non2xx,
+          statuses,
+          errors: result.errors,
+          timeouts: result.timeouts,
+        });
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      lastAnswer = performance.now();
+      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      else non2xx += 1;
+    });
+  });
+}
+
+export interface HttpOptions {
+  readonly concurrency: readonly number[];
+  readonly seconds: number;
+  readonly maxRequests: number;
+}
+
+export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions): Promise<HttpResult> {
+  const tokens = new Map<string, string>();
+  for (const org of pools.writers) tokens.set(org.adminId, await env.token({ adminId: org.adminId, orgId: org.orgId }));
+
+  const api = await startServer(
+    join('bin', 'local-api.ts'),
+    env.childEnv({ PORT: '0', HOST: '127.0.0.1' }),
+    /Local API listening on (http:\/\/\S+)/,
+  );
+  let baseline: Server | undefined;
+  try {
+    baseline = await startServer(
+      join('bin', 'bench', 'bare-server.ts'),
+      env.childEnv({ PORT: '0' }),
+      /listening on (http:\/\/\S+)/,
+    );
+    const rows: LoadRow[] = [];
+    let turn = 0;
+    for (const route of ['read', 'write'] as const) {
+      for (const connections of options.concurrency) {
+        const figures = new Map<Server, LoadFigures>();
+        const order = turn++ % 2 === 0 ? [api, baseline] : [baseline, api];
+        for (const server of order) {
+          const plan = { url: server.url, route, connections, pools, tokens, maxRequests: options.maxRequests };
+          // Warm-up: connections, JIT, the database pool.
+          await load({ ...plan, seconds: Math.min(0.5, options.seconds / 4) });
+          server.assertRunning();
+          figures.set(server, await load({ ...plan, seconds: options.seconds }));
+          server.assertRunning();
+        }
+        const a = figures.get(api)!;
+        const b = figures.get(baseline)!;
+        rows.push({
+          route: route === 'read' ? 'GET /org/get' : 'PUT /org/update',
+          concurrency: connections,
+          api: a,
+          baseline: b,
+          rpsRatio: ratio(a.rps, b.rps),
+        });
+      }
+    }
+    return { secondsPerRun: options.seconds, maxRequestsPerRun: options.maxRequests, rows };
+  } finally {
+    await baseline?.stop();
+    await api.stop();
+  }
+}
