@@ -29,7 +29,10 @@ export interface RouteCase {
   /** What the request does, for the table. */
   readonly note: string;
   readonly status: number;
-  /** bcrypt runs in it: measured `--login-iterations` times instead of `--iterations`. */
+  /**
+   * bcrypt runs in it (and in its baseline): measured `--login-iterations` times instead of
+   * `--iterations`, and the time inside bcrypt is taken out of both sides.
+   */
   readonly bcrypt?: boolean;
   request(pools: Pools, i: number): CaseRequest;
   baseline(raw: RawDb, pools: Pools, i: number): Promise<unknown>;
@@ -84,13 +87,13 @@ export const routeCases: readonly RouteCase[] = [
   },
   {
     route: 'POST /admin/login',
-    note: 'correct password; bcrypt time taken out',
+    note: 'correct password; bcrypt taken out of both sides',
     status: 200,
     bcrypt: true,
     request: (pools, i) => {
       const org = pick(pools.readers, i);
       return { org, body: { email: org.email, password: BENCH_PASSWORD } };
     },
-    baseline: (raw, pools, i) => raw.login(pick(pools.readers, i).email),
+    baseline: (raw, pools, i) => raw.login(pick(pools.readers, i).email, BENCH_PASSWORD),
   },
 ];

@@ -70,9 +70,11 @@ async function describeServer(client: MongoClient, embedded: boolean): Promise<S
   const info = await client.db('admin').command({ buildInfo: 1 });
   const reportedVersion = String(info.version ?? 'unknown');
   if ('ferretdbVersion' in info) {
-    const version = embedded ? await embeddedVersion() : String(info.ferretdbVersion).replace(/^v/, '');
+    const reported = String(info.ferretdbVersion).replace(/^v/, '');
+    const version = embedded ? await embeddedVersion() : reported;
     const where = embedded ? 'embedded, SQLite backend' : 'MONGODB_URI';
-    return { kind: 'ferretdb', label: `FerretDB ${version} (${where})`, embedded, reportedVersion };
+    const label = version === 'unknown' ? `FerretDB (${where})` : `FerretDB ${version} (${where})`;
+    return { kind: 'ferretdb', label, embedded, reportedVersion };
   }
   return { kind: 'mongodb', label: `MongoDB ${reportedVersion} (MONGODB_URI)`, embedded, reportedVersion };
 }
@@ -173,14 +175,17 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     authorize,
     childEnv: (extra = {}) => ({ ...process.env, ...handlerEnv, ...extra }),
     async close() {
-      await client
-        .db(masterDb)
-        .dropDatabase()
-        .catch(() => {});
-      await client
-        .db(tenantDb)
-        .dropDatabase()
-        .catch(() => {});
+      if (!embedded) {
+        // A shared server keeps nothing of the run; an embedded one goes away with its data folder.
+        await client
+          .db(masterDb)
+          .dropDatabase()
+          .catch(() => {});
+        await client
+          .db(tenantDb)
+          .dropDatabase()
+          .catch(() => {});
+      }
       await client.close().catch(() => {});
       const { closeMongoClient } = await import('#core/mongo/client.ts');
       await closeMongoClient().catch(() => {});

@@ -58,6 +58,8 @@ async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp
     output = (output + chunk.toString()).slice(-4_000);
   };
   child.stderr?.on('data', keep);
+  const orphan = () => child.kill('SIGTERM'); // the bench exits on an error or a signal: take the server along
+  process.once('exit', orphan);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s:\n${output}`)), 30_000);
     const onData = (chunk: Buffer) => {
@@ -84,6 +86,7 @@ async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp
       }
     },
     async stop() {
+      process.off('exit', orphan);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
@@ -133,14 +136,23 @@ function requestFor(plan: LoadPlan): autocannon.Request {
   };
 }
 
-/** One bounded load run: stops after `seconds` or `maxRequests`, whichever comes first. */
-function load(plan: LoadPlan): Promise<LoadFigures> {
+interface Tally {
+  readonly latencies: number[];
+  readonly statuses: Record<string, number>;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** From the first request to the last answer. */
+  seconds: number;
+}
+
+const emptyTally = (): Tally => ({ latencies: [], statuses: {}, non2xx: 0, errors: 0, timeouts: 0, seconds: 0 });
+
+/** One bounded load run, added to `tally`: stops after `seconds` or `maxRequests`, whichever comes first. */
+function load(plan: LoadPlan, tally: Tally = emptyTally()): Promise<Tally> {
   return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const statuses: Record<string, number> = {};
-    let non2xx = 0;
     const started = performance.now();
-    // autocannon notices the end on its once-a-second tick; the last answer marks the real end.
+    // autocannon notices the end on its own tick; the last answer marks the real end.
     let lastAnswer = started;
     const instance = autocannon(
       {
@@ -155,30 +167,38 @@ function load(plan: LoadPlan): Promise<LoadFigures> {
       },
       (error, result) => {
         if (error) return reject(error);
-        const seconds = (lastAnswer - started) / 1000;
-        resolve({
-          requests: latencies.length + non2xx,
-          seconds: round(seconds, 2),
-          rps: round((latencies.length + non2xx) / seconds, 0),
-          latency: summarize(latencies),
-          non2xx,
-          statuses,
-          errors: result.errors,
-          timeouts: result.timeouts,
-        });
+        tally.errors += result.errors;
+        tally.timeouts += result.timeouts;
+        tally.seconds += (lastAnswer - started) / 1000;
+        resolve(tally);
       },
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       lastAnswer = performance.now();
-      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
-      else non2xx += 1;
+      tally.statuses[statusCode] = (tally.statuses[statusCode] ?? 0) + 1;
+      if (statusCode >= 200 && statusCode < 300) tally.latencies.push(responseTime);
+      else tally.non2xx += 1;
     });
   });
 }
 
+function figures(t: Tally): LoadFigures {
+  const requests = t.latencies.length + t.non2xx;
+  return {
+    requests,
+    seconds: round(t.seconds, 2),
+    rps: round(requests / t.seconds, 0),
+    latency: summarize(t.latencies),
+    non2xx: t.non2xx,
+    statuses: t.statuses,
+    errors: t.errors,
+    timeouts: t.timeouts,
+  };
+}
+
 export interface HttpOptions {
   readonly concurrency: readonly number[];
+  /** Seconds per side and row, run in rounds of about a second that alternate between the sides. */
   readonly seconds: number;
   readonly maxRequests: number;
 }
@@ -199,22 +219,35 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
       env.childEnv({ PORT: '0' }),
       /listening on (http:\/\/\S+)/,
     );
+    const servers = [api, baseline];
+    const rounds = Math.max(1, Math.round(options.seconds));
     const rows: LoadRow[] = [];
-    let turn = 0;
     for (const route of ['read', 'write'] as const) {
       for (const connections of options.concurrency) {
-        const figures = new Map<Server, LoadFigures>();
-        const order = turn++ % 2 === 0 ? [api, baseline] : [baseline, api];
-        for (const server of order) {
-          const plan = { url: server.url, route, connections, pools, tokens, maxRequests: options.maxRequests };
-          // Warm-up: connections, JIT, the database pool.
-          await load({ ...plan, seconds: Math.min(0.5, options.seconds / 4) });
-          server.assertRunning();
-          figures.set(server, await load({ ...plan, seconds: options.seconds }));
+        const plan = (server: Server, seconds: number, maxRequests: number): LoadPlan => ({
+          url: server.url,
+          route,
+          connections,
+          pools,
+          tokens,
+          seconds,
+          maxRequests,
+        });
+        // Warm-up: connections, JIT, the database pool.
+        for (const server of servers) {
+          await load(plan(server, Math.min(0.5, options.seconds / 4), options.maxRequests));
           server.assertRunning();
         }
-        const a = figures.get(api)!;
-        const b = figures.get(baseline)!;
+        const tallies = new Map(servers.map((server) => [server, emptyTally()]));
+        for (let r = 0; r < rounds; r++) {
+          // A, B, B, A, ...: a drift in the machine's load falls on both sides alike.
+          for (const server of r % 2 === 0 ? servers : [...servers].reverse()) {
+            await load(plan(server, options.seconds / rounds, Math.ceil(options.maxRequests / rounds)), tallies.get(server));
+            server.assertRunning();
+          }
+        }
+        const a = figures(tallies.get(api)!);
+        const b = figures(tallies.get(baseline)!);
         rows.push({
           route: route === 'read' ? 'GET /org/get' : 'PUT /org/update',
           concurrency: connections,

@@ -91,7 +91,7 @@ function httpSection(h: HttpResult): string {
     times(r.rpsRatio),
   ]);
   return [
-    `Through HTTP: local API vs node:http + driver, autocannon, ${h.secondsPerRun} s per run (at most ${h.maxRequestsPerRun} requests), latency ms`,
+    `Through HTTP: local API vs node:http + driver under autocannon, ${h.secondsPerRun} s per side in alternating rounds, latency ms`,
     table(['route', 'conc', 'api rps', 'p50', 'p99', 'non-2xx', 'bare rps', 'p50', 'p99', 'non-2xx', 'rps ratio'], rows),
   ].join('\n');
 }
