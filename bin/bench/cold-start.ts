@@ -25,11 +25,19 @@ export interface BundleFigure {
 }
 
 export type ColdStartResult =
-  | { readonly status: 'measured'; readonly script: string; readonly baselineMs: number; readonly functions: BundleFigure[] }
+  | {
+      readonly status: 'measured';
+      readonly script: string;
+      readonly baselineMs: number;
+      /** Fresh processes per function the medians come from, when the report says. */
+      readonly runs?: number;
+      readonly functions: BundleFigure[];
+    }
   | { readonly status: 'skipped' | 'failed'; readonly script: string; readonly reason: string };
 
 interface BundleReport {
   baselineMs: number;
+  runs?: number;
   functions: { function: string; bytes: number; importMsMedian: number }[];
 }
 
@@ -57,6 +65,7 @@ export async function runColdStart(script: string): Promise<ColdStartResult> {
       status: 'measured',
       script,
       baselineMs: round(report.baselineMs),
+      ...(typeof report.runs === 'number' ? { runs: report.runs } : {}),
       functions: report.functions.map((f) => ({
         function: f.function,
         bytes: f.bytes,

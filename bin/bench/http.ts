@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freshEmail, type Pools, pick } from './cases.ts';
@@ -47,52 +49,53 @@ export interface HttpResult {
 interface Server {
   readonly url: string;
   /** Throws with the server's last output if it has exited. */
-  assertRunning(): void;
+  assertRunning(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a server script as its own process. Its output goes to a file rather than a pipe: the
+ * local API writes a line per request, and a pipe would make the bench wake up to read each one.
+ */
 async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4_000);
-  };
-  child.stderr?.on('data', keep);
+  const dir = await mkdtemp(join(tmpdir(), 'orgs-bench-server-'));
+  const logFile = join(dir, 'output.log');
+  const log = await open(logFile, 'w');
+  const child: ChildProcess = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', log.fd, log.fd] });
+  await log.close(); // the child holds its own copy
   const orphan = () => child.kill('SIGTERM'); // the bench exits on an error or a signal: take the server along
   process.once('exit', orphan);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      keep(chunk);
-      const match = ready.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume(); // per-request log lines: drained, not kept
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code}:\n${output}`));
-    });
-  });
+  const output = async () => (await readFile(logFile, 'utf8').catch(() => '')).slice(-4_000);
+
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  while (!url) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${script} exited:\n${await output()}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`${script} did not start within 30 s:\n${await output()}`);
+    }
+    url = ready.exec(await output())?.[1];
+    if (!url) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
   return {
     url,
-    assertRunning() {
+    async assertRunning() {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${script} exited (${child.exitCode ?? child.signalCode}) during the load run:\n${output}`);
+        throw new Error(`${script} exited (${child.exitCode ?? child.signalCode}) during the load run:\n${await output()}`);
       }
     },
     async stop() {
       process.off('exit', orphan);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -182,6 +185,24 @@ function load(plan: LoadPlan, tally: Tally = emptyTally()): Promise<Tally> {
   });
 }
 
+/**
+ * Waits until the server has answered everything a finished run left in flight: a run ends on a
+ * clock, and the server goes on with the requests it had accepted. One more request waits behind
+ * them in the database pool's queue, so its answer means the backlog is gone and the next run
+ * starts on an idle server.
+ */
+async function settle(server: Server, pools: Pools): Promise<void> {
+  const org = pick(pools.readers, 0);
+  try {
+    const response = await fetch(`${server.url}/org/get?organization_name=${encodeURIComponent(org.name)}`, {
+      signal: AbortSignal.timeout(60_000),
+    });
+    await response.arrayBuffer();
+  } finally {
+    await server.assertRunning(); // a server that died says why, rather than the refused connection
+  }
+}
+
 function figures(t: Tally): LoadFigures {
   const requests = t.latencies.length + t.non2xx;
   return {
@@ -236,14 +257,14 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         // Warm-up: connections, JIT, the database pool.
         for (const server of servers) {
           await load(plan(server, Math.min(0.5, options.seconds / 4), options.maxRequests));
-          server.assertRunning();
+          await settle(server, pools);
         }
         const tallies = new Map(servers.map((server) => [server, emptyTally()]));
         for (let r = 0; r < rounds; r++) {
           // A, B, B, A, ...: a drift in the machine's load falls on both sides alike.
           for (const server of r % 2 === 0 ? servers : [...servers].reverse()) {
             await load(plan(server, options.seconds / rounds, Math.ceil(options.maxRequests / rounds)), tallies.get(server));
-            server.assertRunning();
+            await settle(server, pools);
           }
         }
         const a = figures(tallies.get(api)!);

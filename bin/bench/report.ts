@@ -143,7 +143,8 @@ function coldStartSection(c: ColdStartResult): string {
     times(f.ratio),
   ]);
   return [
-    `Cold start: bundle size and import in a fresh Node process vs \`node -e 0\` (${ms(c.baselineMs)} ms), from ${c.script}`,
+    `Cold start: bundle size and import in a fresh Node process vs \`node -e 0\` (${ms(c.baselineMs)} ms), ` +
+      `medians${c.runs ? ` of ${c.runs} runs` : ''} from ${c.script}`,
     table(['function', 'bundle', 'import median ms', 'over node -e 0', 'ratio'], rows),
   ].join('\n');
 }

@@ -73,7 +73,7 @@ describe('Bench', () => {
 
     positive([result.authorizer.verifyPerSecond, result.authorizer.baselineVerifyPerSecond, result.authorizer.handler.p50]);
 
-    expect(result.coldStart).toMatchObject({ status: 'measured', baselineMs: 40 });
+    expect(result.coldStart).toMatchObject({ status: 'measured', baselineMs: 40, runs: 3 });
     expect(result.coldStart.functions[0]).toEqual({
       function: 'org-get',
       bytes: 512_000,

@@ -15,6 +15,7 @@ await writeFile(
   file,
   JSON.stringify({
     baselineMs: 40,
+    runs: 3,
     functions: [
       { function: 'org-get', bytes: 512_000, importMsMedian: 95 },
       { function: 'authorizer', bytes: 128_000, importMsMedian: 60 },
