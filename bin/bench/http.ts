@@ -29,6 +29,8 @@ export interface LoadFigures {
   /** Connection errors, timeouts included. */
   readonly errors: number;
   readonly timeouts: number;
+  /** Rounds that hit their time limit with requests unanswered (their answers are missing). */
+  readonly cutShortRounds: number;
 }
 
 export interface LoadRow {
@@ -104,10 +106,12 @@ interface LoadPlan {
   readonly url: string;
   readonly route: LoadRoute;
   readonly connections: number;
-  readonly seconds: number;
-  readonly maxRequests: number;
   readonly pools: Pools;
   readonly tokens: ReadonlyMap<string, string>;
+  /** A measured round: this many requests, every one answered before the round ends... */
+  readonly amount?: number;
+  /** ...within this many seconds at most; without `amount`, a warm-up of this length. */
+  readonly seconds: number;
 }
 
 let requestCount = 0;
@@ -145,30 +149,36 @@ interface Tally {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Measured rounds stopped by their time limit before every request was answered. */
+  cutShort: number;
   /** From the first request to the last answer. */
   seconds: number;
 }
 
-const emptyTally = (): Tally => ({ latencies: [], statuses: {}, non2xx: 0, errors: 0, timeouts: 0, seconds: 0 });
+const emptyTally = (): Tally => ({ latencies: [], statuses: {}, non2xx: 0, errors: 0, timeouts: 0, cutShort: 0, seconds: 0 });
 
-/** One bounded load run, added to `tally`: stops after `seconds` or `maxRequests`, whichever comes first. */
+/**
+ * One load run, added to `tally`. A measured round sends `amount` requests and waits for every
+ * answer, so slow answers count as fully as fast ones; a warm-up just runs for `seconds`.
+ */
 function load(plan: LoadPlan, tally: Tally = emptyTally()): Promise<Tally> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // autocannon notices the end on its own tick; the last answer marks the real end.
     let lastAnswer = started;
+    let limit: NodeJS.Timeout | undefined;
     const instance = autocannon(
       {
         url: plan.url,
         connections: plan.connections,
-        duration: plan.seconds,
         // Split over the connections; each needs at least one, or it would have no bound.
-        maxOverallRequests: Math.max(plan.maxRequests, plan.connections),
+        ...(plan.amount === undefined ? { duration: plan.seconds } : { amount: Math.max(plan.amount, plan.connections) }),
         timeout: 10,
         sampleInt: 100, // how often autocannon checks whether the run is over
         requests: [requestFor(plan)],
       },
       (error, result) => {
+        clearTimeout(limit);
         if (error) return reject(error);
         tally.errors += result.errors;
         tally.timeouts += result.timeouts;
@@ -176,6 +186,12 @@ function load(plan: LoadPlan, tally: Tally = emptyTally()): Promise<Tally> {
         resolve(tally);
       },
     );
+    if (plan.amount !== undefined) {
+      limit = setTimeout(() => {
+        tally.cutShort += 1;
+        instance.stop();
+      }, plan.seconds * 1000);
+    }
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       lastAnswer = performance.now();
       tally.statuses[statusCode] = (tally.statuses[statusCode] ?? 0) + 1;
@@ -214,12 +230,16 @@ function figures(t: Tally): LoadFigures {
     statuses: t.statuses,
     errors: t.errors,
     timeouts: t.timeouts,
+    cutShortRounds: t.cutShort,
   };
 }
 
 export interface HttpOptions {
   readonly concurrency: readonly number[];
-  /** Seconds per side and row, run in rounds of about a second that alternate between the sides. */
+  /**
+   * About this many seconds per side and row, in rounds of about a second that alternate between
+   * the sides; each round's size comes from the warm-up's rate.
+   */
   readonly seconds: number;
   readonly maxRequests: number;
 }
@@ -245,25 +265,29 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
     const rows: LoadRow[] = [];
     for (const route of ['read', 'write'] as const) {
       for (const connections of options.concurrency) {
-        const plan = (server: Server, seconds: number, maxRequests: number): LoadPlan => ({
+        const plan = (server: Server, run: { amount?: number; seconds: number }): LoadPlan => ({
           url: server.url,
           route,
           connections,
           pools,
           tokens,
-          seconds,
-          maxRequests,
+          ...run,
         });
-        // Warm-up: connections, JIT, the database pool.
+        // Warm-up (connections, JIT, the database pool), which also sizes the rounds.
+        let rate = 0;
         for (const server of servers) {
-          await load(plan(server, Math.min(0.5, options.seconds / 4), options.maxRequests));
+          const warm = await load(plan(server, { seconds: 0.5 }));
+          rate += (warm.latencies.length + warm.non2xx) / Math.max(warm.seconds, 0.001) / servers.length;
           await settle(server, pools);
         }
+        const roundSeconds = options.seconds / rounds;
+        const perRoundCap = Math.max(connections, Math.ceil(options.maxRequests / rounds));
+        const amount = Math.min(perRoundCap, Math.max(connections * 2, Math.round(rate * roundSeconds)));
         const tallies = new Map(servers.map((server) => [server, emptyTally()]));
         for (let r = 0; r < rounds; r++) {
           // A, B, B, A, ...: a drift in the machine's load falls on both sides alike.
           for (const server of r % 2 === 0 ? servers : [...servers].reverse()) {
-            await load(plan(server, options.seconds / rounds, Math.ceil(options.maxRequests / rounds)), tallies.get(server));
+            await load(plan(server, { amount, seconds: Math.max(15, roundSeconds * 10) }), tallies.get(server));
             await settle(server, pools);
           }
         }

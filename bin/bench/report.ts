@@ -90,9 +90,19 @@ function httpSection(h: HttpResult): string {
     failures(r.baseline),
     times(r.rpsRatio),
   ]);
+  const problems = h.rows.flatMap((r) =>
+    (['api', 'baseline'] as const)
+      .filter((side) => r[side].non2xx > 0 || r[side].errors > 0 || r[side].cutShortRounds > 0)
+      .map(
+        (side) =>
+          `NOT ALL ANSWERED 2xx: ${r.route} at ${r.concurrency} (${side}): statuses ${JSON.stringify(r[side].statuses)}, ` +
+          `${r[side].errors} errors (${r[side].timeouts} timeouts), ${r[side].cutShortRounds} rounds cut short`,
+      ),
+  );
   return [
-    `Through HTTP: local API vs node:http + driver under autocannon, ${h.secondsPerRun} s per side in alternating rounds, latency ms`,
+    `Through HTTP: local API vs node:http + driver under autocannon, about ${h.secondsPerRun} s per side in alternating rounds, latency ms`,
     table(['route', 'conc', 'api rps', 'p50', 'p99', 'non-2xx', 'bare rps', 'p50', 'p99', 'non-2xx', 'rps ratio'], rows),
+    ...problems,
   ].join('\n');
 }
 

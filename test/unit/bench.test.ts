@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../bin/bench/options.ts';
-import { table } from '../../bin/bench/report.ts';
+import { type BenchResult, renderReport, table } from '../../bin/bench/report.ts';
 import { percentile, summarize } from '../../bin/bench/stats.ts';
 
 describe('Bench: statistics', () => {
@@ -59,5 +59,57 @@ describe('Bench: table', () => {
         ],
       ),
     ).toBe(['route         p50', '------------  ----', 'GET /org/get  1.20', 'PUT /x        10.5'].join('\n'));
+  });
+});
+
+describe('Bench: report', () => {
+  const latency = summarize([1, 2, 3]);
+  const figures = (non2xx: number) => ({
+    requests: 3 + non2xx,
+    seconds: 1,
+    rps: 3 + non2xx,
+    latency,
+    non2xx,
+    statuses: non2xx ? { '200': 3, '503': non2xx } : { '200': 3 },
+    errors: 0,
+    timeouts: 0,
+    cutShortRounds: 0,
+  });
+  const result = (non2xx: number) =>
+    ({
+      meta: {
+        startedAt: '2026-01-01T00:00:00.000Z',
+        seconds: 1,
+        command: 'npm run bench',
+        server: {
+          kind: 'ferretdb',
+          label: 'FerretDB 1.24.2 (embedded, SQLite backend)',
+          embedded: true,
+          reportedVersion: '7.0.42',
+        },
+        machine: {
+          cpus: 2,
+          cpuModel: 'cpu',
+          memoryGiB: 8,
+          node: 'v24.0.0',
+          platform: 'linux x64',
+          loadAverage: { start: 1, end: 1 },
+        },
+        options: parseOptions([]),
+      },
+      http: {
+        secondsPerRun: 2,
+        maxRequestsPerRun: 5000,
+        rows: [{ route: 'PUT /org/update', concurrency: 10, api: figures(non2xx), baseline: figures(0), rpsRatio: 1 }],
+      },
+    }) as BenchResult;
+
+  it('says which server the figures come from', () => {
+    expect(renderReport(result(0))).toContain('server:  FerretDB 1.24.2 (embedded, SQLite backend)');
+  });
+
+  it('calls out answers that were not 2xx, with their statuses', () => {
+    expect(renderReport(result(0))).not.toContain('NOT ALL ANSWERED 2xx');
+    expect(renderReport(result(2))).toContain('NOT ALL ANSWERED 2xx: PUT /org/update at 10 (api): statuses {"200":3,"503":2}');
   });
 });
