@@ -276,7 +276,7 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         // Warm-up (connections, JIT, the database pool), which also sizes the rounds.
         let rate = 0;
         for (const server of servers) {
-          const warm = await load(plan(server, { seconds: 0.5 }));
+          const warm = await load(plan(server, { seconds: Math.min(0.5, options.seconds / 4) }));
           rate += (warm.latencies.length + warm.non2xx) / Math.max(warm.seconds, 0.001) / servers.length;
           await settle(server, pools);
         }
