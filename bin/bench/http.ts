@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freshEmail, type Pools, pick } from './cases.ts';
-import type { BenchEnv } from './env.ts';
-import { root } from './env.ts';
+import { type BenchEnv, root } from './env.ts';
 import { ratio, round, type Summary, summarize } from './stats.ts';
 
 /**
@@ -43,8 +42,9 @@ export interface LoadRow {
 }
 
 export interface HttpResult {
-  readonly secondsPerRun: number;
-  readonly maxRequestsPerRun: number;
+  /** About this many seconds of load per side and row. */
+  readonly secondsPerSide: number;
+  readonly maxRequestsPerSide: number;
   readonly rows: LoadRow[];
 }
 
@@ -302,7 +302,7 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         });
       }
     }
-    return { secondsPerRun: options.seconds, maxRequestsPerRun: options.maxRequests, rows };
+    return { secondsPerSide: options.seconds, maxRequestsPerSide: options.maxRequests, rows };
   } finally {
     await baseline?.stop();
     await api.stop();

@@ -98,8 +98,8 @@ describe('Bench: report', () => {
         options: parseOptions([]),
       },
       http: {
-        secondsPerRun: 2,
-        maxRequestsPerRun: 5000,
+        secondsPerSide: 2,
+        maxRequestsPerSide: 5000,
         rows: [{ route: 'PUT /org/update', concurrency: 10, api: figures(non2xx), baseline: figures(0), rpsRatio: 1 }],
       },
     }) as BenchResult;
