@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: what a caller of the service pays, each figure next to a baseline measured in
+ * the same run (the machine is shared, so the ratio is the figure that counts). Prints a table and
+ * writes the same figures as JSON. `npm run bench -- --help` lists the options; BENCHMARKS.md says
+ * what each figure means.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { orgsConfig } from '#core/config.ts';
+import { runAuthorizer } from './bench/authorizer.ts';
+import { installBcryptProbe } from './bench/bcrypt-probe.ts';
+import { type Pools, routeCases } from './bench/cases.ts';
+import { runColdStart } from './bench/cold-start.ts';
+import { createBenchEnv } from './bench/env.ts';
+import { runHandlers } from './bench/handlers.ts';
+import { runHttp } from './bench/http.ts';
+import { runLogin } from './bench/login.ts';
+import { type BenchOptions, parseOptions, USAGE } from './bench/options.ts';
+import { type BenchResult, renderReport } from './bench/report.ts';
+import { runScale } from './bench/scale.ts';
+import { Seeder } from './bench/seed.ts';
+import { round } from './bench/stats.ts';
+
+/** Organizations every part may use: the first half only read, the second half also written. */
+const FIXTURE_ORGS = 10;
+
+let options: BenchOptions | 'help';
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options === 'help') {
+  console.log(USAGE);
+  process.exit(0);
+}
+const opts = options;
+try {
+  orgsConfig({ ...process.env, BCRYPT_COST: String(opts.bcryptCost) }); // fail before starting anything
+} catch (error) {
+  console.error(`--bcrypt-cost: ${(error as Error).message}`);
+  process.exit(2);
+}
+const args = process.argv.slice(2).join(' ');
+const command =
+  process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args ? ` -- ${args}` : ''}` : `node bin/bench.ts ${args}`;
+const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+const startedAt = new Date();
+const started = performance.now();
+const loadStart = round(loadavg()[0] ?? 0, 2);
+
+const env = await createBenchEnv({ bcryptCost: opts.bcryptCost });
+progress(`server: ${env.server.label}; databases ${env.masterDb}, ${env.tenantDb}`);
+let closing: Promise<void> | undefined;
+const close = () => {
+  closing ??= env.close();
+  return closing;
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: cleaning up`);
+    void close().finally(() => process.exit(130));
+  });
+}
+
+const parts: { -readonly [K in Exclude<keyof BenchResult, 'meta'>]?: BenchResult[K] } = {};
+try {
+  const probe = installBcryptProbe();
+  const seeder = await Seeder.start(env);
+  await seeder.growTo(FIXTURE_ORGS);
+  const half = Math.floor(FIXTURE_ORGS / 2);
+  const pools: Pools = { readers: seeder.orgs.slice(0, half), writers: seeder.orgs.slice(half, FIXTURE_ORGS) };
+  const has = (part: string) => opts.parts.some((p) => p === part);
+
+  if (has('handlers')) {
+    progress('handler overhead');
+    parts.handlers = await runHandlers(env, probe, routeCases, pools, opts);
+  }
+  if (has('http')) {
+    progress('HTTP load');
+    parts.http = await runHttp(env, pools, {
+      concurrency: opts.concurrency,
+      seconds: opts.httpSeconds,
+      maxRequests: opts.httpRequests,
+    });
+  }
+  if (has('login')) {
+    progress(`login at bcrypt cost ${opts.bcryptCost}`);
+    parts.login = await runLogin(env, probe, pools.readers, opts.loginIterations);
+  }
+  if (has('authorizer')) {
+    progress('authorizer');
+    const org = pools.readers[0];
+    if (org) parts.authorizer = await runAuthorizer(env, org, opts.authorizerIterations);
+  }
+  if (has('coldstart')) {
+    progress('cold start');
+    parts.coldStart = await runColdStart(opts.bundleReport);
+  }
+  if (has('scale')) {
+    progress(`scale: ${opts.orgs.join(', ')} organizations`);
+    parts.scale = await runScale(
+      env,
+      probe,
+      seeder,
+      routeCases.filter((c) => !c.bcrypt),
+      { counts: opts.orgs, iterations: opts.scaleIterations, budgetSeconds: opts.scaleBudget },
+    );
+  }
+} catch (error) {
+  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  await close();
+  process.exit(1);
+}
+await close();
+
+const cpu = cpus()[0];
+const result: BenchResult = {
+  meta: {
+    startedAt: startedAt.toISOString(),
+    seconds: round((performance.now() - started) / 1000, 1),
+    command,
+    server: env.server,
+    machine: {
+      cpus: availableParallelism(),
+      cpuModel: cpu?.model.trim() ?? 'unknown',
+      memoryGiB: round(totalmem() / 1024 ** 3, 1),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      loadAverage: { start: loadStart, end: round(loadavg()[0] ?? 0, 2) },
+    },
+    options: opts,
+  },
+  ...parts,
+};
+const out = resolve(opts.json);
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(renderReport(result));
+console.log(`\nFigures written to ${out}`);
+process.exit(0);

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The HTTP baseline of the bench's load part: node:http and the driver alone doing each route's
+ * database work, with the service's client settings (pool size and all), and no gateway, authorizer,
+ * validation or middleware. It serves GET /org/get and PUT /org/update (email change) on
+ * 127.0.0.1:$PORT and prints its URL when ready.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Document } from 'mongodb';
+import { databaseConfig } from '#core/config.ts';
+import { createMongoClient } from '#core/mongo/client.ts';
+import { toSlug } from '#core/orgs/model.ts';
+import { RawDb } from './raw.ts';
+
+const config = databaseConfig();
+const client = createMongoClient(config.uri ?? '', config);
+const raw = new RawDb(client, config.masterDb);
+
+async function readJson(req: IncomingMessage): Promise<Record<string, string>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+const publicFields = (org: Document) => ({
+  organization_id: org._id.toHexString(),
+  organization_name: org.name,
+  collection_name: org.placement.collection,
+  created_at: org.createdAt.toISOString(),
+  updated_at: org.updatedAt.toISOString(),
+});
+
+async function answer(req: IncomingMessage): Promise<[number, unknown]> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  let org: Document | null = null;
+  if (req.method === 'GET' && url.pathname === '/org/get') {
+    org = await raw.getOrg(toSlug(url.searchParams.get('organization_name') ?? ''));
+  } else if (req.method === 'PUT' && url.pathname === '/org/update') {
+    const body = await readJson(req);
+    org = await raw.updateEmail(toSlug(body.organization_name ?? ''), body.email ?? '');
+  } else {
+    return [404, { message: 'Not Found' }];
+  }
+  return org ? [200, publicFields(org)] : [404, { message: 'Not Found' }];
+}
+
+const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  answer(req)
+    .catch(() => [500, { message: 'Internal Server Error' }] as [number, unknown])
+    .then(([status, body]) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+});
+
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  console.log(`Baseline server listening on http://127.0.0.1:${port}`);
+});
+
+process.on('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+  void client.close().finally(() => process.exit(0));
+});

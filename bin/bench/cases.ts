@@ -1,0 +1,99 @@
+import type { RawDb } from './raw.ts';
+import { BENCH_PASSWORD, type SeededOrg } from './seed.ts';
+
+/**
+ * The routes the handler and scale parts measure. Each case says which request to send on
+ * iteration `i` and what the driver alone does for the same database work; the runner finds the
+ * route's function and auth in lib/routes.ts, builds the API Gateway event, adds the authorizer's
+ * context for JWT routes, and checks the status. Benchmarking another route is one more entry.
+ */
+
+/** The organizations a run may use: reads never change them, writes change only the writers. */
+export interface Pools {
+  readonly readers: readonly SeededOrg[];
+  readonly writers: readonly SeededOrg[];
+}
+
+export interface CaseRequest {
+  /** Whose request it is: the caller of a JWT route. */
+  readonly org: SeededOrg;
+  readonly query?: Record<string, string>;
+  readonly body?: unknown;
+  /** Runs after the handler answered as expected. */
+  readonly after?: () => void;
+}
+
+export interface RouteCase {
+  /** `METHOD /path` of a row of lib/routes.ts. */
+  readonly route: string;
+  /** What the request does, for the table. */
+  readonly note: string;
+  readonly status: number;
+  /**
+   * bcrypt runs in it (and in its baseline): measured `--login-iterations` times instead of
+   * `--iterations`, and the time inside bcrypt is taken out of both sides.
+   */
+  readonly bcrypt?: boolean;
+  request(pools: Pools, i: number): CaseRequest;
+  baseline(raw: RawDb, pools: Pools, i: number): Promise<unknown>;
+}
+
+/**
+ * The organization for iteration `i`: a stride through the list, so consecutive iterations hit
+ * organizations spread over the whole collection, and the handler and its baseline hit the same one.
+ */
+export function pick(list: readonly SeededOrg[], i: number): SeededOrg {
+  const org = list[Math.abs(i * 7919) % list.length];
+  if (!org) throw new Error('no organization to pick from');
+  return org;
+}
+
+let emails = 0;
+/** An address no admin has yet, so every update is a real change that succeeds. */
+export const freshEmail = (org: SeededOrg) => `admin+${++emails}@${org.slug.replaceAll('_', '-')}.example`;
+
+export const routeCases: readonly RouteCase[] = [
+  {
+    route: 'GET /org/get',
+    note: 'public read by name',
+    status: 200,
+    request: (pools, i) => {
+      const org = pick(pools.readers, i);
+      return { org, query: { organization_name: org.name } };
+    },
+    baseline: (raw, pools, i) => raw.getOrg(pick(pools.readers, i).slug),
+  },
+  {
+    route: 'PUT /org/update',
+    note: 'new admin email, no rename',
+    status: 200,
+    request: (pools, i) => {
+      const org = pick(pools.writers, i);
+      const email = freshEmail(org);
+      return {
+        org,
+        body: { organization_name: org.name, email },
+        after: () => {
+          org.email = email;
+        },
+      };
+    },
+    baseline: async (raw, pools, i) => {
+      const org = pick(pools.writers, i);
+      const email = freshEmail(org);
+      await raw.updateEmail(org.slug, email);
+      org.email = email;
+    },
+  },
+  {
+    route: 'POST /admin/login',
+    note: 'correct password; bcrypt taken out of both sides',
+    status: 200,
+    bcrypt: true,
+    request: (pools, i) => {
+      const org = pick(pools.readers, i);
+      return { org, body: { email: org.email, password: BENCH_PASSWORD } };
+    },
+    baseline: (raw, pools, i) => raw.login(pick(pools.readers, i).email, BENCH_PASSWORD),
+  },
+];

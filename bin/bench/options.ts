@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+
+/** `npm run bench -- [options]`: what to run and how long. Defaults keep a full run to a few minutes. */
+
+export const PARTS = ['handlers', 'http', 'login', 'authorizer', 'coldstart', 'scale'] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface BenchOptions {
+  readonly parts: readonly Part[];
+  /** Measured calls per route and per side (handler, baseline) in the handler part. */
+  readonly iterations: number;
+  /** Measured calls per kind where bcrypt dominates (login), at the production cost. */
+  readonly loginIterations: number;
+  readonly bcryptCost: number;
+  /** Seconds of one HTTP load run, and the most requests it may send. */
+  readonly httpSeconds: number;
+  readonly httpRequests: number;
+  readonly concurrency: readonly number[];
+  /** Token verifications (and authorizer calls) per side. */
+  readonly authorizerIterations: number;
+  /** Organizations in the database at each scale point. */
+  readonly orgs: readonly number[];
+  readonly scaleIterations: number;
+  /** Seconds the scale part may spend seeding; 0 for no limit. */
+  readonly scaleBudget: number;
+  readonly json: string;
+  readonly bundleReport: string;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --parts <list>                 ${PARTS.join(',')} (default: all)
+  --iterations <n>               calls per route in the handler part (default 200)
+  --login-iterations <n>         calls per kind where bcrypt runs (default 15)
+  --bcrypt-cost <n>              bcrypt cost of the login figures (default 12, the service default)
+  --http-seconds <s>             length of one HTTP load run (default 2)
+  --http-requests <n>            most requests of one HTTP load run (default 5000)
+  --concurrency <list>           HTTP connections (default 1,10,50)
+  --authorizer-iterations <n>    token verifications per side (default 2000)
+  --orgs <list>                  organizations at each scale point (default 100,10000)
+  --scale-iterations <n>         calls per route and scale point (default 10)
+  --scale-budget <s>             seconds the scale part may spend seeding, 0 = no limit (default 30)
+  --json <file>                  where the figures go (default .local/bench-results.json)
+  --bundle-report <file>         script that measures bundles (default bin/bundle-report.ts)
+  -h, --help
+
+The database is MONGODB_URI when set, else an embedded FerretDB started for the run.`;
+
+function positive(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function seconds(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a number of seconds > 0, got "${raw}"`);
+  return value;
+}
+
+function list(name: string, raw: string | undefined, fallback: readonly number[]): number[] {
+  if (raw === undefined) return [...fallback];
+  const values = raw.split(',').map((v) => positive(name, v.trim(), 0));
+  if (values.length === 0) throw new Error(`--${name} needs at least one value`);
+  return values;
+}
+
+/** The options of `argv`, or `'help'`; throws on anything it does not understand. */
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      parts: { type: 'string' },
+      iterations: { type: 'string' },
+      'login-iterations': { type: 'string' },
+      'bcrypt-cost': { type: 'string' },
+      'http-requests': { type: 'string' },
+      'http-seconds': { type: 'string' },
+      concurrency: { type: 'string' },
+      'authorizer-iterations': { type: 'string' },
+      orgs: { type: 'string' },
+      'scale-iterations': { type: 'string' },
+      'scale-budget': { type: 'string' },
+      json: { type: 'string' },
+      'bundle-report': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+
+  const parts = (values.parts ?? PARTS.join(',')).split(',').map((p) => p.trim());
+  for (const part of parts) {
+    if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--parts: unknown part "${part}" (${PARTS.join(', ')})`);
+  }
+  return {
+    parts: PARTS.filter((p) => parts.includes(p)),
+    iterations: positive('iterations', values.iterations, 200),
+    loginIterations: positive('login-iterations', values['login-iterations'], 15),
+    bcryptCost: positive('bcrypt-cost', values['bcrypt-cost'], 12, 4),
+    httpSeconds: seconds('http-seconds', values['http-seconds'], 2),
+    httpRequests: positive('http-requests', values['http-requests'], 5000),
+    concurrency: list('concurrency', values.concurrency, [1, 10, 50]),
+    authorizerIterations: positive('authorizer-iterations', values['authorizer-iterations'], 2000),
+    orgs: list('orgs', values.orgs, [100, 10_000]).sort((a, b) => a - b),
+    scaleIterations: positive('scale-iterations', values['scale-iterations'], 10),
+    scaleBudget: positive('scale-budget', values['scale-budget'], 30, 0),
+    json: values.json ?? '.local/bench-results.json',
+    bundleReport: values['bundle-report'] ?? 'bin/bundle-report.ts',
+  };
+}

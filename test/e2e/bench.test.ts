@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** `npm run bench` with tiny counts on this run's database, so the bench keeps working. */
+
+const run = promisify(execFile);
+let dir: string | undefined;
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const summary = expect.objectContaining({
+  n: expect.any(Number),
+  p50: expect.any(Number),
+  p95: expect.any(Number),
+  p99: expect.any(Number),
+});
+
+function positive(values: number[]) {
+  for (const value of values) {
+    expect(Number.isFinite(value)).toBe(true);
+    expect(value).toBeGreaterThan(0);
+  }
+}
+
+describe('Bench', () => {
+  it('runs every part with tiny counts and writes every figure as JSON', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'orgs-bench-test-'));
+    const out = join(dir, 'bench.json');
+    const args = [
+      ...['--iterations', '5', '--login-iterations', '2', '--bcrypt-cost', '4'],
+      ...['--http-seconds', '0.3', '--http-requests', '12', '--concurrency', '1,4', '--authorizer-iterations', '50'],
+      ...['--orgs', '12,30', '--scale-iterations', '3'],
+      ...['--bundle-report', 'test/support/fake-bundle-report.ts', '--json', out],
+    ];
+
+    const { stdout } = await run(process.execPath, ['bin/bench.ts', ...args], { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 });
+    const result = JSON.parse(await readFile(out, 'utf8'));
+
+    expect(stdout).toContain('Handler overhead');
+    expect(stdout).toContain('Through HTTP');
+    expect(result.meta.server.label).toMatch(/FerretDB|MongoDB/);
+    expect(result.meta.machine.cpus).toBeGreaterThan(0);
+
+    expect(result.handlers.rows.map((r: { route: string }) => r.route)).toEqual([
+      'GET /org/get',
+      'PUT /org/update',
+      'POST /admin/login',
+    ]);
+    for (const row of result.handlers.rows) {
+      expect(row).toMatchObject({ handler: summary, measured: summary, baseline: summary });
+      positive([row.measured.p50, row.baseline.p50, row.ratioP50]);
+    }
+    expect(result.handlers.rows[2].bcrypt.p50).toBeGreaterThan(0);
+
+    expect(result.http.rows).toHaveLength(4);
+    for (const row of result.http.rows) {
+      expect([row.api.non2xx, row.api.errors, row.baseline.non2xx, row.baseline.errors]).toEqual([0, 0, 0, 0]);
+      positive([row.api.rps, row.baseline.rps, row.api.latency.p50, row.baseline.latency.p99]);
+      expect(row.api.requests).toBeGreaterThanOrEqual(row.concurrency);
+    }
+    expect(result.http.rows.map((r: { concurrency: number }) => r.concurrency)).toEqual([1, 4, 1, 4]);
+
+    for (const kind of ['correct', 'wrongPassword', 'unknownEmail']) {
+      positive([result.login[kind].total.p50, result.login[kind].bcrypt.p50]);
+    }
+    positive([result.login.unknownOverWrongP50]);
+
+    positive([result.authorizer.verifyPerSecond, result.authorizer.baselineVerifyPerSecond, result.authorizer.handler.p50]);
+
+    expect(result.coldStart).toMatchObject({ status: 'measured', baselineMs: 40, runs: 3 });
+    expect(result.coldStart.functions[0]).toEqual({
+      function: 'org-get',
+      bytes: 512_000,
+      importMsMedian: 95,
+      overBaselineMs: 55,
+      ratio: 2.38,
+    });
+
+    expect(result.scale.points.map((p: { orgs: number }) => p.orgs)).toEqual([12, 30]);
+    for (const point of result.scale.points) {
+      for (const row of point.rows) positive([row.measured.p50, row.baseline.p50]);
+    }
+    expect(result.scale.ratios).toHaveLength(2);
+  }, 90_000);
+});
