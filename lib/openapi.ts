@@ -82,8 +82,20 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
     const contract = await loadContract(route.function);
-    const { body, query } = contract.request;
+    const { body, query, params } = contract.request;
     const parameters: Json[] = [];
+    if (params) {
+      const p = toSchema(params, 'input') as { properties?: Record<string, Json> };
+      for (const [name, schema] of Object.entries(p.properties ?? {})) {
+        parameters.push({
+          name,
+          in: 'path',
+          required: true,
+          schema,
+          ...(contract.example.params?.[name] !== undefined ? { example: contract.example.params[name] } : {}),
+        });
+      }
+    }
     if (query) {
       const q = toSchema(query, 'input') as { properties?: Record<string, Json>; required?: string[] };
       for (const [name, schema] of Object.entries(q.properties ?? {})) {

@@ -8,6 +8,8 @@ export interface Contract {
   readonly request: {
     readonly body?: z.ZodType;
     readonly query?: z.ZodType;
+    /** The route's `{name}` path segments (API Gateway's `pathParameters`). */
+    readonly params?: z.ZodType;
   };
   readonly success: {
     readonly status: number;
@@ -21,6 +23,7 @@ export interface Contract {
   readonly example: {
     readonly body?: unknown;
     readonly query?: Record<string, string>;
+    readonly params?: Record<string, string>;
   };
 }
 

@@ -32,15 +32,18 @@ export type AuthorizerContext = { adminId?: string; orgId?: string; sessionId?: 
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-export interface Input<B, Q, C> {
+export interface Input<B, Q, C, P = undefined> {
   readonly body: B;
   readonly query: Q;
+  /** The route's `{name}` path segments (API Gateway's `pathParameters`). */
+  readonly params: P;
   readonly caller: C;
   readonly event: HttpEvent;
 }
 
 type BodyOf<T extends Contract> = T['request'] extends { body: infer S extends z.ZodType } ? z.output<S> : undefined;
 type QueryOf<T extends Contract> = T['request'] extends { query: infer S extends z.ZodType } ? z.output<S> : undefined;
+type ParamsOf<T extends Contract> = T['request'] extends { params: infer S extends z.ZodType } ? z.output<S> : undefined;
 // biome-ignore lint/suspicious/noConfusingVoidType: a bodiless answer's handler returns nothing at all
 type AnswerOf<T extends Contract> = T['success'] extends { body: infer S extends z.ZodType } ? z.input<S> : void;
 
@@ -49,10 +52,10 @@ interface Spec<T extends Contract, C> {
   readonly name: string;
   readonly contract: T;
   /** Returns the success body; the status is the contract's. */
-  readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C>) => Promise<AnswerOf<T>>;
+  readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>) => Promise<AnswerOf<T>>;
 }
 
-type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown> };
+type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown, unknown> };
 
 function issues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({
@@ -103,13 +106,14 @@ function readCaller(event: HttpEvent): Caller {
 
 /** Validates the request before the handler runs and leaves the result on `event.parsed`. */
 function parseRequest(contract: Contract, auth: 'public' | 'jwt'): MiddlewareObj<ParsedEvent, HttpResult> {
-  const { body, query } = contract.request;
+  const { body, query, params } = contract.request;
   return {
     name: 'parseRequest',
     before: (request) => {
       const event = request.event;
       event.parsed = {
         caller: auth === 'jwt' ? readCaller(event) : undefined,
+        params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
         query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
         body: body ? validate(body, readBody(event), 'body') : undefined,
         event,
@@ -155,7 +159,7 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
     .use(parseRequest(spec.contract, auth))
     .handler(async (event): Promise<HttpResult> => {
       if (!event.parsed) throw new Error('request was not parsed');
-      const body: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C>);
+      const body: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
       if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store' } };
       return {
         statusCode: status,
