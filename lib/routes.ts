@@ -63,4 +63,10 @@ export const routes: readonly Route[] = [
     auth: 'jwt',
     summary: 'End every session of this admin',
   },
+  { method: 'POST', path: '/org/records', function: 'records-create', auth: 'jwt', summary: 'Create a record' },
+  { method: 'GET', path: '/org/records', function: 'records-list', auth: 'jwt', summary: 'List records, newest first' },
+  { method: 'GET', path: '/org/records/{id}', function: 'records-get', auth: 'jwt', summary: 'Read a record' },
+  { method: 'PUT', path: '/org/records/{id}', function: 'records-replace', auth: 'jwt', summary: "Replace a record's data" },
+  { method: 'PATCH', path: '/org/records/{id}', function: 'records-patch', auth: 'jwt', summary: 'Merge fields into a record' },
+  { method: 'DELETE', path: '/org/records/{id}', function: 'records-delete', auth: 'jwt', summary: 'Delete a record' },
 ];

@@ -37,22 +37,25 @@ export interface Reply {
   readonly headers?: Record<string, string>;
 }
 
-export interface Input<B, Q, C> {
+export interface Input<B, Q, C, P = undefined> {
   readonly body: B;
   readonly query: Q;
+  /** The route's `{name}` path segments (API Gateway's `pathParameters`). */
+  readonly params: P;
   readonly caller: C;
   readonly event: HttpEvent;
 }
 
-interface Spec<B, Q, C> {
+interface Spec<B, Q, C, P> {
   /** The route's function name, for logs. */
   readonly name: string;
   readonly body?: z.ZodType<B>;
   readonly query?: z.ZodType<Q>;
-  readonly handle: (input: Input<B, Q, C>) => Promise<Reply>;
+  readonly params?: z.ZodType<P>;
+  readonly handle: (input: Input<B, Q, C, P>) => Promise<Reply>;
 }
 
-type ParsedEvent<B, Q, C> = HttpEvent & { parsed?: Input<B, Q, C> };
+type ParsedEvent<B, Q, C, P> = HttpEvent & { parsed?: Input<B, Q, C, P> };
 
 function issues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({
@@ -102,15 +105,19 @@ function readCaller(event: HttpEvent): Caller {
 }
 
 /** Validates the request before the handler runs and leaves the result on `event.parsed`. */
-function parseRequest<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt'): MiddlewareObj<ParsedEvent<B, Q, C>, HttpResult> {
+function parseRequest<B, Q, C, P>(
+  spec: Spec<B, Q, C, P>,
+  auth: 'public' | 'jwt',
+): MiddlewareObj<ParsedEvent<B, Q, C, P>, HttpResult> {
   return {
     name: 'parseRequest',
     before: (request) => {
       const event = request.event;
       const caller = (auth === 'jwt' ? readCaller(event) : undefined) as C;
+      const params = (spec.params ? validate(spec.params, event.pathParameters ?? {}, 'path') : undefined) as P;
       const query = (spec.query ? validate(spec.query, event.queryStringParameters ?? {}, 'query') : undefined) as Q;
       const body = (spec.body ? validate(spec.body, readBody(event), 'body') : undefined) as B;
-      event.parsed = { body, query, caller, event };
+      event.parsed = { body, query, params, caller, event };
     },
   };
 }
@@ -145,9 +152,9 @@ function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
   };
 }
 
-function build<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt') {
-  return middy<ParsedEvent<B, Q, C>, HttpResult, Error, Context>()
-    .use(respond(spec.name) as MiddlewareObj<ParsedEvent<B, Q, C>, HttpResult>)
+function build<B, Q, C, P>(spec: Spec<B, Q, C, P>, auth: 'public' | 'jwt') {
+  return middy<ParsedEvent<B, Q, C, P>, HttpResult, Error, Context>()
+    .use(respond(spec.name) as MiddlewareObj<ParsedEvent<B, Q, C, P>, HttpResult>)
     .use(parseRequest(spec, auth))
     .handler(async (event) => {
       if (!event.parsed) throw new Error('request was not parsed');
@@ -164,11 +171,11 @@ function build<B, Q, C>(spec: Spec<B, Q, C>, auth: 'public' | 'jwt') {
 }
 
 /** An endpoint anyone may call. */
-export function publicEndpoint<B = undefined, Q = undefined>(spec: Spec<B, Q, undefined>) {
+export function publicEndpoint<B = undefined, Q = undefined, P = undefined>(spec: Spec<B, Q, undefined, P>) {
   return build(spec, 'public');
 }
 
 /** An endpoint behind the JWT authorizer; `caller` comes from the authorizer's context. */
-export function jwtEndpoint<B = undefined, Q = undefined>(spec: Spec<B, Q, Caller>) {
+export function jwtEndpoint<B = undefined, Q = undefined, P = undefined>(spec: Spec<B, Q, Caller, P>) {
   return build(spec, 'jwt');
 }

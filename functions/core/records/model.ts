@@ -1,5 +1,3 @@
-import type { FieldIssue } from '../errors.ts';
-
 /**
  * Records: the JSON documents an organization keeps in its own place. A record is a JSON object
  * (`data`) with a server-assigned id and timestamps; the API shows it as {@link PublicRecord}.
@@ -38,8 +36,6 @@ export function toPublicRecord(record: StoredRecord): PublicRecord {
   };
 }
 
-const pointerPart = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
-
 /** A field name the database can store and query: no leading `$`, no `.`. */
 export function badFieldName(key: string): string | undefined {
   if (key.startsWith('$')) return 'field names must not start with "$"';
@@ -47,15 +43,19 @@ export function badFieldName(key: string): string | undefined {
   return undefined;
 }
 
-/** Every field name (at any depth) and nesting the database would refuse or misread, as JSON Pointers. */
-export function fieldIssues(value: unknown, pointer = '', depth = 0): FieldIssue[] {
+export interface DataIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** Every field name (at any depth) and nesting the database would refuse or misread. */
+export function dataIssues(value: unknown, path: readonly (string | number)[] = []): DataIssue[] {
   if (value === null || typeof value !== 'object') return [];
-  if (depth >= MAX_RECORD_DEPTH) return [{ pointer, message: `must not nest deeper than ${MAX_RECORD_DEPTH} levels` }];
-  if (Array.isArray(value)) return value.flatMap((item, i) => fieldIssues(item, `${pointer}/${i}`, depth + 1));
+  if (path.length >= MAX_RECORD_DEPTH) return [{ path, message: `must not nest deeper than ${MAX_RECORD_DEPTH} levels` }];
+  if (Array.isArray(value)) return value.flatMap((item, i) => dataIssues(item, [...path, i]));
   return Object.entries(value).flatMap(([key, item]) => {
-    const at = `${pointer}/${pointerPart(key)}`;
     const problem = badFieldName(key);
-    return [...(problem ? [{ pointer: at, message: problem }] : []), ...fieldIssues(item, at, depth + 1)];
+    return [...(problem ? [{ path: [...path, key], message: problem }] : []), ...dataIssues(item, [...path, key])];
   });
 }
 
