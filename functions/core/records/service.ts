@@ -22,23 +22,24 @@ import type { RecordStore } from './stores.ts';
  * Placements change while requests run (a rename in collection mode, a move between modes), and other
  * containers may hold an older placement in their cache. The fence that keeps writes safe:
  *
- * 1. A write looks up the placement (cached for at most `cacheMs`) and is refused (503 with
- *    Retry-After) if data is being moved; a cached "being moved" is re-read before refusing.
- * 2. It runs its one database operation in that place.
- * 3. It reads the organization document again, uncached. Only if data may still be written there and
+ * 1. A write reads the organization document (by id, uncached) and is refused with 503
+ *    `organization_migrating` and Retry-After if data is being moved: nothing was written.
+ * 2. It runs its one database operation in the place the document names.
+ * 3. It reads the organization document again. Only if data may still be written there and
  *    `placementVersion` is unchanged is the write acknowledged. A move raises the fence (the status)
  *    before it copies anything and raises the version when it ends, so an unchanged version after
  *    the write means the write happened before any copy began, and is in every copy.
- * 4. Otherwise the write may have landed in a place being left (or left already, even dropped, which
- *    re-creates it). It waits for the move to end and applies the write again where the data is now:
- *    every write here is idempotent under a retry (an insert keeps its id, a replace or merge sets
- *    the same fields, a delete of a deleted record is done). A record it inserted into a place the
- *    organization has left is removed, and that place too once nobody uses it. Had that clean-up not
- *    run, the record would still never be seen: it carries the old place's generation, which no
- *    later place of any organization has (see `Placement.gen`).
+ * 4. Otherwise the write raced the start of a move and may have landed in a place being left (or left
+ *    already, even dropped, which re-creates it). It waits for the move to end and applies the write
+ *    again where the data is now: every write here is idempotent under a retry (an insert keeps its
+ *    id, a replace or merge sets the same fields, a delete of a deleted record is done). A record it
+ *    inserted into a place the organization has left is removed, and that place too once nobody uses
+ *    it; had that clean-up not run, the record would still never be seen: it carries the old place's
+ *    generation, which no later place of any organization has (see `Placement.gen`). If the move
+ *    outlasts the wait, the answer is 503 `write_unconfirmed`: the write may or may not be applied.
  *
- * Reads do steps 1 to 3 and simply read again when the placement changed under them, so a cached
- * placement never serves data from a place that has been left.
+ * Reads use the cached placement (at most `cacheMs` old), then do step 3 and simply read again when
+ * the placement changed under them, so a cached placement never serves data from a place left behind.
  */
 
 export interface RecordsDeps {
@@ -103,6 +104,11 @@ const migrating = () =>
     code: 'organization_migrating',
     retryAfterSeconds: 1,
   });
+const unconfirmed = () =>
+  new UnavailableError(
+    "The organization's data began moving while this write ran; it may or may not have been applied. Retry shortly.",
+    { code: 'write_unconfirmed', retryAfterSeconds: 1 },
+  );
 const tooLarge = () =>
   new PayloadTooLargeError('record_too_large', `A record may hold at most ${MAX_RECORD_BYTES} bytes of JSON.`);
 
@@ -199,13 +205,13 @@ export class RecordsService {
     return access;
   }
 
-  /** Polls until `ready` holds (or the organization is gone); 503 if it does not within the wait. */
-  async #waitFor(orgId: string, ready: (access: Access) => boolean): Promise<Access | null> {
+  /** Polls until `ready` holds (or the organization is gone); `timedOut()` if it does not within the wait. */
+  async #waitFor(orgId: string, ready: (access: Access) => boolean, timedOut: () => Error): Promise<Access | null> {
     const deadline = Date.now() + (this.#deps.fenceWaitMs ?? 2_000);
     for (;;) {
       const access = await this.#access(orgId, true);
       if (!access || ready(access)) return access;
-      if (Date.now() >= deadline) throw migrating();
+      if (Date.now() >= deadline) throw timedOut();
       await this.#sleep(POLL_MS);
     }
   }
@@ -215,8 +221,7 @@ export class RecordsService {
     apply: (place: Placement) => Promise<T>,
     undoStray?: (place: Placement) => Promise<unknown>,
   ): Promise<T> {
-    let access = await this.#access(orgId, false);
-    if (!access?.write) access = await this.#access(orgId, true); // never refuse on a cached answer
+    let access = await this.#access(orgId, true);
     if (!access) throw orgGone();
     if (!access.write) throw migrating();
     const touched: Placement[] = [];
@@ -230,12 +235,12 @@ export class RecordsService {
         return result;
       }
       // The data moved (or is moving) while we wrote: wait for the move to end, then write again.
-      const settled = after?.write ? after : await this.#waitFor(orgId, (a) => a.write);
+      const settled = after?.write ? after : await this.#waitFor(orgId, (a) => a.write, unconfirmed);
       if (!settled) {
         await this.#cleanUp(touched, undefined, undoStray);
         throw orgGone();
       }
-      if (attempt >= MAX_ATTEMPTS) throw migrating();
+      if (attempt >= MAX_ATTEMPTS) throw unconfirmed();
       access = settled;
     }
   }
@@ -264,7 +269,7 @@ export class RecordsService {
   async #read<T>(orgId: string, run: (place: Placement) => Promise<T>): Promise<T> {
     let access = await this.#access(orgId, false);
     for (let attempt = 1; ; attempt += 1) {
-      if (access && !access.read) access = await this.#waitFor(orgId, (a) => a.read);
+      if (access && !access.read) access = await this.#waitFor(orgId, (a) => a.read, migrating);
       if (!access) throw orgGone();
       const result = await run(access.placement);
       const after = await this.#access(orgId, true);
