@@ -23,7 +23,7 @@ import type {
 } from '../orgs/stores.ts';
 import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/router.ts';
 import { ensureAuthIndexes, refreshTokenStore } from './auth-stores.ts';
-import { hasCode, isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { hasCode, isDuplicateKey, mapOutage, withUnavailableMapping } from './errors.ts';
 
 /** MongoDB adapters for the organization ports. Ids are ObjectIds in the database, hex strings above. */
 
@@ -328,8 +328,14 @@ export class MongoTenantSpaces implements TenantSpaces {
     } catch (error) {
       if (!hasCode(error, 48)) throw error; // NamespaceExists: an earlier run of this step created it
     }
-    // Newest first within a generation: the records list's order.
-    await this.#col(placement).createIndex({ gen: 1, createdAt: -1, _id: -1 }, { name: 'records_newest' });
+    // Newest first within a generation: the records list's order. Only a speed-up, so a refusal (FerretDB
+    // now and then says a re-created collection's index exists already) is logged, not fatal.
+    await this.#col(placement)
+      .createIndex({ gen: 1, createdAt: -1, _id: -1 }, { name: 'records_newest' })
+      .catch((error: unknown) => {
+        if (mapOutage(error) !== error) throw error;
+        log.warn('records index not created', { database: placement.database, collection: placement.collection });
+      });
   }
 
   async drop(placement: Placement): Promise<void> {
