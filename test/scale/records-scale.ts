@@ -13,7 +13,7 @@
  * afterwards), else a private embedded FerretDB (SQLite): numbers from FerretDB describe FerretDB.
  */
 import { parseArgs } from 'node:util';
-import { MongoClient } from 'mongodb';
+import { MongoClient, ObjectId } from 'mongodb';
 import { startEmbeddedMongo } from '../../bin/embedded-db/embedded-db.ts';
 
 const { values } = parseArgs({
@@ -73,7 +73,10 @@ const services = Object.fromEntries(
   }),
 ) as Record<Mode, InstanceType<typeof OrganizationService>>;
 
-const orgs: Record<Mode, { caller: Caller; recordId: string }[]> = { collection: [], database: [] };
+const orgs: Record<Mode, { caller: Caller; recordId: string; database: string; collection: string }[]> = {
+  collection: [],
+  database: [],
+};
 const notes: string[] = [];
 
 async function addOrg(mode: Mode, n: number): Promise<void> {
@@ -90,7 +93,7 @@ async function addOrg(mode: Mode, n: number): Promise<void> {
     body: { n, mode, note: 'first record' },
   });
   if (created.status !== 201) throw new Error(`record create answered ${created.status}: ${JSON.stringify(created.body)}`);
-  orgs[mode].push({ caller, recordId: created.body.id });
+  orgs[mode].push({ caller, recordId: created.body.id, database: org.placement.database, collection: org.placement.collection });
 }
 
 /** Grows `mode` to `count` organizations, `CONCURRENCY` at a time; stops early (with a note) if the server gives up. */
@@ -128,6 +131,24 @@ function stats(ms: number[]) {
 async function measure(mode: Mode) {
   const reads: number[] = [];
   const writes: number[] = [];
+  // The two lookups inside a request, alone, straight through the driver: what each costs here.
+  const masterLookups: number[] = [];
+  const placeLookups: number[] = [];
+  for (let i = 0; i < SAMPLES; i += 1) {
+    const target = pick(orgs[mode]);
+    const t0 = performance.now();
+    await client
+      .db('scale_master')
+      .collection('organizations')
+      .findOne({ _id: new ObjectId(target.caller.orgId) });
+    const t1 = performance.now();
+    await client
+      .db(target.database)
+      .collection(target.collection)
+      .findOne({ _id: new ObjectId(target.recordId) });
+    masterLookups.push(t1 - t0);
+    placeLookups.push(performance.now() - t1);
+  }
   for (let i = 0; i < SAMPLES; i += 1) {
     const target = pick(orgs[mode]);
     const t0 = performance.now();
@@ -149,7 +170,14 @@ async function measure(mode: Mode) {
     reads.push(t1 - t0);
     writes.push(t2 - t1);
   }
-  return { mode, orgs: orgs[mode].length, read: stats(reads), write: stats(writes) };
+  return {
+    mode,
+    orgs: orgs[mode].length,
+    read: stats(reads),
+    write: stats(writes),
+    master: stats(masterLookups),
+    place: stats(placeLookups),
+  };
 }
 
 const rows: Awaited<ReturnType<typeof measure>>[] = [];
@@ -166,12 +194,12 @@ try {
   console.log(
     `\nrecords latency in ms (${SAMPLES} sequential samples each; ${embedded ? 'embedded FerretDB 1.24 on SQLite' : 'MONGODB_URI'})`,
   );
-  console.log('mode        orgs/mode   read p50  read p95  write p50 write p95');
+  console.log('mode        orgs/mode   read p50  read p95  write p50 write p95 | org by id p50  record by id p50');
   for (const r of rows) {
-    console.log(
-      `${r.mode.padEnd(11)} ${String(r.orgs).padStart(9)} ${f(r.read.p50)}  ${f(r.read.p95)}  ${f(r.write.p50)}  ${f(r.write.p95)}`,
-    );
+    const row = [f(r.read.p50), f(r.read.p95), f(r.write.p50), f(r.write.p95)].join('  ');
+    console.log(`${r.mode.padEnd(11)} ${String(r.orgs).padStart(9)} ${row} | ${f(r.master.p50)}      ${f(r.place.p50)}`);
   }
+  console.log('(a records read looks its organization up by id twice and the record once; a write, the organization twice)');
   for (const note of notes) console.log(`note: ${note}`);
   await closeMongoClient();
   if (!embedded) {
