@@ -2,7 +2,7 @@
 /**
  * The HTTP baseline of the bench's load part: node:http and the driver alone doing each route's
  * database work, with the service's client settings (pool size and all), and no gateway, authorizer,
- * validation or middleware. It serves GET /org/get and PUT /org/update (email change) on
+ * validation or middleware. It serves GET /org/get, PUT /org/update (email change) and POST /org/records on
  * 127.0.0.1:$PORT and prints its URL when ready.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -38,6 +38,13 @@ async function answer(req: IncomingMessage): Promise<[number, unknown]> {
   } else if (req.method === 'PUT' && url.pathname === '/org/update') {
     const body = await readJson(req);
     org = await raw.updateEmail(toSlug(body.organization_name ?? ''), body.email ?? '');
+  } else if (req.method === 'POST' && url.pathname === '/org/records') {
+    // The organization from the token's claims (unverified here: the baseline has no authorizer),
+    // its recorded placement, then the insert.
+    const token = String(req.headers.authorization ?? '').replace(/^Bearer /i, '');
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { org?: string };
+    const record = await raw.createRecord(claims.org ?? '', await readJson(req));
+    return record ? [201, record] : [404, { message: 'Not Found' }];
   } else {
     return [404, { message: 'Not Found' }];
   }

@@ -12,7 +12,7 @@ import { ratio, round, type Summary, summarize } from './stats.ts';
  * Through HTTP: the local API (`npm start`: gateway, authorizer, handlers) as its own process under
  * load from autocannon, against a bare node:http server doing the same database work with the
  * driver, at each concurrency. Every request must answer 2xx: reads ask for existing organizations,
- * writes give an admin an email nobody has.
+ * writes create a record in the organization's own collection (the records API).
  */
 
 export type LoadRoute = 'read' | 'write';
@@ -128,16 +128,17 @@ function requestFor(plan: LoadPlan): autocannon.Request {
     };
   }
   return {
-    method: 'PUT',
-    path: '/org/update',
+    method: 'POST',
+    path: '/org/records',
     setupRequest: (req) => {
-      const org = pick(plan.pools.writers, ++requestCount);
-      const email = freshEmail(org);
-      org.email = email;
+      // A new record in the organization's own collection: the records API's write, which takes no
+      // organization-wide lock (a credential change would also revoke the bench's tokens).
+      const n = ++requestCount;
+      const org = pick(plan.pools.writers, n);
       return {
         ...req,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.tokens.get(org.adminId)}` },
-        body: JSON.stringify({ organization_name: org.name, email }),
+        body: JSON.stringify({ title: `bench record ${n}`, n, tags: ['bench'] }),
       };
     },
   };
@@ -294,7 +295,7 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         const a = figures(tallies.get(api)!);
         const b = figures(tallies.get(baseline)!);
         rows.push({
-          route: route === 'read' ? 'GET /org/get' : 'PUT /org/update',
+          route: route === 'read' ? 'GET /org/get' : 'POST /org/records',
           concurrency: connections,
           api: a,
           baseline: b,

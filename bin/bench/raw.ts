@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import type { Collection, Document, MongoClient } from 'mongodb';
+import { type Collection, type Document, type MongoClient, ObjectId } from 'mongodb';
 
 /**
  * The baselines: the same database work as each route, done with the driver alone (no validation,
@@ -9,8 +9,10 @@ import type { Collection, Document, MongoClient } from 'mongodb';
 export class RawDb {
   readonly #orgs: Collection<Document>;
   readonly #admins: Collection<Document>;
+  readonly #client: MongoClient;
 
   constructor(client: MongoClient, masterDb: string) {
+    this.#client = client;
     const db = client.db(masterDb);
     this.#orgs = db.collection('organizations');
     this.#admins = db.collection('admins');
@@ -30,6 +32,17 @@ export class RawDb {
     await this.#admins.updateOne({ _id: admin?._id }, { $set: { email, updatedAt: now } });
     await this.#orgs.updateOne({ _id: org._id, status: { $in: ['active'] } }, { $set: { updatedAt: now } });
     return this.#orgs.findOne({ _id: org._id });
+  }
+
+  /** POST /org/records: the organization's recorded placement, then one insert there. */
+  async createRecord(orgId: string, data: Record<string, unknown>): Promise<Document | null> {
+    if (!ObjectId.isValid(orgId)) return null;
+    const org = await this.#orgs.findOne({ _id: new ObjectId(orgId) });
+    if (!org) return null;
+    const now = new Date();
+    const doc = { ...data, createdAt: now, updatedAt: now };
+    const { insertedId } = await this.#client.db(org.placement.database).collection(org.placement.collection).insertOne(doc);
+    return { id: insertedId.toHexString(), ...data, created_at: now.toISOString(), updated_at: now.toISOString() };
   }
 
   /**

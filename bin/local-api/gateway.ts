@@ -58,8 +58,46 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The route a request matches and its path parameters: a `{name}` segment of a route's path matches
+ * any one non-empty segment (URL-decoded), as in API Gateway HTTP API routes.
+ */
+export function matchRoute(
+  routes: readonly Route[],
+  method: string | undefined,
+  pathname: string,
+): { route: Route; pathParameters: Record<string, string> } | undefined {
+  const segments = pathname.split('/');
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const pattern = route.path.split('/');
+    if (pattern.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const matched = pattern.every((part, i) => {
+      const segment = segments[i] ?? '';
+      const param = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (param === undefined) return part === segment;
+      if (segment === '') return false;
+      try {
+        pathParameters[param] = decodeURIComponent(segment);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (matched) return { route, pathParameters };
+  }
+  return undefined;
+}
+
 /** The payload 2.0 event API Gateway would send for this request. */
-export function toEvent(req: IncomingMessage, url: URL, body: Buffer, route: Route): APIGatewayProxyEventV2 {
+export function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: Route,
+  pathParameters: Record<string, string> = {},
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(req.headers)) {
@@ -81,6 +119,7 @@ export function toEvent(req: IncomingMessage, url: URL, body: Buffer, route: Rou
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -117,7 +156,7 @@ function toAuthorizerEvent(event: APIGatewayProxyEventV2, authorization: string)
     headers: event.headers as Record<string, string>,
     ...(event.queryStringParameters ? { queryStringParameters: event.queryStringParameters as Record<string, string> } : {}),
     requestContext: event.requestContext,
-    pathParameters: {},
+    pathParameters: event.pathParameters ?? {},
     stageVariables: {},
   } as APIGatewayRequestAuthorizerEventV2;
 }
@@ -159,11 +198,12 @@ export interface LocalApiOptions {
 
 async function answer(options: LocalApiOptions, req: IncomingMessage): Promise<Answer> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const route = options.routes.find((r) => r.path === url.pathname && r.method === req.method);
-  if (!route) return (await options.extra?.(req.method ?? 'GET', url.pathname)) ?? gatewayAnswer(404, 'Not Found');
+  const match = matchRoute(options.routes, req.method, url.pathname);
+  if (!match) return (await options.extra?.(req.method ?? 'GET', url.pathname)) ?? gatewayAnswer(404, 'Not Found');
+  const { route } = match;
   const body = await readBody(req);
   if (body === 'too_large') return gatewayAnswer(413, 'Request Entity Too Large');
-  const event = toEvent(req, url, body, route);
+  const event = toEvent(req, url, body, route, match.pathParameters);
 
   if (route.auth === 'jwt') {
     const authorization = event.headers.authorization;

@@ -9,6 +9,7 @@ import {
   databaseConfig,
   guardConfig,
   orgsConfig,
+  placementConfig,
   type SecretSource,
   sessionConfig,
   signerConfig,
@@ -16,12 +17,15 @@ import {
 } from './config.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
 import { getMongoClient } from './mongo/client.ts';
-import { mapOutage } from './mongo/errors.ts';
+import { mapOutage, withUnavailableMapping } from './mongo/errors.ts';
+import { MongoRecordStore } from './mongo/record-store.ts';
 import { ensureMasterIndexes, mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
+import { RecordsService } from './records/service.ts';
+import type { RecordStore } from './records/stores.ts';
 import { readSecretSource } from './secrets.ts';
-import { collectionPlacement } from './tenancy/router.ts';
+import { PlacementPolicy } from './tenancy/router.ts';
 
 /**
  * The composition root: real stores over the container's one MongoClient. Each factory reads its
@@ -45,15 +49,26 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 export interface Stores {
   readonly org: OrgStores;
   readonly auth: AuthStores;
+  readonly records: RecordStore;
+}
+
+/** Where this deployment puts organizations' data (PLACEMENT_MODE, TENANT_DB_NAME). */
+export function placementPolicy(): PlacementPolicy {
+  return new PlacementPolicy(databaseConfig().tenantDb, placementConfig().mode);
 }
 
 export function storesFactory(): () => Promise<Stores> {
   const db = databaseConfig();
+  const policy = placementPolicy();
   return once(async () => {
     try {
       const client = await getMongoClient(db);
       await ensureMasterIndexes(client, db.masterDb);
-      return { org: mongoOrgStores(client, db.masterDb), auth: mongoAuthStores(client.db(db.masterDb)) };
+      return {
+        org: mongoOrgStores(client, db.masterDb, policy),
+        auth: mongoAuthStores(client.db(db.masterDb)),
+        records: withUnavailableMapping(new MongoRecordStore(client)),
+      };
     } catch (error) {
       throw mapOutage(error); // a secret fetch or first connection that failed: retried on the next call
     }
@@ -67,8 +82,8 @@ function keyMaterial(source: SecretSource, maxAgeMs: number): KeyMaterial {
 
 /** The organization use cases, for the org-* handlers. */
 export function organizations(): () => Promise<OrganizationService> {
-  const db = databaseConfig();
   const orgs = orgsConfig();
+  const placements = placementPolicy();
   const stores = storesFactory();
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(
@@ -76,10 +91,28 @@ export function organizations(): () => Promise<OrganizationService> {
       new OrganizationService({
         stores: (await stores()).org,
         hasher,
-        placementFor: (slug) => collectionPlacement(db.tenantDb, slug),
+        placements,
         leaseMs: orgs.operationLeaseMs,
       }),
   );
+}
+
+/** The records use cases, for the records-* handlers. */
+export function records(): () => Promise<RecordsService> {
+  const { cacheMs } = placementConfig();
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new RecordsService({
+      orgs: s.org.orgs,
+      records: s.records,
+      // A place is removed only while no organization uses it or moves data to or from it.
+      releasePlace: async (place) => {
+        if (!(await s.org.orgs.isPlaceInUse(place))) await s.org.tenants.drop(place);
+      },
+      cacheMs,
+    });
+  });
 }
 
 function sessionsWith(stores: () => Promise<Stores>, options: { signing: boolean }): () => Promise<SessionService> {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { PLACEMENT_MODES, type PlacementMode } from './orgs/model.ts';
+import { TENANT_DB_NAME_MAX } from './tenancy/router.ts';
 
 /**
  * Configuration, read from the environment once per container and checked with zod. Each concern
@@ -13,7 +15,12 @@ const DatabaseEnv = z
     MONGODB_URI: z.string().min(1).optional(),
     MONGODB_SECRET_ID: z.string().min(1).optional(),
     MASTER_DB_NAME: dbName.default('orgs_master'),
-    TENANT_DB_NAME: dbName.default('orgs_tenants'),
+    TENANT_DB_NAME: dbName
+      .max(
+        TENANT_DB_NAME_MAX,
+        `must be at most ${TENANT_DB_NAME_MAX} characters (organizations' own databases are named <TENANT_DB_NAME>_<org id>)`,
+      )
+      .default('orgs_tenants'),
     MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
     MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(5_000),
   })
@@ -33,6 +40,13 @@ const OrgsEnv = z
     message: 'must be at least 10 outside tests',
     path: ['BCRYPT_COST'],
   });
+
+const PlacementEnv = z.object({
+  /** Where new organizations' data goes: `collection` (org_<slug> in TENANT_DB_NAME) or `database` (their own). */
+  PLACEMENT_MODE: z.enum(PLACEMENT_MODES as [PlacementMode, ...PlacementMode[]]).default('collection'),
+  /** How long a container may reuse an organization's placement before reading it again. */
+  PLACEMENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+});
 
 const TokenEnv = z.object({
   JWT_ISSUER: z.string().min(1).default('orgs-service'),
@@ -123,6 +137,16 @@ export interface OrgsConfig {
 export function orgsConfig(env: Env = process.env): OrgsConfig {
   const e = parse(OrgsEnv, env, 'organizations');
   return { bcryptCost: e.BCRYPT_COST, operationLeaseMs: e.OPERATION_LEASE_SECONDS * 1_000 };
+}
+
+export interface PlacementConfig {
+  readonly mode: PlacementMode;
+  readonly cacheMs: number;
+}
+
+export function placementConfig(env: Env = process.env): PlacementConfig {
+  const e = parse(PlacementEnv, env, 'placement');
+  return { mode: e.PLACEMENT_MODE, cacheMs: e.PLACEMENT_CACHE_SECONDS * 1_000 };
 }
 
 export interface VerifierConfig {

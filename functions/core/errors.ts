@@ -73,8 +73,11 @@ export class UnavailableError extends AppError {
   readonly status = 503;
   readonly retryAfterSeconds: number;
 
-  constructor(message = 'The service is temporarily unavailable.', options?: ErrorOptions & { retryAfterSeconds?: number }) {
-    super('service_unavailable', message, options);
+  constructor(
+    message = 'The service is temporarily unavailable.',
+    options?: ErrorOptions & { retryAfterSeconds?: number; code?: string },
+  ) {
+    super(options?.code ?? 'service_unavailable', message, options);
     this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
   }
 }

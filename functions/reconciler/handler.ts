@@ -1,5 +1,6 @@
 import { organizations } from '#core/app.ts';
 import { errorFields, log } from '#core/log.ts';
+import type { OrganizationService } from '#core/orgs/service.ts';
 
 /**
  * Runs on a schedule: finishes or undoes every create, rename and delete whose run died midway (its
@@ -8,7 +9,7 @@ import { errorFields, log } from '#core/log.ts';
 
 const service = organizations();
 
-export const handler = async (): Promise<{ settled: number; namesFreed: number }> => {
+export const handler = async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
   try {
     const result = await (await service()).reconcile();
     log.info('reconciled', result);

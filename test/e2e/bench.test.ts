@@ -35,7 +35,7 @@ describe('Bench', () => {
     const args = [
       ...['--iterations', '5', '--login-iterations', '2', '--bcrypt-cost', '4'],
       ...['--http-seconds', '0.3', '--http-requests', '12', '--concurrency', '1,4', '--authorizer-iterations', '50'],
-      ...['--orgs', '12,30', '--scale-iterations', '3'],
+      ...['--orgs', '25,40', '--scale-iterations', '3'],
       ...['--bundle-report', 'test/support/fake-bundle-report.ts', '--json', out],
     ];
 
@@ -60,7 +60,9 @@ describe('Bench', () => {
 
     expect(result.http.rows).toHaveLength(4);
     for (const row of result.http.rows) {
-      expect([row.api.non2xx, row.api.errors, row.baseline.non2xx, row.baseline.errors]).toEqual([0, 0, 0, 0]);
+      expect([row.api.non2xx, row.api.errors, row.baseline.non2xx, row.baseline.errors], JSON.stringify(row)).toEqual([
+        0, 0, 0, 0,
+      ]);
       positive([row.api.rps, row.baseline.rps, row.api.latency.p50, row.baseline.latency.p99]);
       expect(row.api.requests).toBeGreaterThanOrEqual(row.concurrency);
     }
@@ -82,7 +84,7 @@ describe('Bench', () => {
       ratio: 2.38,
     });
 
-    expect(result.scale.points.map((p: { orgs: number }) => p.orgs)).toEqual([12, 30]);
+    expect(result.scale.points.map((p: { orgs: number }) => p.orgs)).toEqual([25, 40]);
     for (const point of result.scale.points) {
       for (const row of point.rows) positive([row.measured.p50, row.baseline.p50]);
     }

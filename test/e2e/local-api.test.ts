@@ -81,6 +81,33 @@ describe('Local API', () => {
     expect(refreshAgain.status).toBe(401);
   });
 
+  it('serves the records routes, with {id} path parameters', async () => {
+    await call('POST', '/org/create', {
+      body: { organization_name: 'Records Co', email: 'r@records.example', password: 'records password' },
+    });
+    const login = await call('POST', '/admin/login', { body: { email: 'r@records.example', password: 'records password' } });
+    const token = login.body.access_token as string;
+
+    const created = await call('POST', '/org/records', { token, body: { title: 'hello', n: 1 } });
+    const id = created.body.id as string;
+    const got = await call('GET', `/org/records/${id}`, { token });
+    const patched = await call('PATCH', `/org/records/${id}`, { token, body: { n: 2 } });
+    const listed = await call('GET', '/org/records?limit=10&filter%5Bn%5D=2', { token });
+    const deleted = await call('DELETE', `/org/records/${id}`, { token });
+    const gone = await call('GET', `/org/records/${id}`, { token });
+    const badId = await call('GET', '/org/records/not-an-id', { token });
+    const noToken = await call('GET', `/org/records/${id}`);
+
+    expect(created).toMatchObject({ status: 201, body: { data: { title: 'hello', n: 1 } } });
+    expect(got).toMatchObject({ status: 200, body: { id, data: { title: 'hello', n: 1 } } });
+    expect(patched).toMatchObject({ status: 200, body: { data: { title: 'hello', n: 2 } } });
+    expect(listed.body.records.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(deleted.status).toBe(204);
+    expect(gone).toMatchObject({ status: 404, type: 'application/problem+json', body: { code: 'record_not_found' } });
+    expect(badId).toMatchObject({ status: 400, body: { errors: [{ pointer: '/id' }] } });
+    expect(noToken.status).toBe(401);
+  });
+
   it('answers like API Gateway in front of the JWT routes', async () => {
     const missing = await call('PUT', '/org/update', { body: { organization_name: 'x' } });
     const garbled = await call('PUT', '/org/update', {

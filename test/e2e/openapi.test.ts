@@ -61,14 +61,25 @@ describe('The document against the running local API', () => {
   });
 
   /** Runs an operation's example and checks the answer against what the document declares. */
-  async function runExample(path: string, method: string, token?: string, bodyOverride?: Record<string, unknown>) {
+  async function runExample(
+    path: string,
+    method: string,
+    token?: string,
+    bodyOverride?: Record<string, unknown>,
+    paramsOverride?: Record<string, string>,
+  ) {
     const operation = document.paths[path]?.[method];
     if (!operation) throw new Error(`${method} ${path} is not documented`);
+    let concrete = path;
+    for (const p of operation.parameters ?? []) {
+      if (p.in === 'path')
+        concrete = concrete.replace(`{${p.name}}`, encodeURIComponent(paramsOverride?.[p.name] ?? p.example ?? ''));
+    }
     const query = new URLSearchParams();
     for (const p of operation.parameters ?? []) if (p.in === 'query' && p.example !== undefined) query.set(p.name, p.example);
     const example = operation.requestBody?.content['application/json'].example;
     const body = example ? { ...example, ...bodyOverride } : undefined;
-    const response = await fetch(`${api.url}${path}${query.size > 0 ? `?${query}` : ''}`, {
+    const response = await fetch(`${api.url}${concrete}${query.size > 0 ? `?${query}` : ''}`, {
       method: method.toUpperCase(),
       headers: {
         ...(body ? { 'content-type': 'application/json' } : {}),
@@ -95,9 +106,15 @@ describe('The document against the running local API', () => {
 
   it('answers every documented example with the documented status and shape', async () => {
     const ran = new Set<string>();
-    const run = async (path: string, method: string, token?: string, override?: Record<string, unknown>) => {
+    const run = async (
+      path: string,
+      method: string,
+      token?: string,
+      override?: Record<string, unknown>,
+      params?: Record<string, string>,
+    ) => {
       ran.add(`${method} ${path}`);
-      return runExample(path, method, token, override);
+      return runExample(path, method, token, override, params);
     };
     const login = () => run('/admin/login', 'post');
 
@@ -105,6 +122,13 @@ describe('The document against the running local API', () => {
     await run('/org/get', 'get');
     const first = await login();
     const refreshed = await run('/admin/refresh', 'post', undefined, { refresh_token: first.refresh_token });
+    const created = await run('/org/records', 'post', refreshed.access_token);
+    const id = { id: created.id ?? '' };
+    await run('/org/records', 'get', refreshed.access_token);
+    await run('/org/records/{id}', 'get', refreshed.access_token, undefined, id);
+    await run('/org/records/{id}', 'put', refreshed.access_token, undefined, id);
+    await run('/org/records/{id}', 'patch', refreshed.access_token, undefined, id);
+    await run('/org/records/{id}', 'delete', refreshed.access_token, undefined, id);
     await run('/org/update', 'put', refreshed.access_token);
     await run('/admin/logout', 'post', (await login()).access_token);
     await run('/admin/logout-all', 'post', (await login()).access_token);

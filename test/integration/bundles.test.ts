@@ -185,7 +185,7 @@ describe('Bundles', () => {
   it('the reconciler runs on its scheduled event', async () => {
     const run = await invokeBundle('reconciler', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
 
-    expect(run.result).toEqual({ settled: 0, namesFreed: 0 });
+    expect(run.result).toMatchObject({ settled: 0, namesFreed: 0 });
   });
 
   it('org-update renames the organization for the authorized caller', async () => {

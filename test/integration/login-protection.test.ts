@@ -11,7 +11,7 @@ import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { createOrganization } from '../support/auth.ts';
-import { closeClientsAfterAll, masterDb, testClient } from '../support/db.ts';
+import { closeClientsAfterAll, masterDb, testClient, testPlacements } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
 closeClientsAfterAll();
@@ -25,7 +25,7 @@ let auth: AuthStores;
 beforeAll(async () => {
   const master = process.env.MASTER_DB_NAME ?? '';
   await ensureMasterIndexes(testClient(), master);
-  org = mongoOrgStores(testClient(), master);
+  org = mongoOrgStores(testClient(), master, testPlacements());
   auth = mongoAuthStores(testClient().db(master));
   await createOrganization('Locked Co', 'locked@protect.example', password);
   await createOrganization('Free Co', 'free@protect.example', password);

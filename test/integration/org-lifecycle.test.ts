@@ -44,7 +44,12 @@ describe('Function: org-create', () => {
     expect(admin?.passwordHash).toMatch(/^\$2[aby]\$04\$/);
     expect(admin?.passwordHash).not.toContain(password);
     const org = await masterDb().collection('organizations').findOne({ slug: 'acme_corp' });
-    expect(org?.placement).toEqual({ mode: 'collection', database: process.env.TENANT_DB_NAME, collection: 'org_acme_corp' });
+    expect(org?.placement).toEqual({
+      mode: 'collection',
+      database: process.env.TENANT_DB_NAME,
+      collection: 'org_acme_corp',
+      gen: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
     expect(org?.status).toBe('active');
   });
 

@@ -28,7 +28,7 @@ describe('Function: reconciler', () => {
 
     const result = await reconcile();
 
-    expect(result).toEqual({ settled: 1, namesFreed: 0 });
+    expect(result).toMatchObject({ settled: 1, namesFreed: 0 });
     const state = await settledState();
     expect(state.problems).toEqual([]);
     expect(state.orgs.map((o) => o.slug)).not.toContain('half_made');

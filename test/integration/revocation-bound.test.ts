@@ -5,7 +5,7 @@ import { mongoAuthStores } from '#core/mongo/auth-stores.ts';
 import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
 import { handler as logout } from '../../functions/admin-logout/handler.ts';
 import { createOrganization, logIn } from '../support/auth.ts';
-import { closeClientsAfterAll, testClient } from '../support/db.ts';
+import { closeClientsAfterAll, testClient, testPlacements } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
 /**
@@ -28,7 +28,7 @@ beforeAll(async () => {
       issuer: 'orgs-service',
       audience: 'orgs-api',
     }),
-    admins: mongoOrgStores(testClient(), master).admins,
+    admins: mongoOrgStores(testClient(), master, testPlacements()).admins,
     revocations: mongoAuthStores(testClient().db(master)).revocations,
     cacheMs: CACHE_MS,
     now: () => new Date(clock.t),

@@ -1,6 +1,8 @@
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll } from 'vitest';
 import { closeMongoClient } from '#core/mongo/client.ts';
+import type { Placement, PlacementMode } from '#core/orgs/model.ts';
+import { PlacementPolicy } from '#core/tenancy/router.ts';
 
 /** Direct access to this test file's databases, to check what the handlers left behind. */
 
@@ -14,9 +16,33 @@ export function testClient(): MongoClient {
 export const masterDb = (): Db => testClient().db(process.env.MASTER_DB_NAME);
 export const tenantDb = (): Db => testClient().db(process.env.TENANT_DB_NAME);
 
+/** This file's placement policy, in `mode`. */
+export const testPlacements = (mode: PlacementMode = 'collection') => new PlacementPolicy(process.env.TENANT_DB_NAME ?? '', mode);
+
 export async function tenantCollections(): Promise<string[]> {
   const list = await tenantDb().listCollections({}, { nameOnly: true }).toArray();
   return list.map((c) => c.name).sort();
+}
+
+/** This file's organizations' own databases (database mode). */
+export async function tenantDatabases(): Promise<string[]> {
+  const { databases } = await testClient().db('admin').admin().listDatabases({ nameOnly: true });
+  const prefix = `${process.env.TENANT_DB_NAME}_`;
+  return databases
+    .map((d) => d.name)
+    .filter((name) => name.startsWith(prefix))
+    .sort();
+}
+
+type Place = Pick<Placement, 'database' | 'collection'>;
+
+/** The collection behind a placement. */
+export const placeCollection = (place: Place) => testClient().db(place.database).collection(place.collection);
+
+/** True when the placement's collection exists on the server. */
+export async function placeExists(place: Place): Promise<boolean> {
+  const list = await testClient().db(place.database).listCollections({ name: place.collection }, { nameOnly: true }).toArray();
+  return list.length > 0;
 }
 
 /** Closes this file's clients: the test client and the handlers' shared one. */
@@ -28,15 +54,35 @@ export function closeClientsAfterAll(): void {
   });
 }
 
+/** Removes every organization of this file, with its places, straight from the database. */
+export async function wipeOrganizations(): Promise<void> {
+  await Promise.all(
+    ['organizations', 'admins', 'org_names', 'org_locks', 'refresh_tokens', 'refresh_token_uses', 'revocations'].map((name) =>
+      masterDb().collection(name).deleteMany({}),
+    ),
+  );
+  for (const name of await tenantCollections()) await tenantDb().collection(name).drop();
+  for (const name of await tenantDatabases()) await testClient().db(name).dropDatabase();
+}
+
+/** Drops the organizations' own databases this file made (database mode). */
+export function dropTenantDatabasesAfterAll(): void {
+  afterAll(async () => {
+    for (const name of await tenantDatabases()) await testClient().db(name).dropDatabase();
+  });
+}
+
 /**
  * The state every settled run must reach: each organization active, holding exactly its own name
- * claim, its admin and its collection; nothing that belongs to no organization.
+ * claim, its admin and its place; no lock held; nothing that belongs to no organization.
  */
 export async function settledState() {
   const orgs = await masterDb().collection('organizations').find().toArray();
   const admins = await masterDb().collection('admins').find().toArray();
   const claims = await masterDb().collection('org_names').find().toArray();
+  const locks = await masterDb().collection('org_locks').find().toArray();
   const collections = await tenantCollections();
+  const databases = await tenantDatabases();
   const problems: string[] = [];
   const orgIds = new Set(orgs.map((o) => o._id.toHexString()));
   for (const org of orgs) {
@@ -44,12 +90,20 @@ export async function settledState() {
     if (org.operation) problems.push(`org ${org.slug} still has an operation`);
     const own = claims.filter((c) => c.orgId.equals(org._id));
     if (own.length !== 1 || own[0]?._id !== org.slug) problems.push(`org ${org.slug} claims ${own.map((c) => c._id).join(',')}`);
-    if (!collections.includes(org.placement.collection)) problems.push(`org ${org.slug} has no collection`);
+    const placed =
+      org.placement.mode === 'database'
+        ? databases.includes(org.placement.database)
+        : collections.includes(org.placement.collection);
+    if (!placed) problems.push(`org ${org.slug} has no place`);
     if (admins.filter((a) => a.orgId.equals(org._id)).length !== 1) problems.push(`org ${org.slug} does not have one admin`);
   }
   for (const admin of admins) if (!orgIds.has(admin.orgId.toHexString())) problems.push(`orphan admin ${admin.email}`);
   for (const claim of claims) if (!orgIds.has(claim.orgId.toHexString())) problems.push(`orphan claim ${claim._id}`);
-  const placed = new Set(orgs.map((o) => o.placement.collection));
-  for (const name of collections) if (!placed.has(name)) problems.push(`orphan collection ${name}`);
-  return { orgs, admins, claims, collections, problems };
+  for (const lock of locks) problems.push(`lock held on ${lock._id.toHexString()} (${lock.kind})`);
+  const tenant = process.env.TENANT_DB_NAME;
+  const placed = new Set(orgs.map((o) => `${o.placement.database}.${o.placement.collection}`));
+  for (const name of collections) if (!placed.has(`${tenant}.${name}`)) problems.push(`orphan collection ${name}`);
+  const placedDbs = new Set(orgs.map((o) => o.placement.database));
+  for (const name of databases) if (!placedDbs.has(name)) problems.push(`orphan database ${name}`);
+  return { orgs, admins, claims, collections, databases, problems };
 }

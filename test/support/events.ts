@@ -7,6 +7,8 @@ export interface EventOptions {
   readonly method: string;
   readonly path: string;
   readonly query?: Record<string, string>;
+  /** The route's path parameters (API Gateway's `pathParameters`). */
+  readonly params?: Record<string, string>;
   readonly body?: unknown;
   /** A raw body string, sent as is (for malformed JSON and the like). */
   readonly rawBody?: string;
@@ -28,6 +30,7 @@ export function httpEvent(options: EventOptions): HttpEvent {
     rawQueryString,
     headers: { 'content-type': 'application/json', ...options.headers },
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(options.params ? { pathParameters: options.params } : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: 'local',

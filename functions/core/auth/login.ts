@@ -31,7 +31,7 @@ export class LoginService {
     const hash = passwordTooLong(password) ? undefined : admin?.passwordHash;
     const matched = await this.#deps.hasher.verify(password, hash);
     const org = admin && matched ? await this.#deps.orgs.findById(admin.orgId) : null;
-    if (!admin || !matched || !org || (org.status !== 'active' && org.status !== 'renaming')) {
+    if (!admin || !matched || !org || (org.status !== 'active' && org.status !== 'renaming' && org.status !== 'moving')) {
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
     }

@@ -34,7 +34,7 @@ export interface SessionDeps {
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const invalidRefresh = () => new UnauthorizedError('invalid_refresh_token', 'The refresh token is invalid, expired or revoked.');
 const live = (org: Organization | null): org is Organization =>
-  org !== null && (org.status === 'active' || org.status === 'renaming');
+  org !== null && (org.status === 'active' || org.status === 'renaming' || org.status === 'moving');
 
 export class SessionService {
   readonly #deps: SessionDeps;

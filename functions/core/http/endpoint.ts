@@ -47,12 +47,25 @@ type ParamsOf<T extends Contract> = T['request'] extends { params: infer S exten
 // biome-ignore lint/suspicious/noConfusingVoidType: a bodiless answer's handler returns nothing at all
 type AnswerOf<T extends Contract> = T['success'] extends { body: infer S extends z.ZodType } ? z.input<S> : void;
 
+/** A success body with extra response headers (for example `Location` on a 201). */
+export class WithHeaders<B> {
+  readonly body: B;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(body: B, headers: Readonly<Record<string, string>>) {
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+export const withHeaders = <B>(body: B, headers: Readonly<Record<string, string>>) => new WithHeaders(body, headers);
+
 interface Spec<T extends Contract, C> {
   /** The route's function name, for logs. */
   readonly name: string;
   readonly contract: T;
   /** Returns the success body; the status is the contract's. */
-  readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>) => Promise<AnswerOf<T>>;
+  readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>) => Promise<AnswerOf<T> | WithHeaders<AnswerOf<T>>>;
 }
 
 type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown, unknown> };
@@ -159,11 +172,13 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
     .use(parseRequest(spec.contract, auth))
     .handler(async (event): Promise<HttpResult> => {
       if (!event.parsed) throw new Error('request was not parsed');
-      const body: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
-      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store' } };
+      const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
+      const body = answer instanceof WithHeaders ? answer.body : answer;
+      const extra = answer instanceof WithHeaders ? answer.headers : {};
+      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
       return {
         statusCode: status,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra },
         body: JSON.stringify(body),
       };
     });

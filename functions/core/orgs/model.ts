@@ -19,14 +19,34 @@ export function toSlug(name: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/**
+ * How an organization's data is laid out: `collection`, one collection `org_<slug>` in the shared
+ * tenant database; `database`, a database of its own with one fixed collection inside.
+ */
+export type PlacementMode = 'collection' | 'database';
+
+export const PLACEMENT_MODES: readonly PlacementMode[] = ['collection', 'database'];
+
 /** Where an organization's data lives. Recorded on the organization; never taken from a request. */
 export interface Placement {
-  readonly mode: 'collection';
+  readonly mode: PlacementMode;
   readonly database: string;
   readonly collection: string;
+  /**
+   * The generation of the data in this place: every record written here carries it, and only records
+   * carrying it count. A copy to a new place gets a new generation, so a write that lands in a place
+   * after the organization has left it is never read, listed or copied, whoever uses the name next.
+   * Absent on placements made before generations existed (their records carry none).
+   */
+  readonly gen?: string;
 }
 
-export type OrgStatus = 'creating' | 'active' | 'renaming' | 'deleting';
+/** True when two placements name the same collection. */
+export function samePlace(a: Pick<Placement, 'database' | 'collection'>, b: Pick<Placement, 'database' | 'collection'>): boolean {
+  return a.database === b.database && a.collection === b.collection;
+}
+
+export type OrgStatus = 'creating' | 'active' | 'renaming' | 'moving' | 'deleting';
 
 /** A multi-step change in progress; `startedAt` lets another request tell a live run from a dead one. */
 export type Operation =
@@ -37,6 +57,14 @@ export type Operation =
       readonly startedAt: Date;
       readonly toName: string;
       readonly toSlug: string;
+      readonly from: Placement;
+      readonly to: Placement;
+      /** The identity (UUID) of the collection being renamed, so a retry can tell it from a stray one. */
+      readonly sourceId?: string;
+    }
+  | {
+      readonly kind: 'move';
+      readonly startedAt: Date;
       readonly from: Placement;
       readonly to: Placement;
     };
@@ -51,6 +79,23 @@ export interface Organization {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly operation?: Operation;
+  /**
+   * Goes up each time a change that moved (or tried to move) the data ends, committed or undone. A
+   * records request compares it before and after its database operation; see `#core/records/service.ts`.
+   */
+  readonly placementVersion?: number;
+}
+
+/**
+ * An organization's operation lock: inserted (unique `_id`, the org id) before any change to the
+ * organization document, removed after. Inserts are atomic on every MongoDB flavour, so of two
+ * concurrent changes exactly one proceeds; `startedAt` lets a later request take over a dead run's lock.
+ */
+export interface OperationLock {
+  readonly orgId: string;
+  readonly lockId: string;
+  readonly kind: 'update' | 'move' | 'delete' | 'settle';
+  readonly startedAt: Date;
 }
 
 export interface Admin {

@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { Caller } from '../auth/tokens.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import { newId, randomToken } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
-import { type Organization, type Placement, toSlug } from './model.ts';
+import type { PlacementPolicy } from '../tenancy/router.ts';
+import { type OperationLock, type Organization, type PlacementMode, samePlace, toSlug } from './model.ts';
 import type { OrgStores } from './stores.ts';
 
 /**
@@ -20,13 +21,22 @@ import type { OrgStores } from './stores.ts';
  * Names are reserved in `org_names` by inserting the slug as `_id`, which is atomic on every MongoDB
  * flavour; an organization holds its old and its new name while a rename runs, so the old collection
  * name can never be handed to somebody else before the data has left it.
+ *
+ * Every change to an existing organization's document is made under its operation lock (an insert
+ * into `org_locks`, see {@link OperationLock}): a conditional update alone is not a safe mutex on every
+ * server, and two changes interleaving on one document could lose one of them.
+ *
+ * Moving data (a rename in collection mode, a move between modes) fences records writes: the status
+ * says so while it runs, and `placementVersion` goes up when it ends, committed or undone. The records
+ * service checks both after each write, so no write is acknowledged unless it is in the place that
+ * holds the data afterwards (see `#core/records/service.ts`).
  */
 
 export interface OrgServiceDeps {
   readonly stores: OrgStores;
   readonly hasher: PasswordHasher;
-  /** Where a new organization's data goes. */
-  readonly placementFor: (slug: string) => Placement;
+  /** Where data goes: new organizations, renames and moves. */
+  readonly placements: PlacementPolicy;
   /** How long an operation may run before another request may take it over. */
   readonly leaseMs: number;
   readonly now?: () => Date;
@@ -45,19 +55,12 @@ export interface UpdateInput {
   readonly password?: string;
 }
 
-function newId(): string {
-  // ObjectId-compatible: 4 bytes of seconds, 8 random bytes.
-  const seconds = Math.floor(Date.now() / 1000)
-    .toString(16)
-    .padStart(8, '0');
-  return seconds + randomBytes(8).toString('hex');
-}
-
 const nameTaken = () => new ConflictError('organization_name_taken', 'An organization with this name already exists.');
 const emailTaken = () => new ConflictError('email_taken', 'This email already belongs to an admin.');
 const busy = () =>
   new ConflictError('operation_in_progress', 'Another change to this organization is in progress; retry shortly.');
 const notFound = () => new NotFoundError('organization_not_found', 'No organization has this name.');
+const nextVersion = (org: Organization) => (org.placementVersion ?? 0) + 1;
 
 export class OrganizationService {
   readonly #deps: OrgServiceDeps;
@@ -82,12 +85,13 @@ export class OrganizationService {
     const slug = toSlug(input.name);
     const passwordHash = await this.#deps.hasher.hash(input.password); // slow; before any write
     const now = this.#now();
+    const id = newId();
     const org: Organization = {
-      id: newId(),
+      id,
       name: input.name,
       slug,
       status: 'creating',
-      placement: this.#deps.placementFor(slug),
+      placement: this.#deps.placements.forNew({ id, slug }),
       adminId: newId(),
       createdAt: now,
       updatedAt: now,
@@ -199,16 +203,60 @@ export class OrganizationService {
     return org;
   }
 
+  // ---------------------------------------------------------------- locks
+
+  /** Takes the organization's operation lock, taking it over from a run whose lease has passed; 409 if held. */
+  async #lock(orgId: string, kind: OperationLock['kind']): Promise<OperationLock> {
+    const lock: OperationLock = { orgId, lockId: randomToken(), kind, startedAt: this.#now() };
+    if (await this.#s.locks.acquire(lock)) return lock;
+    const held = await this.#s.locks.find(orgId);
+    if (held && !this.#expired(held.startedAt)) throw busy();
+    if (held) await this.#s.locks.release(orgId, held.lockId);
+    if (await this.#s.locks.acquire(lock)) return lock;
+    throw busy();
+  }
+
+  /** Like {@link #lock}, but shares a lock another delete holds: deletes are idempotent and may overlap. */
+  async #lockForDelete(orgId: string): Promise<void> {
+    try {
+      await this.#lock(orgId, 'delete');
+    } catch (error) {
+      if (!(error instanceof ConflictError) || (await this.#s.locks.find(orgId))?.kind !== 'delete') throw error;
+    }
+  }
+
+  /** Releases a lock; if that fails, the lock lapses with its lease (and reconcile removes it). */
+  async #unlock(lock: OperationLock): Promise<void> {
+    await this.#s.locks
+      .release(lock.orgId, lock.lockId)
+      .catch((error) => log.warn('lock not released; it lapses with its lease', { orgId: lock.orgId, ...errorFields(error) }));
+  }
+
   // ---------------------------------------------------------------- update
 
   async update(caller: Caller, input: UpdateInput): Promise<Organization> {
-    const org = await this.#owned(caller, input.name);
-    if (org.status !== 'active') throw org.status === 'deleting' ? notFound() : busy();
+    const found = await this.#owned(caller, input.name);
+    if (found.status !== 'active') throw found.status === 'deleting' ? notFound() : busy();
 
     const admin = await this.#s.admins.findById(caller.adminId);
-    if (!admin || admin.orgId !== org.id)
+    if (!admin || admin.orgId !== found.id)
       throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
 
+    const lock = await this.#lock(found.id, 'update');
+    try {
+      const org = await this.#s.orgs.findById(found.id); // as it is now that nobody else may change it
+      if (org?.status !== 'active') throw org && org.status !== 'deleting' ? busy() : notFound();
+      return await this.#update(org, admin, input);
+    } finally {
+      await this.#unlock(lock);
+    }
+  }
+
+  async #update(
+    org: Organization,
+    admin: { id: string; email: string; passwordHash: string },
+    input: UpdateInput,
+  ): Promise<Organization> {
     const newName = input.newName;
     const newSlug = newName === undefined ? undefined : toSlug(newName);
     const moving = newSlug !== undefined && newSlug !== org.slug;
@@ -251,13 +299,18 @@ export class OrganizationService {
   }
 
   async #rename(org: Organization, toName: string, toSlug: string): Promise<Organization> {
+    const from = org.placement;
+    const to = this.#deps.placements.forRename(from, toSlug);
+    // Recorded before anything moves, so that a retry can tell the data from a stray a late write made.
+    const sourceId = samePlace(from, to) ? undefined : await this.#s.tenants.identify(from);
     const operation = {
       kind: 'rename' as const,
       startedAt: this.#now(),
       toName,
       toSlug,
-      from: org.placement,
-      to: this.#deps.placementFor(toSlug),
+      from,
+      to,
+      ...(sourceId ? { sourceId } : {}),
     };
     const marked = await this.#s.orgs.transition(org.id, ['active'], { status: 'renaming', operation });
     if (!marked) throw busy();
@@ -268,7 +321,8 @@ export class OrganizationService {
   async #finishRename(org: Organization): Promise<Organization> {
     const op = org.operation;
     if (op?.kind !== 'rename') throw new Error('no rename in progress');
-    await this.#s.tenants.move(op.from, op.to);
+    const moves = !samePlace(op.from, op.to);
+    if (moves) await this.#s.tenants.move(op.from, op.to, op.sourceId);
     const done = await this.#s.orgs.transition(org.id, ['renaming'], {
       name: op.toName,
       slug: op.toSlug,
@@ -276,9 +330,16 @@ export class OrganizationService {
       status: 'active',
       updatedAt: this.#now(),
       operation: null,
+      ...(moves ? { placementVersion: nextVersion(org) } : {}),
     });
     if (!done) throw busy();
-    // Committed. Freeing the old name is cleanup: if it fails, reconcile frees the unused claim.
+    // Committed. The rest is cleanup; reconcile finishes it if it fails. While the organization still
+    // holds its old name, nobody else can have a place of that name: remove any stray a late write made.
+    if (moves) {
+      await this.#s.tenants
+        .drop(op.from)
+        .catch((error) => log.warn('old place not removed; reconcile will', { orgId: org.id, ...errorFields(error) }));
+    }
     await this.#s.names
       .release(org.slug, org.id)
       .catch((error) => log.warn('old name not released; reconcile will free it', { orgId: org.id, ...errorFields(error) }));
@@ -291,75 +352,197 @@ export class OrganizationService {
     if (!current || current.slug !== org.slug) return; // committed, or gone
     const op = current.operation;
     if (op?.kind === 'rename') {
-      await this.#s.tenants.move(op.to, op.from);
-      await this.#s.orgs.transition(org.id, ['renaming'], { status: 'active', operation: null });
+      const moves = !samePlace(op.from, op.to);
+      if (moves) await this.#s.tenants.move(op.to, op.from, op.sourceId);
+      await this.#s.orgs.transition(org.id, ['renaming'], {
+        status: 'active',
+        operation: null,
+        ...(moves ? { placementVersion: nextVersion(current) } : {}),
+      });
     }
     await this.#s.names.release(toSlug, org.id);
+  }
+
+  // ---------------------------------------------------------------- move
+
+  /**
+   * Moves an organization's data to a new place in `mode` (an operator's action): the organization is
+   * marked `moving` (records writes are refused, reads still served from the current place), the data
+   * is copied and verified, the placement switched, the old place removed. A failure undoes the move;
+   * a run that died is finished by the next request that meets it, or by {@link reconcile}.
+   */
+  async move(ref: { readonly id?: string; readonly name?: string }, mode: PlacementMode): Promise<Organization> {
+    let org = ref.id !== undefined ? await this.#s.orgs.findById(ref.id) : await this.#s.orgs.findBySlug(toSlug(ref.name ?? ''));
+    if (!org || org.status === 'creating' || org.status === 'deleting') throw notFound();
+    if (org.operation && this.#expired(org.operation.startedAt)) {
+      await this.#settle(org);
+      org = await this.#s.orgs.findById(org.id);
+      if (!org) throw notFound();
+    }
+    if (org.status !== 'active') throw busy();
+    if (org.placement.mode === mode) return org;
+
+    const lock = await this.#lock(org.id, 'move');
+    try {
+      const current = await this.#s.orgs.findById(org.id);
+      if (current?.status !== 'active') throw current ? busy() : notFound();
+      if (current.placement.mode === mode) return current;
+      const operation = {
+        kind: 'move' as const,
+        startedAt: this.#now(),
+        from: current.placement,
+        to: this.#deps.placements.forNew(current, mode),
+      };
+      const marked = await this.#s.orgs.transition(org.id, ['active'], { status: 'moving', operation });
+      if (!marked) throw busy();
+      try {
+        return await this.#finishMove(marked);
+      } catch (error) {
+        await this.#undoMove(marked).catch((undoError) =>
+          log.error('move rollback failed; reconcile will finish the move', { orgId: marked.id, ...errorFields(undoError) }),
+        );
+        throw error;
+      }
+    } finally {
+      await this.#unlock(lock);
+    }
+  }
+
+  /** Rolls a move forward: copy and verify (from scratch, so a retry is safe), switch, remove the old place. */
+  async #finishMove(org: Organization): Promise<Organization> {
+    const op = org.operation;
+    if (op?.kind !== 'move') throw new Error('no move in progress');
+    await this.#s.tenants.copy(op.from, op.to);
+    const done = await this.#s.orgs.transition(org.id, ['moving'], {
+      placement: op.to,
+      status: 'active',
+      updatedAt: this.#now(),
+      operation: null,
+      placementVersion: nextVersion(org),
+    });
+    if (!done) throw busy();
+    await this.#s.tenants
+      .drop(op.from)
+      .catch((error) => log.warn('old place not removed; reconcile will', { orgId: org.id, ...errorFields(error) }));
+    return done;
+  }
+
+  /** Undoes a move that has not been committed: the data never left its place. */
+  async #undoMove(org: Organization): Promise<void> {
+    const current = await this.#s.orgs.findById(org.id);
+    if (current?.status !== 'moving' || current.operation?.kind !== 'move') return;
+    await this.#s.tenants.drop(current.operation.to);
+    await this.#s.orgs.transition(org.id, ['moving'], {
+      status: 'active',
+      operation: null,
+      placementVersion: nextVersion(current),
+    });
   }
 
   // ---------------------------------------------------------------- delete
 
   async delete(caller: Caller, name: string): Promise<Organization> {
     const org = await this.#owned(caller, name);
-    if (org.status === 'renaming') throw busy();
-    const marked =
-      org.status === 'deleting'
-        ? org // a retry: finish what the earlier run started
-        : await this.#s.orgs.transition(org.id, ['active'], {
-            status: 'deleting',
-            operation: { kind: 'delete', startedAt: this.#now() },
-          });
-    if (!marked) throw busy();
+    if (org.status === 'renaming' || org.status === 'moving') throw busy();
+    if (org.status === 'deleting') {
+      await this.#finishDelete(org); // a retry: finish what the earlier run started
+      return org;
+    }
+    await this.#lockForDelete(org.id);
+    const marked = await this.#s.orgs.transition(org.id, ['active'], {
+      status: 'deleting',
+      operation: { kind: 'delete', startedAt: this.#now() },
+    });
+    if (!marked) {
+      await this.#s.locks.release(org.id).catch(() => undefined);
+      throw busy();
+    }
     await this.#finishDelete(marked);
     return marked;
   }
 
   async #finishDelete(org: Organization): Promise<void> {
     await this.#s.tenants.drop(org.placement);
-    if (org.operation?.kind === 'rename') {
+    if (org.operation?.kind === 'rename' || org.operation?.kind === 'move') {
       await this.#s.tenants.drop(org.operation.from);
       await this.#s.tenants.drop(org.operation.to);
     }
     await this.#s.sessions.removeByOrg(org.id);
     await this.#s.admins.removeByOrg(org.id);
     await this.#s.names.releaseAllOf(org.id);
+    await this.#s.locks.release(org.id);
     await this.#s.orgs.remove(org.id);
   }
 
   // ---------------------------------------------------------------- reconcile
 
-  /** Finishes or undoes one organization's interrupted operation. */
+  /** Finishes or undoes one organization's interrupted operation, under its lock. */
   async #settle(org: Organization): Promise<void> {
-    switch (org.status) {
-      case 'creating':
-        await this.#undoCreate(org);
-        return;
-      case 'renaming':
-        await this.#finishRename(org);
-        return;
-      case 'deleting':
-        await this.#finishDelete(org);
-        return;
-      case 'active':
-        return;
+    if (org.status === 'active') return;
+    if (org.status === 'deleting') {
+      await this.#lockForDelete(org.id);
+      await this.#finishDelete(org);
+      return;
+    }
+    const lock = await this.#lock(org.id, 'settle');
+    try {
+      const current = await this.#s.orgs.findById(org.id);
+      switch (current?.status) {
+        case 'creating':
+          await this.#undoCreate(current);
+          return;
+        case 'renaming':
+          await this.#finishRename(current);
+          return;
+        case 'moving':
+          await this.#finishMove(current);
+          return;
+        default:
+          return;
+      }
+    } finally {
+      await this.#unlock(lock);
     }
   }
 
   /**
-   * Settles every operation whose lease has passed and frees every name reservation nobody uses.
+   * Settles every operation whose lease has passed, frees every name reservation and lock nobody uses,
+   * and removes every place (collection or database) no organization uses, such as a place a move
+   * left behind or one a late write created after its organization had left it.
    * Safe to run at any time and from several places at once; run it on a schedule or after an outage.
    */
-  async reconcile(): Promise<{ settled: number; namesFreed: number }> {
+  async reconcile(): Promise<{ settled: number; namesFreed: number; locksFreed: number; placesFreed: number }> {
     const before = new Date(this.#now().getTime() - this.#deps.leaseMs);
     let settled = 0;
     for (const org of await this.#s.orgs.listUnsettled(before)) {
-      await this.#settle(org);
-      settled += 1;
+      try {
+        await this.#settle(org);
+        settled += 1;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error; // a live run took it over meanwhile
+      }
     }
     let namesFreed = 0;
     for (const claim of await this.#s.names.listClaimedBefore(before)) {
       if (await this.#settleClaim(claim.slug, claim.orgId, claim.claimedAt)) namesFreed += 1;
     }
-    return { settled, namesFreed };
+    let locksFreed = 0;
+    for (const lock of await this.#s.locks.listStartedBefore(before)) {
+      const org = await this.#s.orgs.findById(lock.orgId);
+      if (org?.operation) continue; // settled above, or by its own run
+      await this.#s.locks.release(lock.orgId, lock.lockId);
+      locksFreed += 1;
+    }
+    // Places first, then what uses them: a place made after the listing is not judged, and every
+    // place is recorded on its organization before it is made.
+    const places = await this.#s.tenants.list();
+    const inUse = await this.#s.orgs.placesInUse();
+    let placesFreed = 0;
+    for (const place of places) {
+      if (inUse.some((used) => samePlace(used, place))) continue;
+      await this.#s.tenants.drop(place);
+      placesFreed += 1;
+    }
+    return { settled, namesFreed, locksFreed, placesFreed };
   }
 }

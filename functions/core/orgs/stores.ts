@@ -1,4 +1,4 @@
-import type { Admin, NameClaim, Operation, Organization, OrgStatus, Placement } from './model.ts';
+import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement } from './model.ts';
 
 /**
  * The ports the organization use cases depend on. `#core/mongo/stores.ts` implements them on
@@ -14,7 +14,11 @@ export type OrgChanges = Partial<{
   updatedAt: Date;
   /** `null` removes the operation. */
   operation: Operation | null;
+  placementVersion: number;
 }>;
+
+/** The part of a placement that names a place. */
+export type PlaceName = Pick<Placement, 'database' | 'collection'>;
 
 export interface OrganizationStore {
   /** Inserts a new organization; `slug_taken` while another document still has its slug. */
@@ -26,6 +30,20 @@ export interface OrganizationStore {
   remove(id: string): Promise<void>;
   /** Organizations whose operation started before `before` (candidates for reconciliation). */
   listUnsettled(before: Date): Promise<Organization[]>;
+  /** Every place an organization uses or is moving data between. */
+  placesInUse(): Promise<PlaceName[]>;
+  /** True when some organization uses `place` or is moving data to or from it. */
+  isPlaceInUse(place: PlaceName): Promise<boolean>;
+}
+
+/** Per-organization operation locks; see {@link OperationLock}. */
+export interface OperationLockStore {
+  /** Takes the lock; false when the organization's lock is held (by anyone). */
+  acquire(lock: OperationLock): Promise<boolean>;
+  find(orgId: string): Promise<OperationLock | null>;
+  /** Releases the lock if `lockId` still holds it; with no `lockId`, whoever holds it. */
+  release(orgId: string, lockId?: string): Promise<void>;
+  listStartedBefore(before: Date): Promise<OperationLock[]>;
 }
 
 export interface NameClaimStore {
@@ -56,9 +74,23 @@ export interface AdminStore {
 /** The places that hold organizations' data. Every method is idempotent. */
 export interface TenantSpaces {
   create(placement: Placement): Promise<void>;
+  /** Removes the place (in database mode, the whole database); gone already is fine. */
   drop(placement: Placement): Promise<void>;
-  /** Moves all data from one placement to another; done already is fine. */
-  move(from: Placement, to: Placement): Promise<void>;
+  /**
+   * The identity of the place's collection (its UUID, where the server reports one), creating it if
+   * it is missing; recorded before a rename so that a retry can tell the data from a stray collection
+   * a late write created under either name.
+   */
+  identify(placement: Placement): Promise<string | undefined>;
+  /** Renames the collection `sourceId` identifies from one name to another in one database; done already is fine. */
+  move(from: Placement, to: Placement, sourceId?: string): Promise<void>;
+  /**
+   * Makes `to` an exact copy of the data of `from` (re-tagged with the generation of `to`), from
+   * scratch, and verifies it document by document; throws if the two do not match in the end.
+   */
+  copy(from: Placement, to: Placement): Promise<{ documents: number }>;
+  /** Every place of this deployment that exists on the server (without generations). */
+  list(): Promise<Placement[]>;
 }
 
 /** The sessions an organization's admins hold, removed with the organization. */
@@ -68,6 +100,7 @@ export interface SessionCleanup {
 
 export interface OrgStores {
   readonly orgs: OrganizationStore;
+  readonly locks: OperationLockStore;
   readonly names: NameClaimStore;
   readonly admins: AdminStore;
   readonly tenants: TenantSpaces;

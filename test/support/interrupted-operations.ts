@@ -1,0 +1,290 @@
+import { ObjectId } from 'mongodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher } from '#core/auth/passwords.ts';
+import { MongoRecordStore } from '#core/mongo/record-store.ts';
+import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import type { Organization, PlacementMode } from '#core/orgs/model.ts';
+import { OrganizationService } from '#core/orgs/service.ts';
+import type { OrgStores } from '#core/orgs/stores.ts';
+import { RecordsService } from '#core/records/service.ts';
+import {
+  closeClientsAfterAll,
+  dropTenantDatabasesAfterAll,
+  masterDb,
+  placeCollection,
+  placeExists,
+  settledState,
+  testClient,
+  testPlacements,
+  wipeOrganizations,
+} from './db.ts';
+
+/**
+ * Create, rename, move and delete interrupted at every store call they make, in two ways:
+ * - "fail": that one call throws and the service's own compensation runs;
+ * - "crash": that call and every later one throw, as if the container died there.
+ * Afterwards a retry (or the reconciler, once the lease has passed) must converge: every org settled,
+ * nothing orphaned, no document lost. The suite takes the placement mode of new organizations as its
+ * parameter; one test file runs it per mode, so the two run side by side.
+ */
+
+const LEASE_MS = 60_000;
+const clock = { t: Date.parse('2026-01-01T00:00:00Z') };
+const hasher = createPasswordHasher(4);
+let stores: OrgStores;
+
+class InjectedFault extends Error {}
+
+/** The real stores, with call number `failAt` (1-based) failing; with `crash`, every later call too. */
+function faulty(plan: { failAt: number; crash: boolean } | null) {
+  const calls: string[] = [];
+  const wrap = <T extends object>(store: T, storeName: string): T =>
+    new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(`${storeName}.${String(key)}`);
+          const n = calls.length;
+          if (plan && (n === plan.failAt || (plan.crash && n > plan.failAt))) {
+            return Promise.reject(new InjectedFault(`fault at call ${n} (${storeName}.${String(key)})`));
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+  const wrapped = Object.fromEntries(Object.entries(stores).map(([name, store]) => [name, wrap(store, name)])) as OrgStores;
+  return { stores: wrapped, calls };
+}
+
+const modes = [
+  { mode: 'fail', crash: false },
+  { mode: 'crash', crash: true },
+] as const;
+
+const password = 'interrupted pw';
+let seq = 0;
+
+export function interruptedOperationsSuite(placementMode: PlacementMode): void {
+  closeClientsAfterAll();
+  dropTenantDatabasesAfterAll();
+
+  beforeAll(async () => {
+    await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
+    stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
+  });
+
+  function service(s: OrgStores = stores) {
+    return new OrganizationService({
+      stores: s,
+      hasher,
+      placements: testPlacements(placementMode),
+      leaseMs: LEASE_MS,
+      now: () => new Date(clock.t),
+    });
+  }
+
+  async function expectSettled() {
+    clock.t += LEASE_MS + 1;
+    await service().reconcile();
+    const state = await settledState();
+    expect(state.problems).toEqual([]);
+    return state;
+  }
+
+  /** The store calls `run` makes, and the number of the call that commits it (the last org transition). */
+  async function probe(run: (svc: OrganizationService) => Promise<unknown>) {
+    const counter = faulty(null);
+    await run(service(counter.stores));
+    return { steps: counter.calls.length, commitAt: counter.calls.lastIndexOf('orgs.transition') + 1 };
+  }
+
+  async function createOrg(name: string, email: string) {
+    const { org } = await service().create({ name, email, password });
+    return { caller: { adminId: org.adminId, orgId: org.id }, org };
+  }
+
+  const current = async (id: string) => (await stores.orgs.findById(id)) as Organization;
+
+  describe.each(modes)('Interrupted create ($mode)', ({ crash }) => {
+    it('converges at every step: a retry succeeds and nothing is orphaned', async () => {
+      const { steps } = await probe((svc) =>
+        svc.create({
+          name: `probe create ${placementMode} ${crash}`,
+          email: `probe-create-${placementMode}-${crash}@x.example`,
+          password,
+        }),
+      );
+      expect(steps).toBeGreaterThanOrEqual(5);
+
+      for (let failAt = 1; failAt <= steps; failAt += 1) {
+        const name = `create ${placementMode} ${crash ? 'crash' : 'fail'} ${failAt}`;
+        const email = `c${placementMode}${crash}${failAt}@x.example`;
+
+        await expect(service(faulty({ failAt, crash }).stores).create({ name, email, password })).rejects.toThrow(InjectedFault);
+        if (!crash) expect((await settledState()).problems, `after failing call ${failAt}`).toEqual([]);
+
+        clock.t += LEASE_MS + 1; // a crashed run holds its name until its lease has passed
+        const { org } = await service().create({ name, email, password });
+        expect(org.status).toBe('active');
+        expect(org.placement.mode).toBe(placementMode);
+        const state = await expectSettled();
+        expect(state.orgs.filter((o) => o.name === name)).toHaveLength(1);
+        await wipeOrganizations(); // each check looks at a handful of organizations
+      }
+    });
+
+    it('converges at every step when only the reconciler runs afterwards', async () => {
+      const { steps } = await probe((svc) =>
+        svc.create({
+          name: `probe reconcile ${placementMode} ${crash}`,
+          email: `probe-rec-${placementMode}-${crash}@x.example`,
+          password,
+        }),
+      );
+      for (let failAt = 1; failAt <= steps; failAt += 1) {
+        const name = `reconcile ${placementMode} ${crash ? 'crash' : 'fail'} ${failAt}`;
+        await expect(
+          service(faulty({ failAt, crash }).stores).create({
+            name,
+            email: `r${placementMode}${crash}${failAt}@x.example`,
+            password,
+          }),
+        ).rejects.toThrow(InjectedFault);
+
+        const state = await expectSettled();
+        expect(state.orgs.some((o) => o.name === name)).toBe(false);
+        await wipeOrganizations();
+      }
+    });
+  });
+
+  describe.each(modes)('Interrupted rename ($mode)', ({ crash }) => {
+    it('converges at every step without losing a document', async () => {
+      const probed = await createOrg(
+        `probe rename ${placementMode} ${crash}`,
+        `probe-rename-${placementMode}-${crash}@x.example`,
+      );
+      const { steps, commitAt } = await probe((svc) =>
+        svc.update(probed.caller, { name: probed.org.name, newName: `probe renamed ${placementMode} ${crash}` }),
+      );
+      expect(steps).toBeGreaterThanOrEqual(6);
+
+      for (let failAt = 1; failAt <= steps; failAt += 1) {
+        seq += 1;
+        const from = `rename source ${seq}`;
+        const to = `rename target ${seq}`;
+        const { caller, org } = await createOrg(from, `rn${seq}@x.example`);
+        const docs = Array.from({ length: 10 }, (_, i) => ({ i, payload: `doc ${i} of ${seq}` }));
+        await placeCollection(org.placement).insertMany(docs.map((d) => ({ ...d })));
+
+        const outcome = await service(faulty({ failAt, crash }).stores)
+          .update(caller, { name: from, newName: to })
+          .then(
+            () => 'renamed' as const,
+            (error: unknown) => error,
+          );
+        // Only the clean-up after the commit may fail without failing the request.
+        if (failAt > commitAt) expect(outcome).toBe('renamed');
+        else expect(outcome).toBeInstanceOf(InjectedFault);
+        if (crash && outcome !== 'renamed') {
+          clock.t += LEASE_MS + 1;
+          const done = await service().update(caller, { name: from, newName: to });
+          expect(done.name).toBe(to);
+        }
+
+        await expectSettled();
+        const after = await current(caller.orgId);
+        expect(after.name, `name after call ${failAt}`).toBe(crash || outcome === 'renamed' ? to : from);
+        expect(after.placement.mode).toBe(placementMode);
+        const kept = await placeCollection(after.placement)
+          .find({}, { projection: { _id: 0 } })
+          .sort({ i: 1 })
+          .toArray();
+        expect(kept, `documents after call ${failAt}`).toEqual(docs);
+        await wipeOrganizations(); // each check looks at a handful of organizations
+      }
+    });
+  });
+
+  const other = placementMode === 'collection' ? 'database' : 'collection';
+
+  describe.each(modes)(`Interrupted move to ${other} mode ($mode)`, ({ crash }) => {
+    it('converges at every step without losing a document or a record', async () => {
+      const probed = await createOrg(`probe move ${placementMode} ${crash}`, `probe-move-${placementMode}-${crash}@x.example`);
+      const { steps, commitAt } = await probe((svc) => svc.move({ id: probed.org.id }, other));
+      expect(steps).toBeGreaterThanOrEqual(5);
+
+      for (let failAt = 1; failAt <= steps; failAt += 1) {
+        seq += 1;
+        const name = `move me ${seq}`;
+        const { caller, org } = await createOrg(name, `mv${seq}@x.example`);
+        // Documents put there by other means, and records written through the records service.
+        const docs = Array.from({ length: 10 }, (_, i) => ({ i, payload: `doc ${i} of ${seq}` }));
+        await placeCollection(org.placement).insertMany(docs.map((d) => ({ ...d })));
+        const recordStore = new MongoRecordStore(testClient());
+        const records = new RecordsService({ orgs: stores.orgs, records: recordStore, releasePlace: async () => {}, cacheMs: 0 });
+        const written = await Promise.all(Array.from({ length: 5 }, (_, i) => records.create(caller, { n: i, seq })));
+
+        const outcome = await service(faulty({ failAt, crash }).stores)
+          .move({ id: org.id }, other)
+          .then(
+            () => 'moved' as const,
+            (error: unknown) => error,
+          );
+        if (failAt > commitAt) expect(outcome).toBe('moved');
+        else expect(outcome).toBeInstanceOf(InjectedFault);
+        if (crash && outcome !== 'moved') {
+          clock.t += LEASE_MS + 1;
+          expect((await service().move({ id: org.id }, other)).placement.mode).toBe(other);
+        }
+
+        await expectSettled();
+        const after = await current(org.id);
+        expect(after.placement.mode, `mode after call ${failAt}`).toBe(crash || outcome === 'moved' ? other : placementMode);
+        if (after.placement.mode === other) expect(await placeExists(org.placement), 'old place').toBe(false);
+        const kept = await placeCollection(after.placement)
+          .find({ i: { $exists: true } }, { projection: { _id: 0 } })
+          .sort({ i: 1 })
+          .toArray();
+        expect(kept, `documents after call ${failAt}`).toEqual(docs);
+        const listed = await records.list(caller, { filter: {}, limit: 100 });
+        expect(listed.records.map((r) => r.id).sort(), `records after call ${failAt}`).toEqual(written.map((r) => r.id).sort());
+        expect(listed.records.map((r) => r.data).sort((a, b) => Number(a.n) - Number(b.n))).toEqual(written.map((r) => r.data));
+        await wipeOrganizations(); // each check looks at a handful of organizations
+      }
+    });
+  });
+
+  describe.each(modes)('Interrupted delete ($mode)', ({ crash }) => {
+    it('converges at every step: a retry finishes the delete', async () => {
+      const probed = await createOrg(
+        `probe delete ${placementMode} ${crash}`,
+        `probe-delete-${placementMode}-${crash}@x.example`,
+      );
+      const { steps } = await probe((svc) => svc.delete(probed.caller, probed.org.name));
+      expect(steps).toBeGreaterThanOrEqual(5);
+
+      for (let failAt = 1; failAt <= steps; failAt += 1) {
+        seq += 1;
+        const name = `delete me ${seq}`;
+        const { caller, org } = await createOrg(name, `del${seq}@x.example`);
+        await placeCollection(org.placement).insertOne({ data: true });
+
+        await expect(service(faulty({ failAt, crash }).stores).delete(caller, name)).rejects.toThrow(InjectedFault);
+        await service().delete(caller, name);
+
+        const state = await expectSettled();
+        expect(state.orgs.some((o) => o.name === name)).toBe(false);
+        expect(await placeExists(org.placement)).toBe(false);
+        expect(
+          await masterDb()
+            .collection('admins')
+            .countDocuments({ orgId: new ObjectId(org.id) }),
+        ).toBe(0);
+        await expect(service().create({ name, email: `del${seq}@x.example`, password })).resolves.toBeTruthy();
+        await wipeOrganizations(); // each check looks at a handful of organizations
+      }
+    });
+  });
+}
