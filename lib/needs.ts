@@ -27,6 +27,7 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
           TENANT_DB_NAME: config.database.tenantDbName,
           BCRYPT_COST: config.bcryptCost,
           OPERATION_LEASE_SECONDS: config.operationLeaseSeconds,
+          PLACEMENT_MODE: config.placementMode,
         });
         break;
       case 'signingKey':

@@ -50,6 +50,8 @@ export interface StageConfig {
   readonly bcryptCost: number;
   /** How long a create, rename or delete may run before another request may settle it. */
   readonly operationLeaseSeconds: number;
+  /** Where new organizations' data goes: a collection each in the tenant database, or a database each. */
+  readonly placementMode: 'collection' | 'database';
   readonly jwt: {
     readonly issuer: string;
     readonly audience: string;
@@ -95,6 +97,7 @@ export interface StageConfig {
 
 const common = {
   operationLeaseSeconds: 120,
+  placementMode: 'collection',
   jwt: { audience: 'orgs-api', ttlSeconds: 1_800 },
 } as const;
 
@@ -109,6 +112,7 @@ export const stages = {
     logLevel: 'debug',
     bcryptCost: 10,
     operationLeaseSeconds: common.operationLeaseSeconds,
+    placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service-dev' },
     // No caching, so a key change or a revocation shows at once while developing.
     tokenRevocationBoundSeconds: 0,
@@ -129,6 +133,7 @@ export const stages = {
     logLevel: 'info',
     bcryptCost: 12,
     operationLeaseSeconds: common.operationLeaseSeconds,
+    placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service-staging' },
     tokenRevocationBoundSeconds: 30,
     revocationCacheSeconds: 5,
@@ -148,6 +153,7 @@ export const stages = {
     logLevel: 'info',
     bcryptCost: 12,
     operationLeaseSeconds: common.operationLeaseSeconds,
+    placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service' },
     tokenRevocationBoundSeconds: 60,
     revocationCacheSeconds: 5,

@@ -190,6 +190,7 @@ describe('Stack: OrgsService (dev)', () => {
           TENANT_DB_NAME: config.database.tenantDbName,
           BCRYPT_COST: String(config.bcryptCost),
           OPERATION_LEASE_SECONDS: String(config.operationLeaseSeconds),
+          PLACEMENT_MODE: config.placementMode,
         });
       }
       if (needs.includes('signingKey')) {
