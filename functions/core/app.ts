@@ -5,6 +5,7 @@ import { SessionService } from './auth/sessions.ts';
 import type { AuthStores } from './auth/stores.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { createTokenSigner, createTokenVerifier, type KeyMaterial } from './auth/tokens.ts';
+import { once } from './cache.ts';
 import {
   databaseConfig,
   guardConfig,
@@ -32,19 +33,6 @@ import { PlacementPolicy } from './tenancy/router.ts';
  * configuration when a handler module calls it (at cold start, where a bad setting fails fast); the
  * client, indexes and keys on first use.
  */
-
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    if (!pending) {
-      pending = make();
-      pending.catch(() => {
-        pending = undefined;
-      });
-    }
-    return pending;
-  };
-}
 
 export interface Stores {
   readonly org: OrgStores;

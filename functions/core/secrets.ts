@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PromiseCache } from './cache.ts';
 
 /**
  * Secrets Manager look-ups, once per container: the first call fetches, later calls reuse the
@@ -6,7 +7,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
  */
 
 let client: SecretsManagerClient | undefined;
-const cache = new Map<string, { value: Promise<string>; at: number }>();
+const cache = new PromiseCache<string, string>();
 
 function secretsClient(): SecretsManagerClient {
   client ??= new SecretsManagerClient({});
@@ -20,14 +21,7 @@ function secretsClient(): SecretsManagerClient {
  * const uri = await getSecretString(process.env.MONGODB_SECRET_ID);
  */
 export function getSecretString(secretId: string, options: { maxAgeMs?: number } = {}): Promise<string> {
-  const cached = cache.get(secretId);
-  if (cached && (options.maxAgeMs === undefined || Date.now() - cached.at < options.maxAgeMs)) return cached.value;
-  const entry = { value: fetchSecret(secretId), at: Date.now() };
-  cache.set(secretId, entry);
-  entry.value.catch(() => {
-    if (cache.get(secretId) === entry) cache.delete(secretId);
-  });
-  return entry.value;
+  return cache.get(secretId, () => fetchSecret(secretId), options);
 }
 
 async function fetchSecret(secretId: string): Promise<string> {

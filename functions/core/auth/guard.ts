@@ -1,3 +1,4 @@
+import { PromiseCache } from '../cache.ts';
 import { UnauthorizedError } from '../errors.ts';
 import type { AdminStore } from '../orgs/stores.ts';
 import type { RevocationStore } from './stores.ts';
@@ -27,31 +28,21 @@ const revoked = () => new UnauthorizedError('token_revoked', 'The access token h
 export class TokenGuard {
   readonly #deps: GuardDeps;
   readonly #now: () => Date;
-  readonly #cache = new Map<string, { until: number; value: Promise<unknown> }>();
+  readonly #cache: PromiseCache<string, unknown>;
 
   constructor(deps: GuardDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
-  }
-
-  #cached<T>(key: string, load: () => Promise<T>, stale?: (value: T) => boolean): Promise<T> {
-    const now = this.#now().getTime();
-    const hit = this.#cache.get(key);
-    if (hit && hit.until > now) {
-      return (hit.value as Promise<T>).then((value) => (stale?.(value) ? this.#load(key, load, now) : value));
-    }
-    return this.#load(key, load, now);
-  }
-
-  #load<T>(key: string, load: () => Promise<T>, now: number): Promise<T> {
-    if (this.#cache.size >= (this.#deps.maxEntries ?? 10_000)) this.#cache.clear();
-    const value = load();
-    const entry = { until: now + this.#deps.cacheMs, value };
-    this.#cache.set(key, entry);
-    value.catch(() => {
-      if (this.#cache.get(key) === entry) this.#cache.delete(key);
+    this.#cache = new PromiseCache({
+      maxAgeMs: deps.cacheMs,
+      maxEntries: deps.maxEntries ?? 10_000,
+      now: () => this.#now().getTime(),
     });
-    return value;
+  }
+
+  async #cached<T>(key: string, load: () => Promise<T>, stale?: (value: T) => boolean): Promise<T> {
+    const value = (await this.#cache.get(key, load)) as T;
+    return stale?.(value) ? ((await this.#cache.get(key, load, { fresh: true })) as T) : value;
   }
 
   /** The caller a token speaks for; {@link UnauthorizedError} when it is invalid or revoked. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, errors, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { PromiseCache } from '../cache.ts';
 import { UnauthorizedError } from '../errors.ts';
 
 /**
@@ -59,20 +60,10 @@ export type KeyMaterial = string | ((options: { fresh: boolean }) => Promise<str
 const read = (key: KeyMaterial, fresh: boolean): Promise<string> =>
   typeof key === 'string' ? Promise.resolve(key) : key({ fresh });
 
-/** Caches a loaded value for `maxAgeMs`; a failed load is not cached. */
+/** A value loaded now and again: re-loaded after `maxAgeMs`, or at once when forced. */
 function reloading<T>(load: (fresh: boolean) => Promise<T>, maxAgeMs: number) {
-  let entry: { value: Promise<T>; at: number } | undefined;
-  return (force = false): Promise<T> => {
-    if (!entry || force || Date.now() - entry.at >= maxAgeMs) {
-      const current = { value: load(force), at: Date.now() };
-      const previous = entry;
-      entry = current;
-      current.value.catch(() => {
-        if (entry === current) entry = previous;
-      });
-    }
-    return entry.value;
-  };
+  const cache = new PromiseCache<true, T>({ maxAgeMs });
+  return (force = false): Promise<T> => cache.get(true, () => load(force), { fresh: force });
 }
 
 export interface SignerOptions {

@@ -1,4 +1,5 @@
 import { MongoClient } from 'mongodb';
+import { PromiseCache } from '../cache.ts';
 import type { DatabaseConfig } from '../config.ts';
 import { getSecretString } from '../secrets.ts';
 
@@ -8,7 +9,7 @@ import { getSecretString } from '../secrets.ts';
  * below API Gateway's 30 s so a dead database answers 503 instead of timing out.
  */
 
-let pending: Promise<MongoClient> | undefined;
+const clients = new PromiseCache<true, MongoClient>();
 
 /** The connection string: MONGODB_URI when set, else the Secrets Manager secret (cached). */
 export async function resolveMongoUri(config: DatabaseConfig): Promise<string> {
@@ -33,18 +34,12 @@ export function createMongoClient(uri: string, config: DatabaseConfig): MongoCli
  * no round trip; a failed secret fetch is retried on the next call.
  */
 export function getMongoClient(config: DatabaseConfig): Promise<MongoClient> {
-  if (!pending) {
-    pending = resolveMongoUri(config).then((uri) => createMongoClient(uri, config));
-    pending.catch(() => {
-      pending = undefined;
-    });
-  }
-  return pending;
+  return clients.get(true, () => resolveMongoUri(config).then((uri) => createMongoClient(uri, config)));
 }
 
 /** Closes the container's client (local API shutdown, tests). */
 export async function closeMongoClient(): Promise<void> {
-  const current = pending;
-  pending = undefined;
+  const current = clients.peek(true);
+  clients.clear();
   if (current) await (await current).close();
 }

@@ -1,4 +1,5 @@
 import { BSON, type Collection, type Db, type Document, type MongoClient, ObjectId } from 'mongodb';
+import { PromiseCache } from '../cache.ts';
 import { log } from '../log.ts';
 import {
   type Admin,
@@ -488,19 +489,18 @@ export class MongoTenantSpaces implements TenantSpaces {
   }
 }
 
-const ensured = new WeakMap<MongoClient, Map<string, Promise<void>>>();
+const ensured = new WeakMap<MongoClient, PromiseCache<string, void>>();
 
 /** Creates the master indexes once per container and database (idempotent on the server). */
 export function ensureMasterIndexes(client: MongoClient, masterDb: string): Promise<void> {
   let byDb = ensured.get(client);
   if (!byDb) {
-    byDb = new Map();
+    byDb = new PromiseCache<string, void>();
     ensured.set(client, byDb);
   }
-  let pending = byDb.get(masterDb);
-  if (!pending) {
+  return byDb.get(masterDb, () => {
     const db = client.db(masterDb);
-    pending = Promise.all([
+    return Promise.all([
       db.collection('organizations').createIndex({ slug: 1 }, { unique: true, name: 'slug_unique' }),
       db.collection('admins').createIndex({ email: 1 }, { unique: true, name: 'email_unique' }),
       db.collection('admins').createIndex({ orgId: 1 }, { name: 'org' }),
@@ -508,10 +508,7 @@ export function ensureMasterIndexes(client: MongoClient, masterDb: string): Prom
       db.collection('org_locks').createIndex({ startedAt: 1 }, { name: 'started' }),
       ensureAuthIndexes(db),
     ]).then(() => undefined);
-    byDb.set(masterDb, pending);
-    pending.catch(() => byDb.delete(masterDb));
-  }
-  return pending;
+  });
 }
 
 /** The MongoDB implementation of every organization port, with outages mapped to 503. */
