@@ -4,7 +4,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freshEmail, type Pools, pick } from './cases.ts';
+import { type Pools, pick } from './cases.ts';
 import { type BenchEnv, root } from './env.ts';
 import { ratio, round, type Summary, summarize } from './stats.ts';
 
