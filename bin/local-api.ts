@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { routes } from '../lib/routes.ts';
 import { type EmbeddedMongo, startEmbeddedMongo } from './embedded-db/embedded-db.ts';
 import { docsAnswer } from './local-api/docs.ts';
-import { createLocalApi, type HandlerLoader } from './local-api/gateway.ts';
+import { createLocalApi, handlerLoader } from './local-api/gateway.ts';
 import { ensureLocalKeys } from './local-api/keys.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,15 +23,7 @@ if (!process.env.MONGODB_URI) {
 }
 await ensureLocalKeys(join(root, '.local', 'jwt-keys.json'));
 
-const loaded = new Map<string, ReturnType<HandlerLoader>>();
-const load: HandlerLoader = (name) => {
-  let handler = loaded.get(name);
-  if (!handler) {
-    handler = import(join(root, 'functions', name, 'handler.ts')).then((m) => m.handler);
-    loaded.set(name, handler);
-  }
-  return handler;
-};
+const load = handlerLoader(root);
 
 const server = createLocalApi({ routes, load, extra: docsAnswer });
 server.listen(port, host, () => {

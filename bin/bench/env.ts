@@ -8,7 +8,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { type Route, routes } from '../../lib/routes.ts';
 import { authorizerEvent } from '../../test/support/events.ts';
 import { type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
-import { lambdaContext } from '../local-api/gateway.ts';
+import { handlerLoader, lambdaContext } from '../local-api/gateway.ts';
 import { RawDb } from './raw.ts';
 
 /**
@@ -126,15 +126,7 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     throw error;
   }
 
-  const loaded = new Map<string, Promise<LambdaHandler>>();
-  const load = (name: string) => {
-    let handler = loaded.get(name);
-    if (!handler) {
-      handler = import(join(root, 'functions', name, 'handler.ts')).then((m) => m.handler as LambdaHandler);
-      loaded.set(name, handler);
-    }
-    return handler;
-  };
+  const load = handlerLoader(root);
 
   // The signer the login function uses, over the same key: tokens identical in form to a login's.
   const { createTokenSigner } = await import('#core/auth/tokens.ts');

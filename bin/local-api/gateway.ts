@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -7,6 +8,7 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
   Context,
 } from 'aws-lambda';
+import { PromiseCache } from '#core/cache.ts';
 import { AUTHORIZER_FUNCTION, type Route } from '../../lib/routes.ts';
 
 /**
@@ -15,8 +17,15 @@ import { AUTHORIZER_FUNCTION, type Route } from '../../lib/routes.ts';
  * API Gateway does.
  */
 
-type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 export type HandlerLoader = (functionName: string) => Promise<LambdaHandler>;
+
+/** Imports `functions/<name>/handler.ts` under `root` once per name, as a Lambda container would. */
+export function handlerLoader(root: string): HandlerLoader {
+  const loaded = new PromiseCache<string, LambdaHandler>();
+  return (name) =>
+    loaded.get(name, async () => (await import(join(root, 'functions', name, 'handler.ts'))).handler as LambdaHandler);
+}
 
 /** API Gateway's payload limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
