@@ -7,7 +7,7 @@ import { ratio, round } from './stats.ts';
 
 /**
  * Scale: the read and write routes (handler and baseline) with more and more organizations in the
- * database, each with its own `org_<slug>` collection (collection mode, the service's placement).
+ * database, each with its own collection (collection mode, the service's placement).
  * The database grows from one point to the next; calls pick organizations spread over all of them.
  */
 

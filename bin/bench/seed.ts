@@ -5,7 +5,7 @@ import type { BenchEnv } from './env.ts';
 /**
  * Organizations for the bench. The first is created by the real POST /org/create handler; every
  * other one is a copy of the documents that create wrote, with its own ids, name, slug, placement
- * and email, inserted in batches with its own `org_<slug>` collection. That is thousands of times
+ * and email, inserted in batches with its own collection (a placement made by the service's policy). That is thousands of times
  * faster than bcrypt-hashing a password per organization, and the documents stay exactly as the
  * service writes them (every admin shares the first one's password hash).
  */
@@ -52,7 +52,8 @@ export class Seeder {
     this.#env = env;
     this.orgs.push(first);
     this.#template = template;
-    this.#placementFor = (slug) => modules.collectionPlacement(env.tenantDb, slug);
+    const policy = new modules.PlacementPolicy(env.tenantDb, 'collection');
+    this.#placementFor = (slug) => ({ ...policy.forNew({ slug }) });
     this.#toSlug = modules.toSlug;
   }
 
@@ -76,7 +77,7 @@ export class Seeder {
     const claim = await master.collection('org_names').findOne({ orgId: _id });
     if (!org || !admin || !claim) throw new Error('Seeding: the created organization is not where the service keeps it');
 
-    const { collectionPlacement } = await import('#core/tenancy/router.ts');
+    const { PlacementPolicy } = await import('#core/tenancy/router.ts');
     const { toSlug } = await import('#core/orgs/model.ts');
     const first: SeededOrg = {
       index: 0,
@@ -86,7 +87,7 @@ export class Seeder {
       adminId: admin._id.toHexString(),
       email: admin.email,
     };
-    return new Seeder(env, first, { org, admin, claim }, { collectionPlacement, toSlug });
+    return new Seeder(env, first, { org, admin, claim }, { PlacementPolicy, toSlug });
   }
 
   /**
@@ -156,6 +157,6 @@ export class Seeder {
 }
 
 interface SeederModules {
-  collectionPlacement(tenantDb: string, slug: string): Document;
+  PlacementPolicy: typeof import('#core/tenancy/router.ts').PlacementPolicy;
   toSlug(name: string): string;
 }

@@ -44,7 +44,10 @@ describe('Local API', () => {
     expect(created.status).toBe(201);
 
     const got = await call('GET', '/org/get?organization_name=e2e%20corp');
-    expect(got).toMatchObject({ status: 200, body: { organization_name: 'E2E Corp', collection_name: 'org_e2e_corp' } });
+    expect(got).toMatchObject({
+      status: 200,
+      body: { organization_name: 'E2E Corp', collection_name: expect.stringMatching(/^org_e2e_corp_[0-9a-f]{10}$/) },
+    });
 
     const login = await call('POST', '/admin/login', { body: { email: 'e2e@corp.example', password: 'e2e password' } });
     expect(login.status).toBe(200);
@@ -54,7 +57,10 @@ describe('Local API', () => {
       token,
       body: { organization_name: 'E2E Corp', new_organization_name: 'E2E Group' },
     });
-    expect(renamed).toMatchObject({ status: 200, body: { organization_name: 'E2E Group', collection_name: 'org_e2e_group' } });
+    expect(renamed).toMatchObject({
+      status: 200,
+      body: { organization_name: 'E2E Group', collection_name: expect.stringMatching(/^org_e2e_group_[0-9a-f]{10}$/) },
+    });
 
     const deleted = await call('DELETE', '/org/delete?organization_name=E2E%20Group', { token });
     expect(deleted).toEqual({ status: 200, type: 'application/json', body: { deleted: true, organization_name: 'E2E Group' } });

@@ -4,7 +4,7 @@ import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
-import { closeClientsAfterAll, masterDb, tenantCollections } from '../support/db.ts';
+import { closeClientsAfterAll, collectionNamed, masterDb, tenantCollections } from '../support/db.ts';
 import { type EventOptions, invoke } from '../support/events.ts';
 
 closeClientsAfterAll();
@@ -137,6 +137,10 @@ describe('Bad input on every route', () => {
       .find({}, { projection: { slug: 1 } })
       .toArray();
     expect(orgs.map((o) => o.slug).sort()).toEqual(['base64_org', 'valid_org']);
-    expect(await tenantCollections()).toEqual(['org_base64_org', 'org_valid_org']);
+    const collections = await tenantCollections();
+    expect(collections).toHaveLength(2);
+    expect(collections.filter((c) => collectionNamed('base64_org').test(c) || collectionNamed('valid_org').test(c))).toEqual(
+      collections,
+    );
   });
 });

@@ -112,7 +112,10 @@ describe('Bundles', () => {
 
     expect(created.node.split('.')[0]).toBe('24');
     expect(created.result.statusCode).toBe(201);
-    expect(body(created)).toMatchObject({ organization_name: 'Bundle Corp', collection_name: 'org_bundle_corp' });
+    expect(body(created)).toMatchObject({
+      organization_name: 'Bundle Corp',
+      collection_name: expect.stringMatching(/^org_bundle_corp_[0-9a-f]{10}$/),
+    });
     expect(created.secretsRead).toEqual([BUNDLE_SECRET_ARNS.databaseUriArn]);
     expect(await masterDb().collection('organizations').countDocuments({ slug: 'bundle_corp' })).toBe(1);
   });
@@ -197,7 +200,10 @@ describe('Bundles', () => {
     });
 
     expect(renamed.result.statusCode).toBe(200);
-    expect(body(renamed)).toMatchObject({ organization_name: 'Bundle Global', collection_name: 'org_bundle_global' });
+    expect(body(renamed)).toMatchObject({
+      organization_name: 'Bundle Global',
+      collection_name: expect.stringMatching(/^org_bundle_global_[0-9a-f]{10}$/),
+    });
   });
 
   it('org-delete deletes it', async () => {

@@ -3,7 +3,15 @@ import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as authorize } from '../../functions/authorizer/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
-import { closeClientsAfterAll, masterDb, settledState, tenantCollections, tenantDb } from '../support/db.ts';
+import {
+  closeClientsAfterAll,
+  collectionNamed,
+  collectionsLabelled,
+  masterDb,
+  settledState,
+  tenantCollections,
+  tenantDb,
+} from '../support/db.ts';
 import { authorizerEvent, invoke } from '../support/events.ts';
 
 closeClientsAfterAll();
@@ -32,7 +40,7 @@ describe('Concurrent creates of one name', () => {
         .find({ email: /@race\.example$/ })
         .toArray(),
     ).toEqual([expect.objectContaining({ email: winner.admin_email })]);
-    expect((await tenantCollections()).filter((c) => c.startsWith('org_contested'))).toEqual(['org_contested_name']);
+    expect(await collectionsLabelled('contested_name')).toEqual([winner.collection_name]);
     expect((await settledState()).problems).toEqual([]);
   });
 });
@@ -51,10 +59,11 @@ describe('Rename of an organization holding 1,000 documents', () => {
       tags: ['a', String(i % 7)],
       nested: { v: i * 1.5 },
     }));
+    const from = created.body.collection_name;
     await tenantDb()
-      .collection('org_big_data_co')
+      .collection(from)
       .insertMany(docs.map((d) => ({ ...d })));
-    const before = await tenantDb().collection('org_big_data_co').find().sort({ seq: 1 }).toArray();
+    const before = await tenantDb().collection(from).find().sort({ seq: 1 }).toArray();
     const signIn = await invoke(login, {
       method: 'POST',
       path: '/admin/login',
@@ -70,10 +79,11 @@ describe('Rename of an organization holding 1,000 documents', () => {
     });
 
     expect(answer.status).toBe(200);
-    const after = await tenantDb().collection('org_huge_data_co').find().sort({ seq: 1 }).toArray();
+    expect(answer.body.collection_name).toMatch(collectionNamed('huge_data_co'));
+    const after = await tenantDb().collection(answer.body.collection_name).find().sort({ seq: 1 }).toArray();
     expect(after).toHaveLength(1_000);
     expect(after).toEqual(before);
-    expect(await tenantCollections()).not.toContain('org_big_data_co');
+    expect(await tenantCollections()).not.toContain(from);
     expect((await settledState()).problems).toEqual([]);
   });
 });

@@ -3,7 +3,14 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { type Caller, loadApi } from '../support/api.ts';
 import { authorizeToken, logIn } from '../support/auth.ts';
-import { closeClientsAfterAll, dropTenantDatabasesAfterAll, masterDb, placeExists, settledState } from '../support/db.ts';
+import {
+  closeClientsAfterAll,
+  collectionNamed,
+  dropTenantDatabasesAfterAll,
+  masterDb,
+  placeExists,
+  settledState,
+} from '../support/db.ts';
 
 /** The operator's move script, run as operators run it, on this file's databases. */
 
@@ -36,12 +43,16 @@ describe('Script: move-org', () => {
       expect(JSON.parse(there.out)).toEqual({
         organization_id: caller.orgId,
         organization_name: 'Operator Moved Co',
-        placement: { mode: 'database', database: `${process.env.TENANT_DB_NAME}_${caller.orgId}`, collection: 'records' },
+        placement: {
+          mode: 'database',
+          database: expect.stringMatching(`^${process.env.TENANT_DB_NAME}_[0-9a-f]{24}$`),
+          collection: 'records',
+        },
       });
       expect(JSON.parse(back.out).placement).toEqual({
         mode: 'collection',
         database: process.env.TENANT_DB_NAME,
-        collection: 'org_operator_moved_co',
+        collection: expect.stringMatching(collectionNamed('operator_moved_co')),
       });
       expect(await placeExists(JSON.parse(there.out).placement)).toBe(false);
       expect(await api.get(caller, record.body.id)).toMatchObject({ status: 200, body: { data: { big: 'customer' } } });

@@ -6,7 +6,16 @@ import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
-import { closeClientsAfterAll, masterDb, settledState, tenantCollections, tenantDb } from '../support/db.ts';
+import {
+  closeClientsAfterAll,
+  collectionNamed,
+  collectionOfSlug,
+  collectionsLabelled,
+  masterDb,
+  settledState,
+  tenantCollections,
+  tenantDb,
+} from '../support/db.ts';
 import { authorizerEvent, invoke } from '../support/events.ts';
 
 closeClientsAfterAll();
@@ -35,11 +44,11 @@ describe('Function: org-create', () => {
     expect(answer.body).toEqual({
       organization_id: expect.stringMatching(/^[0-9a-f]{24}$/),
       organization_name: 'Acme Corp',
-      collection_name: 'org_acme_corp',
+      collection_name: expect.stringMatching(collectionNamed('acme_corp')),
       admin_email: 'admin@acme.example',
       created_at: expect.any(String),
     });
-    expect(await tenantCollections()).toContain('org_acme_corp');
+    expect(await tenantCollections()).toContain(answer.body.collection_name);
     const admin = await masterDb().collection('admins').findOne({ email: 'admin@acme.example' });
     expect(admin?.passwordHash).toMatch(/^\$2[aby]\$04\$/);
     expect(admin?.passwordHash).not.toContain(password);
@@ -47,7 +56,7 @@ describe('Function: org-create', () => {
     expect(org?.placement).toEqual({
       mode: 'collection',
       database: process.env.TENANT_DB_NAME,
-      collection: 'org_acme_corp',
+      collection: answer.body.collection_name,
       gen: expect.stringMatching(/^[0-9a-f]{12}$/),
     });
     expect(org?.status).toBe('active');
@@ -86,7 +95,7 @@ describe('Function: org-create', () => {
         .collection('org_names')
         .findOne({ _id: 'initrode' as never }),
     ).toBeNull();
-    expect(await tenantCollections()).not.toContain('org_initrode');
+    expect(await collectionsLabelled('initrode')).toEqual([]);
     expect((await create('Initrode', 'other@initrode.example')).status).toBe(201);
   });
 });
@@ -101,7 +110,7 @@ describe('Function: org-get', () => {
     expect(answer.body).toEqual({
       organization_id: created.body.organization_id,
       organization_name: 'Umbrella',
-      collection_name: 'org_umbrella',
+      collection_name: created.body.collection_name,
       created_at: created.body.created_at,
       updated_at: expect.any(String),
     });
@@ -201,8 +210,9 @@ describe('Function: org-update', () => {
   it('renames the organization, moving its collection, and old tokens keep working', async () => {
     await create('Stark Industries', 'tony@stark.example');
     const { caller } = await signIn('tony@stark.example');
+    const before = await collectionOfSlug('stark_industries');
     await tenantDb()
-      .collection('org_stark_industries')
+      .collection(before)
       .insertMany([{ n: 1 }, { n: 2 }]);
 
     const answer = await invoke(updateOrg, {
@@ -213,11 +223,14 @@ describe('Function: org-update', () => {
     });
 
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ organization_name: 'Stark Enterprises', collection_name: 'org_stark_enterprises' });
+    expect(answer.body).toMatchObject({
+      organization_name: 'Stark Enterprises',
+      collection_name: expect.stringMatching(collectionNamed('stark_enterprises')),
+    });
     const collections = await tenantCollections();
-    expect(collections).toContain('org_stark_enterprises');
-    expect(collections).not.toContain('org_stark_industries');
-    expect(await tenantDb().collection('org_stark_enterprises').countDocuments()).toBe(2);
+    expect(collections).toContain(answer.body.collection_name);
+    expect(collections).not.toContain(before);
+    expect(await tenantDb().collection(answer.body.collection_name).countDocuments()).toBe(2);
     // The token issued before the rename still manages the organization under its new name.
     const again = await invoke(updateOrg, {
       method: 'PUT',
@@ -300,7 +313,7 @@ describe('Function: org-update', () => {
     expect(update.body.code).toBe('not_your_organization');
     expect(del.status).toBe(403);
     expect(await masterDb().collection('organizations').findOne({ slug: 'org_b' })).toEqual(bBefore);
-    expect(await tenantCollections()).toContain('org_org_b');
+    expect(await tenantCollections()).toContain(bBefore?.placement.collection);
     await signIn('admin@b.example');
   });
 });
@@ -309,7 +322,8 @@ describe('Function: org-delete', () => {
   it('removes the data, the admins and the metadata, and frees the name', async () => {
     await create('Soylent', 'admin@soylent.example');
     const { caller } = await signIn('admin@soylent.example');
-    await tenantDb().collection('org_soylent').insertOne({ secret: true });
+    const place = await collectionOfSlug('soylent');
+    await tenantDb().collection(place).insertOne({ secret: true });
 
     const answer = await invoke(deleteOrg, {
       method: 'DELETE',
@@ -320,7 +334,7 @@ describe('Function: org-delete', () => {
 
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ deleted: true, organization_name: 'Soylent' });
-    expect(await tenantCollections()).not.toContain('org_soylent');
+    expect(await tenantCollections()).not.toContain(place);
     expect(await masterDb().collection('admins').countDocuments({ email: 'admin@soylent.example' })).toBe(0);
     expect(await masterDb().collection('organizations').countDocuments({ slug: 'soylent' })).toBe(0);
     expect(

@@ -107,3 +107,18 @@ export async function settledState() {
   for (const name of databases) if (!placedDbs.has(name)) problems.push(`orphan database ${name}`);
   return { orgs, admins, claims, collections, databases, problems };
 }
+
+/** A collection name of a place in collection mode with this readable label (see `collectionPlacement`). */
+export const collectionNamed = (label: string): RegExp => new RegExp(`^org_${label}_[0-9a-f]{10}$`);
+
+/** The tenant collections whose readable label is `label`. */
+export async function collectionsLabelled(label: string): Promise<string[]> {
+  return (await tenantCollections()).filter((name) => collectionNamed(label).test(name));
+}
+
+/** The collection an organization's data is in now, by its slug. */
+export async function collectionOfSlug(slug: string): Promise<string> {
+  const org = await masterDb().collection('organizations').findOne({ slug });
+  if (!org) throw new Error(`no organization ${slug}`);
+  return org.placement.collection as string;
+}

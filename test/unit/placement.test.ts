@@ -1,35 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { databaseConfig, placementConfig } from '#core/config.ts';
+import { collectionLabel } from '#core/orgs/model.ts';
 import { PlacementPolicy } from '#core/tenancy/router.ts';
 
 const orgId = '65f1c0ffee0123456789abcd';
 
 describe('Placement policy', () => {
-  it('places new organizations in the deployment mode, each place with a new generation', () => {
+  it('places new organizations in the deployment mode, each place with a new name and a new generation', () => {
     const byCollection = new PlacementPolicy('tenants');
     const byDatabase = new PlacementPolicy('tenants', 'database');
 
-    const a = byCollection.forNew({ id: orgId, slug: 'acme' });
-    const b = byCollection.forNew({ id: orgId, slug: 'acme' });
-    const c = byDatabase.forNew({ id: orgId, slug: 'acme' });
+    const a = byCollection.forNew({ slug: 'acme' });
+    const b = byCollection.forNew({ slug: 'acme' });
+    const c = byDatabase.forNew({ slug: 'acme' });
 
     expect(a).toEqual({
       mode: 'collection',
       database: 'tenants',
-      collection: 'org_acme',
+      collection: expect.stringMatching(/^org_acme_[0-9a-f]{10}$/),
       gen: expect.stringMatching(/^[0-9a-f]{12}$/),
     });
     expect(b.gen).not.toBe(a.gen);
-    expect(c).toEqual({ mode: 'database', database: `tenants_${orgId}`, collection: 'records', gen: expect.any(String) });
-    expect(byCollection.forNew({ id: orgId, slug: 'acme' }, 'database').mode).toBe('database');
+    expect(b.collection).not.toBe(a.collection);
+    expect(c).toEqual({
+      mode: 'database',
+      database: expect.stringMatching(/^tenants_[0-9a-f]{24}$/),
+      collection: 'records',
+      gen: expect.any(String),
+    });
+    expect(byDatabase.forNew({ slug: 'acme' }).database).not.toBe(c.database);
+    expect(byCollection.forNew({ slug: 'acme' }, 'database').mode).toBe('database');
   });
 
-  it('renames a collection-mode place and keeps a database-mode place as it is', () => {
+  it('renames a collection-mode place to a name it never had, and keeps a database-mode place as it is', () => {
     const policy = new PlacementPolicy('tenants');
-    const inCollection = policy.forNew({ id: orgId, slug: 'acme' });
-    const inDatabase = policy.forNew({ id: orgId, slug: 'acme' }, 'database');
+    const inCollection = policy.forNew({ slug: 'acme' });
+    const inDatabase = policy.forNew({ slug: 'acme' }, 'database');
 
-    expect(policy.forRename(inCollection, 'acme_global')).toEqual({ ...inCollection, collection: 'org_acme_global' });
+    const renamed = policy.forRename(inCollection, 'acme_global');
+    expect(renamed).toEqual({ ...inCollection, collection: expect.stringMatching(/^org_acme_global_[0-9a-f]{10}$/) });
+    const back = policy.forRename(renamed, 'acme');
+    expect(back.collection).toMatch(/^org_acme_[0-9a-f]{10}$/);
+    expect(back.collection).not.toBe(inCollection.collection);
     expect(policy.forRename(inDatabase, 'acme_global')).toBe(inDatabase);
   });
 
@@ -42,6 +54,16 @@ describe('Placement policy', () => {
     expect(policy.isTenantDatabase(`tenants_${orgId}`)).toBe(true);
     expect(policy.isTenantDatabase('tenants_other')).toBe(false);
     expect(policy.isTenantDatabase(`tenants2_${orgId}`)).toBe(false);
+  });
+});
+
+describe('Collection labels', () => {
+  it('keep the readable part of a slug, bounded, and may be empty', () => {
+    expect(collectionLabel('acme_corp')).toBe('acme_corp');
+    expect(collectionLabel('a'.repeat(200))).toHaveLength(40);
+    expect(collectionLabel(`${'a'.repeat(39)}_b`)).toBe('a'.repeat(39));
+    expect(collectionLabel('')).toBe('');
+    expect(new PlacementPolicy('tenants').forNew({ slug: '' }).collection).toMatch(/^org_[0-9a-f]{10}$/);
   });
 });
 

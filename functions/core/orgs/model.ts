@@ -19,6 +19,22 @@ export function toSlug(name: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/** The longest readable part of a collection name; see {@link collectionLabel}. */
+export const COLLECTION_LABEL_MAX = 40;
+
+/**
+ * The readable part of an organization's collection name, from its slug: `[a-z0-9_]`, at most
+ * {@link COLLECTION_LABEL_MAX} characters, possibly empty. It need not be unique (a place's name is
+ * made unique by a suffix of its own, see `#core/tenancy/router.ts`); it only helps an operator
+ * recognise the collection.
+ */
+export function collectionLabel(slug: string): string {
+  return slug
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, COLLECTION_LABEL_MAX)
+    .replace(/^_+|_+$/g, '');
+}
+
 /**
  * How an organization's data is laid out: `collection`, one collection `org_<slug>` in the shared
  * tenant database; `database`, a database of its own with one fixed collection inside.

@@ -91,7 +91,7 @@ export class OrganizationService {
       name: input.name,
       slug,
       status: 'creating',
-      placement: this.#deps.placements.forNew({ id, slug }),
+      placement: this.#deps.placements.forNew({ slug }),
       adminId: newId(),
       createdAt: now,
       updatedAt: now,

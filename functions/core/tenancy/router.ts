@@ -1,6 +1,6 @@
 import type { Collection, Document, MongoClient } from 'mongodb';
-import { randomToken } from '../ids.ts';
-import type { Placement, PlacementMode } from '../orgs/model.ts';
+import { newId, randomToken } from '../ids.ts';
+import { collectionLabel, type Placement, type PlacementMode } from '../orgs/model.ts';
 
 /**
  * The tenant router: where an organization's data lives, and a handle to it. A placement is decided
@@ -11,22 +11,34 @@ import type { Placement, PlacementMode } from '../orgs/model.ts';
 /** The one collection inside an organization's own database (database mode). */
 export const RECORDS_COLLECTION = 'records';
 
-/** The longest tenant database name that leaves room for `_<org id>` within MongoDB's name limit. */
+/** The longest tenant database name that leaves room for `_<place id>` within MongoDB's name limit. */
 export const TENANT_DB_NAME_MAX = 63 - 25;
 
-/** Collection-per-organization: `org_<slug>` in the shared tenant database. */
-export function collectionPlacement(tenantDb: string, slug: string, gen?: string): Placement {
-  return { mode: 'collection', database: tenantDb, collection: `org_${slug}`, ...(gen ? { gen } : {}) };
+/**
+ * Collection-per-organization: `org_<label>_<suffix>` in the shared tenant database, where `label` is
+ * the readable part (see `collectionLabel`) and `suffix` is new for every place (10 random hex digits).
+ *
+ * A place's name is never used again, by this organization or any other: that is what makes it safe
+ * to drop a place once no organization records it. A name that could come back (a rename A -> B -> A,
+ * a move there and back) could be dropped by a clean-up that checked it was unused an instant before
+ * it became live again.
+ */
+export function collectionPlacement(tenantDb: string, label: string, suffix: string, gen?: string): Placement {
+  const collection = label ? `org_${label}_${suffix}` : `org_${suffix}`;
+  return { mode: 'collection', database: tenantDb, collection, ...(gen ? { gen } : {}) };
 }
 
 /**
- * Database-per-organization: `<tenant database>_<org id>` with one `records` collection. The name
- * follows the org id, not its name: it fits every server's name limit, a rename moves no data, and a
- * name is never handed to another organization.
+ * Database-per-organization: `<tenant database>_<place id>` with one `records` collection. The place
+ * id is an ObjectId made for this place, so the name fits every server's name limit, a rename moves no
+ * data, and, like every place name, it is never used again (a move away and back gets a new one).
  */
-export function databasePlacement(tenantDb: string, orgId: string, gen?: string): Placement {
-  return { mode: 'database', database: `${tenantDb}_${orgId}`, collection: RECORDS_COLLECTION, ...(gen ? { gen } : {}) };
+export function databasePlacement(tenantDb: string, placeId: string, gen?: string): Placement {
+  return { mode: 'database', database: `${tenantDb}_${placeId}`, collection: RECORDS_COLLECTION, ...(gen ? { gen } : {}) };
 }
+
+/** A suffix no place of the same label has had: 40 random bits, new for every place. */
+const placeSuffix = () => randomToken(5);
 
 /** Decides placements for new organizations, renames and moves, for one deployment. */
 export class PlacementPolicy {
@@ -44,20 +56,21 @@ export class PlacementPolicy {
   }
 
   /** A new, empty place in `mode` (default: the deployment's) with a new data generation. */
-  forNew(org: { readonly id: string; readonly slug: string }, mode: PlacementMode = this.#mode): Placement {
+  forNew(org: { readonly slug: string }, mode: PlacementMode = this.#mode): Placement {
     const gen = randomToken(6);
     return mode === 'database'
-      ? databasePlacement(this.#tenantDb, org.id, gen)
-      : collectionPlacement(this.#tenantDb, org.slug, gen);
+      ? databasePlacement(this.#tenantDb, newId(), gen)
+      : collectionPlacement(this.#tenantDb, collectionLabel(org.slug), placeSuffix(), gen);
   }
 
   /**
    * Where the data goes when the organization takes a new slug. Collection mode renames the collection
-   * (the data and its generation stay as they are); database mode keeps its place.
+   * to a new name (never one it had before; the data and its generation stay as they are); database
+   * mode keeps its place.
    */
   forRename(current: Placement, newSlug: string): Placement {
     if (current.mode === 'database') return current;
-    return collectionPlacement(current.database, newSlug, current.gen);
+    return collectionPlacement(current.database, collectionLabel(newSlug), placeSuffix(), current.gen);
   }
 
   /** True when `placement` names a place this deployment's organizations may use. */
