@@ -28,7 +28,10 @@ export async function moveOrg(args: readonly string[]): Promise<{ out: string; c
     options: { org: { type: 'string' }, id: { type: 'string' }, to: { type: 'string' }, reconcile: { type: 'boolean' } },
   });
   const service = await organizations()();
-  if (values.reconcile) return { out: JSON.stringify(await service.reconcile()), code: 0 };
+  if (values.reconcile) {
+    const report = await service.reconcile();
+    return { out: JSON.stringify(report), code: report.failures.length === 0 ? 0 : 1 };
+  }
   const mode = values.to as PlacementMode | undefined;
   if ((values.org === undefined) === (values.id === undefined) || !mode || !PLACEMENT_MODES.includes(mode)) {
     return { out: usage, code: 2 };

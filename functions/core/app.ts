@@ -89,15 +89,19 @@ export function organizations(): () => Promise<OrganizationService> {
 export function records(): () => Promise<RecordsService> {
   const { cacheMs } = placementConfig();
   const stores = storesFactory();
+  const orgService = organizations();
   return once(async () => {
     const s = await stores();
+    const settler = await orgService();
     return new RecordsService({
       orgs: s.org.orgs,
       records: s.records,
-      // A place is removed only while no organization uses it or moves data to or from it.
+      // A place is removed only while no organization uses it or moves data to or from it; its name is
+      // never used again, so it cannot become live after that check.
       releasePlace: async (place) => {
         if (!(await s.org.orgs.isPlaceInUse(place))) await s.org.tenants.drop(place);
       },
+      settleAbandoned: (orgId) => settler.settleAbandoned(orgId),
       cacheMs,
     });
   });

@@ -377,3 +377,87 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
     expect((await records.list(caller, { filter: {}, limit: 10 })).records.map((r) => r.id)).toEqual([real.id]);
   });
 });
+
+// ------------------------------------------------------------------ a placement that keeps changing
+
+const pause = (maxMs: number) => new Promise((r) => setTimeout(r, Math.floor(Math.random() * (maxMs + 1))));
+
+describe.each(PLACEMENT_MODES)('Records writers while the placement keeps changing (%s mode)', (mode: PlacementMode) => {
+  // Two containers caching placements for a minute, and the reconciler sweeping all the while: a
+  // clean-up (a late write's, a rename's, a move's or the reconciler's) must never hit a place that
+  // is, or becomes again, the organization's live place.
+  let first: Api;
+  let second: Api;
+  beforeAll(async () => {
+    first = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
+    second = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
+  });
+  afterAll(async () => {
+    await first.close();
+    await second.close();
+  });
+
+  /** Runs `change` while the reconciler sweeps in a loop. */
+  async function withReconciler(change: () => Promise<void>) {
+    const service = await second.organizations();
+    let sweeping = true;
+    const sweeps = (async () => {
+      while (sweeping) {
+        await service.reconcile();
+        await pause(5);
+      }
+    })();
+    try {
+      await change();
+    } finally {
+      sweeping = false;
+      await sweeps;
+    }
+  }
+
+  it('keeps every acknowledged write exactly once through 100 renames back and forth', async () => {
+    const names = [`Ping ${mode}`, `Pong ${mode}`] as const;
+    const caller = await orgWithAdmin(first, names[0], `ping-pong-${mode}@migration.example`);
+
+    const ledger = await hammer([first, second], caller, () =>
+      withReconciler(async () => {
+        for (let i = 0; i < 100; i += 1) {
+          const api = i % 3 === 0 ? second : first;
+          const answer = await api.updateOrg(caller, {
+            organization_name: names[i % 2],
+            new_organization_name: names[(i + 1) % 2],
+          });
+          expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+          await pause(5);
+        }
+      }),
+    );
+
+    await expectLedgerHolds(first, caller, ledger);
+    expect((await settledState()).problems).toEqual([]);
+  }, 180_000);
+
+  it('keeps every acknowledged write exactly once through moves there and back between renames', async () => {
+    const names = [`Mover ${mode}`, `Shaker ${mode}`] as const;
+    const caller = await orgWithAdmin(first, names[0], `mover-${mode}@migration.example`);
+    const service = await first.organizations();
+
+    const ledger = await hammer([first, second], caller, () =>
+      withReconciler(async () => {
+        for (let i = 0; i < 6; i += 1) {
+          await service.move({ id: caller.orgId }, i % 2 === 0 ? other(mode) : mode);
+          await pause(5);
+          const answer = await second.updateOrg(caller, {
+            organization_name: names[i % 2],
+            new_organization_name: names[(i + 1) % 2],
+          });
+          expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+          await pause(5);
+        }
+      }),
+    );
+
+    await expectLedgerHolds(first, caller, ledger);
+    expect((await settledState()).problems).toEqual([]);
+  }, 180_000);
+});

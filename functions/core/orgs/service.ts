@@ -42,6 +42,23 @@ export interface OrgServiceDeps {
   readonly now?: () => Date;
 }
 
+/** One thing {@link OrganizationService.reconcile} could not settle, and why (error name and message). */
+export interface ReconcileFailure {
+  readonly step: 'settle' | 'name' | 'lock' | 'place';
+  /** The organization id, the slug, or `database.collection`. */
+  readonly subject: string;
+  readonly error: string;
+}
+
+/** What a reconcile run did: counts of what it settled and freed, and what it could not settle. */
+export interface ReconcileReport {
+  readonly settled: number;
+  readonly namesFreed: number;
+  readonly locksFreed: number;
+  readonly placesFreed: number;
+  readonly failures: readonly ReconcileFailure[];
+}
+
 export interface CreateInput {
   readonly name: string;
   readonly email: string;
@@ -100,8 +117,14 @@ export class OrganizationService {
 
     await this.#claimName(slug, org.id);
     try {
-      // The slug index backs the claim up: a deleted organization's document may linger an instant.
-      if ((await this.#s.orgs.insert(org)) === 'slug_taken') throw nameTaken();
+      // The slug index backs the claim up: a deleted organization's document may linger an instant, or
+      // stay behind a delete that died after releasing the name; finish that delete and try once more.
+      if ((await this.#s.orgs.insert(org)) === 'slug_taken') {
+        const holder = await this.#s.orgs.findBySlug(slug);
+        if (!holder || !(await this.#settleIfAbandoned(holder.id)) || (await this.#s.orgs.insert(org)) === 'slug_taken') {
+          throw nameTaken();
+        }
+      }
       if ((await this.#insertAdmin(org, input.email, passwordHash)) === 'email_taken') throw emailTaken();
       await this.#s.tenants.create(org.placement);
       const active = await this.#s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
@@ -158,8 +181,8 @@ export class OrganizationService {
   /** Frees a claim whose holder no longer uses it; true when it was freed. */
   async #settleClaim(slug: string, orgId: string, claimedAt: Date): Promise<boolean> {
     const org = await this.#s.orgs.findById(orgId);
-    if (org && (org.operation ? this.#expired(org.operation.startedAt) : false)) {
-      await this.#settle(org);
+    if (org && this.#abandoned(org)) {
+      await this.#settle(org, 'request');
       const after = await this.#s.names.find(slug);
       return after === null || after.orgId !== orgId;
     }
@@ -169,16 +192,42 @@ export class OrganizationService {
     return true;
   }
 
-  /** Settles the organization's dead operation if it has one; true when it no longer blocks. */
+  /**
+   * Settles the organization's dead operation if it has one (a delete at once: deletes are idempotent
+   * and may overlap); true when the organization is gone and no longer blocks a name or an email.
+   */
   async #settleIfAbandoned(orgId: string): Promise<boolean> {
     const org = await this.#s.orgs.findById(orgId);
     if (!org) {
       await this.#s.admins.removeByOrg(orgId);
       return true;
     }
-    if (!org.operation || !this.#expired(org.operation.startedAt)) return false;
-    await this.#settle(org);
+    if (!this.#abandoned(org)) return false;
+    await this.#settle(org, 'request');
     return (await this.#s.orgs.findById(orgId)) === null;
+  }
+
+  /** True when the organization's operation may be settled by someone else now. */
+  #abandoned(org: Organization): boolean {
+    if (org.status === 'deleting') return true;
+    return org.operation !== undefined && this.#expired(org.operation.startedAt);
+  }
+
+  /**
+   * Settles the organization's operation if its run died (its lease has passed), as a request may:
+   * a dead create is undone, a dead rename or delete finished, and a dead move undone (a request never
+   * runs a whole copy; the operator runs the move again). For the records routes, which meet dead
+   * operations as refused writes. Returns the organization as it is afterwards (null when gone).
+   */
+  async settleAbandoned(orgId: string): Promise<Organization | null> {
+    const org = await this.#s.orgs.findById(orgId);
+    if (!org || !this.#abandoned(org)) return org;
+    try {
+      await this.#settle(org, 'request');
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error; // somebody else is settling it
+    }
+    return this.#s.orgs.findById(orgId);
   }
 
   // ---------------------------------------------------------------- read
@@ -196,7 +245,7 @@ export class OrganizationService {
     if (!org || org.status === 'creating') throw notFound();
     if (org.id !== caller.orgId) throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
     if (org.operation && org.status !== 'deleting' && this.#expired(org.operation.startedAt)) {
-      await this.#settle(org);
+      await this.#settle(org, 'request');
       org = await this.#s.orgs.findById(org.id);
       if (!org) throw notFound();
     }
@@ -375,7 +424,7 @@ export class OrganizationService {
     let org = ref.id !== undefined ? await this.#s.orgs.findById(ref.id) : await this.#s.orgs.findBySlug(toSlug(ref.name ?? ''));
     if (!org || org.status === 'creating' || org.status === 'deleting') throw notFound();
     if (org.operation && this.#expired(org.operation.startedAt)) {
-      await this.#settle(org);
+      await this.#settle(org, 'operator');
       org = await this.#s.orgs.findById(org.id);
       if (!org) throw notFound();
     }
@@ -476,8 +525,12 @@ export class OrganizationService {
 
   // ---------------------------------------------------------------- reconcile
 
-  /** Finishes or undoes one organization's interrupted operation, under its lock. */
-  async #settle(org: Organization): Promise<void> {
+  /**
+   * Finishes or undoes one organization's interrupted operation, under its lock. `by` says who asks: a
+   * `request` undoes a dead move (bounded work), the `operator` (the reconciler, the move script)
+   * finishes it.
+   */
+  async #settle(org: Organization, by: 'request' | 'operator'): Promise<void> {
     if (org.status === 'active') return;
     if (org.status === 'deleting') {
       await this.#lockForDelete(org.id);
@@ -495,7 +548,8 @@ export class OrganizationService {
           await this.#finishRename(current);
           return;
         case 'moving':
-          await this.#finishMove(current);
+          if (by === 'operator') await this.#finishMove(current);
+          else await this.#undoMove(current);
           return;
         default:
           return;
@@ -508,41 +562,57 @@ export class OrganizationService {
   /**
    * Settles every operation whose lease has passed, frees every name reservation and lock nobody uses,
    * and removes every place (collection or database) no organization uses, such as a place a move
-   * left behind or one a late write created after its organization had left it.
+   * left behind or one a late write created after its organization had left it. A place's name is
+   * never used again (see `collectionPlacement`), so a place found unused stays unused.
+   *
+   * One organization that cannot be settled (a server refusal, a bug) does not stop the others: each
+   * failure is logged and listed in `failures`, and the rest goes on. A dead move is finished.
    * Safe to run at any time and from several places at once; run it on a schedule or after an outage.
    */
-  async reconcile(): Promise<{ settled: number; namesFreed: number; locksFreed: number; placesFreed: number }> {
+  async reconcile(): Promise<ReconcileReport> {
     const before = new Date(this.#now().getTime() - this.#deps.leaseMs);
-    let settled = 0;
-    for (const org of await this.#s.orgs.listUnsettled(before)) {
+    const report = { settled: 0, namesFreed: 0, locksFreed: 0, placesFreed: 0, failures: [] as ReconcileFailure[] };
+    const attempt = async (step: ReconcileFailure['step'], subject: string, run: () => Promise<void>) => {
       try {
-        await this.#settle(org);
-        settled += 1;
+        await run();
       } catch (error) {
-        if (!(error instanceof ConflictError)) throw error; // a live run took it over meanwhile
+        if (error instanceof ConflictError) return; // a live run holds it; it is not ours to settle now
+        const fields = errorFields(error);
+        log.error('reconcile could not settle this; it goes on with the rest', { step, subject, ...fields });
+        report.failures.push({ step, subject, error: `${fields.errorName}: ${fields.errorMessage ?? ''}` });
       }
+    };
+
+    for (const org of await this.#s.orgs.listUnsettled(before)) {
+      await attempt('settle', org.id, async () => {
+        await this.#settle(org, 'operator');
+        report.settled += 1;
+      });
     }
-    let namesFreed = 0;
     for (const claim of await this.#s.names.listClaimedBefore(before)) {
-      if (await this.#settleClaim(claim.slug, claim.orgId, claim.claimedAt)) namesFreed += 1;
+      await attempt('name', claim.slug, async () => {
+        if (await this.#settleClaim(claim.slug, claim.orgId, claim.claimedAt)) report.namesFreed += 1;
+      });
     }
-    let locksFreed = 0;
     for (const lock of await this.#s.locks.listStartedBefore(before)) {
-      const org = await this.#s.orgs.findById(lock.orgId);
-      if (org?.operation) continue; // settled above, or by its own run
-      await this.#s.locks.release(lock.orgId, lock.lockId);
-      locksFreed += 1;
+      await attempt('lock', lock.orgId, async () => {
+        const org = await this.#s.orgs.findById(lock.orgId);
+        if (org?.operation) return; // settled above, or by its own run
+        await this.#s.locks.release(lock.orgId, lock.lockId);
+        report.locksFreed += 1;
+      });
     }
     // Places first, then what uses them: a place made after the listing is not judged, and every
     // place is recorded on its organization before it is made.
     const places = await this.#s.tenants.list();
     const inUse = await this.#s.orgs.placesInUse();
-    let placesFreed = 0;
     for (const place of places) {
       if (inUse.some((used) => samePlace(used, place))) continue;
-      await this.#s.tenants.drop(place);
-      placesFreed += 1;
+      await attempt('place', `${place.database}.${place.collection}`, async () => {
+        await this.#s.tenants.drop(place);
+        report.placesFreed += 1;
+      });
     }
-    return { settled, namesFreed, locksFreed, placesFreed };
+    return report;
   }
 }
