@@ -39,8 +39,11 @@ const GATEWAY_MESSAGE: Json = {
 
 const GATEWAY_DESCRIPTIONS: Record<number, string> = {
   401: 'No Authorization header (answered by API Gateway with {"message":"Unauthorized"}).',
-  403: 'The token is invalid, expired or revoked (answered by API Gateway with {"message":"Forbidden"}), or it belongs to another organization (problem+json).',
+  403: 'The token is invalid, expired or revoked (answered by API Gateway with {"message":"Forbidden"}).',
 };
+
+/** What a 403 problem+json from the function itself means, where the contract lists 403. */
+const FORBIDDEN_PROBLEM = 'Or the token belongs to another organization (problem+json).';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (see `errors`).',
@@ -49,7 +52,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'No such organization.',
   409: 'The name or email is taken, or another change is in progress.',
   413: 'The body is larger than 64 KB.',
-  415: 'The body is not application/json.',
+  415: 'The body is not JSON (send application/json).',
   429: 'Too many failed logins; see Retry-After.',
   503: 'The database is unavailable; see Retry-After.',
 };
@@ -103,6 +106,8 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
           name,
           in: 'query',
           required: q.required?.includes(name) ?? false,
+          // An object parameter is sent as name[key]=value pairs (`filter[status]=open`).
+          ...(schema.type === 'object' ? { style: 'deepObject', explode: true } : {}),
           schema,
           ...(contract.example.query?.[name] !== undefined ? { example: contract.example.query[name] } : {}),
         });
@@ -120,7 +125,11 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
     for (const status of [...statuses].sort()) {
       const fromGateway = route.auth === 'jwt' && (status === 401 || status === 403);
       responses[String(status)] = {
-        description: fromGateway ? GATEWAY_DESCRIPTIONS[status] : (ERROR_DESCRIPTIONS[status] ?? 'Error.'),
+        description: fromGateway
+          ? [GATEWAY_DESCRIPTIONS[status], status === 403 && contract.errors.includes(403) ? FORBIDDEN_PROBLEM : '']
+              .join(' ')
+              .trim()
+          : (contract.errorDescriptions?.[status] ?? ERROR_DESCRIPTIONS[status] ?? 'Error.'),
         ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
         content: {
           ...(contract.errors.includes(status)
@@ -139,12 +148,12 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
         ? {
             requestBody: {
               required: true,
-              content: {
-                'application/json': {
-                  schema: toSchema(body, 'input'),
-                  ...(contract.example.body ? { example: contract.example.body } : {}),
-                },
-              },
+              content: Object.fromEntries(
+                (contract.request.bodyTypes ?? ['application/json']).map((type) => [
+                  type,
+                  { schema: toSchema(body, 'input'), ...(contract.example.body ? { example: contract.example.body } : {}) },
+                ]),
+              ),
             },
           }
         : {}),
@@ -161,7 +170,7 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
       title: options.title ?? 'Organizations API',
       version: options.version ?? '0.1.0',
       description:
-        'Multi-tenant organization management: organizations, their admins, and sessions. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`.',
+        'Multi-tenant organization management: organizations, their admins, sessions and records. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     paths,

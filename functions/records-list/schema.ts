@@ -1,5 +1,5 @@
 import { contract } from '#core/http/contract.ts';
-import { ListRecordsQuery, RecordListResponse } from '#core/records/schemas.ts';
+import { ListRecordsQuery, RECORD_ERRORS, RecordListResponse } from '#core/records/schemas.ts';
 
 /** `?limit=&cursor=&filter[<field>]=<value>` */
 export const schema = contract({
@@ -9,6 +9,7 @@ export const schema = contract({
     description: 'A page of records, newest first, and the cursor of the next page.',
     body: RecordListResponse,
   },
-  errors: [400, 401, 403, 503],
-  example: { query: { limit: '10' } },
+  errors: [400, 401, 404, 503],
+  errorDescriptions: { 400: RECORD_ERRORS.query400, 404: RECORD_ERRORS.org404, 503: RECORD_ERRORS.unavailable503 },
+  example: { query: { limit: 10 } },
 });

@@ -1,6 +1,6 @@
 import { records } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
-import { toPublicRecord } from '#core/records/model.ts';
+import { pointAtUnsupported, toPublicRecord } from '#core/records/model.ts';
 import { schema } from './schema.ts';
 
 const service = records();
@@ -9,5 +9,6 @@ const service = records();
 export const handler = jwtEndpoint({
   name: 'records-patch',
   contract: schema,
-  handle: async ({ params, body, caller }) => toPublicRecord(await (await service()).patch(caller, params.id, body)),
+  handle: async ({ params, body, caller }) =>
+    toPublicRecord(await (await service()).patch(caller, params.id, body).catch(pointAtUnsupported(body))),
 });

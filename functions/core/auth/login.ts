@@ -1,7 +1,7 @@
 import { UnauthorizedError } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
-import { type PasswordHasher, passwordTooLong } from './passwords.ts';
+import type { PasswordHasher } from './passwords.ts';
 import type { SessionService, SessionTokens } from './sessions.ts';
 import type { LoginThrottle } from './throttle.ts';
 
@@ -26,18 +26,18 @@ export class LoginService {
   async login(email: string, password: string, sourceIp?: string): Promise<SessionTokens> {
     await this.#deps.throttle?.check(email, sourceIp);
     const admin = await this.#deps.admins.findByEmail(email);
-    // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one: refuse it,
-    // after the same comparison as any other failure.
-    const hash = passwordTooLong(password) ? undefined : admin?.passwordHash;
-    const matched = await this.#deps.hasher.verify(password, hash);
+    // The hasher compares against a dummy when there is no admin (or the password is over 72 bytes),
+    // so every failure costs the same bcrypt work.
+    const { matched, rehash } = await this.#deps.hasher.check(password, admin?.passwordHash);
     const org = admin && matched ? await this.#deps.orgs.findById(admin.orgId) : null;
     if (!admin || !matched || !org || (org.status !== 'active' && org.status !== 'renaming' && org.status !== 'moving')) {
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
     }
     await this.#deps.throttle?.succeeded(email);
-    if (this.#deps.hasher.needsRehash(admin.passwordHash)) {
-      // The configured cost has risen since this hash was made: upgrade it while we hold the password.
+    if (rehash) {
+      // The hash predates password preparation (it matched the password as typed) or the configured
+      // cost has risen since it was made: replace it while we hold the password.
       await this.#deps.hasher
         .hash(password)
         .then((next) => this.#deps.admins.replaceHash(admin.id, admin.passwordHash, next))

@@ -10,6 +10,11 @@ export interface Contract {
     readonly query?: z.ZodType;
     /** The route's `{name}` path segments (API Gateway's `pathParameters`). */
     readonly params?: z.ZodType;
+    /**
+     * The media types the document lists for the body, each with the example; default
+     * `application/json`. The parser takes any JSON type (`application/json`, `application/*+json`).
+     */
+    readonly bodyTypes?: readonly string[];
   };
   readonly success: {
     readonly status: number;
@@ -19,10 +24,13 @@ export interface Contract {
   };
   /** The error statuses this endpoint can answer with (as problem+json). */
   readonly errors: readonly number[];
+  /** What an error status means on this endpoint, where the document's general description would mislead. */
+  readonly errorDescriptions?: Readonly<Partial<Record<number, string>>>;
   /** A request that succeeds against the documented example data. */
   readonly example: {
     readonly body?: unknown;
-    readonly query?: Record<string, string>;
+    /** Typed as the parameter's schema says (a number for an integer parameter). */
+    readonly query?: Readonly<Record<string, string | number | boolean>>;
     readonly params?: Record<string, string>;
   };
 }

@@ -16,7 +16,10 @@ import {
 } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
 import type { Contract } from './contract.ts';
+import { decodeUtf8, MAX_REPORTED_ISSUES, parseJson } from './json.ts';
+import { toPointer } from './pointer.ts';
 import { problemResponse } from './problem.ts';
+import { parseQuery } from './query.ts';
 
 /**
  * The HTTP chain every endpoint shares: body and query parsing with zod, the caller from the
@@ -70,20 +73,24 @@ interface Spec<T extends Contract, C> {
 
 type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown, unknown> };
 
-function issues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    pointer:
-      issue.path.length === 0 ? '' : `/${issue.path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
-    message: issue.message,
-  }));
+/** Zod's issues as field issues; an unknown field becomes one issue per field, pointing at it. */
+function issues(error: z.ZodError, where: string): FieldIssue[] {
+  const unknown = where === 'query' ? 'is not a parameter of this route' : 'is not a field this route takes';
+  const out = error.issues.flatMap((issue): FieldIssue[] =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ pointer: toPointer([...issue.path, key] as (string | number)[]), message: unknown }))
+      : [{ pointer: toPointer(issue.path as (string | number)[]), message: issue.message }],
+  );
+  return out.slice(0, MAX_REPORTED_ISSUES);
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(`The request ${where} is invalid.`, issues(result.error));
+  if (!result.success) throw new ValidationError(`The request ${where} is invalid.`, issues(result.error, where));
   return result.data;
 }
 
+/** The body as I-JSON (see `json.ts`): size, media type, UTF-8, syntax, then exactness. */
 function readBody(event: HttpEvent): unknown {
   if (event.body === undefined || event.body === null || event.body === '') {
     throw new ValidationError('A JSON body is required.', [], 'body_required');
@@ -96,11 +103,7 @@ function readBody(event: HttpEvent): unknown {
   if (type !== undefined && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new UnsupportedMediaTypeError('unsupported_media_type', 'Send the body as application/json.');
   }
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ValidationError('The body is not valid JSON.', [], 'malformed_json');
-  }
+  return parseJson(decodeUtf8(raw));
 }
 
 function readCaller(event: HttpEvent): Caller {
@@ -127,7 +130,7 @@ function parseRequest(contract: Contract, auth: 'public' | 'jwt'): MiddlewareObj
       event.parsed = {
         caller: auth === 'jwt' ? readCaller(event) : undefined,
         params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
-        query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
+        query: query ? validate(query, parseQuery(event.rawQueryString ?? ''), 'query') : undefined,
         body: body ? validate(body, readBody(event), 'body') : undefined,
         event,
       };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, passwordTooLong } from '../auth/passwords.ts';
+import { newPassword } from '../auth/passwords.ts';
 import { NAME_MAX, NAME_MIN, toSlug } from './model.ts';
 
 /** Field rules shared by the endpoints' contracts, so every route checks a name or email the same way. */
@@ -24,11 +24,8 @@ export const email = z
   .pipe(z.email('must be a valid email address'))
   .meta({ format: 'email', description: 'Stored in lower case; one admin per email.' });
 
-export const password = z
-  .string()
-  .min(PASSWORD_MIN_CHARS, `must be at least ${PASSWORD_MIN_CHARS} characters`)
-  .refine((value) => !passwordTooLong(value), `must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`)
-  .meta({ description: `${PASSWORD_MIN_CHARS} characters to ${PASSWORD_MAX_BYTES} bytes (UTF-8).` });
+/** A new password: the rules live with the hashing (`#core/auth/passwords.ts`). */
+export const password = newPassword;
 
 /** `?organization_name=` as the public and delete routes take it. */
 export const OrganizationNameQuery = z.strictObject({ organization_name: organizationName });

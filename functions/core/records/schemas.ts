@@ -1,15 +1,68 @@
 import { z } from 'zod';
-import { badFieldName, dataIssues, decodeCursor } from './model.ts';
+import {
+  dataIssues,
+  decodeCursor,
+  FIELD_NAME_PATTERN,
+  fieldNameProblem,
+  MAX_FIELD_NAME_CHARS,
+  MAX_RECORD_BYTES,
+  MAX_RECORD_DEPTH,
+  type RecordData,
+} from './model.ts';
 
-/** The records routes' request and response shapes, shared by their functions' schema files. */
+/**
+ * The records routes' request and response shapes, shared by their functions' schema files. The
+ * rules are checked in code (`model.ts`), where a message can point at the offending field; the
+ * `.meta()` of each schema states the same rules as JSON Schema for the API document, so generated
+ * clients and schema-driven tests send what the service accepts.
+ */
 
-/** A record's data: a JSON object whose field names (at any depth) the database can store and query. */
+const issueFrom = (problem: string | undefined, ctx: z.RefinementCtx) => {
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
+/** A field name, at any depth of a record (rules: {@link fieldNameProblem}). */
+export const FieldName = z
+  .string()
+  .superRefine((name, ctx) => issueFrom(fieldNameProblem(name), ctx))
+  .meta({
+    id: 'FieldName',
+    minLength: 1,
+    maxLength: MAX_FIELD_NAME_CHARS,
+    pattern: FIELD_NAME_PATTERN,
+    description: `1 to ${MAX_FIELD_NAME_CHARS} characters; not starting with "$", without "." or U+0000, not "__proto__".`,
+  });
+
+/** Any JSON value whose field names, at any depth, are {@link FieldName}s (checked by `dataIssues`). */
+const RecordValue = z.unknown().meta({
+  id: 'RecordValue',
+  description: `Any JSON value; objects at any depth have FieldName names; at most ${MAX_RECORD_DEPTH} levels deep.`,
+  propertyNames: { $ref: '#/$defs/FieldName' },
+  additionalProperties: { $ref: '#/$defs/RecordValue' },
+  items: { $ref: '#/$defs/RecordValue' },
+});
+
+const isObject = (value: unknown): value is RecordData => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A record's data, or a merge patch of one: a JSON object every field name, string and number of
+ * which the database stores and gives back exactly. The whole tree is checked before zod copies it,
+ * so no field (not even `__proto__`) can be dropped on the way.
+ */
 export const recordData = z
-  .record(z.string(), z.unknown())
-  .superRefine((data, ctx) => {
-    for (const issue of dataIssues(data)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
-  })
-  .describe('A JSON object; field names must not start with "$" or contain "."');
+  .preprocess(
+    (value, ctx) => {
+      if (isObject(value)) {
+        for (const issue of dataIssues(value)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+      }
+      return value;
+    },
+    z.record(FieldName, RecordValue),
+  )
+  .meta({
+    id: 'RecordData',
+    description: `A JSON object of at most ${MAX_RECORD_BYTES / 1024} KB. Numbers must be exact as IEEE 754 doubles (integers up to 2^53); strings must be Unicode text (no lone surrogates); a name appears once per object.`,
+  });
 
 /** `{id}` in the path: a record id (24 hex digits). */
 export const RecordIdParams = z.strictObject({
@@ -19,50 +72,105 @@ export const RecordIdParams = z.strictObject({
     .transform((id) => id.toLowerCase()),
 });
 
-const MAX_FILTERS = 10;
+export const MAX_FILTERS = 10;
+export const MAX_FILTER_VALUE_CHARS = 1024;
 
-/** `filter[<field>]=<value>` (OpenAPI `deepObject` style) gathered into `filter`. */
-function gatherFilters(query: unknown): unknown {
+/** `filter[<name>]`: the name between the brackets holds no bracket itself. */
+const FILTER_PARAM = /^filter\[([^[\]]*)\]$/;
+
+const filterNameProblem = (name: string) =>
+  /[[\]]/.test(name) ? 'filter field names must not contain "[" or "]"' : fieldNameProblem(name);
+const filterValueProblem = (value: string) =>
+  [...value].length > MAX_FILTER_VALUE_CHARS ? `must be at most ${MAX_FILTER_VALUE_CHARS} characters` : undefined;
+
+/** The name in `filter[<name>]`: a {@link FieldName} without brackets. */
+const FilterName = z
+  .string()
+  .superRefine((name, ctx) => issueFrom(filterNameProblem(name), ctx))
+  .meta({
+    minLength: 1,
+    maxLength: MAX_FIELD_NAME_CHARS,
+    pattern: FIELD_NAME_PATTERN.replace('[^.', '[^.\\[\\]'),
+    description: 'A top-level field name (the FieldName rules, and no "[" or "]").',
+  });
+
+const FilterValue = z
+  .string()
+  .superRefine((value, ctx) => issueFrom(filterValueProblem(value), ctx))
+  .meta({ maxLength: MAX_FILTER_VALUE_CHARS });
+
+/**
+ * `filter[<field>]=<value>` parameters (OpenAPI `deepObject` style) gathered into `filter`. Their
+ * problems are reported here, each pointing at the parameter as sent (`/filter[a.b]`), and the
+ * objects are built without a prototype, so that no name is lost before it is checked.
+ */
+function gatherFilters(query: unknown, ctx: z.RefinementCtx): unknown {
   if (typeof query !== 'object' || query === null) return query;
-  const out: Record<string, unknown> = {};
-  const filter: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
+  const filter: Record<string, unknown> = Object.create(null);
+  let count = 0;
   for (const [key, value] of Object.entries(query)) {
-    const match = /^filter\[([^[\]]*)\]$/.exec(key);
-    if (match) filter[match[1] ?? ''] = value;
-    else out[key] = value;
+    const name = FILTER_PARAM.exec(key)?.[1];
+    if (name === undefined) {
+      out[key] = value;
+      continue;
+    }
+    count += 1;
+    const problem = filterNameProblem(name) ?? (typeof value === 'string' ? filterValueProblem(value) : undefined);
+    if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+    filter[name] = value;
   }
-  return Object.keys(filter).length > 0 ? { ...out, filter } : out;
+  if (count > MAX_FILTERS) ctx.addIssue({ code: 'custom', path: ['filter'], message: `at most ${MAX_FILTERS} filters` });
+  if (count > 0) out.filter = filter;
+  return out;
 }
+
+const LIMIT = 'must be a whole number from 1 to 100';
 
 export const ListRecordsQuery = z.preprocess(
   gatherFilters,
   z.strictObject({
-    limit: z.coerce.number().int().min(1).max(100).default(20).describe('Records per page, 1 to 100'),
+    limit: z.coerce
+      .number({ error: LIMIT })
+      .int(LIMIT)
+      .min(1, LIMIT)
+      .max(100, LIMIT)
+      .default(20)
+      .describe('Records per page, 1 to 100'),
     cursor: z
       .string()
       .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor this API issued')
       .optional()
       .describe("The previous page's next_cursor"),
     filter: z
-      .record(
-        z
-          .string()
-          .min(1)
-          .max(128)
-          .refine((field) => badFieldName(field) === undefined, 'must not start with "$" or contain "."'),
-        z.string().max(1024),
-      )
-      .refine((filter) => Object.keys(filter).length <= MAX_FILTERS, `at most ${MAX_FILTERS} filters`)
+      .record(FilterName, FilterValue)
       .default({})
-      .describe(
-        'filter[<top-level field>]=<value>: records whose field equals the value (or the number, boolean or null it spells)',
-      ),
+      .meta({
+        maxProperties: MAX_FILTERS,
+        description: `filter[<top-level field>]=<value>: records whose field equals the value, or the number, boolean or null it spells. At most ${MAX_FILTERS}, combined with AND.`,
+      }),
   }),
 );
 
+/** What the records routes' error statuses mean, for their contracts' `errorDescriptions`. */
+export const RECORD_ERRORS = {
+  body400:
+    'The body is not a JSON object this API can keep exactly (`validation_failed`, each place as a JSON Pointer in `errors`; `malformed_json`; `body_required`), or holds a value the database cannot store (`unsupported_value`), or the id is not one.',
+  id400: 'The id is not a record id (24 hexadecimal digits).',
+  query400:
+    'A query parameter is unknown, repeated or invalid (`validation_failed`, each parameter as a JSON Pointer in `errors`), or the query string is not percent-encoded UTF-8 (`malformed_query`).',
+  record404:
+    'No record has this id in your organization (`record_not_found`), or your organization is gone (`organization_not_found`).',
+  org404: 'Your organization is gone (`organization_not_found`).',
+  busy409: 'The record kept changing while the merge was applied (`record_busy`); retry.',
+  size413: 'The body is larger than 64 KB (`payload_too_large`), or the record would be (`record_too_large`).',
+  unavailable503:
+    "The database is unavailable (`service_unavailable`), or your organization's data is being moved (`organization_migrating`, `write_unconfirmed`); see Retry-After.",
+} as const;
+
 export const RecordResponse = z.object({
   id: z.string().describe('Server-assigned id (24 hexadecimal digits)'),
-  data: z.record(z.string(), z.unknown()),
+  data: z.record(z.string(), z.unknown()).describe('The JSON object stored, exactly as it was accepted'),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });
