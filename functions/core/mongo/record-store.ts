@@ -1,5 +1,6 @@
 import { type Collection, type Document, type Filter, type MongoClient, MongoServerError, ObjectId } from 'mongodb';
 import { ValidationError } from '../errors.ts';
+import { numberSurvives } from '../http/json.ts';
 import type { Placement } from '../orgs/model.ts';
 import type { RecordData, StoredRecord } from '../records/model.ts';
 import type { RecordQuery, RecordStore } from '../records/stores.ts';
@@ -44,10 +45,13 @@ function toRecord(doc: RecordDoc): StoredRecord {
   };
 }
 
-/** A query-string value matches itself and the number, boolean or null it spells. */
+/**
+ * A query-string value matches itself and the number, boolean or null it spells; a number only when a
+ * double holds it exactly (`9007199254740993` matches no stored number, as none can be that number).
+ */
 function candidates(value: string): unknown[] {
   const out: unknown[] = [value];
-  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(value) && Number.isFinite(Number(value))) out.push(Number(value));
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(value) && numberSurvives(value)) out.push(Number(value));
   if (value === 'true' || value === 'false') out.push(value === 'true');
   if (value === 'null') out.push(null);
   return out;
