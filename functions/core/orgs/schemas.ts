@@ -1,19 +1,26 @@
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, passwordTooLong } from '../auth/passwords.ts';
-import { NAME_MAX, NAME_MIN, toSlug } from './model.ts';
+import { NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX } from './names.ts';
 
 /** Field rules shared by the endpoints' contracts, so every route checks a name or email the same way. */
 
 export const organizationName = z
   .string()
   .trim()
-  .min(NAME_MIN, `must be at least ${NAME_MIN} characters`)
-  .max(NAME_MAX, `must be at most ${NAME_MAX} characters`)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not contain control characters')
-  .refine((name) => toSlug(name).length > 0, 'must contain a letter or a digit')
+  .superRefine((name, ctx) => {
+    const problem = nameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .meta({
-    description: 'Trimmed, 3 to 64 characters; unique by its slug (lower case, accents removed, other runs folded to _).',
+    minLength: NAME_MIN,
+    maxLength: NAME_MAX,
+    description:
+      `Trimmed, ${NAME_MIN} to ${NAME_MAX} characters (Unicode code points), with a letter or digit in any script. ` +
+      'Refused: control, format and invisible characters (bidirectional controls, zero-width spaces, variation ' +
+      'selectors, tags; ZWJ/ZWNJ only inside words of scripts that use them), line separators, private-use, ' +
+      'unassigned and noncharacter code points, combining marks without a base. Two names are one organization ' +
+      'when they are equal after NFKC, case folding, removal of Latin and Greek accents, and folding of every ' +
+      `run of spaces, punctuation and symbols; that form must be at most ${SLUG_MAX} characters.`,
   });
 
 export const email = z
