@@ -1,3 +1,4 @@
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, passwordTooLong } from '../auth/passwords.ts';
 import { NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX } from './names.ts';
@@ -23,13 +24,34 @@ export const organizationName = z
       `run of spaces, punctuation and symbols; that form must be at most ${SLUG_MAX} characters.`,
   });
 
+/**
+ * The email rule is JSON Schema's `format: email` exactly as ajv-formats checks it (its full mode): an
+ * RFC 5322 dot-atom local part (letters, digits and ``!#$%&'*+/=?^_`{|}~-``, dots between) and an
+ * RFC 1034 host name of two or more labels. ASCII only: internationalized addresses (RFC 6531, JSON
+ * Schema's `idn-email`) are refused; give an internationalized domain in its `xn--` form.
+ */
+const EMAIL = fullFormats.email as RegExp;
+
+/**
+ * {@link EMAIL} as a JSON Schema `pattern` (which has no flags: the letters are spelled in both cases),
+ * so the document states the rule a client can check.
+ */
+export const EMAIL_PATTERN = EMAIL.source.replaceAll('a-z', 'a-zA-Z');
+
 export const email = z
   .string()
   .trim()
-  .max(254)
+  .max(254, 'must be at most 254 characters')
   .toLowerCase()
-  .pipe(z.email('must be a valid email address'))
-  .meta({ format: 'email', description: 'Stored in lower case; one admin per email.' });
+  .refine((value) => EMAIL.test(value), 'must be a valid email address (ASCII: local@host.example)')
+  .meta({
+    format: 'email',
+    pattern: EMAIL_PATTERN,
+    description:
+      "Trimmed, at most 254 characters, stored in lower case; one admin per email. JSON Schema's format: email " +
+      "(ajv-formats): a dot-atom local part (letters, digits and !#$%&'*+/=?^_`{|}~-) @ a host name with a dot. " +
+      'ASCII only: internationalized addresses (RFC 6531) are refused; write an internationalized domain as xn--.',
+  });
 
 export const password = z
   .string()
