@@ -215,6 +215,7 @@ describe('collectionLabel', () => {
     ['bjœrn_as', 'bjoern_as'],
     ['ελληνικα_αε', 'ellinika_ae'],
     ['strasse', 'strasse'],
+    ['ольга_5', 'olga_5'],
   ])('transliterates %j to %j', (slug, label) => {
     expect(collectionLabel(slug)).toBe(label);
   });
