@@ -2,38 +2,7 @@
  * The organization domain: names, slugs, placements and the records the stores keep.
  */
 
-export const NAME_MIN = 3;
-export const NAME_MAX = 64;
-
-/**
- * The normalized form of an organization name that must be unique: lower case, every run of
- * characters outside `[a-z0-9]` folded to one `_`, no leading or trailing `_`.
- * "Acme Corp", "acme-corp" and " ACME  corp " all give `acme_corp`.
- */
-export function toSlug(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '') // accents fall away: "Ünïcödé" and "Unicode" are one name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-}
-
-/** The longest readable part of a collection name; see {@link collectionLabel}. */
-export const COLLECTION_LABEL_MAX = 40;
-
-/**
- * The readable part of an organization's collection name, from its slug: `[a-z0-9_]`, at most
- * {@link COLLECTION_LABEL_MAX} characters, possibly empty. It need not be unique (a place's name is
- * made unique by a suffix of its own, see `#core/tenancy/router.ts`); it only helps an operator
- * recognise the collection.
- */
-export function collectionLabel(slug: string): string {
-  return slug
-    .replace(/[^a-z0-9_]+/g, '_')
-    .slice(0, COLLECTION_LABEL_MAX)
-    .replace(/^_+|_+$/g, '');
-}
+export { COLLECTION_LABEL_MAX, collectionLabel, legacySlug, NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX, toSlug } from './names.ts';
 
 /**
  * How an organization's data is laid out: `collection`, one collection `org_<slug>` in the shared

@@ -1,28 +1,57 @@
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { z } from 'zod';
 import { newPassword } from '../auth/passwords.ts';
-import { NAME_MAX, NAME_MIN, toSlug } from './model.ts';
+import { NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX } from './names.ts';
 
 /** Field rules shared by the endpoints' contracts, so every route checks a name or email the same way. */
 
 export const organizationName = z
   .string()
   .trim()
-  .min(NAME_MIN, `must be at least ${NAME_MIN} characters`)
-  .max(NAME_MAX, `must be at most ${NAME_MAX} characters`)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not contain control characters')
-  .refine((name) => toSlug(name).length > 0, 'must contain a letter or a digit')
+  .superRefine((name, ctx) => {
+    const problem = nameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .meta({
-    description: 'Trimmed, 3 to 64 characters; unique by its slug (lower case, accents removed, other runs folded to _).',
+    minLength: NAME_MIN,
+    maxLength: NAME_MAX,
+    description:
+      `Trimmed, ${NAME_MIN} to ${NAME_MAX} characters (Unicode code points), with a letter or digit in any script. ` +
+      'Refused: control, format and invisible characters (bidirectional controls, zero-width spaces, variation ' +
+      'selectors, tags; ZWJ/ZWNJ only inside words of scripts that use them), line separators, private-use, ' +
+      'unassigned and noncharacter code points, combining marks without a base. Two names are one organization ' +
+      'when they are equal after NFKC, case folding, removal of Latin and Greek accents, and folding of every ' +
+      `run of spaces, punctuation and symbols; that form must be at most ${SLUG_MAX} characters.`,
   });
+
+/**
+ * The email rule is JSON Schema's `format: email` exactly as ajv-formats checks it (its full mode): an
+ * RFC 5322 dot-atom local part (letters, digits and ``!#$%&'*+/=?^_`{|}~-``, dots between) and an
+ * RFC 1034 host name of two or more labels. ASCII only: internationalized addresses (RFC 6531, JSON
+ * Schema's `idn-email`) are refused; give an internationalized domain in its `xn--` form.
+ */
+const EMAIL = fullFormats.email as RegExp;
+
+/**
+ * {@link EMAIL} as a JSON Schema `pattern` (which has no flags: the letters are spelled in both cases),
+ * so the document states the rule a client can check.
+ */
+export const EMAIL_PATTERN = EMAIL.source.replaceAll('a-z', 'a-zA-Z');
 
 export const email = z
   .string()
   .trim()
-  .max(254)
+  .max(254, 'must be at most 254 characters')
   .toLowerCase()
-  .pipe(z.email('must be a valid email address'))
-  .meta({ format: 'email', description: 'Stored in lower case; one admin per email.' });
+  .refine((value) => EMAIL.test(value), 'must be a valid email address (ASCII: local@host.example)')
+  .meta({
+    format: 'email',
+    pattern: EMAIL_PATTERN,
+    description:
+      "Trimmed, at most 254 characters, stored in lower case; one admin per email. JSON Schema's format: email " +
+      "(ajv-formats): a dot-atom local part (letters, digits and !#$%&'*+/=?^_`{|}~-) @ a host name with a dot. " +
+      'ASCII only: internationalized addresses (RFC 6531) are refused; write an internationalized domain as xn--.',
+  });
 
 /** A new password: the rules live with the hashing (`#core/auth/passwords.ts`). */
 export const password = newPassword;

@@ -4,7 +4,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { newId, randomToken } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
 import type { PlacementPolicy } from '../tenancy/router.ts';
-import { type OperationLock, type Organization, type PlacementMode, samePlace, toSlug } from './model.ts';
+import { legacySlug, type OperationLock, type Organization, type PlacementMode, samePlace, toSlug } from './model.ts';
 import type { OrgStores } from './stores.ts';
 
 /**
@@ -100,6 +100,7 @@ export class OrganizationService {
 
   async create(input: CreateInput): Promise<{ org: Organization; adminEmail: string }> {
     const slug = toSlug(input.name);
+    if (await this.#underLegacyKey(input.name, slug)) throw nameTaken();
     const passwordHash = await this.#deps.hasher.hash(input.password); // slow; before any write
     const now = this.#now();
     const id = newId();
@@ -234,14 +235,36 @@ export class OrganizationService {
 
   /** The organization a name refers to, if it is live (not being created or deleted). */
   async get(name: string): Promise<Organization> {
-    const org = await this.#s.orgs.findBySlug(toSlug(name));
+    const org = await this.#findByName(name);
     if (!org || org.status === 'creating' || org.status === 'deleting') throw notFound();
     return org;
   }
 
+  /**
+   * The organization whose name has the key `name` has (see `toSlug`), or null. It is the answer only
+   * if its own name has that key, so a lookup never answers with another name's organization.
+   */
+  async #findByName(name: string): Promise<Organization | null> {
+    const slug = toSlug(name);
+    const org = await this.#s.orgs.findBySlug(slug);
+    if (org && toSlug(org.name) === slug) return org;
+    return this.#underLegacyKey(name, slug);
+  }
+
+  /**
+   * An organization made under the earlier ASCII-only key that still carries it (`legacySlug`), and
+   * whose name has today's key `slug`: "Иван 1" kept `1`, so "Ольга 1" (`1` too) never finds it.
+   */
+  async #underLegacyKey(name: string, slug: string): Promise<Organization | null> {
+    const legacy = legacySlug(name);
+    if (!legacy || legacy === slug) return null;
+    const org = await this.#s.orgs.findBySlug(legacy);
+    return org && toSlug(org.name) === slug ? org : null;
+  }
+
   /** The organization `name` refers to, owned by the caller; settles a dead operation on the way. */
   async #owned(caller: Caller, name: string): Promise<Organization> {
-    let org = await this.#s.orgs.findBySlug(toSlug(name));
+    let org = await this.#findByName(name);
     if (!org || org.status === 'creating') throw notFound();
     if (org.id !== caller.orgId) throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
     if (org.operation && org.status !== 'deleting' && this.#expired(org.operation.startedAt)) {
@@ -309,7 +332,11 @@ export class OrganizationService {
     const newName = input.newName;
     const newSlug = newName === undefined ? undefined : toSlug(newName);
     const moving = newSlug !== undefined && newSlug !== org.slug;
-    if (moving) await this.#claimName(newSlug, org.id);
+    if (moving && newName !== undefined) {
+      const holder = await this.#underLegacyKey(newName, newSlug);
+      if (holder && holder.id !== org.id) throw nameTaken();
+      await this.#claimName(newSlug, org.id);
+    }
 
     let credentialsChanged = false;
     try {
@@ -421,7 +448,7 @@ export class OrganizationService {
    * a run that died is finished by the next request that meets it, or by {@link reconcile}.
    */
   async move(ref: { readonly id?: string; readonly name?: string }, mode: PlacementMode): Promise<Organization> {
-    let org = ref.id !== undefined ? await this.#s.orgs.findById(ref.id) : await this.#s.orgs.findBySlug(toSlug(ref.name ?? ''));
+    let org = ref.id !== undefined ? await this.#s.orgs.findById(ref.id) : await this.#findByName(ref.name ?? '');
     if (!org || org.status === 'creating' || org.status === 'deleting') throw notFound();
     if (org.operation && this.#expired(org.operation.startedAt)) {
       await this.#settle(org, 'operator');
