@@ -1,4 +1,4 @@
-import { BSON, type Collection, type Db, type Document, type MongoClient, ObjectId } from 'mongodb';
+import { BSON, type Collection, type Db, type Document, type Filter, type MongoClient, ObjectId } from 'mongodb';
 import { PromiseCache } from '../cache.ts';
 import { log } from '../log.ts';
 import {
@@ -62,6 +62,12 @@ interface LockDoc {
   lockId: string;
   kind: OperationLock['kind'];
   startedAt: Date;
+  renewedAt?: Date;
+}
+
+/** Locks last alive (renewed, or started if never renewed) before `before`. */
+function lastAliveBefore(before: Date): Filter<LockDoc> {
+  return { $or: [{ renewedAt: { $lt: before } }, { renewedAt: { $exists: false }, startedAt: { $lt: before } }] };
 }
 
 /** An id from outside (token, request) that is not an ObjectId matches nothing. */
@@ -72,6 +78,11 @@ function oid(id: string): ObjectId | null {
 function toOrg(doc: OrgDoc): Organization {
   const { _id, adminId, operation, ...rest } = doc;
   return { ...rest, id: _id.toHexString(), adminId: adminId.toHexString(), ...(operation ? { operation } : {}) };
+}
+
+function toLock(doc: LockDoc): OperationLock {
+  const { _id, renewedAt, ...rest } = doc;
+  return { ...rest, orgId: _id.toHexString(), ...(renewedAt ? { renewedAt } : {}) };
 }
 
 function toAdmin(doc: AdminDoc): Admin {
@@ -113,13 +124,19 @@ export class MongoOrganizationStore implements OrganizationStore {
     return doc ? toOrg(doc) : null;
   }
 
-  async transition(id: string, from: readonly OrgStatus[], changes: OrgChanges): Promise<Organization | null> {
+  async transition(
+    id: string,
+    from: readonly OrgStatus[],
+    changes: OrgChanges,
+    owner?: string | null,
+  ): Promise<Organization | null> {
     const _id = oid(id);
     if (!_id) return null;
     const { operation, ...set } = changes;
     const update =
       operation === null ? { $set: set, $unset: { operation: '' as const } } : { $set: operation ? { ...set, operation } : set };
-    const result = await this.#col.updateOne({ _id, status: { $in: [...from] } }, update);
+    const fence = owner === undefined ? {} : { 'operation.owner': owner };
+    const result = await this.#col.updateOne({ _id, status: { $in: [...from] }, ...fence } as Filter<OrgDoc>, update);
     if (result.matchedCount === 0) return null;
     return this.findById(id);
   }
@@ -163,7 +180,13 @@ export class MongoOperationLockStore implements OperationLockStore {
     const _id = oid(lock.orgId);
     if (!_id) return false;
     try {
-      await this.#col.insertOne({ _id, lockId: lock.lockId, kind: lock.kind, startedAt: lock.startedAt });
+      await this.#col.insertOne({
+        _id,
+        lockId: lock.lockId,
+        kind: lock.kind,
+        startedAt: lock.startedAt,
+        ...(lock.renewedAt ? { renewedAt: lock.renewedAt } : {}),
+      });
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -174,7 +197,14 @@ export class MongoOperationLockStore implements OperationLockStore {
   async find(orgId: string): Promise<OperationLock | null> {
     const _id = oid(orgId);
     const doc = _id && (await this.#col.findOne({ _id }));
-    return doc ? { orgId, lockId: doc.lockId, kind: doc.kind, startedAt: doc.startedAt } : null;
+    return doc ? toLock(doc) : null;
+  }
+
+  async renew(orgId: string, lockId: string, at: Date): Promise<boolean> {
+    const _id = oid(orgId);
+    if (!_id) return false;
+    const result = await this.#col.updateOne({ _id, lockId }, { $set: { renewedAt: at } });
+    return result.matchedCount > 0;
   }
 
   async release(orgId: string, lockId?: string): Promise<void> {
@@ -183,8 +213,8 @@ export class MongoOperationLockStore implements OperationLockStore {
   }
 
   async listStartedBefore(before: Date): Promise<OperationLock[]> {
-    const docs = await this.#col.find({ startedAt: { $lt: before } }).toArray();
-    return docs.map((doc) => ({ orgId: doc._id.toHexString(), lockId: doc.lockId, kind: doc.kind, startedAt: doc.startedAt }));
+    const docs = await this.#col.find(lastAliveBefore(before)).toArray();
+    return docs.map(toLock);
   }
 }
 

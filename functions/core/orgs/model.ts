@@ -33,26 +33,49 @@ export function samePlace(a: Pick<Placement, 'database' | 'collection'>, b: Pick
 
 export type OrgStatus = 'creating' | 'active' | 'renaming' | 'moving' | 'deleting';
 
-/** A multi-step change in progress; `startedAt` lets another request tell a live run from a dead one. */
+/** When a run started. */
+interface Started {
+  readonly startedAt: Date;
+}
+
+/**
+ * The lease of a run: when it started and when its owner last said it is alive. Another run may take
+ * the work over only once `renewedAt` (or, before any renewal, `startedAt`) is a lease old.
+ */
+export interface Lease extends Started {
+  /** Moved forward by the owner's heartbeat while it works. */
+  readonly renewedAt?: Date;
+}
+
+/** When a lease was last known to be alive. */
+export const lastAlive = (lease: Lease): Date => lease.renewedAt ?? lease.startedAt;
+
+/**
+ * A multi-step change in progress; whether its run is alive is its operation lock's lease (see
+ * {@link OperationLock}). Renames and moves name their `owner` (the lock id of the run doing them): it
+ * is the fencing token, every later change of the organization document by that run requires it, and
+ * a take-over replaces it, so a run that was taken over can change nothing more.
+ */
 export type Operation =
-  | { readonly kind: 'create'; readonly startedAt: Date }
-  | { readonly kind: 'delete'; readonly startedAt: Date }
-  | {
+  | ({ readonly kind: 'create' } & Started)
+  | ({ readonly kind: 'delete' } & Started)
+  | ({
       readonly kind: 'rename';
-      readonly startedAt: Date;
+      readonly owner?: string;
       readonly toName: string;
       readonly toSlug: string;
       readonly from: Placement;
       readonly to: Placement;
       /** The identity (UUID) of the collection being renamed, so a retry can tell it from a stray one. */
       readonly sourceId?: string;
-    }
-  | {
+    } & Started)
+  | ({
       readonly kind: 'move';
-      readonly startedAt: Date;
+      readonly owner?: string;
       readonly from: Placement;
+      /** A new place for each owner: a take-over copies to a place of its own, never to the one it took over. */
       readonly to: Placement;
-    };
+    } & Started);
 
 export interface Organization {
   readonly id: string;
@@ -76,11 +99,10 @@ export interface Organization {
  * organization document, removed after. Inserts are atomic on every MongoDB flavour, so of two
  * concurrent changes exactly one proceeds; `startedAt` lets a later request take over a dead run's lock.
  */
-export interface OperationLock {
+export interface OperationLock extends Lease {
   readonly orgId: string;
   readonly lockId: string;
   readonly kind: 'update' | 'move' | 'delete' | 'settle';
-  readonly startedAt: Date;
 }
 
 export interface Admin {

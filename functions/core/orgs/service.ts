@@ -4,7 +4,16 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { newId, randomToken } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
 import type { PlacementPolicy } from '../tenancy/router.ts';
-import { legacySlug, type OperationLock, type Organization, type PlacementMode, samePlace, toSlug } from './model.ts';
+import {
+  lastAlive,
+  legacySlug,
+  type Operation,
+  type OperationLock,
+  type Organization,
+  type PlacementMode,
+  samePlace,
+  toSlug,
+} from './model.ts';
 import type { OrgStores } from './stores.ts';
 
 /**
@@ -78,6 +87,8 @@ const busy = () =>
   new ConflictError('operation_in_progress', 'Another change to this organization is in progress; retry shortly.');
 const notFound = () => new NotFoundError('organization_not_found', 'No organization has this name.');
 const nextVersion = (org: Organization) => (org.placementVersion ?? 0) + 1;
+/** The fencing token a change of `op`'s organization document must present (`null`: an operation from before owners). */
+const ownerOf = (op: Operation): string | null => ('owner' in op ? (op.owner ?? null) : null);
 
 export class OrganizationService {
   readonly #deps: OrgServiceDeps;
@@ -282,7 +293,7 @@ export class OrganizationService {
     const lock: OperationLock = { orgId, lockId: randomToken(), kind, startedAt: this.#now() };
     if (await this.#s.locks.acquire(lock)) return lock;
     const held = await this.#s.locks.find(orgId);
-    if (held && !this.#expired(held.startedAt)) throw busy();
+    if (held && !this.#expired(lastAlive(held))) throw busy(); // alive: its owner renews it while it works
     if (held) await this.#s.locks.release(orgId, held.lockId);
     if (await this.#s.locks.acquire(lock)) return lock;
     throw busy();
@@ -295,6 +306,50 @@ export class OrganizationService {
     } catch (error) {
       if (!(error instanceof ConflictError) || (await this.#s.locks.find(orgId))?.kind !== 'delete') throw error;
     }
+  }
+
+  /**
+   * Runs `work` while renewing the lease of `lock` every third of `leaseMs`, so that only a run that
+   * stopped (its container died or froze) is ever taken over, however long the work takes. A renewal
+   * that finds the lock taken over stops; the run's own later changes of the organization are then
+   * refused by their fencing token (the operation's `owner`).
+   */
+  async #withHeartbeat<T>(lock: OperationLock, work: () => Promise<T>): Promise<T> {
+    let beating = true;
+    const beat = async () => {
+      try {
+        if (!(await this.#s.locks.renew(lock.orgId, lock.lockId, this.#now()))) beating = false;
+      } catch (error) {
+        log.warn('lease not renewed; trying again at the next beat', { orgId: lock.orgId, ...errorFields(error) });
+      }
+    };
+    const timer = setInterval(
+      () => {
+        if (beating) void beat();
+      },
+      Math.max(1, Math.floor(this.#deps.leaseMs / 3)),
+    );
+    timer.unref?.();
+    try {
+      return await work();
+    } finally {
+      beating = false;
+      clearInterval(timer);
+    }
+  }
+
+  /**
+   * Makes the run holding `lock` the owner of the organization's operation, if `current`'s owner still
+   * owns it (one conditional update, so of a take-over and the old owner's own commit only one applies).
+   * `changes` go in with it (a move's new target). 409 if the operation changed meanwhile.
+   */
+  async #takeOver(current: Organization, lock: OperationLock, changes: Partial<Operation> = {}): Promise<Organization> {
+    const op = current.operation;
+    if (!op) throw busy();
+    const operation = { ...op, ...changes, owner: lock.lockId } as Operation;
+    const taken = await this.#s.orgs.transition(current.id, [current.status], { operation }, ownerOf(op));
+    if (!taken) throw busy();
+    return taken;
   }
 
   /** Releases a lock; if that fails, the lock lapses with its lease (and reconcile removes it). */
@@ -316,9 +371,11 @@ export class OrganizationService {
 
     const lock = await this.#lock(found.id, 'update');
     try {
-      const org = await this.#s.orgs.findById(found.id); // as it is now that nobody else may change it
-      if (org?.status !== 'active') throw org && org.status !== 'deleting' ? busy() : notFound();
-      return await this.#update(org, admin, input);
+      return await this.#withHeartbeat(lock, async () => {
+        const org = await this.#s.orgs.findById(found.id); // as it is now that nobody else may change it
+        if (org?.status !== 'active') throw org && org.status !== 'deleting' ? busy() : notFound();
+        return await this.#update(org, admin, input, lock);
+      });
     } finally {
       await this.#unlock(lock);
     }
@@ -328,6 +385,7 @@ export class OrganizationService {
     org: Organization,
     admin: { id: string; email: string; passwordHash: string },
     input: UpdateInput,
+    lock: OperationLock,
   ): Promise<Organization> {
     const newName = input.newName;
     const newSlug = newName === undefined ? undefined : toSlug(newName);
@@ -358,12 +416,23 @@ export class OrganizationService {
         if (!renamed) throw busy();
         return renamed;
       }
-      return await this.#rename(org, newName, newSlug);
+      return await this.#rename(org, newName, newSlug, lock);
     } catch (error) {
       if (moving) {
-        await this.#undoRename(org, newSlug).catch((undoError) =>
-          log.error('rename rollback failed; reconcile will finish it', { orgId: org.id, ...errorFields(undoError) }),
-        );
+        // Once marked, a rename only goes forward: one more try here, else the next request that meets
+        // it or the reconciler finishes it. Before the mark nothing has moved: free the new name.
+        const forward = await this.#retryRename(org.id, newSlug, lock).catch((retryError) => {
+          log.error('rename not finished; the next request or reconcile will', { orgId: org.id, ...errorFields(retryError) });
+          return 'pending' as const;
+        });
+        if (typeof forward === 'object') return forward;
+        if (forward === 'not_marked') {
+          await this.#s.names
+            .release(newSlug, org.id)
+            .catch((undoError) =>
+              log.error('new name not released; reconcile will free it', { orgId: org.id, ...errorFields(undoError) }),
+            );
+        }
       }
       if (credentialsChanged) {
         await this.#s.admins
@@ -374,13 +443,14 @@ export class OrganizationService {
     }
   }
 
-  async #rename(org: Organization, toName: string, toSlug: string): Promise<Organization> {
+  async #rename(org: Organization, toName: string, toSlug: string, lock: OperationLock): Promise<Organization> {
     const from = org.placement;
     const to = this.#deps.placements.forRename(from, toSlug);
     // Recorded before anything moves, so that a retry can tell the data from a stray a late write made.
     const sourceId = samePlace(from, to) ? undefined : await this.#s.tenants.identify(from);
     const operation = {
       kind: 'rename' as const,
+      owner: lock.lockId,
       startedAt: this.#now(),
       toName,
       toSlug,
@@ -393,21 +463,45 @@ export class OrganizationService {
     return this.#finishRename(marked);
   }
 
-  /** Rolls a rename forward from wherever it stopped. Every step is idempotent. */
+  /**
+   * After a failed step of a rename to `toSlug`: the organization if the rename is done (this run
+   * finishes it if it owns it, or a run that took it over has), `pending` if another run owns it now,
+   * `not_marked` if it never began (nothing moved; the new name may be freed).
+   */
+  async #retryRename(orgId: string, toSlug: string, lock: OperationLock): Promise<Organization | 'not_marked' | 'pending'> {
+    const current = await this.#s.orgs.findById(orgId);
+    if (!current) return 'pending';
+    if (current.slug === toSlug && current.status !== 'renaming') return current; // taken over and finished
+    const op = current.operation;
+    if (op?.kind !== 'rename') return 'not_marked';
+    if (op.owner !== lock.lockId) return 'pending';
+    return this.#finishRename(current);
+  }
+
+  /**
+   * Rolls a rename forward from wherever it stopped, as the operation's owner. Every step is
+   * idempotent; the commit requires the owner's fencing token, so a run that was taken over changes
+   * nothing (moving the collection again is a no-op: the collection is known by its identity).
+   */
   async #finishRename(org: Organization): Promise<Organization> {
     const op = org.operation;
     if (op?.kind !== 'rename') throw new Error('no rename in progress');
     const moves = !samePlace(op.from, op.to);
     if (moves) await this.#s.tenants.move(op.from, op.to, op.sourceId);
-    const done = await this.#s.orgs.transition(org.id, ['renaming'], {
-      name: op.toName,
-      slug: op.toSlug,
-      placement: op.to,
-      status: 'active',
-      updatedAt: this.#now(),
-      operation: null,
-      ...(moves ? { placementVersion: nextVersion(org) } : {}),
-    });
+    const done = await this.#s.orgs.transition(
+      org.id,
+      ['renaming'],
+      {
+        name: op.toName,
+        slug: op.toSlug,
+        placement: op.to,
+        status: 'active',
+        updatedAt: this.#now(),
+        operation: null,
+        ...(moves ? { placementVersion: nextVersion(org) } : {}),
+      },
+      ownerOf(op),
+    );
     if (!done) throw busy();
     // Committed. The rest is cleanup; reconcile finishes it if it fails. While the organization still
     // holds its old name, nobody else can have a place of that name: remove any stray a late write made.
@@ -420,23 +514,6 @@ export class OrganizationService {
       .release(org.slug, org.id)
       .catch((error) => log.warn('old name not released; reconcile will free it', { orgId: org.id, ...errorFields(error) }));
     return done;
-  }
-
-  /** Undoes a rename that has not been committed (the document still has its old slug). */
-  async #undoRename(org: Organization, toSlug: string): Promise<void> {
-    const current = await this.#s.orgs.findById(org.id);
-    if (!current || current.slug !== org.slug) return; // committed, or gone
-    const op = current.operation;
-    if (op?.kind === 'rename') {
-      const moves = !samePlace(op.from, op.to);
-      if (moves) await this.#s.tenants.move(op.to, op.from, op.sourceId);
-      await this.#s.orgs.transition(org.id, ['renaming'], {
-        status: 'active',
-        operation: null,
-        ...(moves ? { placementVersion: nextVersion(current) } : {}),
-      });
-    }
-    await this.#s.names.release(toSlug, org.id);
   }
 
   // ---------------------------------------------------------------- move
@@ -465,37 +542,51 @@ export class OrganizationService {
       if (current.placement.mode === mode) return current;
       const operation = {
         kind: 'move' as const,
+        owner: lock.lockId,
         startedAt: this.#now(),
         from: current.placement,
         to: this.#deps.placements.forNew(current, mode),
       };
       const marked = await this.#s.orgs.transition(org.id, ['active'], { status: 'moving', operation });
       if (!marked) throw busy();
-      try {
-        return await this.#finishMove(marked);
-      } catch (error) {
-        await this.#undoMove(marked).catch((undoError) =>
-          log.error('move rollback failed; reconcile will finish the move', { orgId: marked.id, ...errorFields(undoError) }),
-        );
-        throw error;
-      }
+      return await this.#withHeartbeat(lock, () => this.#runMove(marked));
     } finally {
       await this.#unlock(lock);
     }
   }
 
-  /** Rolls a move forward: copy and verify (from scratch, so a retry is safe), switch, remove the old place. */
+  /** Finishes a move this run owns, or undoes it if a step fails. */
+  async #runMove(marked: Organization): Promise<Organization> {
+    try {
+      return await this.#finishMove(marked);
+    } catch (error) {
+      await this.#undoMove(marked).catch((undoError) =>
+        log.error('move rollback failed; reconcile will finish the move', { orgId: marked.id, ...errorFields(undoError) }),
+      );
+      throw error;
+    }
+  }
+
+  /**
+   * Rolls a move forward as the operation's owner: copy and verify into the owner's own target (from
+   * scratch, so a retry is safe), switch (requires the owner's fencing token), remove the old place.
+   */
   async #finishMove(org: Organization): Promise<Organization> {
     const op = org.operation;
     if (op?.kind !== 'move') throw new Error('no move in progress');
     await this.#s.tenants.copy(op.from, op.to);
-    const done = await this.#s.orgs.transition(org.id, ['moving'], {
-      placement: op.to,
-      status: 'active',
-      updatedAt: this.#now(),
-      operation: null,
-      placementVersion: nextVersion(org),
-    });
+    const done = await this.#s.orgs.transition(
+      org.id,
+      ['moving'],
+      {
+        placement: op.to,
+        status: 'active',
+        updatedAt: this.#now(),
+        operation: null,
+        placementVersion: nextVersion(org),
+      },
+      ownerOf(op),
+    );
     if (!done) throw busy();
     await this.#s.tenants
       .drop(op.from)
@@ -503,16 +594,25 @@ export class OrganizationService {
     return done;
   }
 
-  /** Undoes a move that has not been committed: the data never left its place. */
+  /**
+   * Undoes a move `org`'s operation owner started and has not committed: the data never left its
+   * place. The switch back requires that owner's fencing token; the owner's target is dropped either
+   * way (no other run ever copies to it, and it was not committed), unless it is the placement now.
+   */
   async #undoMove(org: Organization): Promise<void> {
+    const op = org.operation;
+    if (op?.kind !== 'move') return;
     const current = await this.#s.orgs.findById(org.id);
-    if (current?.status !== 'moving' || current.operation?.kind !== 'move') return;
-    await this.#s.tenants.drop(current.operation.to);
-    await this.#s.orgs.transition(org.id, ['moving'], {
-      status: 'active',
-      operation: null,
-      placementVersion: nextVersion(current),
-    });
+    if (!current || samePlace(current.placement, op.to)) return; // gone, or committed after all
+    if (current.status === 'moving') {
+      await this.#s.orgs.transition(
+        org.id,
+        ['moving'],
+        { status: 'active', operation: null, placementVersion: nextVersion(current) },
+        ownerOf(op),
+      );
+    }
+    await this.#s.tenants.drop(op.to);
   }
 
   // ---------------------------------------------------------------- delete
@@ -564,23 +664,35 @@ export class OrganizationService {
       await this.#finishDelete(org);
       return;
     }
-    const lock = await this.#lock(org.id, 'settle');
+    const lock = await this.#lock(org.id, 'settle'); // 409 while the run that owns it renews its lease
     try {
-      const current = await this.#s.orgs.findById(org.id);
-      switch (current?.status) {
-        case 'creating':
-          await this.#undoCreate(current);
-          return;
-        case 'renaming':
-          await this.#finishRename(current);
-          return;
-        case 'moving':
-          if (by === 'operator') await this.#finishMove(current);
-          else await this.#undoMove(current);
-          return;
-        default:
-          return;
-      }
+      await this.#withHeartbeat(lock, async () => {
+        const current = await this.#s.orgs.findById(org.id);
+        const op = current?.operation;
+        if (!current || !op) return;
+        switch (current.status) {
+          case 'creating':
+            await this.#undoCreate(current);
+            return;
+          case 'renaming':
+            await this.#finishRename(await this.#takeOver(current, lock));
+            return;
+          case 'moving': {
+            if (op.kind !== 'move') return;
+            if (by === 'request') {
+              await this.#undoMove(current);
+              return;
+            }
+            // Copy to a place of our own: the run we take over may still be copying to its target.
+            const taken = await this.#takeOver(current, lock, { to: this.#deps.placements.forNew(current, op.to.mode) });
+            await this.#s.tenants.drop(op.to);
+            await this.#finishMove(taken);
+            return;
+          }
+          default:
+            return;
+        }
+      });
     } finally {
       await this.#unlock(lock);
     }

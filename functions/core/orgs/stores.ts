@@ -25,8 +25,12 @@ export interface OrganizationStore {
   insert(org: Organization): Promise<'ok' | 'slug_taken'>;
   findById(id: string): Promise<Organization | null>;
   findBySlug(slug: string): Promise<Organization | null>;
-  /** Applies `changes` only while the organization is in one of `from`; null when it was not. */
-  transition(id: string, from: readonly OrgStatus[], changes: OrgChanges): Promise<Organization | null>;
+  /**
+   * Applies `changes` only while the organization is in one of `from` and, when `owner` is given, while
+   * its operation's owner is `owner` (the fencing token; `null` matches an operation without one).
+   * One conditional update: atomic on MongoDB. Null when the conditions did not hold.
+   */
+  transition(id: string, from: readonly OrgStatus[], changes: OrgChanges, owner?: string | null): Promise<Organization | null>;
   remove(id: string): Promise<void>;
   /** Organizations whose operation started before `before` (candidates for reconciliation). */
   listUnsettled(before: Date): Promise<Organization[]>;
@@ -43,6 +47,9 @@ export interface OperationLockStore {
   find(orgId: string): Promise<OperationLock | null>;
   /** Releases the lock if `lockId` still holds it; with no `lockId`, whoever holds it. */
   release(orgId: string, lockId?: string): Promise<void>;
+  /** Moves the lock's `renewedAt` to `at` if `lockId` still holds it; false when it does not. */
+  renew(orgId: string, lockId: string, at: Date): Promise<boolean>;
+  /** Locks last alive before `before`. */
   listStartedBefore(before: Date): Promise<OperationLock[]>;
 }
 

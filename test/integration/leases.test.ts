@@ -1,0 +1,234 @@
+import { ObjectId } from 'mongodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher } from '#core/auth/passwords.ts';
+import { ConflictError } from '#core/errors.ts';
+import { MongoRecordStore } from '#core/mongo/record-store.ts';
+import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { type Organization, PLACEMENT_MODES, type PlacementMode, samePlace } from '#core/orgs/model.ts';
+import { OrganizationService } from '#core/orgs/service.ts';
+import type { OrgStores } from '#core/orgs/stores.ts';
+import { RecordsService } from '#core/records/service.ts';
+import {
+  closeClientsAfterAll,
+  dropTenantDatabasesAfterAll,
+  masterDb,
+  placeExists,
+  settledState,
+  testClient,
+  testPlacements,
+  wipeOrganizations,
+} from '../support/db.ts';
+
+/**
+ * An operation that runs longer than its lease (a slowed store) is never taken over while its owner
+ * renews the lease: every contender (an organization route, a records write, the reconciler) gets
+ * the documented answer and the owner finishes. Once the owner stops renewing (frozen, or every
+ * renewal failing), a contender takes over, and the old owner's later changes are refused by the
+ * fencing token: it can neither commit nor undo anything, and no data is lost.
+ */
+
+closeClientsAfterAll();
+dropTenantDatabasesAfterAll();
+
+const LEASE_MS = 900;
+const password = 'lease password';
+const hasher = createPasswordHasher(4);
+let stores: OrgStores;
+
+beforeAll(async () => {
+  await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
+  stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const other = (mode: PlacementMode): PlacementMode => (mode === 'collection' ? 'database' : 'collection');
+
+/** A point in a run that the test holds until it lets it go. */
+function gate() {
+  let reached: () => void = () => {};
+  let release: () => void = () => {};
+  const reachedP = new Promise<void>((r) => {
+    reached = r;
+  });
+  const releaseP = new Promise<void>((r) => {
+    release = r;
+  });
+  return {
+    pass: async () => {
+      reached();
+      await releaseP;
+    },
+    reached: reachedP,
+    release,
+  };
+}
+
+type Heartbeat = 'renewing' | 'frozen' | 'failing';
+
+/** The stores as the owner sees them: `method` of `store` held at `g` once, and its heartbeat as said. */
+function ownerStores(store: 'tenants', method: 'copy' | 'move', g: ReturnType<typeof gate>, heartbeat: Heartbeat): OrgStores {
+  let held = false;
+  const tenants = new Proxy(stores[store], {
+    get: (target, key) => {
+      const value = Reflect.get(target, key);
+      if (key !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        if (!held) {
+          held = true;
+          await g.pass();
+        }
+        return value.apply(target, args);
+      };
+    },
+  });
+  const locks = new Proxy(stores.locks, {
+    get: (target, key) => {
+      const value = Reflect.get(target, key);
+      if (key !== 'renew' || heartbeat === 'renewing') return typeof value === 'function' ? value.bind(target) : value;
+      if (heartbeat === 'frozen') return () => new Promise(() => {}); // never answers: the owner is frozen
+      return () => Promise.reject(new Error('renewal failed'));
+    },
+  });
+  return { ...stores, tenants, locks };
+}
+
+const service = (s: OrgStores, mode: PlacementMode) =>
+  new OrganizationService({ stores: s, hasher, placements: testPlacements(mode), leaseMs: LEASE_MS });
+
+describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (mode: PlacementMode) => {
+  const records = () =>
+    new RecordsService({
+      orgs: stores.orgs,
+      records: new MongoRecordStore(testClient()),
+      releasePlace: async () => {},
+      settleAbandoned: (orgId) => service(stores, mode).settleAbandoned(orgId),
+      cacheMs: 0,
+    });
+
+  async function setUp(name: string) {
+    const { org } = await service(stores, mode).create({ name, email: `${name.replaceAll(' ', '-')}@lease.example`, password });
+    const caller = { adminId: org.adminId, orgId: org.id };
+    const written = await Promise.all(Array.from({ length: 5 }, (_, n) => records().create(caller, { n })));
+    return { org, caller, written };
+  }
+
+  async function expectRecords(caller: { adminId: string; orgId: string }, ids: string[]) {
+    const page = await records().list(caller, { filter: {}, limit: 100 });
+    expect(page.records.map((r) => r.id).sort()).toEqual([...ids].sort());
+  }
+
+  it('a live move keeps its lease past the lease time; contenders get 409 and 503 and the reconciler waits', async () => {
+    const { org, caller, written } = await setUp(`slow move ${mode}`);
+    const copying = gate();
+    const move = service(ownerStores('tenants', 'copy', copying, 'renewing'), mode).move({ id: org.id }, other(mode));
+    await copying.reached;
+    await sleep(LEASE_MS * 2); // the operation is older than its lease; its owner renews the lock
+    const owner = ((await stores.orgs.findById(org.id)) as Organization).operation;
+
+    const contender = service(stores, mode);
+    const update = await contender.update(caller, { name: org.name, newName: `slow moved ${mode}` }).catch((e) => e);
+    const del = await contender.delete(caller, org.name).catch((e) => e);
+    const write = await records()
+      .create(caller, { late: true })
+      .catch((e) => e);
+    const report = await contender.reconcile();
+
+    expect(update).toBeInstanceOf(ConflictError);
+    expect(update.code).toBe('operation_in_progress');
+    expect(del).toBeInstanceOf(ConflictError);
+    expect(write).toMatchObject({ status: 503, code: 'organization_migrating', retryAfterSeconds: 1 });
+    expect(report.failures).toEqual([]);
+    expect(await stores.orgs.findById(org.id)).toMatchObject({ status: 'moving', operation: owner });
+
+    copying.release();
+    const moved = await move;
+    expect(moved.placement.mode).toBe(other(mode));
+    expect(await placeExists(org.placement)).toBe(false);
+    await expectRecords(
+      caller,
+      written.map((r) => r.id),
+    );
+    expect((await settledState()).problems).toEqual([]);
+  });
+
+  it.each(['frozen', 'failing'] as const)(
+    'a move whose owner stops renewing (%s) is taken over after the lease, and the old owner is fenced',
+    async (heartbeat) => {
+      const { org, caller, written } = await setUp(`stalled move ${mode} ${heartbeat}`);
+      const copying = gate();
+      const owner = service(ownerStores('tenants', 'copy', copying, heartbeat), mode);
+      const stalled = owner.move({ id: org.id }, other(mode)).catch((e) => e);
+      await copying.reached;
+      const firstTarget = ((await stores.orgs.findById(org.id)) as Organization).operation;
+      await sleep(LEASE_MS * 1.5);
+
+      const report = await service(stores, mode).reconcile();
+      const after = (await stores.orgs.findById(org.id)) as Organization;
+      expect(report.failures).toEqual([]);
+      expect(after).toMatchObject({ status: 'active', placement: { mode: other(mode) } });
+      expect(firstTarget?.kind === 'move' && samePlace(after.placement, firstTarget.to)).toBe(false);
+
+      copying.release(); // the old owner wakes up and copies to its own target, then tries to switch
+      const outcome = await stalled;
+      expect(outcome).toBeInstanceOf(ConflictError);
+      const final = (await stores.orgs.findById(org.id)) as Organization;
+      expect(final.placement).toEqual(after.placement);
+      if (firstTarget?.kind === 'move') expect(await placeExists(firstTarget.to)).toBe(false);
+      await expectRecords(
+        caller,
+        written.map((r) => r.id),
+      );
+      expect((await settledState()).problems).toEqual([]);
+    },
+  );
+
+  it('a rename whose owner froze after marking it is finished by the next request; the old owner changes nothing', async () => {
+    const { org, caller, written } = await setUp(`stalled rename ${mode}`);
+    const moving = gate();
+    // In database mode a rename moves nothing: hold the owner at its commit instead.
+    const held: OrgStores =
+      mode === 'collection'
+        ? ownerStores('tenants', 'move', moving, 'frozen')
+        : {
+            ...ownerStores('tenants', 'move', gate(), 'frozen'),
+            orgs: new Proxy(stores.orgs, {
+              get: (target, key) => {
+                const value = Reflect.get(target, key);
+                if (key !== 'transition') return typeof value === 'function' ? value.bind(target) : value;
+                return async (...args: Parameters<typeof target.transition>) => {
+                  if (args[2].status === 'active') await moving.pass(); // its commit
+                  return target.transition(...args);
+                };
+              },
+            }),
+          };
+    const stalled = service(held, mode)
+      .update(caller, { name: org.name, newName: `renamed by another ${mode}` })
+      .catch((e) => e);
+    await moving.reached;
+    await sleep(LEASE_MS * 1.5);
+
+    // The admin, meanwhile, changes nothing but asks by the name it knows: the dead rename is finished first.
+    const done = await service(stores, mode).update(caller, { name: org.name });
+    expect(done).toMatchObject({ name: `renamed by another ${mode}`, status: 'active' });
+
+    moving.release();
+    const outcome = await stalled;
+    // The old owner's run ends with the rename done (by the run that took it over), or 409; never undone.
+    if (outcome instanceof Error) expect(outcome).toBeInstanceOf(ConflictError);
+    else expect(outcome).toMatchObject({ name: `renamed by another ${mode}` });
+    const final = (await stores.orgs.findById(org.id)) as Organization;
+    expect(final).toMatchObject({ name: `renamed by another ${mode}`, status: 'active' });
+    expect(
+      await masterDb()
+        .collection('org_names')
+        .findOne({ _id: final.slug as never }),
+    ).toMatchObject({ orgId: new ObjectId(org.id) });
+    await expectRecords(
+      caller,
+      written.map((r) => r.id),
+    );
+    expect((await settledState()).problems).toEqual([]);
+    await wipeOrganizations();
+  });
+});
