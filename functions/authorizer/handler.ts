@@ -7,6 +7,12 @@ import { log } from '#core/log.ts';
  * The API Gateway HTTP API Lambda authorizer (payload 2.0, simple responses). It verifies the access
  * token, checks it is not revoked, and hands the caller to the route in
  * `requestContext.authorizer.lambda`. It holds only public keys.
+ *
+ * An HTTP API authorizer can only allow, deny (API Gateway answers 403, and caches the denial) or
+ * fail (500). A database outage is none of the caller's doing, so it is never a denial: the
+ * revocation look-up waits at most one second (see `TokenGuard` in #core/auth/guard.ts), then a token with a valid
+ * signature is allowed unless this container knew it to be revoked, and the route itself answers
+ * 503 with Retry-After while the database is unreachable.
  */
 
 export interface AuthorizerContext {
@@ -43,7 +49,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
       },
     };
   } catch (error) {
-    // Keys or database unavailable: not the caller's fault, so no denial; API Gateway answers 500.
+    // Verification keys unreadable: nothing can be verified, and it is not the caller's fault, so
+    // no denial either; API Gateway answers 500. (Database outages do not reach here.)
     if (!(error instanceof UnauthorizedError)) throw error;
     log.info('token rejected', { code: error.code, reason: (error.cause as Error | undefined)?.name });
     return DENY;

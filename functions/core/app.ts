@@ -18,7 +18,7 @@ import {
 } from './config.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
 import { getMongoClient } from './mongo/client.ts';
-import { mapOutage, withUnavailableMapping } from './mongo/errors.ts';
+import { afterSetup, callDatabase, mapOutage, withUnavailableMapping } from './mongo/errors.ts';
 import { MongoRecordStore } from './mongo/record-store.ts';
 import { ensureMasterIndexes, mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
@@ -51,14 +51,19 @@ export function storesFactory(): () => Promise<Stores> {
   return once(async () => {
     try {
       const client = await getMongoClient(db);
-      await ensureMasterIndexes(client, db.masterDb);
-      return {
-        org: mongoOrgStores(client, db.masterDb, policy),
-        auth: mongoAuthStores(client.db(db.masterDb)),
-        records: withUnavailableMapping(new MongoRecordStore(client)),
-      };
+      // Indexes are ensured before the first store call, not here: building the stores costs no
+      // round trip, so the authorizer's bounded revocation look-up is the only wait it has.
+      const indexes = once(() => callDatabase(() => ensureMasterIndexes(client, db.masterDb)));
+      return afterSetup(
+        {
+          org: mongoOrgStores(client, db.masterDb, policy),
+          auth: mongoAuthStores(client.db(db.masterDb)),
+          records: withUnavailableMapping(new MongoRecordStore(client)),
+        },
+        indexes,
+      );
     } catch (error) {
-      throw mapOutage(error); // a secret fetch or first connection that failed: retried on the next call
+      throw mapOutage(error); // a secret fetch that failed: retried on the next call
     }
   });
 }

@@ -22,6 +22,10 @@ const DatabaseEnv = z
       )
       .default('orgs_tenants'),
     MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
+    /**
+     * The longest a request waits on a database that does not answer before it answers 503:
+     * choosing a server, connecting, waiting for a pooled connection, and silence during a call.
+     */
     MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(5_000),
   })
   .refine((env) => env.MONGODB_URI !== undefined || env.MONGODB_SECRET_ID !== undefined, {
@@ -114,6 +118,7 @@ export interface DatabaseConfig {
   readonly masterDb: string;
   readonly tenantDb: string;
   readonly maxPoolSize: number;
+  /** The bound on every wait for an unreachable database, in ms (see `MONGODB_SERVER_SELECTION_TIMEOUT_MS`). */
   readonly serverSelectionTimeoutMS: number;
 }
 

@@ -1,14 +1,65 @@
 import {
+  MongoClientClosedError,
+  MongoError,
+  MongoErrorLabel,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { UnavailableError } from '../errors.ts';
+import { AppError, UnavailableError } from '../errors.ts';
+import { DatabaseUnreachableError, databaseWatch } from './health.ts';
+
+/**
+ * How store calls meet the database: which failures are an outage (answered 503 with Retry-After,
+ * never a 500 or a driver message), and the wrappers every store call goes through.
+ */
 
 /** Server codes that mean "not now" rather than "wrong": elections, shutdowns, overload. */
 const transientCodes = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/**
+ * Driver errors that are not exported as classes (`mongodb/src/cmap/errors.ts`): the pool was
+ * cleared (after a network error or a failed heartbeat) or closed, or no connection came free.
+ */
+const outageErrorNames = new Set([
+  'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClosedError',
+  'MongoWaitQueueTimeoutError',
+]);
+
+/**
+ * Node.js socket and DNS failures. The driver does not always wrap them: a write to a socket the
+ * server has closed can surface as a bare `EPIPE` error.
+ */
+const networkCodes = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'ENOTCONN',
+  'ESHUTDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_SOCKET_CLOSED',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+
+/** Driver error labels that mean the operation may succeed if tried again later. */
+const transientLabels = [MongoErrorLabel.RetryableWriteError, MongoErrorLabel.SystemOverloadedError];
 
 /** True when a write failed on a unique index. */
 export function isDuplicateKey(error: unknown): boolean {
@@ -22,39 +73,100 @@ export function hasCode(error: unknown, code: number): boolean {
   return error instanceof MongoServerError && error.code === code;
 }
 
-function isTransient(error: unknown): boolean {
+/**
+ * True when `error` means the database could not be reached or cannot serve now: a network
+ * failure of any kind (by class, by driver error name or by Node.js error code, here or in its
+ * `cause`), no selectable server, a closed client or pool, or a transient server answer. A server
+ * that answered "no" (a duplicate key, a bad query) is not an outage.
+ */
+export function isOutage(error: unknown, depth = 0): boolean {
+  if (depth > 8 || typeof error !== 'object' || error === null) return false;
+  if (error instanceof AppError) return false; // ours, already typed
   if (
-    error instanceof MongoServerSelectionError ||
+    error instanceof DatabaseUnreachableError ||
     error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
     error instanceof MongoTopologyClosedError ||
-    error instanceof MongoNotConnectedError
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoServerClosedError ||
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoOperationTimeoutError
   ) {
     return true;
   }
-  return error instanceof MongoServerError && typeof error.code === 'number' && transientCodes.has(error.code);
+  const { name, code, cause } = error as { name?: unknown; code?: unknown; cause?: unknown };
+  if (typeof name === 'string' && outageErrorNames.has(name)) return true;
+  if (typeof code === 'string' && networkCodes.has(code)) return true;
+  if (error instanceof MongoServerError && typeof code === 'number' && transientCodes.has(code)) return true;
+  if (error instanceof MongoError && transientLabels.some((label) => error.hasErrorLabel(label))) return true;
+  if (error instanceof AggregateError && error.errors.some((inner) => isOutage(inner, depth + 1))) return true;
+  return isOutage(cause, depth + 1);
 }
 
 /** An outage becomes {@link UnavailableError} (503 with Retry-After); any other error is returned as is. */
 export function mapOutage(error: unknown): unknown {
-  return isTransient(error) ? new UnavailableError(undefined, { cause: error }) : error;
+  return isOutage(error) ? new UnavailableError(undefined, { cause: error }) : error;
 }
 
 /**
- * Wraps every method of a store so that a database outage surfaces as {@link UnavailableError}
- * (503 with Retry-After) and no driver message travels further up.
+ * Runs one call to the database under the container's outage rules (see health.ts): it is given
+ * up once the database has been silent for the configured bound, fails at once right after an
+ * outage, and an outage surfaces as {@link UnavailableError}.
+ *
+ * @example
+ * await callDatabase(() => collection.createIndex({ slug: 1 }, { unique: true }));
+ */
+export async function callDatabase<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await databaseWatch.run(call, isOutage);
+  } catch (error) {
+    throw mapOutage(error);
+  }
+}
+
+/**
+ * Wraps every method of a store so that each call goes through {@link callDatabase}: a database
+ * outage surfaces as {@link UnavailableError} (503 with Retry-After) within the bound, and no
+ * driver message travels further up.
  */
 export function withUnavailableMapping<T extends object>(store: T): T {
   return new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await value.apply(target, args);
-        } catch (error) {
-          throw mapOutage(error);
-        }
-      };
+      return (...args: unknown[]) => callDatabase(() => value.apply(target, args));
     },
   });
+}
+
+const gated = new WeakMap<object, WeakMap<object, object>>();
+
+/**
+ * Stores (or groups of stores) whose methods first await `setup` (index creation, say), so that
+ * building them costs no round trip and a caller that needs no setup, such as the authorizer
+ * before its bounded look-up, is not held up by it. A setup that fails is tried again on the next
+ * call if `setup` caches only successes.
+ */
+export function afterSetup<T extends object>(stores: T, setup: () => Promise<unknown>): T {
+  let bySetup = gated.get(setup);
+  if (!bySetup) {
+    bySetup = new WeakMap();
+    gated.set(setup, bySetup);
+  }
+  const known = bySetup.get(stores);
+  if (known) return known as T;
+  const wrapped = new Proxy(stores, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value === 'function') {
+        return async (...args: unknown[]) => {
+          await setup();
+          return value.apply(target, args);
+        };
+      }
+      return typeof value === 'object' && value !== null ? afterSetup(value, setup) : value;
+    },
+  });
+  bySetup.set(stores, wrapped);
+  return wrapped;
 }

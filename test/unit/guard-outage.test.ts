@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { TokenGuard } from '#core/auth/guard.ts';
+import type { TokenVerifier, VerifiedToken } from '#core/auth/tokens.ts';
+import { UnavailableError } from '#core/errors.ts';
+
+/**
+ * The authorizer's rule when the revocation look-up cannot complete in time: decide from what the
+ * container last knew about the token; accept a valid token it knows nothing against.
+ */
+
+const claims: VerifiedToken = {
+  adminId: 'admin-1',
+  orgId: 'org-1',
+  sessionId: 'session-1',
+  tokenId: 'token-1',
+  tokenVersion: 2,
+  expiresAt: 2_000_000_000,
+};
+
+const verifier: TokenVerifier = { verify: async () => claims };
+
+/** A database whose answers the test sets, and which can go away. */
+function database() {
+  const state = { version: 2 as number | null, revoked: [] as string[], down: false as false | 'refusing' | 'silent' };
+  const answer = <T>(value: () => T): Promise<T> => {
+    if (state.down === 'refusing') return Promise.reject(new UnavailableError());
+    if (state.down === 'silent') return new Promise<T>(() => {});
+    return Promise.resolve(value());
+  };
+  return {
+    state,
+    admins: {
+      findById: (id: string) =>
+        answer(() => (state.version === null ? null : ({ id, orgId: 'org-1', tokenVersion: state.version } as never))),
+    },
+    revocations: { revoke: async () => {}, revoked: () => answer(() => state.revoked) },
+  };
+}
+
+function guardOver(db: ReturnType<typeof database>, lookupBudgetMs = 100) {
+  return new TokenGuard({ verifier, admins: db.admins, revocations: db.revocations, cacheMs: 0, lookupBudgetMs });
+}
+
+describe('Class: TokenGuard, when the database cannot answer', () => {
+  it('accepts a valid token it knows nothing against, within its look-up budget', async () => {
+    const db = database();
+    db.state.down = 'silent';
+    const guard = guardOver(db, 100);
+    const started = performance.now();
+
+    await expect(guard.check('token')).resolves.toMatchObject({ adminId: 'admin-1', orgId: 'org-1' });
+
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
+  it('accepts a token it last saw valid, on a refused look-up at once', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    await guard.check('token');
+    db.state.down = 'refusing';
+
+    await expect(guard.check('token')).resolves.toMatchObject({ tokenId: 'token-1' });
+  });
+
+  it('refuses a token it last saw revoked', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    db.state.revoked = ['jti:token-1'];
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+    db.state.down = 'silent';
+
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+  });
+
+  it('refuses a token older than the admin token version it last saw', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    db.state.version = 3; // logged out everywhere
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+    db.state.down = 'refusing';
+
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+  });
+
+  it('refuses a token whose admin it last saw gone', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    db.state.version = null;
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+    db.state.down = 'silent';
+
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+  });
+
+  it('does not take a failure that is not an outage for one', async () => {
+    const db = database();
+    const guard = new TokenGuard({
+      verifier,
+      admins: { findById: () => Promise.reject(new TypeError('bug')) },
+      revocations: db.revocations,
+      cacheMs: 0,
+    });
+
+    await expect(guard.check('token')).rejects.toThrow(TypeError);
+  });
+});
