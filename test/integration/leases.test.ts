@@ -18,6 +18,7 @@ import {
   testPlacements,
   wipeOrganizations,
 } from '../support/db.ts';
+import { type Gate, gate } from '../support/gate.ts';
 
 /**
  * An operation that runs longer than its lease (a slowed store) is never taken over while its owner
@@ -43,40 +44,16 @@ beforeAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const other = (mode: PlacementMode): PlacementMode => (mode === 'collection' ? 'database' : 'collection');
 
-/** A point in a run that the test holds until it lets it go. */
-function gate() {
-  let reached: () => void = () => {};
-  let release: () => void = () => {};
-  const reachedP = new Promise<void>((r) => {
-    reached = r;
-  });
-  const releaseP = new Promise<void>((r) => {
-    release = r;
-  });
-  return {
-    pass: async () => {
-      reached();
-      await releaseP;
-    },
-    reached: reachedP,
-    release,
-  };
-}
-
 type Heartbeat = 'renewing' | 'frozen' | 'failing';
 
-/** The stores as the owner sees them: `method` of `store` held at `g` once, and its heartbeat as said. */
-function ownerStores(store: 'tenants', method: 'copy' | 'move', g: ReturnType<typeof gate>, heartbeat: Heartbeat): OrgStores {
-  let held = false;
+/** The stores as the owner sees them: its first call of `method` held at `g`, and its heartbeat as said. */
+function ownerStores(store: 'tenants', method: 'copy' | 'move', g: Gate, heartbeat: Heartbeat): OrgStores {
   const tenants = new Proxy(stores[store], {
     get: (target, key) => {
       const value = Reflect.get(target, key);
       if (key !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
       return async (...args: unknown[]) => {
-        if (!held) {
-          held = true;
-          await g.pass();
-        }
+        await g.pass();
         return value.apply(target, args);
       };
     },

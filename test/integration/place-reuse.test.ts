@@ -17,6 +17,7 @@ import {
   testClient,
   testPlacements,
 } from '../support/db.ts';
+import { type Gate, gate } from '../support/gate.ts';
 
 /**
  * A clean-up that removes what a late write left behind (a stray record, the place it re-created)
@@ -38,35 +39,8 @@ beforeAll(async () => {
   stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
 });
 
-/** A point in a run that the test holds until it lets it go. */
-function gate() {
-  let armed = false;
-  let reached: () => void = () => {};
-  let release: () => void = () => {};
-  const reachedP = new Promise<void>((r) => {
-    reached = r;
-  });
-  const releaseP = new Promise<void>((r) => {
-    release = r;
-  });
-  return {
-    arm: () => {
-      armed = true;
-    },
-    /** Waits here if armed (once). */
-    pass: async () => {
-      if (!armed) return;
-      armed = false;
-      reached();
-      await releaseP;
-    },
-    reached: reachedP,
-    release,
-  };
-}
-
 /** The record store with `method` held at `g` (before it runs). */
-function held(base: RecordStore, method: keyof RecordStore, g: ReturnType<typeof gate>): RecordStore {
+function held(base: RecordStore, method: keyof RecordStore, g: Gate): RecordStore {
   return new Proxy(base, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
@@ -113,8 +87,8 @@ describe.each(PLACEMENT_MODES)('A late write clean-up while the data comes back 
 
   it('the removal of the place a late insert re-created never drops the live data', async () => {
     const { org, caller } = await setUp(`drop race ${mode}`);
-    const insertGate = gate();
-    const dropGate = gate();
+    const insertGate = gate(false);
+    const dropGate = gate(false);
     const records = new RecordsService({
       orgs: stores.orgs,
       records: held(base, 'insert', insertGate),
@@ -147,8 +121,8 @@ describe.each(PLACEMENT_MODES)('A late write clean-up while the data comes back 
 
   it('the removal of a stray record never removes the acknowledged record from the live data', async () => {
     const { org, caller } = await setUp(`undo race ${mode}`);
-    const insertGate = gate();
-    const removeGate = gate();
+    const insertGate = gate(false);
+    const removeGate = gate(false);
     const store = held(held(base, 'insert', insertGate), 'remove', removeGate);
     const records = new RecordsService({
       orgs: stores.orgs,
@@ -189,7 +163,7 @@ describe.each(PLACEMENT_MODES)('A late write clean-up while the data comes back 
     // A stray under the first place's name, as a late write would leave it.
     await placeCollection(first).insertOne({ _id: new ObjectId(), gen: first.gen, data: { stray: true } });
 
-    const judged = gate();
+    const judged = gate(false);
     judged.arm();
     const orgStore = new Proxy(stores.orgs, {
       get: (target, key) =>

@@ -194,7 +194,7 @@ export class OrganizationService {
   async #settleClaim(slug: string, orgId: string, claimedAt: Date): Promise<boolean> {
     const org = await this.#s.orgs.findById(orgId);
     if (org && this.#abandoned(org)) {
-      await this.#settle(org, 'request');
+      if (!(await this.#trySettle(org))) return false; // its run is alive after all
       const after = await this.#s.names.find(slug);
       return after === null || after.orgId !== orgId;
     }
@@ -214,9 +214,19 @@ export class OrganizationService {
       await this.#s.admins.removeByOrg(orgId);
       return true;
     }
-    if (!this.#abandoned(org)) return false;
-    await this.#settle(org, 'request');
+    if (!this.#abandoned(org) || !(await this.#trySettle(org))) return false;
     return (await this.#s.orgs.findById(orgId)) === null;
+  }
+
+  /** Settles `org` as a request may; false when its run turned out to be alive (it renews its lease). */
+  async #trySettle(org: Organization): Promise<boolean> {
+    try {
+      await this.#settle(org, 'request');
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
   }
 
   /** True when the organization's operation may be settled by someone else now. */
@@ -234,11 +244,7 @@ export class OrganizationService {
   async settleAbandoned(orgId: string): Promise<Organization | null> {
     const org = await this.#s.orgs.findById(orgId);
     if (!org || !this.#abandoned(org)) return org;
-    try {
-      await this.#settle(org, 'request');
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error; // somebody else is settling it
-    }
+    await this.#trySettle(org); // false: somebody else is settling it, or its run is alive
     return this.#s.orgs.findById(orgId);
   }
 
