@@ -509,8 +509,8 @@ export class OrganizationService {
       ownerOf(op),
     );
     if (!done) throw busy();
-    // Committed. The rest is cleanup; reconcile finishes it if it fails. While the organization still
-    // holds its old name, nobody else can have a place of that name: remove any stray a late write made.
+    // Committed. The rest is cleanup; reconcile finishes it if it fails. The old place's name is never
+    // used again, so whatever is there now is a stray a late write made: remove it.
     if (moves) {
       await this.#s.tenants
         .drop(op.from)
