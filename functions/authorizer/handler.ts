@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { tokenGuard } from '#core/app.ts';
+import { tokenGuard } from '#core/compose/guard.ts';
 import { UnauthorizedError } from '#core/errors.ts';
 import { log } from '#core/log.ts';
 

@@ -1,31 +1,21 @@
-import { TokenGuard } from './auth/guard.ts';
 import { LoginService } from './auth/login.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { SessionService } from './auth/sessions.ts';
 import type { AuthStores } from './auth/stores.ts';
 import { LoginThrottle } from './auth/throttle.ts';
-import { createTokenSigner, createTokenVerifier, type KeyMaterial } from './auth/tokens.ts';
+import { createTokenSigner } from './auth/tokens.ts';
 import { once } from './cache.ts';
-import {
-  databaseConfig,
-  guardConfig,
-  orgsConfig,
-  placementConfig,
-  type SecretSource,
-  sessionConfig,
-  signerConfig,
-  verifierConfig,
-} from './config.ts';
+import { database } from './compose/database.ts';
+import { keyMaterial } from './compose/keys.ts';
+import { databaseConfig, guardConfig, orgsConfig, placementConfig, sessionConfig, signerConfig } from './config.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
-import { getMongoClient } from './mongo/client.ts';
-import { afterSetup, callDatabase, mapOutage, withUnavailableMapping } from './mongo/errors.ts';
+import { withUnavailableMapping } from './mongo/errors.ts';
 import { MongoRecordStore } from './mongo/record-store.ts';
-import { ensureMasterIndexes, mongoOrgStores } from './mongo/stores.ts';
+import { mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
 import { RecordsService } from './records/service.ts';
 import type { RecordStore } from './records/stores.ts';
-import { readSecretSource } from './secrets.ts';
 import { PlacementPolicy } from './tenancy/router.ts';
 
 /**
@@ -46,31 +36,16 @@ export function placementPolicy(): PlacementPolicy {
 }
 
 export function storesFactory(): () => Promise<Stores> {
-  const db = databaseConfig();
+  const db = database();
   const policy = placementPolicy();
   return once(async () => {
-    try {
-      const client = await getMongoClient(db);
-      // Indexes are ensured before the first store call, not here: building the stores costs no
-      // round trip, so the authorizer's bounded revocation look-up is the only wait it has.
-      const indexes = once(() => callDatabase(() => ensureMasterIndexes(client, db.masterDb)));
-      return afterSetup(
-        {
-          org: mongoOrgStores(client, db.masterDb, policy),
-          auth: mongoAuthStores(client.db(db.masterDb)),
-          records: withUnavailableMapping(new MongoRecordStore(client)),
-        },
-        indexes,
-      );
-    } catch (error) {
-      throw mapOutage(error); // a secret fetch that failed: retried on the next call
-    }
+    const { client, master, gate } = await db();
+    return gate({
+      org: mongoOrgStores(client, master.databaseName, policy),
+      auth: mongoAuthStores(master),
+      records: withUnavailableMapping(new MongoRecordStore(client)),
+    });
   });
-}
-
-/** Key material read from the environment or Secrets Manager, re-read after `maxAgeMs`. */
-function keyMaterial(source: SecretSource, maxAgeMs: number): KeyMaterial {
-  return ({ fresh }) => readSecretSource(source, { maxAgeMs: fresh ? 0 : maxAgeMs });
 }
 
 /** The organization use cases, for the org-* handlers. */
@@ -161,14 +136,4 @@ export function logins(): () => Promise<LoginService> {
   });
 }
 
-/** Token verification with revocation, for the authorizer. */
-export function tokenGuard(): () => Promise<TokenGuard> {
-  const config = verifierConfig();
-  const { revocationCacheMs, keyMaxAgeMs } = guardConfig();
-  const verifier = createTokenVerifier({ ...config, publicKeys: keyMaterial(config.publicKeys, keyMaxAgeMs), keyMaxAgeMs });
-  const stores = storesFactory();
-  return once(async () => {
-    const s = await stores();
-    return new TokenGuard({ verifier, admins: s.org.admins, revocations: s.auth.revocations, cacheMs: revocationCacheMs });
-  });
-}
+export { tokenGuard } from './compose/guard.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { PLACEMENT_MODES, type PlacementMode } from './orgs/model.ts';
-import { TENANT_DB_NAME_MAX } from './tenancy/router.ts';
+import { TENANT_DB_NAME_MAX } from './tenancy/limits.ts';
 
 /**
  * Configuration, read from the environment once per container and checked with zod. Each concern

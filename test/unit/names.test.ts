@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COLLECTION_LABEL_MAX, collectionLabel, legacySlug, NAME_MAX, nameProblem, SLUG_MAX, toSlug } from '#core/orgs/names.ts';
+import { COLLECTION_LABEL_MAX, collectionLabel } from '#core/orgs/labels.ts';
+import { legacySlug, NAME_MAX, nameProblem, SLUG_MAX, toSlug } from '#core/orgs/names.ts';
 
 /** A small deterministic generator, so the sampled names are the same on every run. */
 function* sample(seed: number, count: number, alphabet: readonly string[], maxLength: number): Generator<string> {

@@ -141,10 +141,15 @@ export function refreshTokenStore(db: Db): MongoRefreshTokenStore {
   return new MongoRefreshTokenStore(db.collection<RefreshDoc>('refresh_tokens'), db.collection<UseDoc>('refresh_token_uses'));
 }
 
+/** The revocation store alone (the authorizer's only need besides admins), with outages mapped to 503. */
+export function mongoRevocationStore(db: Db): RevocationStore {
+  return withUnavailableMapping(new MongoRevocationStore(db.collection<RevocationDoc>('revocations')));
+}
+
 export function mongoAuthStores(db: Db): AuthStores {
   return {
     refreshTokens: withUnavailableMapping(refreshTokenStore(db)),
-    revocations: withUnavailableMapping(new MongoRevocationStore(db.collection<RevocationDoc>('revocations'))),
+    revocations: mongoRevocationStore(db),
     attempts: withUnavailableMapping(new MongoAttemptLog(db.collection<AttemptDoc>('login_failures'))),
   };
 }

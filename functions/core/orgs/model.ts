@@ -2,7 +2,7 @@
  * The organization domain: names, slugs, placements and the records the stores keep.
  */
 
-export { COLLECTION_LABEL_MAX, collectionLabel, legacySlug, NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX, toSlug } from './names.ts';
+export { legacySlug, NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX, toSlug } from './names.ts';
 
 /**
  * How an organization's data is laid out: `collection`, one collection `org_<slug>` in the shared

@@ -1,5 +1,3 @@
-import anyAscii from 'any-ascii';
-
 /**
  * Organization names: which names are accepted ({@link nameProblem}), when two names are one
  * organization ({@link toSlug}, the key), and the readable label of an organization's collection
@@ -18,9 +16,6 @@ export const NAME_MAX = 64;
  * of compatibility characters that expand under NFKC (64 × "ⅷ" gives 256 letters) is refused.
  */
 export const SLUG_MAX = 2 * NAME_MAX;
-
-/** The longest readable part of a collection name; see {@link collectionLabel}. */
-export const COLLECTION_LABEL_MAX = 40;
 
 const codePoint = (char: string) => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -76,24 +71,6 @@ export function legacySlug(name: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
-}
-
-/**
- * The readable part of an organization's collection name, from its key: the key transliterated to
- * ASCII by the `any-ascii` package ("иван_петров" gives `ivan_petrov`, "東京" `dongjing`),
- * apostrophes dropped, lower case, every run outside `[a-z0-9]` folded to `_`, at most {@link COLLECTION_LABEL_MAX}
- * characters, possibly empty (a key of emoji-like letters). It need not be unique: a place's name is
- * made unique by a suffix of its own (see `#core/tenancy/router.ts`); it only helps an operator
- * recognise the collection.
- */
-export function collectionLabel(slug: string): string {
-  return anyAscii(slug)
-    .replace(/['`]/g, '') // romanization's marks inside a word ("ь" gives "'"): "ольга" is `olga`
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+/, '')
-    .slice(0, COLLECTION_LABEL_MAX)
-    .replace(/_+$/, '');
 }
 
 /** Scripts that never need a zero-width joiner; next to their letters one only hides a difference. */

@@ -1,6 +1,7 @@
 import type { Collection, Document, MongoClient } from 'mongodb';
 import { newId, randomToken } from '../ids.ts';
-import { collectionLabel, type Placement, type PlacementMode } from '../orgs/model.ts';
+import { collectionLabel } from '../orgs/labels.ts';
+import type { Placement, PlacementMode } from '../orgs/model.ts';
 
 /**
  * The tenant router: where an organization's data lives, and a handle to it. A placement is decided
@@ -11,8 +12,7 @@ import { collectionLabel, type Placement, type PlacementMode } from '../orgs/mod
 /** The one collection inside an organization's own database (database mode). */
 export const RECORDS_COLLECTION = 'records';
 
-/** The longest tenant database name that leaves room for `_<place id>` within MongoDB's name limit. */
-export const TENANT_DB_NAME_MAX = 63 - 25;
+export { TENANT_DB_NAME_MAX } from './limits.ts';
 
 /**
  * Collection-per-organization: `org_<label>_<suffix>` in the shared tenant database, where `label` is

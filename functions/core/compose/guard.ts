@@ -1,0 +1,29 @@
+import { TokenGuard } from '../auth/guard.ts';
+import { createTokenVerifier } from '../auth/tokens.ts';
+import { once } from '../cache.ts';
+import { guardConfig, verifierConfig } from '../config.ts';
+import { MongoAdminStore } from '../mongo/admin-store.ts';
+import { mongoRevocationStore } from '../mongo/auth-stores.ts';
+import { withUnavailableMapping } from '../mongo/errors.ts';
+import { database } from './database.ts';
+import { keyMaterial } from './keys.ts';
+
+/**
+ * Token verification with revocation, for the authorizer. It loads what that needs and nothing else
+ * (no password hashing, no request schemas, no organization use cases), since the authorizer's cold
+ * start sits in front of every protected route.
+ */
+export function tokenGuard(): () => Promise<TokenGuard> {
+  const config = verifierConfig();
+  const { revocationCacheMs, keyMaxAgeMs } = guardConfig();
+  const verifier = createTokenVerifier({ ...config, publicKeys: keyMaterial(config.publicKeys, keyMaxAgeMs), keyMaxAgeMs });
+  const db = database();
+  return once(async () => {
+    const { master, gate } = await db();
+    const stores = gate({
+      admins: withUnavailableMapping(new MongoAdminStore(master.collection('admins'))),
+      revocations: mongoRevocationStore(master),
+    });
+    return new TokenGuard({ verifier, admins: stores.admins, revocations: stores.revocations, cacheMs: revocationCacheMs });
+  });
+}

@@ -1,0 +1,215 @@
+import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
+import { log } from '../log.ts';
+import { type Placement, samePlace } from '../orgs/model.ts';
+import type { PlaceName, TenantSpaces } from '../orgs/stores.ts';
+import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/router.ts';
+import { hasCode, mapOutage } from './errors.ts';
+
+/** Copies read and write BSON values as they are (an int stays an int, a double a double). */
+const RAW = { promoteValues: false, promoteLongs: false, promoteBuffers: false } as const;
+const COPY_BATCH = 500;
+const COPY_PASSES = 5;
+
+/** A document as canonical Extended JSON with sorted keys: equal strings mean equal documents. */
+function canonical(doc: Document): string {
+  const sort = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sort);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sort((value as Record<string, unknown>)[key])]),
+    );
+  };
+  return JSON.stringify(sort(BSON.EJSON.serialize(doc, { relaxed: false })));
+}
+
+const idKey = (id: unknown) => JSON.stringify(BSON.EJSON.serialize({ id }, { relaxed: false }));
+
+/**
+ * The places that hold organizations' data: a collection in the tenant database (collection mode) or
+ * an organization's own database (database mode). Records are documents tagged with their place's
+ * generation (see {@link Placement.gen}).
+ */
+export class MongoTenantSpaces implements TenantSpaces {
+  readonly #client: MongoClient;
+  readonly #policy: PlacementPolicy;
+
+  constructor(client: MongoClient, policy: PlacementPolicy) {
+    this.#client = client;
+    this.#policy = policy;
+  }
+
+  #db(placement: PlaceName): Db {
+    return this.#client.db(placement.database);
+  }
+
+  #col(placement: PlaceName): Collection {
+    return this.#db(placement).collection(placement.collection);
+  }
+
+  async create(placement: Placement): Promise<void> {
+    try {
+      await this.#db(placement).createCollection(placement.collection);
+    } catch (error) {
+      if (!hasCode(error, 48)) throw error; // NamespaceExists: an earlier run of this step created it
+    }
+    // Newest first within a generation: the records list's order. Only a speed-up, so a refusal (FerretDB
+    // now and then says a re-created collection's index exists already) is logged, not fatal.
+    await this.#col(placement)
+      .createIndex({ gen: 1, createdAt: -1, _id: -1 }, { name: 'records_newest' })
+      .catch((error: unknown) => {
+        if (mapOutage(error) !== error) throw error;
+        log.warn('records index not created', { database: placement.database, collection: placement.collection });
+      });
+  }
+
+  async drop(placement: Placement): Promise<void> {
+    if (placement.mode === 'database') {
+      await this.#db(placement).dropDatabase();
+      return;
+    }
+    try {
+      await this.#col(placement).drop();
+    } catch (error) {
+      if (!hasCode(error, 26)) throw error; // NamespaceNotFound: dropped already
+    }
+  }
+
+  /** Whether the collection exists and, if the server says, its UUID. */
+  async #identity(placement: PlaceName): Promise<{ exists: boolean; uuid?: string }> {
+    const [info] = await this.#db(placement).listCollections({ name: placement.collection }).toArray();
+    if (!info) return { exists: false };
+    const uuid = (info as { info?: { uuid?: unknown } }).info?.uuid;
+    if (uuid instanceof BSON.UUID) return { exists: true, uuid: uuid.toHexString() };
+    if (uuid instanceof BSON.Binary) return { exists: true, uuid: uuid.toString('hex') };
+    return { exists: true };
+  }
+
+  async identify(placement: Placement): Promise<string | undefined> {
+    if (!(await this.#identity(placement)).exists) await this.create(placement);
+    return (await this.#identity(placement)).uuid;
+  }
+
+  async move(from: Placement, to: Placement, sourceId?: string): Promise<void> {
+    if (from.database !== to.database) throw new Error('A collection can only be renamed within its database');
+    if (from.collection === to.collection) return;
+    const db = this.#db(from);
+    if (sourceId === undefined) {
+      // A server that does not report collection identities: a missing source means it moved already.
+      try {
+        await db.renameCollection(from.collection, to.collection);
+      } catch (error) {
+        if (!hasCode(error, 26)) throw error;
+        await this.create(to);
+      }
+      return;
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      const [source, target] = await Promise.all([this.#identity(from), this.#identity(to)]);
+      if (target.uuid === sourceId) return; // moved already
+      // Whatever holds the target name is a stray (a late write after its owner left): not ours.
+      if (target.exists) await this.#col(to).drop();
+      if (source.uuid !== sourceId) {
+        log.error('the collection to rename is missing; continuing with an empty one', {
+          database: from.database,
+          collection: from.collection,
+        });
+        await this.create(to);
+        return;
+      }
+      try {
+        await db.renameCollection(from.collection, to.collection);
+        return;
+      } catch (error) {
+        if (!hasCode(error, 48) || attempt >= 3) throw error; // a stray appeared under the target name again
+      }
+    }
+  }
+
+  async copy(from: Placement, to: Placement): Promise<{ documents: number }> {
+    if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
+    await this.drop(to);
+    await this.create(to);
+    const source = this.#col(from);
+    const target = this.#col(to);
+    // The source's records (and documents put there by other means, which carry no generation). A
+    // document with another generation is a stray from a late write: it is neither read nor copied.
+    const selection = { gen: { $in: [from.gen ?? null, null] } };
+    const retag = (doc: Document): Document => ((doc.gen ?? null) === (from.gen ?? null) ? { ...doc, gen: to.gen } : doc);
+    const upsert = (doc: Document) => ({ replaceOne: { filter: { _id: doc._id }, replacement: retag(doc), upsert: true } });
+
+    let batch: Document[] = [];
+    for await (const doc of source.find(selection, RAW).sort({ _id: 1 }).batchSize(COPY_BATCH)) {
+      batch.push(doc);
+      if (batch.length >= COPY_BATCH) {
+        await target.bulkWrite(batch.map(upsert), { ordered: false });
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await target.bulkWrite(batch.map(upsert), { ordered: false });
+
+    // Verify document by document, repairing what differs (a write that raced the fence), until a
+    // pass finds nothing to repair.
+    for (let pass = 1; pass <= COPY_PASSES; pass += 1) {
+      const { documents, repaired } = await this.#verify(source, target, selection, retag);
+      if (repaired === 0) return { documents };
+    }
+    throw new Error(`The copy to ${to.database}.${to.collection} does not match its source`);
+  }
+
+  async #verify(
+    source: Collection,
+    target: Collection,
+    selection: Document,
+    retag: (doc: Document) => Document,
+  ): Promise<{ documents: number; repaired: number }> {
+    const seen = new Set<string>();
+    let repaired = 0;
+    const check = async (batch: Document[]) => {
+      const copies = await target.find({ _id: { $in: batch.map((doc) => doc._id) } }, RAW).toArray();
+      const byId = new Map(copies.map((doc) => [idKey(doc._id), canonical(doc)]));
+      const fixes = batch.filter((doc) => byId.get(idKey(doc._id)) !== canonical(retag(doc)));
+      if (fixes.length > 0) {
+        await target.bulkWrite(
+          fixes.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: retag(doc), upsert: true } })),
+          { ordered: false },
+        );
+      }
+      repaired += fixes.length;
+    };
+    let batch: Document[] = [];
+    for await (const doc of source.find(selection, RAW).sort({ _id: 1 }).batchSize(COPY_BATCH)) {
+      seen.add(idKey(doc._id));
+      batch.push(doc);
+      if (batch.length >= COPY_BATCH) {
+        await check(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await check(batch);
+
+    const extra: unknown[] = [];
+    for await (const doc of target.find({}, { projection: { _id: 1 } })) if (!seen.has(idKey(doc._id))) extra.push(doc._id);
+    for (let i = 0; i < extra.length; i += COPY_BATCH) {
+      await target.deleteMany({ _id: { $in: extra.slice(i, i + COPY_BATCH) } } as Document);
+    }
+    return { documents: seen.size, repaired: repaired + extra.length };
+  }
+
+  async list(): Promise<Placement[]> {
+    const tenantDb = this.#policy.tenantDb;
+    const [collections, databases] = await Promise.all([
+      this.#client.db(tenantDb).listCollections({}, { nameOnly: true }).toArray(),
+      this.#client.db('admin').admin().listDatabases({ nameOnly: true }),
+    ]);
+    return [
+      ...collections
+        .filter((c) => this.#policy.isTenantPlace({ database: tenantDb, collection: c.name }))
+        .map((c) => ({ mode: 'collection' as const, database: tenantDb, collection: c.name })),
+      ...databases.databases
+        .filter((d) => this.#policy.isTenantDatabase(d.name))
+        .map((d) => ({ mode: 'database' as const, database: d.name, collection: RECORDS_COLLECTION })),
+    ];
+  }
+}
