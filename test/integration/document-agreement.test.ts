@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_PATH } from '../../bin/openapi.ts';
+import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
 import { closeClientsAfterAll } from '../support/db.ts';
@@ -56,5 +57,22 @@ describe('The document and the handlers agree', () => {
       expect(valid({ organization_name: 'Agreement Update', ...change }), JSON.stringify(change)).toBe(true);
     }
     expect(rename.status).toBe(200);
+  });
+
+  it('POST /admin/login: a blank email is invalid in both; spaces around an email are trimmed by the handler and allowed by the document', async () => {
+    await createOrganization('Agreement Login', 'login@agreement.example', password);
+    const valid = bodySchema('/admin/login', 'post');
+    const logInAs = (email: string) => invoke(login, { method: 'POST', path: '/admin/login', body: { email, password } });
+
+    for (const blank of [' ', '\t\n', '\u00a0', '\u3000', '\ufeff']) {
+      const answer = await logInAs(blank);
+      expect(valid({ email: blank, password }), JSON.stringify(blank)).toBe(false);
+      expect(answer.status, JSON.stringify(blank)).toBe(400);
+      expect(pointers(answer.body)).toEqual(['/email']);
+    }
+    const padded = await logInAs('  login@agreement.example\u00a0');
+
+    expect(valid({ email: '  login@agreement.example\u00a0', password })).toBe(true);
+    expect(padded.status).toBe(200);
   });
 });
