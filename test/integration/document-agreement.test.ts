@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_PATH } from '../../bin/openapi.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
+import { handler as createRecord } from '../../functions/records-create/handler.ts';
+import { handler as listRecords } from '../../functions/records-list/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
 import { closeClientsAfterAll } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
@@ -30,6 +32,10 @@ beforeAll(async () => {
 const pathToken = (path: string) => path.replaceAll('~', '~0').replaceAll('/', '~1');
 const bodySchema = (path: string, method: string) =>
   ajv.compile({ $ref: `openapi#/paths/${pathToken(path)}/${method}/requestBody/content/application~1json/schema` });
+const parameterSchema = (path: string, method: string, name: string) => {
+  const index = doc.paths[path][method].parameters.findIndex((p: Json) => p.name === name);
+  return ajv.compile({ $ref: `openapi#/paths/${pathToken(path)}/${method}/parameters/${index}/schema` });
+};
 const pointers = (body: Json | undefined): string[] => (body?.errors ?? []).map((e: { pointer: string }) => e.pointer);
 
 const password = 'agreement password';
@@ -74,5 +80,35 @@ describe('The document and the handlers agree', () => {
 
     expect(valid({ email: '  login@agreement.example\u00a0', password })).toBe(true);
     expect(padded.status).toBe(200);
+  });
+
+  it('GET /org/records: cursors the API issues have the documented form, and other forms are invalid in both', async () => {
+    const who = await caller('Agreement Records', 'records@agreement.example');
+    for (const n of [1, 2]) {
+      expect((await invoke(createRecord, { method: 'POST', path: '/org/records', caller: who, body: { n } })).status).toBe(201);
+    }
+    const list = (query: Record<string, string>) =>
+      invoke(listRecords, { method: 'GET', path: '/org/records', caller: who, query });
+    const validCursor = parameterSchema('/org/records', 'get', 'cursor');
+    const page = ajv.compile({
+      $ref: 'openapi#/paths/~1org~1records/get/responses/200/content/application~1json/schema',
+    });
+
+    const first = await list({ limit: '1' });
+    const next = await list({ limit: '1', cursor: first.body.next_cursor });
+
+    expect(page(first.body), JSON.stringify(page.errors)).toBe(true);
+    expect(validCursor(first.body.next_cursor)).toBe(true);
+    expect(next.body.records.map((r: Json) => r.data)).toEqual([{ n: 1 }]);
+    for (const bad of ['', 'not a cursor', 'a/b', 'x'.repeat(201), `${first.body.next_cursor}=`]) {
+      const answer = await list({ cursor: bad });
+      expect(validCursor(bad), JSON.stringify(bad)).toBe(false);
+      expect(answer.status, JSON.stringify(bad)).toBe(400);
+      expect(pointers(answer.body)).toEqual(['/cursor']);
+    }
+    // A cursor is opaque: one of the documented form that the API did not issue is still refused,
+    // which the document says in words.
+    expect(validCursor('AAAA')).toBe(true);
+    expect((await list({ cursor: 'AAAA' })).status).toBe(400);
   });
 });
