@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 /** `npm run fuzz -- [options] [-- schemathesis options]`: how much to generate, and from which seed. */
 
 export interface FuzzOptions {
-  /** Test cases Schemathesis generates per operation and phase (`--max-examples`). */
+  /** Schemathesis' `--max-examples`: test cases per operation in the generating phases. */
   readonly examples: number;
   /** Schemathesis' seed; a run with the same seed (and the same document) sends the same requests. */
   readonly seed: number | undefined;
@@ -15,7 +15,7 @@ export interface FuzzOptions {
 
 export const USAGE = `Usage: npm run fuzz -- [options] [-- schemathesis run options]
 
-  --examples <n>   test cases per operation and phase (default $FUZZ_EXAMPLES, else 100)
+  --examples <n>   examples per operation, Schemathesis' --max-examples (default $FUZZ_EXAMPLES, else 100)
   --seed <n>       seed of the run, to repeat one (default $FUZZ_SEED, else a new one, printed)
   --workers <n>    concurrent Schemathesis workers (default $FUZZ_WORKERS, else 1)
   -h, --help
