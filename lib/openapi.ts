@@ -32,15 +32,25 @@ const PROBLEM_SCHEMA: Json = {
 
 const GATEWAY_MESSAGE: Json = {
   type: 'object',
-  description: "API Gateway's own answer in front of a protected route.",
+  description: "API Gateway's own answer, before any function runs (a protected route without a valid token, a body over 10 MB).",
   properties: { message: { type: 'string' } },
   required: ['message'],
 };
 
+/**
+ * What the gateway answers itself, before any function runs: on protected routes 401 and 403, on
+ * routes that take a body 413, and on every route 431.
+ */
 const GATEWAY_DESCRIPTIONS: Record<number, string> = {
   401: 'No Authorization header (answered by API Gateway with {"message":"Unauthorized"}).',
   403: 'The token is invalid, expired or revoked (answered by API Gateway with {"message":"Forbidden"}).',
+  413: 'Over 10 MB, API Gateway answers itself, with {"message":"Request Entity Too Large"}.',
+  431: 'The request line and headers together are larger than the gateway accepts (answered by the gateway itself, without a body).',
 };
+
+function gatewayStatuses(auth: Route['auth'], takesBody: boolean): number[] {
+  return [...(auth === 'jwt' ? [401, 403] : []), ...(takesBody ? [413] : []), 431];
+}
 
 /** What a 403 problem+json from the function itself means, where the contract lists 403. */
 const FORBIDDEN_PROBLEM = 'Or the token belongs to another organization (problem+json).';
@@ -121,22 +131,29 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
           : {}),
       },
     };
-    const statuses = new Set(route.auth === 'jwt' ? [...contract.errors, 401, 403] : contract.errors);
+    const gateway = gatewayStatuses(route.auth, body !== undefined);
+    const statuses = new Set([...contract.errors, ...gateway]);
     for (const status of [...statuses].sort()) {
-      const fromGateway = route.auth === 'jwt' && (status === 401 || status === 403);
+      const fromGateway = gateway.includes(status);
+      const own = contract.errors.includes(status);
+      const ownDescription = contract.errorDescriptions?.[status] ?? ERROR_DESCRIPTIONS[status] ?? 'Error.';
+      const description =
+        status === 401 || status === 403
+          ? fromGateway
+            ? [GATEWAY_DESCRIPTIONS[status], status === 403 && own ? FORBIDDEN_PROBLEM : ''].join(' ').trim()
+            : ownDescription
+          : [own ? ownDescription : '', fromGateway ? GATEWAY_DESCRIPTIONS[status] : ''].join(' ').trim();
+      const content = {
+        ...(own ? { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } : {}),
+        // The gateway's 431 has no body.
+        ...(fromGateway && status !== 431
+          ? { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } }
+          : {}),
+      };
       responses[String(status)] = {
-        description: fromGateway
-          ? [GATEWAY_DESCRIPTIONS[status], status === 403 && contract.errors.includes(403) ? FORBIDDEN_PROBLEM : '']
-              .join(' ')
-              .trim()
-          : (contract.errorDescriptions?.[status] ?? ERROR_DESCRIPTIONS[status] ?? 'Error.'),
+        description,
         ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
-        content: {
-          ...(contract.errors.includes(status)
-            ? { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }
-            : {}),
-          ...(fromGateway ? { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } } : {}),
-        },
+        ...(Object.keys(content).length > 0 ? { content } : {}),
       };
     }
     const operation: Json = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { contract } from '#core/http/contract.ts';
-import { EXAMPLE, Tokens } from '#core/orgs/schemas.ts';
+import { EXAMPLE, NOT_BLANK_PATTERN, Tokens } from '#core/orgs/schemas.ts';
 
 /**
  * Login checks shapes only: a password that breaks today's rules may still be a stored one, and the
@@ -9,7 +9,7 @@ import { EXAMPLE, Tokens } from '#core/orgs/schemas.ts';
 export const schema = contract({
   request: {
     body: z.strictObject({
-      email: z.string().trim().min(1).max(254).toLowerCase(),
+      email: z.string().trim().min(1).max(254).toLowerCase().meta({ pattern: NOT_BLANK_PATTERN }),
       password: z.string().min(1).max(1024),
     }),
   },

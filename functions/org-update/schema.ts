@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { contract } from '#core/http/contract.ts';
 import { EXAMPLE, email, organizationName, PublicOrganization, password } from '#core/orgs/schemas.ts';
 
+/** What an update may change; it names at least one. */
+const CHANGES = ['new_organization_name', 'email', 'password'] as const;
+
 export const schema = contract({
   request: {
     body: z
@@ -11,9 +14,11 @@ export const schema = contract({
         email: email.optional(),
         password: password.optional(),
       })
-      .refine((body) => body.new_organization_name !== undefined || body.email !== undefined || body.password !== undefined, {
+      .refine((body) => CHANGES.some((field) => body[field] !== undefined), {
         message: 'give at least one of new_organization_name, email or password',
-      }),
+      })
+      // The same rule in the document, where a refinement does not show.
+      .meta({ anyOf: CHANGES.map((field) => ({ required: [field] })) }),
   },
   success: { status: 200, description: 'The updated metadata.', body: PublicOrganization },
   errors: [400, 401, 403, 404, 409, 413, 415, 503],

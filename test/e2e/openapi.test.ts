@@ -104,6 +104,27 @@ describe('The document against the running local API', () => {
     return {};
   }
 
+  it('answers as the document says when the gateway answers itself: 431 for a request line too long, 413 over 10 MB', async () => {
+    const tooLong = await fetch(`${api.url}/org/get?organization_name=${'a'.repeat(20_000)}`);
+    const tooLarge = await fetch(`${api.url}/org/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(10 * 1024 * 1024 + 1),
+    });
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema(document as object, 'openapi');
+    const gatewayMessage = ajv.compile({
+      $ref: 'openapi#/paths/~1org~1create/post/responses/413/content/application~1json/schema',
+    });
+
+    expect(tooLong.status).toBe(431);
+    expect(await tooLong.text()).toBe('');
+    expect(document.paths['/org/get']?.get?.responses['431']).toBeDefined();
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get('content-type')).toBe('application/json');
+    expect(gatewayMessage(await tooLarge.json())).toBe(true);
+  });
+
   it('answers every documented example with the documented status and shape', async () => {
     const ran = new Set<string>();
     const run = async (

@@ -171,3 +171,29 @@ describe('API document: error descriptions', () => {
     for (const [path, method] of records) expect(operation(path, method).responses['404'], `${method} ${path}`).toBeDefined();
   });
 });
+
+describe("API document: the gateway's own answers", () => {
+  const operations = () =>
+    Object.entries(doc.paths as Json).flatMap(([path, ops]) =>
+      Object.entries(ops as Json).map(([method, op]) => ({ label: `${method} ${path}`, op: op as Json })),
+    );
+
+  it('lists 431, without a body, on every operation: any request line and headers can be too large', () => {
+    for (const { label, op } of operations()) {
+      expect(op.responses['431'], label).toBeDefined();
+      expect(op.responses['431'].content, label).toBeUndefined();
+    }
+  });
+
+  it("lists API Gateway's 413 beside the service's own on every operation that takes a body", () => {
+    const withBody = operations().filter(({ op }) => op.requestBody);
+
+    expect(withBody.length).toBeGreaterThan(0);
+    for (const { label, op } of withBody) {
+      expect(Object.keys(op.responses['413'].content), label).toEqual(['application/problem+json', 'application/json']);
+      expect(op.responses['413'].content['application/json'].schema, label).toEqual({
+        $ref: '#/components/schemas/GatewayMessage',
+      });
+    }
+  });
+});

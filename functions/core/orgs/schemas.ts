@@ -53,6 +53,15 @@ export const email = z
       'ASCII only: internationalized addresses (RFC 6531) are refused; write an internationalized domain as xn--.',
   });
 
+/**
+ * The characters `String.prototype.trim` removes (ECMAScript's WhiteSpace and LineTerminator), spelled
+ * out for JSON Schema patterns, whose engines disagree on what `\s` means.
+ */
+const TRIMMED = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+
+/** A `pattern` for a trimmed field that may not be empty: at least one character trimming keeps. */
+export const NOT_BLANK_PATTERN = `[^${TRIMMED}]`;
+
 /** A new password: the rules live with the hashing (`#core/auth/passwords.ts`). */
 export const password = newPassword;
 

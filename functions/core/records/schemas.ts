@@ -127,6 +127,9 @@ function gatherFilters(query: unknown, ctx: z.RefinementCtx): unknown {
 
 const LIMIT = 'must be a whole number from 1 to 100';
 
+/** The form of every cursor (base64url, at most 200 characters); `decodeCursor` refuses anything else. */
+export const CURSOR_PATTERN = '^[A-Za-z0-9_-]{1,200}$';
+
 export const ListRecordsQuery = z.preprocess(
   gatherFilters,
   z.strictObject({
@@ -140,8 +143,9 @@ export const ListRecordsQuery = z.preprocess(
     cursor: z
       .string()
       .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor this API issued')
+      .meta({ pattern: CURSOR_PATTERN })
       .optional()
-      .describe("The previous page's next_cursor"),
+      .describe("The previous page's next_cursor (opaque: only a cursor this API issued is accepted)"),
     filter: z
       .record(FilterName, FilterValue)
       .default({})
@@ -177,5 +181,9 @@ export const RecordResponse = z.object({
 
 export const RecordListResponse = z.object({
   records: z.array(RecordResponse).describe('Newest first'),
-  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  next_cursor: z
+    .string()
+    .regex(new RegExp(CURSOR_PATTERN))
+    .nullable()
+    .describe('Pass as `cursor` for the next page; null on the last page'),
 });
