@@ -116,6 +116,10 @@ def valid_requests_break_only_rules_in_words(ctx, response, case):
     code = problem.get("code")
     if code == "unsupported_value" and operation(case) in RECORD_BODIES:
         return None
+    # The embedded database cannot query a field name with surrounding spaces (MongoDB can), and says
+    # so with 400 `unsupported_filter` pointing at the filters.
+    if code == "unsupported_filter" and operation(case) == ("GET", "/org/records"):
+        return None
     allowed = STATED_IN_WORDS.get(operation(case), set())
     pointers = {issue.get("pointer") for issue in problem.get("errors", [])}
     if code == "validation_failed" and pointers and pointers <= allowed:

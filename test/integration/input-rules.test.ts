@@ -206,6 +206,21 @@ describe('Query strings', () => {
     expect(await listed('filter[constructor]=c')).toEqual([ids.constructor]);
   });
 
+  it('filters on field names with surrounding spaces, or answers 400 naming the parameter, never 500', async () => {
+    for (const raw of ['filter[%20a]=x', 'filter[a%20]=x', 'filter[%20]=x', 'filter[status]=a&filter[%20b%20]=y']) {
+      const answer = await list(raw);
+      expect(answer.status, `${raw}: ${answer.text}`).not.toBeGreaterThanOrEqual(500);
+      if (answer.status !== 200) {
+        expect(answer.status, raw).toBe(400);
+        expect(answer.body.code, raw).toBe('unsupported_filter');
+        expect(
+          pointers(answer).every((p) => p.startsWith('/filter[')),
+          raw,
+        ).toBe(true);
+      }
+    }
+  });
+
   it('answers malformed percent-encoding with 400 malformed_query on every route with a query', async () => {
     const answers = [
       await list('filter[status]=%zz'),

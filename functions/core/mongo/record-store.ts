@@ -5,7 +5,7 @@ import type { Placement } from '../orgs/model.ts';
 import type { RecordData, StoredRecord } from '../records/model.ts';
 import type { RecordQuery, RecordStore } from '../records/stores.ts';
 import { tenantCollection } from '../tenancy/router.ts';
-import { isDuplicateKey } from './errors.ts';
+import { isDuplicateKey, mapOutage } from './errors.ts';
 
 /**
  * Records in an organization's place: `{ _id, gen, rev, createdAt, updatedAt, data }`, the client's
@@ -65,6 +65,22 @@ function refused(error: unknown): never {
   throw error;
 }
 
+/**
+ * The server refused a query on field names it cannot address (FerretDB: a path element with
+ * surrounding spaces, which MongoDB accepts): the client's filter, so a 400 naming the filters
+ * (those with surrounding spaces when there are any). Anything else, an outage included, goes on.
+ */
+function refusedFilter(error: unknown, fields: readonly string[]): never {
+  if (!(error instanceof MongoServerError) || fields.length === 0 || mapOutage(error) !== error) throw error;
+  const spaced = fields.filter((field) => field.trim() !== field);
+  const named = spaced.length > 0 ? spaced : fields;
+  throw new ValidationError(
+    'The database cannot query a field of this name.',
+    named.map((field) => ({ pointer: `/filter[${field}]`, message: 'cannot be queried on this database' })),
+    'unsupported_filter',
+  );
+}
+
 export class MongoRecordStore implements RecordStore {
   readonly #client: MongoClient;
 
@@ -108,12 +124,16 @@ export class MongoRecordStore implements RecordStore {
       const { createdAt, id } = query.after;
       filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: new ObjectId(id) } }];
     }
-    const docs = await this.#col(place)
-      .find(filter as Filter<RecordDoc>)
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(query.limit)
-      .toArray();
-    return docs.map(toRecord);
+    try {
+      const docs = await this.#col(place)
+        .find(filter as Filter<RecordDoc>)
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(query.limit)
+        .toArray();
+      return docs.map(toRecord);
+    } catch (error) {
+      return refusedFilter(error, Object.keys(query.filter));
+    }
   }
 
   async update(place: Placement, id: string, data: RecordData, at: Date, ifRev?: number): Promise<StoredRecord | null> {
