@@ -1,82 +1,76 @@
-import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { PLACEMENT_MODES, type PlacementMode } from './orgs/model.ts';
 import { TENANT_DB_NAME_MAX } from './tenancy/limits.ts';
 
 /**
- * Configuration, read from the environment once per container and checked with zod. Each concern
- * parses only what it needs, so the authorizer does not require database settings.
+ * Configuration, read from the environment once per container and checked at cold start: a bad
+ * setting fails there with one line per problem. Each concern reads only what it needs, so the
+ * authorizer does not require database settings. Plain checks rather than a schema library: every
+ * function reads its configuration, the authorizer included, and pays for what it loads.
  */
 
-const dbName = z.string().regex(/^[a-zA-Z0-9_-]{1,63}$/, 'must match ^[a-zA-Z0-9_-]{1,63}$');
+type Env = Record<string, string | undefined>;
 
-const DatabaseEnv = z
-  .object({
-    MONGODB_URI: z.string().min(1).optional(),
-    MONGODB_SECRET_ID: z.string().min(1).optional(),
-    MASTER_DB_NAME: dbName.default('orgs_master'),
-    TENANT_DB_NAME: dbName
-      .max(
-        TENANT_DB_NAME_MAX,
-        `must be at most ${TENANT_DB_NAME_MAX} characters (organizations' own databases are named <TENANT_DB_NAME>_<org id>)`,
-      )
-      .default('orgs_tenants'),
-    MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
-    /**
-     * The longest a request waits on a database that does not answer before it answers 503:
-     * choosing a server, connecting, waiting for a pooled connection, and silence during a call.
-     */
-    MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(5_000),
-  })
-  .refine((env) => env.MONGODB_URI !== undefined || env.MONGODB_SECRET_ID !== undefined, {
-    message: 'set MONGODB_URI (local runs) or MONGODB_SECRET_ID (the Secrets Manager secret holding the URI)',
-    path: ['MONGODB_URI'],
-  });
+/** Reads variables of one concern, collecting every problem before it throws. */
+class EnvReader {
+  readonly #env: Env;
+  readonly #problems: string[] = [];
 
-const OrgsEnv = z
-  .object({
-    NODE_ENV: z.string().optional(),
-    BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-    /** How long a create, rename or delete may run before another request may finish or undo it. */
-    OPERATION_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
-  })
-  .refine((env) => env.NODE_ENV === 'test' || env.BCRYPT_COST >= 10, {
-    message: 'must be at least 10 outside tests',
-    path: ['BCRYPT_COST'],
-  });
+  constructor(env: Env) {
+    this.#env = env;
+  }
 
-const PlacementEnv = z.object({
-  /** Where new organizations' data goes: `collection` (org_<slug> in TENANT_DB_NAME) or `database` (their own). */
-  PLACEMENT_MODE: z.enum(PLACEMENT_MODES as [PlacementMode, ...PlacementMode[]]).default('collection'),
-  /** How long a container may reuse an organization's placement before reading it again. */
-  PLACEMENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
-});
+  #value(name: string): string | undefined {
+    return this.#env[name];
+  }
 
-const TokenEnv = z.object({
-  JWT_ISSUER: z.string().min(1).default('orgs-service'),
-  JWT_AUDIENCE: z.string().min(1).default('orgs-api'),
-});
+  problem(name: string, message: string): void {
+    this.#problems.push(`  ${name}: ${message}`);
+  }
 
-const VerifierEnv = TokenEnv.extend({
-  /** JSON Web Key Set (`{"keys":[...]}`) of the public keys tokens may be signed with... */
-  JWT_PUBLIC_KEYS: z.string().min(1).optional(),
-  /** ...or the Secrets Manager secret holding that set (AWS). */
-  JWT_PUBLIC_KEYS_SECRET_ID: z.string().min(1).optional(),
-}).refine((env) => env.JWT_PUBLIC_KEYS !== undefined || env.JWT_PUBLIC_KEYS_SECRET_ID !== undefined, {
-  message: 'set JWT_PUBLIC_KEYS (a JWK Set) or JWT_PUBLIC_KEYS_SECRET_ID',
-  path: ['JWT_PUBLIC_KEYS'],
-});
+  /** A non-empty string, or `fallback` when unset. */
+  text(name: string, fallback?: string): string | undefined {
+    const value = this.#value(name);
+    if (value === undefined) return fallback;
+    if (value.length === 0) this.problem(name, 'must not be empty');
+    return value;
+  }
 
-const SignerEnv = TokenEnv.extend({
-  /** The private signing key as a JWK (JSON) with `kid` and `alg`... */
-  JWT_PRIVATE_KEY: z.string().min(1).optional(),
-  /** ...or the Secrets Manager secret holding it (AWS). */
-  JWT_PRIVATE_KEY_SECRET_ID: z.string().min(1).optional(),
-  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1_800),
-}).refine((env) => env.JWT_PRIVATE_KEY !== undefined || env.JWT_PRIVATE_KEY_SECRET_ID !== undefined, {
-  message: 'set JWT_PRIVATE_KEY (a private JWK) or JWT_PRIVATE_KEY_SECRET_ID',
-  path: ['JWT_PRIVATE_KEY'],
-});
+  /** A whole number in `[min, max]`, or `fallback` when unset. */
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.#value(name);
+    if (value === undefined) return fallback;
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    if (!Number.isSafeInteger(n)) this.problem(name, 'must be a whole number');
+    else if (n < min) this.problem(name, `must be at least ${min}`);
+    else if (n > max) this.problem(name, `must be at most ${max}`);
+    return n;
+  }
+
+  /** One of `values`, or `fallback` when unset. */
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const value = this.#value(name);
+    if (value === undefined) return fallback;
+    if (!(values as readonly string[]).includes(value)) this.problem(name, `must be one of ${values.join(', ')}`);
+    return value as T;
+  }
+
+  /** Throws {@link ConfigError} listing every problem found, if any. */
+  done(what: string): void {
+    if (this.#problems.length > 0) throw new ConfigError(`Invalid ${what} configuration:\n${this.#problems.join('\n')}`);
+  }
+}
+
+const DB_NAME = /^[a-zA-Z0-9_-]{1,63}$/;
+
+function dbName(read: EnvReader, name: string, fallback: string, max = 63): string {
+  const value = read.text(name, fallback) ?? fallback;
+  if (!DB_NAME.test(value)) read.problem(name, 'must match ^[a-zA-Z0-9_-]{1,63}$');
+  else if (value.length > max) {
+    read.problem(name, `must be at most ${max} characters (organizations' own databases are named <TENANT_DB_NAME>_<place id>)`);
+  }
+  return value;
+}
 
 /** A value given inline (local runs) or kept in Secrets Manager (AWS). */
 export interface SecretSource {
@@ -84,32 +78,12 @@ export interface SecretSource {
   readonly secretId?: string;
 }
 
-const SessionEnv = z.object({
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(300)
-    .max(90 * 86_400)
-    .default(14 * 86_400),
-  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).max(1_000).default(10),
-  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
-  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-});
-
-const GuardEnv = z.object({
-  /** How long the authorizer trusts its last revocation look-up for a token (per container). */
-  REVOCATION_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
-  /** How often verifiers and signers re-read their keys, so rotations reach running containers. */
-  JWT_KEYS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
-});
-
-type Env = Record<string, string | undefined>;
-
-function parse<T extends z.ZodType>(schema: T, env: Env, what: string): z.output<T> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-  throw new ConfigError(`Invalid ${what} configuration:\n${lines.join('\n')}`);
+/** A secret given inline as `inline` or by Secrets Manager id as `byId`; one of the two is required. */
+function secretSource(read: EnvReader, inline: string, byId: string, what: string): SecretSource {
+  const value = read.text(inline);
+  const secretId = read.text(byId);
+  if (value === undefined && secretId === undefined) read.problem(inline, `set ${inline} (${what}) or ${byId}`);
+  return { ...(value !== undefined ? { value } : {}), ...(secretId !== undefined ? { secretId } : {}) };
 }
 
 export interface DatabaseConfig {
@@ -123,15 +97,24 @@ export interface DatabaseConfig {
 }
 
 export function databaseConfig(env: Env = process.env): DatabaseConfig {
-  const e = parse(DatabaseEnv, env, 'database');
-  return {
-    uri: e.MONGODB_URI,
-    secretId: e.MONGODB_SECRET_ID,
-    masterDb: e.MASTER_DB_NAME,
-    tenantDb: e.TENANT_DB_NAME,
-    maxPoolSize: e.MONGODB_MAX_POOL_SIZE,
-    serverSelectionTimeoutMS: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+  const read = new EnvReader(env);
+  const uri = read.text('MONGODB_URI');
+  const secretId = read.text('MONGODB_SECRET_ID');
+  if (uri === undefined && secretId === undefined) {
+    read.problem('MONGODB_URI', 'set MONGODB_URI (local runs) or MONGODB_SECRET_ID (the Secrets Manager secret holding the URI)');
+  }
+  const config = {
+    ...(uri !== undefined ? { uri } : {}),
+    ...(secretId !== undefined ? { secretId } : {}),
+    masterDb: dbName(read, 'MASTER_DB_NAME', 'orgs_master'),
+    tenantDb: dbName(read, 'TENANT_DB_NAME', 'orgs_tenants', TENANT_DB_NAME_MAX),
+    maxPoolSize: read.int('MONGODB_MAX_POOL_SIZE', 4, 1, 100),
+    // The longest a request waits on a database that does not answer before it answers 503: choosing
+    // a server, connecting, waiting for a pooled connection, and silence during a call.
+    serverSelectionTimeoutMS: read.int('MONGODB_SERVER_SELECTION_TIMEOUT_MS', 5_000, 100, 25_000),
   };
+  read.done('database');
+  return config;
 }
 
 export interface OrgsConfig {
@@ -140,8 +123,13 @@ export interface OrgsConfig {
 }
 
 export function orgsConfig(env: Env = process.env): OrgsConfig {
-  const e = parse(OrgsEnv, env, 'organizations');
-  return { bcryptCost: e.BCRYPT_COST, operationLeaseMs: e.OPERATION_LEASE_SECONDS * 1_000 };
+  const read = new EnvReader(env);
+  const bcryptCost = read.int('BCRYPT_COST', 12, 4, 15);
+  if (env.NODE_ENV !== 'test' && bcryptCost < 10) read.problem('BCRYPT_COST', 'must be at least 10 outside tests');
+  // How long an operation's run may go without renewing its lease before another may take it over.
+  const operationLeaseMs = read.int('OPERATION_LEASE_SECONDS', 120, 1, 3_600) * 1_000;
+  read.done('organizations');
+  return { bcryptCost, operationLeaseMs };
 }
 
 export interface PlacementConfig {
@@ -150,8 +138,15 @@ export interface PlacementConfig {
 }
 
 export function placementConfig(env: Env = process.env): PlacementConfig {
-  const e = parse(PlacementEnv, env, 'placement');
-  return { mode: e.PLACEMENT_MODE, cacheMs: e.PLACEMENT_CACHE_SECONDS * 1_000 };
+  const read = new EnvReader(env);
+  const config = {
+    // Where new organizations' data goes: `collection` (one in TENANT_DB_NAME) or `database` (their own).
+    mode: read.oneOf('PLACEMENT_MODE', PLACEMENT_MODES, 'collection'),
+    // How long a container may reuse an organization's placement before reading it again.
+    cacheMs: read.int('PLACEMENT_CACHE_SECONDS', 5, 0, 60) * 1_000,
+  };
+  read.done('placement');
+  return config;
 }
 
 export interface VerifierConfig {
@@ -161,12 +156,14 @@ export interface VerifierConfig {
 }
 
 export function verifierConfig(env: Env = process.env): VerifierConfig {
-  const e = parse(VerifierEnv, env, 'token verification');
-  return {
-    issuer: e.JWT_ISSUER,
-    audience: e.JWT_AUDIENCE,
-    publicKeys: { value: e.JWT_PUBLIC_KEYS, secretId: e.JWT_PUBLIC_KEYS_SECRET_ID },
+  const read = new EnvReader(env);
+  const config = {
+    issuer: read.text('JWT_ISSUER', 'orgs-service') ?? 'orgs-service',
+    audience: read.text('JWT_AUDIENCE', 'orgs-api') ?? 'orgs-api',
+    publicKeys: secretSource(read, 'JWT_PUBLIC_KEYS', 'JWT_PUBLIC_KEYS_SECRET_ID', 'a JWK Set'),
   };
+  read.done('token verification');
+  return config;
 }
 
 export interface SignerConfig {
@@ -177,13 +174,15 @@ export interface SignerConfig {
 }
 
 export function signerConfig(env: Env = process.env): SignerConfig {
-  const e = parse(SignerEnv, env, 'token signing');
-  return {
-    issuer: e.JWT_ISSUER,
-    audience: e.JWT_AUDIENCE,
-    privateKey: { value: e.JWT_PRIVATE_KEY, secretId: e.JWT_PRIVATE_KEY_SECRET_ID },
-    ttlSeconds: e.JWT_TTL_SECONDS,
+  const read = new EnvReader(env);
+  const config = {
+    issuer: read.text('JWT_ISSUER', 'orgs-service') ?? 'orgs-service',
+    audience: read.text('JWT_AUDIENCE', 'orgs-api') ?? 'orgs-api',
+    privateKey: secretSource(read, 'JWT_PRIVATE_KEY', 'JWT_PRIVATE_KEY_SECRET_ID', 'a private JWK'),
+    ttlSeconds: read.int('JWT_TTL_SECONDS', 1_800, 60, 86_400),
   };
+  read.done('token signing');
+  return config;
 }
 
 export interface SessionConfig {
@@ -194,13 +193,15 @@ export interface SessionConfig {
 }
 
 export function sessionConfig(env: Env = process.env): SessionConfig {
-  const e = parse(SessionEnv, env, 'session');
-  return {
-    refreshTtlMs: e.REFRESH_TOKEN_TTL_SECONDS * 1_000,
-    maxFailuresPerEmail: e.LOGIN_MAX_FAILURES_PER_EMAIL,
-    maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
-    failureWindowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1_000,
+  const read = new EnvReader(env);
+  const config = {
+    refreshTtlMs: read.int('REFRESH_TOKEN_TTL_SECONDS', 14 * 86_400, 300, 90 * 86_400) * 1_000,
+    maxFailuresPerEmail: read.int('LOGIN_MAX_FAILURES_PER_EMAIL', 10, 1, 1_000),
+    maxFailuresPerIp: read.int('LOGIN_MAX_FAILURES_PER_IP', 100, 1, 100_000),
+    failureWindowMs: read.int('LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 86_400) * 1_000,
   };
+  read.done('session');
+  return config;
 }
 
 export interface GuardConfig {
@@ -209,6 +210,13 @@ export interface GuardConfig {
 }
 
 export function guardConfig(env: Env = process.env): GuardConfig {
-  const e = parse(GuardEnv, env, 'token guard');
-  return { revocationCacheMs: e.REVOCATION_CACHE_SECONDS * 1_000, keyMaxAgeMs: e.JWT_KEYS_MAX_AGE_SECONDS * 1_000 };
+  const read = new EnvReader(env);
+  const config = {
+    // How long the authorizer trusts its last revocation look-up for a token (per container).
+    revocationCacheMs: read.int('REVOCATION_CACHE_SECONDS', 5, 0, 60) * 1_000,
+    // How often verifiers and signers re-read their keys, so rotations reach running containers.
+    keyMaxAgeMs: read.int('JWT_KEYS_MAX_AGE_SECONDS', 300, 0, 3_600) * 1_000,
+  };
+  read.done('token guard');
+  return config;
 }
