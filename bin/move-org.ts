@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { organizations } from '#core/app.ts';
 import { AppError } from '#core/errors.ts';
 import { closeMongoClient } from '#core/mongo/client.ts';
+import { collectionLabel } from '#core/orgs/labels.ts';
 import { PLACEMENT_MODES, type PlacementMode } from '#core/orgs/model.ts';
 
 const usage = 'usage: move-org (--org <name> | --id <organization id>) --to collection|database\n       move-org --reconcile';
@@ -27,7 +28,7 @@ export async function moveOrg(args: readonly string[]): Promise<{ out: string; c
     args: [...args],
     options: { org: { type: 'string' }, id: { type: 'string' }, to: { type: 'string' }, reconcile: { type: 'boolean' } },
   });
-  const service = await organizations()();
+  const service = await organizations({ label: collectionLabel })();
   if (values.reconcile) {
     const report = await service.reconcile();
     return { out: JSON.stringify(report), code: report.failures.length === 0 ? 0 : 1 };

@@ -52,7 +52,7 @@ export class Seeder {
     this.#env = env;
     this.orgs.push(first);
     this.#template = template;
-    const policy = new modules.PlacementPolicy(env.tenantDb, 'collection');
+    const policy = new modules.PlacementPolicy(env.tenantDb, 'collection', modules.collectionLabel);
     this.#placementFor = (slug) => ({ ...policy.forNew({ slug }) });
     this.#toSlug = modules.toSlug;
   }
@@ -79,6 +79,7 @@ export class Seeder {
 
     const { PlacementPolicy } = await import('#core/tenancy/router.ts');
     const { toSlug } = await import('#core/orgs/model.ts');
+    const { collectionLabel } = await import('#core/orgs/labels.ts');
     const first: SeededOrg = {
       index: 0,
       name: org.name,
@@ -87,7 +88,7 @@ export class Seeder {
       adminId: admin._id.toHexString(),
       email: admin.email,
     };
-    return new Seeder(env, first, { org, admin, claim }, { PlacementPolicy, toSlug });
+    return new Seeder(env, first, { org, admin, claim }, { PlacementPolicy, toSlug, collectionLabel });
   }
 
   /**
@@ -158,5 +159,6 @@ export class Seeder {
 
 interface SeederModules {
   PlacementPolicy: typeof import('#core/tenancy/router.ts').PlacementPolicy;
+  collectionLabel(slug: string): string;
   toSlug(name: string): string;
 }

@@ -30,9 +30,14 @@ export interface Stores {
   readonly records: RecordStore;
 }
 
+/** How a function that names places makes a collection name readable; see {@link PlacementPolicy}. */
+export interface NamingOptions {
+  readonly label?: (slug: string) => string;
+}
+
 /** Where this deployment puts organizations' data (PLACEMENT_MODE, TENANT_DB_NAME). */
-export function placementPolicy(): PlacementPolicy {
-  return new PlacementPolicy(databaseConfig().tenantDb, placementConfig().mode);
+export function placementPolicy(options: NamingOptions = {}): PlacementPolicy {
+  return new PlacementPolicy(databaseConfig().tenantDb, placementConfig().mode, options.label);
 }
 
 export function storesFactory(): () => Promise<Stores> {
@@ -48,10 +53,13 @@ export function storesFactory(): () => Promise<Stores> {
   });
 }
 
-/** The organization use cases, for the org-* handlers. */
-export function organizations(): () => Promise<OrganizationService> {
+/**
+ * The organization use cases, for the org-* handlers. Those that name places (create, rename, move,
+ * reconcile) pass `label` (`collectionLabel`); the others need not load it.
+ */
+export function organizations(options: NamingOptions = {}): () => Promise<OrganizationService> {
   const orgs = orgsConfig();
-  const placements = placementPolicy();
+  const placements = placementPolicy(options);
   const stores = storesFactory();
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(

@@ -1,8 +1,9 @@
 import { organizations } from '#core/app.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
+import { collectionLabel } from '#core/orgs/labels.ts';
 import { schema } from './schema.ts';
 
-const service = organizations();
+const service = organizations({ label: collectionLabel });
 
 /** POST /org/create: a new organization with its admin and its own collection. */
 export const handler = publicEndpoint({

@@ -1,9 +1,10 @@
 import { organizations } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import { collectionLabel } from '#core/orgs/labels.ts';
 import { toPublic } from '#core/orgs/model.ts';
 import { schema } from './schema.ts';
 
-const service = organizations();
+const service = organizations({ label: collectionLabel });
 
 /** PUT /org/update: rename the caller's organization and/or change its admin's credentials. */
 export const handler = jwtEndpoint({

@@ -1,5 +1,6 @@
 import { organizations } from '#core/app.ts';
 import { errorFields, log } from '#core/log.ts';
+import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { OrganizationService } from '#core/orgs/service.ts';
  * often and concurrently.
  */
 
-const service = organizations();
+const service = organizations({ label: collectionLabel });
 
 export const handler = async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
   try {

@@ -29,7 +29,8 @@ export async function loadApi(mode: PlacementMode, env: Record<string, string> =
       import('#core/app.ts'),
       import('#core/mongo/client.ts'),
     ]);
-    const organizations = app.organizations();
+    const labels = await import('#core/orgs/labels.ts');
+    const organizations = app.organizations({ label: labels.collectionLabel });
     const records = (path = '/org/records') => ({ path });
     return {
       mode,

@@ -1,6 +1,7 @@
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll } from 'vitest';
 import { closeMongoClient } from '#core/mongo/client.ts';
+import { collectionLabel } from '#core/orgs/labels.ts';
 import type { Placement, PlacementMode } from '#core/orgs/model.ts';
 import { PlacementPolicy } from '#core/tenancy/router.ts';
 
@@ -17,7 +18,8 @@ export const masterDb = (): Db => testClient().db(process.env.MASTER_DB_NAME);
 export const tenantDb = (): Db => testClient().db(process.env.TENANT_DB_NAME);
 
 /** This file's placement policy, in `mode`. */
-export const testPlacements = (mode: PlacementMode = 'collection') => new PlacementPolicy(process.env.TENANT_DB_NAME ?? '', mode);
+export const testPlacements = (mode: PlacementMode = 'collection') =>
+  new PlacementPolicy(process.env.TENANT_DB_NAME ?? '', mode, collectionLabel);
 
 export async function tenantCollections(): Promise<string[]> {
   const list = await tenantDb().listCollections({}, { nameOnly: true }).toArray();

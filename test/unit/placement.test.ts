@@ -7,8 +7,8 @@ const orgId = '65f1c0ffee0123456789abcd';
 
 describe('Placement policy', () => {
   it('places new organizations in the deployment mode, each place with a new name and a new generation', () => {
-    const byCollection = new PlacementPolicy('tenants');
-    const byDatabase = new PlacementPolicy('tenants', 'database');
+    const byCollection = new PlacementPolicy('tenants', 'collection', collectionLabel);
+    const byDatabase = new PlacementPolicy('tenants', 'database', collectionLabel);
 
     const a = byCollection.forNew({ slug: 'acme' });
     const b = byCollection.forNew({ slug: 'acme' });
@@ -33,7 +33,7 @@ describe('Placement policy', () => {
   });
 
   it('renames a collection-mode place to a name it never had, and keeps a database-mode place as it is', () => {
-    const policy = new PlacementPolicy('tenants');
+    const policy = new PlacementPolicy('tenants', 'collection', collectionLabel);
     const inCollection = policy.forNew({ slug: 'acme' });
     const inDatabase = policy.forNew({ slug: 'acme' }, 'database');
 
@@ -46,7 +46,7 @@ describe('Placement policy', () => {
   });
 
   it("knows this deployment's places and nobody else's", () => {
-    const policy = new PlacementPolicy('tenants');
+    const policy = new PlacementPolicy('tenants', 'collection', collectionLabel);
 
     expect(policy.isTenantPlace({ database: 'tenants', collection: 'org_acme' })).toBe(true);
     expect(policy.isTenantPlace({ database: `tenants_${orgId}`, collection: 'records' })).toBe(true);
@@ -63,7 +63,11 @@ describe('Collection labels', () => {
     expect(collectionLabel('a'.repeat(200))).toHaveLength(40);
     expect(collectionLabel(`${'a'.repeat(39)}_b`)).toBe('a'.repeat(39));
     expect(collectionLabel('')).toBe('');
-    expect(new PlacementPolicy('tenants').forNew({ slug: '' }).collection).toMatch(/^org_[0-9a-f]{10}$/);
+    expect(new PlacementPolicy('tenants', 'collection', collectionLabel).forNew({ slug: '' }).collection).toMatch(
+      /^org_[0-9a-f]{10}$/,
+    );
+    // A function that names no places does not load the transliteration: its names are as unique.
+    expect(new PlacementPolicy('tenants').forNew({ slug: 'acme' }).collection).toMatch(/^org_[0-9a-f]{10}$/);
   });
 });
 

@@ -1,6 +1,5 @@
 import type { Collection, Document, MongoClient } from 'mongodb';
 import { newId, randomToken } from '../ids.ts';
-import { collectionLabel } from '../orgs/labels.ts';
 import type { Placement, PlacementMode } from '../orgs/model.ts';
 
 /**
@@ -40,14 +39,22 @@ export function databasePlacement(tenantDb: string, placeId: string, gen?: strin
 /** A suffix no place of the same label has had: 40 random bits, new for every place. */
 const placeSuffix = () => randomToken(5);
 
-/** Decides placements for new organizations, renames and moves, for one deployment. */
+/**
+ * Decides placements for new organizations, renames and moves, for one deployment. `label` gives the
+ * readable part of a collection name from a slug (`collectionLabel` of `#core/orgs/labels.ts`); it is
+ * passed in by the functions that name places (create, rename, move, reconcile), so the others do not
+ * load its transliteration table. Without it, collection names are `org_<suffix>`: as unique, less
+ * readable.
+ */
 export class PlacementPolicy {
   readonly #tenantDb: string;
   readonly #mode: PlacementMode;
+  readonly #label: (slug: string) => string;
 
-  constructor(tenantDb: string, mode: PlacementMode = 'collection') {
+  constructor(tenantDb: string, mode: PlacementMode = 'collection', label: (slug: string) => string = () => '') {
     this.#tenantDb = tenantDb;
     this.#mode = mode;
+    this.#label = label;
   }
 
   /** The mode new organizations get. */
@@ -60,7 +67,7 @@ export class PlacementPolicy {
     const gen = randomToken(6);
     return mode === 'database'
       ? databasePlacement(this.#tenantDb, newId(), gen)
-      : collectionPlacement(this.#tenantDb, collectionLabel(org.slug), placeSuffix(), gen);
+      : collectionPlacement(this.#tenantDb, this.#label(org.slug), placeSuffix(), gen);
   }
 
   /**
@@ -70,7 +77,7 @@ export class PlacementPolicy {
    */
   forRename(current: Placement, newSlug: string): Placement {
     if (current.mode === 'database') return current;
-    return collectionPlacement(current.database, collectionLabel(newSlug), placeSuffix(), current.gen);
+    return collectionPlacement(current.database, this.#label(newSlug), placeSuffix(), current.gen);
   }
 
   /** True when `placement` names a place this deployment's organizations may use. */
