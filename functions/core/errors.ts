@@ -47,6 +47,13 @@ export class NotFoundError extends AppError {
 
 export class ConflictError extends AppError {
   readonly status = 409;
+  /** Set when the conflict passes by itself (another change in progress): the answer's Retry-After, in s. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: string, message: string, options?: ErrorOptions & { retryAfterSeconds?: number }) {
+    super(code, message, options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
 }
 
 export class PayloadTooLargeError extends AppError {

@@ -2,6 +2,7 @@ import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { ConflictError } from '#core/errors.ts';
+import { problemResponse } from '#core/http/problem.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
 import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
 import { type Organization, PLACEMENT_MODES, type PlacementMode, samePlace } from '#core/orgs/model.ts';
@@ -112,6 +113,7 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
 
     expect(update).toBeInstanceOf(ConflictError);
     expect(update.code).toBe('operation_in_progress');
+    expect(problemResponse(update).headers).toMatchObject({ 'retry-after': '1' });
     expect(del).toBeInstanceOf(ConflictError);
     expect(write).toMatchObject({ status: 503, code: 'organization_migrating', retryAfterSeconds: 1 });
     expect(report.failures).toEqual([]);

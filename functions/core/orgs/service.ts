@@ -84,7 +84,9 @@ export interface UpdateInput {
 const nameTaken = () => new ConflictError('organization_name_taken', 'An organization with this name already exists.');
 const emailTaken = () => new ConflictError('email_taken', 'This email already belongs to an admin.');
 const busy = () =>
-  new ConflictError('operation_in_progress', 'Another change to this organization is in progress; retry shortly.');
+  new ConflictError('operation_in_progress', 'Another change to this organization is in progress; retry shortly.', {
+    retryAfterSeconds: 1,
+  });
 const notFound = () => new NotFoundError('organization_not_found', 'No organization has this name.');
 const nextVersion = (org: Organization) => (org.placementVersion ?? 0) + 1;
 /** The fencing token a change of `op`'s organization document must present (`null`: an operation from before owners). */
@@ -326,7 +328,7 @@ export class OrganizationService {
       try {
         if (!(await this.#s.locks.renew(lock.orgId, lock.lockId, this.#now()))) beating = false;
       } catch (error) {
-        log.warn('lease not renewed; trying again at the next beat', { orgId: lock.orgId, ...errorFields(error) });
+        if (beating) log.warn('lease not renewed; trying again at the next beat', { orgId: lock.orgId, ...errorFields(error) });
       }
     };
     const timer = setInterval(
