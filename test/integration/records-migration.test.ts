@@ -20,6 +20,7 @@ import {
   testPlacements,
 } from '../support/db.ts';
 import type { Answer } from '../support/events.ts';
+import { gate } from '../support/gate.ts';
 
 /**
  * Records writes while the organization's data moves: a rename (collection mode renames the
@@ -162,25 +163,29 @@ async function expectLedgerHolds(api: Api, caller: Caller, ledger: Ledger) {
   expect((await listAll(api, caller)).map((r) => r.id).sort()).toEqual([...byId.keys()].sort());
 }
 
-describe.each(PLACEMENT_MODES)('Records writers during a rename and a move (%s mode)', (mode: PlacementMode) => {
-  // Two containers, each caching placements for a minute: the fence must not depend on caches.
-  let first: Api;
-  let second: Api;
+/** Two containers of the service in `mode`, each caching placements for a minute: the fence must not depend on caches. */
+function twoContainers(mode: PlacementMode): { first: Api; second: Api } {
+  const containers = {} as { first: Api; second: Api };
   beforeAll(async () => {
-    first = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
-    second = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
+    containers.first = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
+    containers.second = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
   });
   afterAll(async () => {
-    await first.close();
-    await second.close();
+    await containers.first.close();
+    await containers.second.close();
   });
+  return containers;
+}
+
+describe.each(PLACEMENT_MODES)('Records writers during a rename and a move (%s mode)', (mode: PlacementMode) => {
+  const containers = twoContainers(mode);
 
   it('keeps every acknowledged write exactly once through a rename, and the old place is gone', async () => {
-    const caller = await orgWithAdmin(first, `Hammer Rename ${mode}`, `hammer-rename-${mode}@migration.example`);
+    const caller = await orgWithAdmin(containers.first, `Hammer Rename ${mode}`, `hammer-rename-${mode}@migration.example`);
     const before = (await orgById(caller.orgId)).placement;
 
-    const ledger = await hammer([first, second], caller, async () => {
-      const answer = await first.updateOrg(caller, {
+    const ledger = await hammer([containers.first, containers.second], caller, async () => {
+      const answer = await containers.first.updateOrg(caller, {
         organization_name: `Hammer Rename ${mode}`,
         new_organization_name: `Hammered ${mode}`,
       });
@@ -192,16 +197,16 @@ describe.each(PLACEMENT_MODES)('Records writers during a rename and a move (%s m
     expect(samePlace(before, after)).toBe(mode === 'database');
     if (mode === 'collection') expect(await placeExists(before)).toBe(false);
     else expect(fenced, 'a rename in database mode moves nothing, so it fences nothing').toEqual([]);
-    await expectLedgerHolds(first, caller, ledger);
+    await expectLedgerHolds(containers.first, caller, ledger);
     expect((await settledState()).problems).toEqual([]);
   });
 
   it(`keeps every acknowledged write exactly once through a move to ${other(mode)} mode and back`, async () => {
-    const caller = await orgWithAdmin(first, `Hammer Move ${mode}`, `hammer-move-${mode}@migration.example`);
+    const caller = await orgWithAdmin(containers.first, `Hammer Move ${mode}`, `hammer-move-${mode}@migration.example`);
     const places: Placement[] = [(await orgById(caller.orgId)).placement];
-    const service = await first.organizations();
+    const service = await containers.first.organizations();
 
-    const ledger = await hammer([first, second], caller, async () => {
+    const ledger = await hammer([containers.first, containers.second], caller, async () => {
       places.push((await service.move({ id: caller.orgId }, other(mode))).placement);
       await new Promise((r) => setTimeout(r, 100));
       places.push((await service.move({ id: caller.orgId }, mode)).placement);
@@ -210,7 +215,7 @@ describe.each(PLACEMENT_MODES)('Records writers during a rename and a move (%s m
     expect(places.map((p) => p.mode)).toEqual([mode, other(mode), mode]);
     expect(new Set(places.map((p) => p.gen)).size).toBe(3);
     expect(await placeExists(places[1] as Placement)).toBe(false);
-    await expectLedgerHolds(first, caller, ledger);
+    await expectLedgerHolds(containers.first, caller, ledger);
     expect((await settledState()).problems).toEqual([]);
   });
 });
@@ -225,32 +230,20 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
     if (!(await stores.orgs.isPlaceInUse(place))) await stores.tenants.drop(place);
   };
 
-  /** A record store whose next call of `method` waits until released. */
+  /** A record store whose next call of `method` waits until released, once armed. */
   function gated(method: 'insert' | 'update') {
-    let armed = false;
-    let reached: () => void = () => {};
-    let release: () => void = () => {};
-    const reachedP = new Promise<void>((r) => {
-      reached = r;
-    });
-    const releaseP = new Promise<void>((r) => {
-      release = r;
-    });
+    const g = gate(false);
     const store: RecordStore = new Proxy(base, {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver);
         if (key !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
         return async (...args: unknown[]) => {
-          if (armed) {
-            armed = false;
-            reached();
-            await releaseP;
-          }
+          await g.pass();
           return value.apply(target, args);
         };
       },
     });
-    return { store, arm: () => (armed = true), reached: reachedP, release };
+    return { store, arm: g.arm, reached: g.reached, release: g.release };
   }
 
   async function setUp(name: string) {
@@ -386,20 +379,11 @@ describe.each(PLACEMENT_MODES)('Records writers while the placement keeps changi
   // Two containers caching placements for a minute, and the reconciler sweeping all the while: a
   // clean-up (a late write's, a rename's, a move's or the reconciler's) must never hit a place that
   // is, or becomes again, the organization's live place.
-  let first: Api;
-  let second: Api;
-  beforeAll(async () => {
-    first = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
-    second = await loadApi(mode, { PLACEMENT_CACHE_SECONDS: '60' });
-  });
-  afterAll(async () => {
-    await first.close();
-    await second.close();
-  });
+  const containers = twoContainers(mode);
 
   /** Runs `change` while the reconciler sweeps in a loop. */
   async function withReconciler(change: () => Promise<void>) {
-    const service = await second.organizations();
+    const service = await containers.second.organizations();
     let sweeping = true;
     const sweeps = (async () => {
       while (sweeping) {
@@ -417,12 +401,12 @@ describe.each(PLACEMENT_MODES)('Records writers while the placement keeps changi
 
   it('keeps every acknowledged write exactly once through 100 renames back and forth', async () => {
     const names = [`Ping ${mode}`, `Pong ${mode}`] as const;
-    const caller = await orgWithAdmin(first, names[0], `ping-pong-${mode}@migration.example`);
+    const caller = await orgWithAdmin(containers.first, names[0], `ping-pong-${mode}@migration.example`);
 
-    const ledger = await hammer([first, second], caller, () =>
+    const ledger = await hammer([containers.first, containers.second], caller, () =>
       withReconciler(async () => {
         for (let i = 0; i < 100; i += 1) {
-          const api = i % 3 === 0 ? second : first;
+          const api = i % 3 === 0 ? containers.second : containers.first;
           const answer = await api.updateOrg(caller, {
             organization_name: names[i % 2],
             new_organization_name: names[(i + 1) % 2],
@@ -433,21 +417,21 @@ describe.each(PLACEMENT_MODES)('Records writers while the placement keeps changi
       }),
     );
 
-    await expectLedgerHolds(first, caller, ledger);
+    await expectLedgerHolds(containers.first, caller, ledger);
     expect((await settledState()).problems).toEqual([]);
   }, 180_000);
 
   it('keeps every acknowledged write exactly once through moves there and back between renames', async () => {
     const names = [`Mover ${mode}`, `Shaker ${mode}`] as const;
-    const caller = await orgWithAdmin(first, names[0], `mover-${mode}@migration.example`);
-    const service = await first.organizations();
+    const caller = await orgWithAdmin(containers.first, names[0], `mover-${mode}@migration.example`);
+    const service = await containers.first.organizations();
 
-    const ledger = await hammer([first, second], caller, () =>
+    const ledger = await hammer([containers.first, containers.second], caller, () =>
       withReconciler(async () => {
         for (let i = 0; i < 6; i += 1) {
           await service.move({ id: caller.orgId }, i % 2 === 0 ? other(mode) : mode);
           await pause(5);
-          const answer = await second.updateOrg(caller, {
+          const answer = await containers.second.updateOrg(caller, {
             organization_name: names[i % 2],
             new_organization_name: names[(i + 1) % 2],
           });
@@ -457,7 +441,7 @@ describe.each(PLACEMENT_MODES)('Records writers while the placement keeps changi
       }),
     );
 
-    await expectLedgerHolds(first, caller, ledger);
+    await expectLedgerHolds(containers.first, caller, ledger);
     expect((await settledState()).problems).toEqual([]);
   }, 180_000);
 });
