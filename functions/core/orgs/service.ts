@@ -1,11 +1,11 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { Caller } from '../auth/tokens.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
-import { newId, randomToken } from '../ids.ts';
+import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
 import type { PlacementPolicy } from '../tenancy/router.ts';
+import { OperationLocks, operationInProgress } from './locks.ts';
 import {
-  lastAlive,
   legacySlug,
   type Operation,
   type OperationLock,
@@ -83,10 +83,7 @@ export interface UpdateInput {
 
 const nameTaken = () => new ConflictError('organization_name_taken', 'An organization with this name already exists.');
 const emailTaken = () => new ConflictError('email_taken', 'This email already belongs to an admin.');
-const busy = () =>
-  new ConflictError('operation_in_progress', 'Another change to this organization is in progress; retry shortly.', {
-    retryAfterSeconds: 1,
-  });
+const busy = operationInProgress;
 const notFound = () => new NotFoundError('organization_not_found', 'No organization has this name.');
 const nextVersion = (org: Organization) => (org.placementVersion ?? 0) + 1;
 /** The fencing token a change of `op`'s organization document must present (`null`: an operation from before owners). */
@@ -95,10 +92,12 @@ const ownerOf = (op: Operation): string | null => ('owner' in op ? (op.owner ?? 
 export class OrganizationService {
   readonly #deps: OrgServiceDeps;
   readonly #now: () => Date;
+  readonly #locks: OperationLocks;
 
   constructor(deps: OrgServiceDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
+    this.#locks = new OperationLocks(deps.stores.locks, deps.leaseMs, this.#now);
   }
 
   get #s(): OrgStores {
@@ -106,7 +105,7 @@ export class OrganizationService {
   }
 
   #expired(startedAt: Date): boolean {
-    return this.#now().getTime() - startedAt.getTime() >= this.#deps.leaseMs;
+    return this.#locks.lapsed(startedAt);
   }
 
   // ---------------------------------------------------------------- create
@@ -294,57 +293,7 @@ export class OrganizationService {
     return org;
   }
 
-  // ---------------------------------------------------------------- locks
-
-  /** Takes the organization's operation lock, taking it over from a run whose lease has passed; 409 if held. */
-  async #lock(orgId: string, kind: OperationLock['kind']): Promise<OperationLock> {
-    const lock: OperationLock = { orgId, lockId: randomToken(), kind, startedAt: this.#now() };
-    if (await this.#s.locks.acquire(lock)) return lock;
-    const held = await this.#s.locks.find(orgId);
-    if (held && !this.#expired(lastAlive(held))) throw busy(); // alive: its owner renews it while it works
-    if (held) await this.#s.locks.release(orgId, held.lockId);
-    if (await this.#s.locks.acquire(lock)) return lock;
-    throw busy();
-  }
-
-  /** Like {@link #lock}, but shares a lock another delete holds: deletes are idempotent and may overlap. */
-  async #lockForDelete(orgId: string): Promise<void> {
-    try {
-      await this.#lock(orgId, 'delete');
-    } catch (error) {
-      if (!(error instanceof ConflictError) || (await this.#s.locks.find(orgId))?.kind !== 'delete') throw error;
-    }
-  }
-
-  /**
-   * Runs `work` while renewing the lease of `lock` every third of `leaseMs`, so that only a run that
-   * stopped (its container died or froze) is ever taken over, however long the work takes. A renewal
-   * that finds the lock taken over stops; the run's own later changes of the organization are then
-   * refused by their fencing token (the operation's `owner`).
-   */
-  async #withHeartbeat<T>(lock: OperationLock, work: () => Promise<T>): Promise<T> {
-    let beating = true;
-    const beat = async () => {
-      try {
-        if (!(await this.#s.locks.renew(lock.orgId, lock.lockId, this.#now()))) beating = false;
-      } catch (error) {
-        if (beating) log.warn('lease not renewed; trying again at the next beat', { orgId: lock.orgId, ...errorFields(error) });
-      }
-    };
-    const timer = setInterval(
-      () => {
-        if (beating) void beat();
-      },
-      Math.max(1, Math.floor(this.#deps.leaseMs / 3)),
-    );
-    timer.unref?.();
-    try {
-      return await work();
-    } finally {
-      beating = false;
-      clearInterval(timer);
-    }
-  }
+  // ---------------------------------------------------------------- take-overs
 
   /**
    * Makes the run holding `lock` the owner of the organization's operation, if `current`'s owner still
@@ -360,13 +309,6 @@ export class OrganizationService {
     return taken;
   }
 
-  /** Releases a lock; if that fails, the lock lapses with its lease (and reconcile removes it). */
-  async #unlock(lock: OperationLock): Promise<void> {
-    await this.#s.locks
-      .release(lock.orgId, lock.lockId)
-      .catch((error) => log.warn('lock not released; it lapses with its lease', { orgId: lock.orgId, ...errorFields(error) }));
-  }
-
   // ---------------------------------------------------------------- update
 
   async update(caller: Caller, input: UpdateInput): Promise<Organization> {
@@ -377,16 +319,11 @@ export class OrganizationService {
     if (!admin || admin.orgId !== found.id)
       throw new ForbiddenError('not_your_organization', 'You may only manage your own organization.');
 
-    const lock = await this.#lock(found.id, 'update');
-    try {
-      return await this.#withHeartbeat(lock, async () => {
-        const org = await this.#s.orgs.findById(found.id); // as it is now that nobody else may change it
-        if (org?.status !== 'active') throw org && org.status !== 'deleting' ? busy() : notFound();
-        return await this.#update(org, admin, input, lock);
-      });
-    } finally {
-      await this.#unlock(lock);
-    }
+    return this.#locks.hold(found.id, 'update', async (lock) => {
+      const org = await this.#s.orgs.findById(found.id); // as it is now that nobody else may change it
+      if (org?.status !== 'active') throw org && org.status !== 'deleting' ? busy() : notFound();
+      return await this.#update(org, admin, input, lock);
+    });
   }
 
   async #update(
@@ -543,8 +480,7 @@ export class OrganizationService {
     if (org.status !== 'active') throw busy();
     if (org.placement.mode === mode) return org;
 
-    const lock = await this.#lock(org.id, 'move');
-    try {
+    return this.#locks.hold(org.id, 'move', async (lock) => {
       const current = await this.#s.orgs.findById(org.id);
       if (current?.status !== 'active') throw current ? busy() : notFound();
       if (current.placement.mode === mode) return current;
@@ -557,10 +493,8 @@ export class OrganizationService {
       };
       const marked = await this.#s.orgs.transition(org.id, ['active'], { status: 'moving', operation });
       if (!marked) throw busy();
-      return await this.#withHeartbeat(lock, () => this.#runMove(marked));
-    } finally {
-      await this.#unlock(lock);
-    }
+      return await this.#runMove(marked);
+    });
   }
 
   /** Finishes a move this run owns, or undoes it if a step fails. */
@@ -632,7 +566,7 @@ export class OrganizationService {
       await this.#finishDelete(org); // a retry: finish what the earlier run started
       return org;
     }
-    await this.#lockForDelete(org.id);
+    await this.#locks.shareForDelete(org.id);
     const marked = await this.#s.orgs.transition(org.id, ['active'], {
       status: 'deleting',
       operation: { kind: 'delete', startedAt: this.#now() },
@@ -668,42 +602,38 @@ export class OrganizationService {
   async #settle(org: Organization, by: 'request' | 'operator'): Promise<void> {
     if (org.status === 'active') return;
     if (org.status === 'deleting') {
-      await this.#lockForDelete(org.id);
+      await this.#locks.shareForDelete(org.id);
       await this.#finishDelete(org);
       return;
     }
-    const lock = await this.#lock(org.id, 'settle'); // 409 while the run that owns it renews its lease
-    try {
-      await this.#withHeartbeat(lock, async () => {
-        const current = await this.#s.orgs.findById(org.id);
-        const op = current?.operation;
-        if (!current || !op) return;
-        switch (current.status) {
-          case 'creating':
-            await this.#undoCreate(current);
-            return;
-          case 'renaming':
-            await this.#finishRename(await this.#takeOver(current, lock));
-            return;
-          case 'moving': {
-            if (op.kind !== 'move') return;
-            if (by === 'request') {
-              await this.#undoMove(current);
-              return;
-            }
-            // Copy to a place of our own: the run we take over may still be copying to its target.
-            const taken = await this.#takeOver(current, lock, { to: this.#deps.placements.forNew(current, op.to.mode) });
-            await this.#s.tenants.drop(op.to);
-            await this.#finishMove(taken);
+    // 409 while the run that owns it renews its lease
+    await this.#locks.hold(org.id, 'settle', async (lock) => {
+      const current = await this.#s.orgs.findById(org.id);
+      const op = current?.operation;
+      if (!current || !op) return;
+      switch (current.status) {
+        case 'creating':
+          await this.#undoCreate(current);
+          return;
+        case 'renaming':
+          await this.#finishRename(await this.#takeOver(current, lock));
+          return;
+        case 'moving': {
+          if (op.kind !== 'move') return;
+          if (by === 'request') {
+            await this.#undoMove(current);
             return;
           }
-          default:
-            return;
+          // Copy to a place of our own: the run we take over may still be copying to its target.
+          const taken = await this.#takeOver(current, lock, { to: this.#deps.placements.forNew(current, op.to.mode) });
+          await this.#s.tenants.drop(op.to);
+          await this.#finishMove(taken);
+          return;
         }
-      });
-    } finally {
-      await this.#unlock(lock);
-    }
+        default:
+          return;
+      }
+    });
   }
 
   /**
