@@ -77,7 +77,9 @@ class Ledger {
       this.acknowledged += 1;
       return 'ok';
     }
-    const codes = ['organization_migrating', 'write_unconfirmed'];
+    // Each of these may or may not have been applied: fenced by a move, raced by one, or a database
+    // that did not answer in time (a loaded embedded server can stall past the bound).
+    const codes = ['organization_migrating', 'write_unconfirmed', 'service_unavailable'];
     if (answer.status === 503 && codes.includes(answer.body?.code) && answer.headers['retry-after']) return 'fenced';
     this.unexpected.push(`${key} ${JSON.stringify(answer.body)}`);
     return 'other';

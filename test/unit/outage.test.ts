@@ -1,3 +1,4 @@
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { MongoNetworkError, MongoOperationTimeoutError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UnavailableError } from '#core/errors.ts';
@@ -109,8 +110,36 @@ describe('Class: DatabaseWatch', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(settled).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersToNextTimerAsync(); // the judgement waits for the event loop's reads (setImmediate)
 
     await expect(call).rejects.toMatchObject({ name: 'DatabaseUnreachableError', reason: 'silent' });
+  });
+
+  it('does not call silent an answer that arrived while the process itself was held up', async () => {
+    // A loopback server that answers 20 ms after it is asked; the process is then busy for 300 ms,
+    // past the 100 ms bound, so its timer fires late with the answer waiting unread in the socket.
+    const server = createServer((socket) => socket.on('data', () => setTimeout(() => socket.end('pong'), 20)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const watch = new DatabaseWatch({ silenceMs: 100 });
+      const ask = () =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write('ping'));
+          socket.on('data', (data) => resolve(String(data)));
+          socket.on('error', reject);
+        });
+      const call = watch.run(ask, outage);
+      await new Promise((resolve) => setTimeout(resolve, 10)); // connected and asked
+      const until = Date.now() + 300;
+      while (Date.now() < until) {
+        // held up: no timer, no socket read
+      }
+
+      await expect(call).resolves.toBe('pong');
+    } finally {
+      server.close();
+    }
   });
 
   it('lets a long call go on while the server answers its heartbeats', async () => {

@@ -153,14 +153,23 @@ export class DatabaseWatch {
   #bounded<T>(pending: Promise<T>, started: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const left = () => Math.max(started, this.#heardAt) + this.#silenceMs - this.#now();
       const check = () => {
-        const left = Math.max(started, this.#heardAt) + this.#silenceMs - this.#now();
-        if (left > 0) {
-          timer = setTimeout(check, left);
+        if (left() > 0) {
+          timer = setTimeout(check, left());
           return;
         }
-        pending.catch(() => {}); // given up: its own failure is of no interest any more
-        reject(new DatabaseUnreachableError('silent', this.#silenceMs));
+        // A timer can fire late, after the process itself was held up (a busy event loop, a starved
+        // CPU) while answers and heartbeats waited unread in its sockets. Judge only once the event
+        // loop has read what has arrived: I/O callbacks run before `setImmediate` callbacks.
+        setImmediate(() => {
+          if (left() > 0) {
+            timer = setTimeout(check, left());
+            return;
+          }
+          pending.catch(() => {}); // given up: its own failure is of no interest any more
+          reject(new DatabaseUnreachableError('silent', this.#silenceMs));
+        });
       };
       check();
       pending.then(
