@@ -58,9 +58,12 @@ export function storesFactory(): () => Promise<Stores> {
  * reconcile) pass `label` (`collectionLabel`); the others need not load it.
  */
 export function organizations(options: NamingOptions = {}): () => Promise<OrganizationService> {
+  return organizationsOn(storesFactory(), options);
+}
+
+function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions): () => Promise<OrganizationService> {
   const orgs = orgsConfig();
   const placements = placementPolicy(options);
-  const stores = storesFactory();
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(
     async () =>
@@ -77,7 +80,7 @@ export function organizations(options: NamingOptions = {}): () => Promise<Organi
 export function records(): () => Promise<RecordsService> {
   const { cacheMs } = placementConfig();
   const stores = storesFactory();
-  const orgService = organizations();
+  const orgService = organizationsOn(stores, {}); // settles dead operations a records request meets
   return once(async () => {
     const s = await stores();
     const settler = await orgService();

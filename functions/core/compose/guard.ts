@@ -2,9 +2,8 @@ import { TokenGuard } from '../auth/guard.ts';
 import { createTokenVerifier } from '../auth/tokens.ts';
 import { once } from '../cache.ts';
 import { guardConfig, verifierConfig } from '../config.ts';
-import { MongoAdminStore } from '../mongo/admin-store.ts';
+import { mongoAdminStore } from '../mongo/admin-store.ts';
 import { mongoRevocationStore } from '../mongo/auth-stores.ts';
-import { withUnavailableMapping } from '../mongo/errors.ts';
 import { database } from './database.ts';
 import { keyMaterial } from './keys.ts';
 
@@ -21,7 +20,7 @@ export function tokenGuard(): () => Promise<TokenGuard> {
   return once(async () => {
     const { master, gate } = await db();
     const stores = gate({
-      admins: withUnavailableMapping(new MongoAdminStore(master.collection('admins'))),
+      admins: mongoAdminStore(master),
       revocations: mongoRevocationStore(master),
     });
     return new TokenGuard({ verifier, admins: stores.admins, revocations: stores.revocations, cacheMs: revocationCacheMs });

@@ -1,7 +1,7 @@
-import { type Collection, ObjectId } from 'mongodb';
+import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { Admin } from '../orgs/model.ts';
 import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
-import { isDuplicateKey } from './errors.ts';
+import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 
 /** The MongoDB adapter for admins (`admins` in the master database): unique email, token version. */
@@ -75,4 +75,9 @@ export class MongoAdminStore implements AdminStore {
   async removeByOrg(orgId: string): Promise<void> {
     await this.#col.deleteMany({ orgId: new ObjectId(orgId) });
   }
+}
+
+/** The admin store on `db`'s `admins` collection, with outages mapped to 503. */
+export function mongoAdminStore(db: Db): AdminStore {
+  return withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>('admins')));
 }

@@ -2,7 +2,7 @@ import { type Collection, type Filter, type MongoClient, ObjectId } from 'mongod
 import type { NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement } from '../orgs/model.ts';
 import type { NameClaimStore, OperationLockStore, OrganizationStore, OrgChanges, OrgStores, PlaceName } from '../orgs/stores.ts';
 import type { PlacementPolicy } from '../tenancy/router.ts';
-import { type AdminDoc, MongoAdminStore } from './admin-store.ts';
+import { mongoAdminStore } from './admin-store.ts';
 import { refreshTokenStore } from './auth-stores.ts';
 import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
@@ -225,7 +225,7 @@ export function mongoOrgStores(client: MongoClient, masterDb: string, policy: Pl
     orgs: withUnavailableMapping(new MongoOrganizationStore(db.collection<OrgDoc>('organizations'))),
     locks: withUnavailableMapping(new MongoOperationLockStore(db.collection<LockDoc>('org_locks'))),
     names: withUnavailableMapping(new MongoNameClaimStore(db.collection<NameDoc>('org_names'))),
-    admins: withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>('admins'))),
+    admins: mongoAdminStore(db),
     tenants: withUnavailableMapping(new MongoTenantSpaces(client, policy)),
     sessions: withUnavailableMapping(refreshTokenStore(db)),
   };
