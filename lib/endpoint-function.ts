@@ -2,7 +2,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Validations } from 'aws-cdk-lib';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsLogLevel,
+  ParamsAndSecretsVersions,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -34,8 +41,9 @@ export const OPTIONAL_DRIVER_MODULES = [
  * - ESM for Node 24 (`index.mjs`); the banner gives CommonJS dependencies (the MongoDB driver) the
  *   `require` that Node's ESM scope lacks, or their `require('node:…')` calls would throw.
  * - `module` before `main`, so packages that ship both (the AWS SDK) are tree-shaken from their ESM.
- * - The AWS SDK is bundled, not taken from the runtime: the version is pinned by package-lock.json
- *   and the bundle loaded in tests is the one deployed.
+ * - No AWS SDK: functions read their secrets through the Parameters and Secrets Lambda Extension
+ *   ({@link SECRETS_EXTENSION}); `SECRETS_SOURCE` is defined as `extension` at build time, so the
+ *   SDK path of `functions/core/secrets.ts` is removed from every bundle.
  * - Minified, but with names kept: error names are logged (`errorName`) and must stay readable.
  * - No source maps: logs carry error names and messages, never stack traces, so a map would only
  *   add bytes and parse time at every cold start.
@@ -45,11 +53,23 @@ export const BUNDLING = {
   mainFields: ['module', 'main'],
   banner: "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);",
   externalModules: [...OPTIONAL_DRIVER_MODULES],
+  define: { 'process.env.SECRETS_SOURCE': JSON.stringify('extension') },
   minify: true,
   keepNames: true,
   sourceMap: false,
   logLevel: LogLevel.WARNING,
 } as const satisfies BundlingOptions;
+
+/**
+ * The AWS Parameters and Secrets Lambda Extension, as every function that reads a secret carries it.
+ * Its cache is off: `functions/core/secrets.ts` caches per container with its own ages, and a
+ * `fresh` read (a token signed with a key this container has not seen yet) must reach Secrets
+ * Manager. (AWS Lambda Developer Guide, "Use Secrets Manager secrets in Lambda functions".)
+ */
+export const SECRETS_EXTENSION = ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+  cacheEnabled: false,
+  logLevel: ParamsAndSecretsLogLevel.WARN,
+});
 
 export interface EndpointFunctionProps {
   /** Folder under functions/ whose `handler.ts` exports `handler`. */
@@ -66,6 +86,11 @@ export interface EndpointFunctionProps {
   readonly logRetention: RetentionDays;
   /** Applied to the log group. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Whether the function reads secrets ({@link EndpointFunction.useSecret}); if so it carries the
+   * secrets extension. Default true.
+   */
+  readonly readsSecrets?: boolean;
   /** Plain settings; secrets go through {@link EndpointFunction.useSecret}. */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -88,6 +113,7 @@ export interface EndpointFunctionProps {
 export class EndpointFunction extends NodejsFunction {
   /** The folder under functions/ this function is built from. */
   readonly sourceFunction: string;
+  readonly #readsSecrets: boolean;
 
   constructor(scope: Construct, id: string, props: EndpointFunctionProps) {
     // A sibling, since `this` does not exist before super(); the function writes only to it.
@@ -111,8 +137,10 @@ export class EndpointFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       environment: { ...props.environment },
+      ...(props.readsSecrets === false ? {} : { paramsAndSecrets: SECRETS_EXTENSION }),
     });
     this.sourceFunction = props.function;
+    this.#readsSecrets = props.readsSecrets !== false;
 
     const role = this.role;
     if (role) {
@@ -134,6 +162,8 @@ export class EndpointFunction extends NodejsFunction {
    * secret: a function can only be told about a secret it may read.
    */
   useSecret(variable: string, secret: ISecret): this {
+    if (!this.#readsSecrets)
+      throw new Error(`${this.sourceFunction} was built without the secrets extension (readsSecrets: false)`);
     this.addEnvironment(variable, secret.secretArn);
     secret.grantRead(this);
     return this;

@@ -106,6 +106,7 @@ export class OrgsServiceStack extends Stack {
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
         environment: { LOG_LEVEL: config.logLevel },
+        readsSecrets: spec.needs.some((need) => need !== 'passwordHashing'),
       });
       provideNeeds(fn, spec.needs, { secrets: this.secrets, config });
       return fn;

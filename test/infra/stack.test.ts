@@ -179,6 +179,9 @@ describe('Stack: OrgsService (dev)', () => {
     }
   });
 
+  /** Settings the secrets extension's layer configuration adds (AWS Lambda Developer Guide). */
+  const isExtensionSetting = (name: string) => /^(PARAMETERS_SECRETS_EXTENSION|SECRETS_MANAGER|SSM_PARAMETER_STORE)_/.test(name);
+
   it('gives each function the configuration its needs declare', () => {
     const ids = secretIds();
     const expectedFor = (needs: readonly Need[]) => {
@@ -212,7 +215,35 @@ describe('Stack: OrgsService (dev)', () => {
       return env;
     };
     for (const spec of specs) {
-      expect(functionProps(spec.function).Environment.Variables, spec.function).toEqual(expectedFor(spec.needs));
+      const ours = Object.fromEntries(
+        Object.entries(functionProps(spec.function).Environment.Variables as Record<string, unknown>).filter(
+          ([name]) => !isExtensionSetting(name),
+        ),
+      );
+      expect(ours, spec.function).toEqual(expectedFor(spec.needs));
+    }
+  });
+
+  it('gives every function that reads a secret the secrets extension, with its cache off, and no other function', () => {
+    for (const spec of specs) {
+      const props = functionProps(spec.function);
+      const readsSecret = spec.needs.some((need) => need !== 'passwordHashing');
+      const layers = (props.Layers ?? []) as { 'Fn::FindInMap'?: [string, unknown, string] }[];
+      expect(layers.length, spec.function).toBe(readsSecret ? 1 : 0);
+      const found = layers[0]?.['Fn::FindInMap'];
+      if (readsSecret) {
+        // The layer's ARN for the stack's region, from CDK's table of the extension's arm64 builds.
+        const [map, , key] = found!;
+        expect(dev.json.Mappings[map]['us-east-1'][key], spec.function).toMatch(
+          /^arn:aws:lambda:us-east-1:\d+:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+        );
+      }
+      if (readsSecret) {
+        expect(props.Environment.Variables, spec.function).toMatchObject({
+          PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'false',
+          PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
+        });
+      }
     }
   });
 

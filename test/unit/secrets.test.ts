@@ -1,8 +1,10 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { UnavailableError } from '#core/errors.ts';
 import { resolveMongoUri } from '#core/mongo/client.ts';
-import { clearSecretCache, getSecretString, readSecretSource } from '#core/secrets.ts';
+import { clearSecretCache, extensionReader, getSecretString, readSecretSource } from '#core/secrets.ts';
+import { startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 
@@ -58,3 +60,49 @@ describe('readSecretSource', () => {
     await expect(readSecretSource({})).rejects.toThrow(/Neither/);
   });
 });
+
+describe('extensionReader', () => {
+  it('reads a secret through the Parameters and Secrets extension, sending the session token', async () => {
+    const extension = await startFakeSecretsManager({ 'arn:db': 'mongodb://through-extension/' });
+    try {
+      const read = extensionReader(extension.port, () => 'session-token');
+
+      expect(await read('arn:db')).toBe('mongodb://through-extension/');
+      expect(extension.requested).toEqual(['arn:db']);
+      // Without the session token the extension refuses: a configuration fault, not an outage.
+      await expect(extensionReader(extension.port, () => undefined)('arn:db')).rejects.not.toBeInstanceOf(UnavailableError);
+      await expect(read('arn:missing')).rejects.toThrow(/arn:missing could not be read: the extension answered 400/);
+    } finally {
+      await extension.close();
+    }
+  });
+
+  it('is an outage (503) when the extension cannot be reached', async () => {
+    const extension = await startFakeSecretsManager({});
+    const port = extension.port;
+    await extension.close();
+
+    await expect(extensionReader(port, () => 't')('arn:db')).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('is what getSecretString uses when PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is set', async () => {
+    const extension = await startFakeSecretsManager({ 'arn:keys': '{"keys":[]}' });
+    const saved = { port: process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, token: process.env.AWS_SESSION_TOKEN };
+    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(extension.port);
+    process.env.AWS_SESSION_TOKEN = 't';
+    try {
+      expect(await getSecretString('arn:keys')).toBe('{"keys":[]}');
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+      expect(extension.requested).toEqual(['arn:keys']);
+    } finally {
+      restore('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', saved.port);
+      restore('AWS_SESSION_TOKEN', saved.token);
+      await extension.close();
+    }
+  });
+});
+
+function restore(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
