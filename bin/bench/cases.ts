@@ -81,7 +81,7 @@ export const routeCases: readonly RouteCase[] = [
     baseline: async (raw, pools, i) => {
       const org = pick(pools.writers, i);
       const email = freshEmail(org);
-      await raw.updateEmail(org.slug, email);
+      await raw.updateEmail(org.slug, org.adminId, email);
       org.email = email;
     },
   },
