@@ -6,8 +6,9 @@
  * (email change) and POST /org/records on 127.0.0.1:$PORT and prints its URL when ready.
  *
  * Not mirrored: the authorizer's revocation look-ups in front of the local API's JWT routes (an admin
- * find and a revocations find per token), which its container caches for REVOCATION_CACHE_SECONDS
- * (5 s), so that the bench's tokens, one per organization, hit the database a few times a run.
+ * find and a revocations find, `TokenGuard.check`), which its container caches per token for
+ * REVOCATION_CACHE_SECONDS (5 s): each of the bench's tokens (one per writer organization) costs
+ * them at most once per 5 s, not once per request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Document } from 'mongodb';
