@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 /**
  * The HTTP baseline of the bench's load part: node:http and the driver alone doing each route's
- * database work, with the service's client settings (pool size and all), and no gateway, authorizer,
- * validation or middleware. It serves GET /org/get, PUT /org/update (email change) and POST /org/records on
- * 127.0.0.1:$PORT and prints its URL when ready.
+ * database work (the same round trips, see RawDb), with the service's client settings (pool size and
+ * all), and no gateway, authorizer, validation or middleware. It serves GET /org/get, PUT /org/update
+ * (email change) and POST /org/records on 127.0.0.1:$PORT and prints its URL when ready.
+ *
+ * Not mirrored: the authorizer's revocation look-ups in front of the local API's JWT routes (an admin
+ * find and a revocations find, `TokenGuard.check`), which its container caches per token for
+ * REVOCATION_CACHE_SECONDS (5 s): each of the bench's tokens (one per writer organization) costs
+ * them at most once per 5 s, not once per request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Document } from 'mongodb';
@@ -30,6 +35,13 @@ const publicFields = (org: Document) => ({
   updated_at: org.updatedAt.toISOString(),
 });
 
+/** The caller's claims from the bearer token, unverified: the baseline has no authorizer. */
+function claimsOf(req: IncomingMessage): { org?: string; sub?: string } {
+  const token = String(req.headers.authorization ?? '').replace(/^Bearer /i, '');
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+}
+
+/** Each route's round trips are those of the RawDb method it calls (listed there, with the service code they mirror). */
 async function answer(req: IncomingMessage): Promise<[number, unknown]> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   let org: Document | null = null;
@@ -37,13 +49,9 @@ async function answer(req: IncomingMessage): Promise<[number, unknown]> {
     org = await raw.getOrg(toSlug(url.searchParams.get('organization_name') ?? ''));
   } else if (req.method === 'PUT' && url.pathname === '/org/update') {
     const body = await readJson(req);
-    org = await raw.updateEmail(toSlug(body.organization_name ?? ''), body.email ?? '');
+    org = await raw.updateEmail(toSlug(body.organization_name ?? ''), claimsOf(req).sub ?? '', body.email ?? '');
   } else if (req.method === 'POST' && url.pathname === '/org/records') {
-    // The organization from the token's claims (unverified here: the baseline has no authorizer),
-    // its recorded placement, then the insert.
-    const token = String(req.headers.authorization ?? '').replace(/^Bearer /i, '');
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { org?: string };
-    const record = await raw.createRecord(claims.org ?? '', await readJson(req));
+    const record = await raw.createRecord(claimsOf(req).org ?? '', await readJson(req));
     return record ? [201, record] : [404, { message: 'Not Found' }];
   } else {
     return [404, { message: 'Not Found' }];

@@ -35,6 +35,10 @@ export interface RouteCase {
    */
   readonly bcrypt?: boolean;
   request(pools: Pools, i: number): CaseRequest;
+  /**
+   * The same request's database work with the driver alone: the same round trips as the handler
+   * (a RawDb method lists them; test/unit/bench.test.ts compares both sides' commands).
+   */
   baseline(raw: RawDb, pools: Pools, i: number): Promise<unknown>;
 }
 
@@ -81,7 +85,7 @@ export const routeCases: readonly RouteCase[] = [
     baseline: async (raw, pools, i) => {
       const org = pick(pools.writers, i);
       const email = freshEmail(org);
-      await raw.updateEmail(org.slug, email);
+      await raw.updateEmail(org.slug, org.adminId, email);
       org.email = email;
     },
   },

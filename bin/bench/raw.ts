@@ -1,59 +1,152 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { type Collection, type Document, type MongoClient, ObjectId } from 'mongodb';
+import { type SessionConfig, sessionConfig } from '#core/config.ts';
 
 /**
  * The baselines: the same database work as each route, done with the driver alone (no validation,
- * no service, no middleware, no mapping). Each method makes the same calls, with the same filters, in
- * the same order as the service does for that route.
+ * no service, no middleware, no mapping). Each method makes the same round trips as the service does
+ * for that route on the path the bench takes (the organization is active, nothing to settle, no
+ * conflict): the same collections, the same kind of operation, in the same order, with the same
+ * filters and the same concurrency. Each lists them, citing the service code that makes them;
+ * test/unit/bench.test.ts counts both sides' commands with the driver's command monitoring and
+ * fails when they differ. What is left out is work without a round trip (validation, mapping,
+ * signing) and the error paths the bench never takes.
  */
 export class RawDb {
   readonly #orgs: Collection<Document>;
   readonly #admins: Collection<Document>;
+  readonly #locks: Collection<Document>;
+  readonly #failures: Collection<Document>;
+  readonly #refreshTokens: Collection<{ _id: string } & Document>;
   readonly #client: MongoClient;
+  readonly #session: SessionConfig;
 
-  constructor(client: MongoClient, masterDb: string) {
+  /** Reads the session settings (login limits, refresh token lifetime) as the login function does. */
+  constructor(client: MongoClient, masterDb: string, session: SessionConfig = sessionConfig()) {
     this.#client = client;
+    this.#session = session;
     const db = client.db(masterDb);
     this.#orgs = db.collection('organizations');
     this.#admins = db.collection('admins');
+    this.#locks = db.collection('org_locks');
+    this.#failures = db.collection('login_failures');
+    this.#refreshTokens = db.collection<{ _id: string } & Document>('refresh_tokens');
   }
 
-  /** GET /org/get: the organization by slug. */
+  /**
+   * GET /org/get, 1 round trip (`OrganizationService.get`):
+   * 1. find organizations by slug (`#findByName` → `orgs.findBySlug`; the legacy-key look-up only
+   *    runs for names whose old ASCII key differs, never for the bench's names).
+   */
   async getOrg(slug: string): Promise<Document | null> {
     return this.#orgs.findOne({ slug });
   }
 
-  /** PUT /org/update with a new email: org by slug, its admin, the admin's email, the org's updatedAt. */
-  async updateEmail(slug: string, email: string): Promise<Document | null> {
-    const org = await this.#orgs.findOne({ slug });
-    if (!org) return null;
-    const admin = await this.#admins.findOne({ _id: org.adminId });
-    const now = new Date();
-    await this.#admins.updateOne({ _id: admin?._id }, { $set: { email, updatedAt: now } });
-    await this.#orgs.updateOne({ _id: org._id, status: { $in: ['active'] } }, { $set: { updatedAt: now } });
-    return this.#orgs.findOne({ _id: org._id });
-  }
-
-  /** POST /org/records: the organization's recorded placement, then one insert there. */
-  async createRecord(orgId: string, data: Record<string, unknown>): Promise<Document | null> {
-    if (!ObjectId.isValid(orgId)) return null;
-    const org = await this.#orgs.findOne({ _id: new ObjectId(orgId) });
-    if (!org) return null;
-    const now = new Date();
-    const doc = { ...data, createdAt: now, updatedAt: now };
-    const { insertedId } = await this.#client.db(org.placement.database).collection(org.placement.collection).insertOne(doc);
-    return { id: insertedId.toHexString(), ...data, created_at: now.toISOString(), updated_at: now.toISOString() };
+  /**
+   * PUT /org/update with a new email and no rename, 8 round trips (`OrganizationService.update` and
+   * `#update`, `OperationLocks.hold`):
+   * 1. find organizations by slug (`#owned` → `#findByName` → `orgs.findBySlug`);
+   * 2. find admins by the caller's admin id (`admins.findById`);
+   * 3. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
+   * 4. find organizations by id, the re-read under the lock (`orgs.findById`);
+   * 5. update admins: email, updatedAt, tokenVersion + 1 (`admins.updateCredentials`);
+   * 6. conditional update of organizations while active: updatedAt (`orgs.transition`);
+   * 7. find organizations by id, the transition's re-read (`MongoOrganizationStore.transition`);
+   * 8. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
+   * (The lock's heartbeat renews only every third of the lease, 40 s by default: never in a bench call.)
+   */
+  async updateEmail(slug: string, adminId: string, email: string): Promise<Document | null> {
+    const found = await this.#orgs.findOne({ slug });
+    if (found?.status !== 'active' || !ObjectId.isValid(adminId)) return null;
+    const admin = await this.#admins.findOne({ _id: new ObjectId(adminId) });
+    if (!admin?.orgId?.equals(found._id)) return null;
+    const lockId = randomBytes(8).toString('hex');
+    await this.#locks.insertOne({ _id: found._id, lockId, kind: 'update', startedAt: new Date() });
+    try {
+      const org = await this.#orgs.findOne({ _id: found._id });
+      if (org?.status !== 'active') return null;
+      await this.#admins.updateOne({ _id: admin._id }, { $set: { email, updatedAt: new Date() }, $inc: { tokenVersion: 1 } });
+      const result = await this.#orgs.updateOne(
+        { _id: org._id, status: { $in: ['active'] } },
+        { $set: { updatedAt: new Date() } },
+      );
+      return result.matchedCount === 0 ? org : await this.#orgs.findOne({ _id: org._id });
+    } finally {
+      await this.#locks.deleteOne({ _id: found._id, lockId });
+    }
   }
 
   /**
-   * POST /admin/login without signing: the admin by email, the password check, then its
-   * organization. bcrypt runs here too, so that the lookup after it meets the same conditions (a
-   * connection and a server idle for the length of a hash) as in the service; the bench takes the
-   * bcrypt time out of both sides.
+   * POST /org/records, 3 round trips (`RecordsService.create` → `#write`):
+   * 1. find organizations by id, uncached (`#access(orgId, true)` → `orgs.findById`);
+   * 2. insert into the organization's place (`MongoRecordStore.insert`);
+   * 3. find organizations by id again, the fence check after the write (`#access(orgId, true)`).
    */
-  async login(email: string, password: string): Promise<Document | null> {
+  async createRecord(orgId: string, data: Record<string, unknown>): Promise<Document | null> {
+    if (!ObjectId.isValid(orgId)) return null;
+    const _id = new ObjectId(orgId);
+    const org = await this.#orgs.findOne({ _id });
+    if (org?.status !== 'active') return null;
+    const place = org.placement;
+    const now = new Date();
+    const record = new ObjectId();
+    await this.#client
+      .db(place.database)
+      .collection(place.collection)
+      .insertOne({ _id: record, ...(place.gen ? { gen: place.gen } : {}), rev: 0, createdAt: now, updatedAt: now, data });
+    const after = await this.#orgs.findOne({ _id });
+    if (after?.status !== 'active' || (after.placementVersion ?? 0) !== (org.placementVersion ?? 0)) return null;
+    return { id: record.toHexString(), ...data, created_at: now.toISOString(), updated_at: now.toISOString() };
+  }
+
+  /**
+   * POST /admin/login with the right password, without signing, 6 round trips in 5 steps
+   * (`LoginService.login`, `LoginThrottle`, `SessionService.start`):
+   * 1. find login_failures of the email and, at once, of the source IP (`throttle.check`, two
+   *    `AttemptLog.latest` in parallel);
+   * 2. find admins by email (`admins.findByEmail`);
+   * 3. find organizations by id (`orgs.findById`), after the password check;
+   * 4. delete the email's login_failures (`throttle.succeeded` → `AttemptLog.clear`);
+   * 5. insert into refresh_tokens (`sessions.start` → `#issue` → `RefreshTokenStore.insert`).
+   * A failed login records a failure per key instead of steps 4 and 5 (`throttle.failed`). bcrypt
+   * runs here too, so that the look-up after it meets the same conditions (a connection and a server
+   * idle for the length of a hash) as in the service; the bench takes the bcrypt time out of both sides.
+   */
+  async login(email: string, password: string, sourceIp = '127.0.0.1'): Promise<Document | null> {
+    const now = new Date();
+    const keys: [string, number][] = [
+      [`email:${email}`, this.#session.maxFailuresPerEmail],
+      [`ip:${sourceIp}`, this.#session.maxFailuresPerIp],
+    ];
+    await Promise.all(
+      keys.map(([key, limit]) =>
+        this.#failures
+          .find({ key, expiresAt: { $gt: now } }, { projection: { expiresAt: 1 } })
+          .sort({ expiresAt: -1 })
+          .limit(limit)
+          .toArray(),
+      ),
+    );
     const admin = await this.#admins.findOne({ email });
-    if (!admin || !(await bcrypt.compare(password, admin.passwordHash))) return null;
-    return this.#orgs.findOne({ _id: admin.orgId });
+    const matched = admin !== null && (await bcrypt.compare(password, admin.passwordHash));
+    const org = admin && matched ? await this.#orgs.findOne({ _id: admin.orgId }) : null;
+    if (!admin || !org || !['active', 'renaming', 'moving'].includes(org.status)) {
+      const expiresAt = new Date(now.getTime() + this.#session.failureWindowMs);
+      await Promise.all(keys.map(([key]) => this.#failures.insertOne({ key, at: now, expiresAt })));
+      return null;
+    }
+    await this.#failures.deleteMany({ key: `email:${email}` });
+    const issued = new Date();
+    await this.#refreshTokens.insertOne({
+      _id: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('hex'),
+      familyId: randomUUID(),
+      adminId: admin._id,
+      orgId: org._id,
+      tokenVersion: admin.tokenVersion ?? 0,
+      createdAt: issued,
+      expiresAt: new Date(issued.getTime() + this.#session.refreshTtlMs),
+    });
+    return org;
   }
 }
