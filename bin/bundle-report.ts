@@ -1,31 +1,62 @@
 #!/usr/bin/env node
 /**
- * Bundle sizes and cold import times. Every function is bundled as the stack bundles it, then its
- * bundle is imported in a fresh Node process, several times; the median wall time of that process is
- * printed next to the median of a bare `node -e 0` measured in the same run, so the difference is
- * what the bundle itself costs at a cold start.
+ * The cold-start report, in one run.
  *
- *   node bin/bundle-report.ts [--runs 7] [--stage dev] [--json report.json]
+ * 1. Imports. Every function is bundled as the stack bundles it, and so are two yardsticks built
+ *    by this script from the same libraries with the same options (lib/bundles.ts
+ *    `REFERENCE_SOURCES`): the reference (every library imported eagerly) and the MongoDB driver
+ *    alone. Each bundle is imported in a fresh Node process, turn by turn with a bare `node -e 0`,
+ *    several times; a function's cost is its median over the bare process, and its ratio is that
+ *    cost over the reference's. The targets: the authorizer at most 0.6x, the openapi function at
+ *    most 0.15x, every database function at most 0.8x.
+ * 2. First response (skip with --imports-only). A cold process per function, in the order a client
+ *    meets them (create, login, authorizer, get, a record write, the document), against the embedded
+ *    database and the local secrets stand-in on the extension's protocol, split into its parts:
+ *    import, secrets (as the stand-in served them), discover (the first server selection), connect (the first connection's set-up, from
+ *    the driver's log), database commands (the wall time some command was running, from the
+ *    driver's log), and the rest (our code, hashing, the driver's own work).
  *
- * --json also writes { baselineMs, functions: [{ function, bytes, importMsMedian }], runs, node }.
+ *   node bin/bundle-report.ts [--runs 7] [--first-response-runs 3] [--stage dev] [--imports-only] [--json report.json]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Bundle, bundleFunctions, childOutput } from '../lib/bundles.ts';
+import { newKeySet } from '#core/auth/keys.ts';
+import {
+  BUNDLE_SECRET_ARNS,
+  type Bundle,
+  bundleFunctions,
+  bundleSource,
+  childOutput,
+  REFERENCE_SOURCES,
+} from '../lib/bundles.ts';
+import { authorizerEvent, httpEvent } from '../test/support/events.ts';
+import { startSecretsStandIn } from './cold-start/secrets-stand-in.ts';
+import { startEmbeddedMongo } from './embedded-db/embedded-db.ts';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '7' },
+    'first-response-runs': { type: 'string', default: '3' },
     stage: { type: 'string', default: 'dev' },
+    'imports-only': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
+const firstRuns = Number(values['first-response-runs']);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+if (!Number.isInteger(firstRuns) || firstRuns < 1) throw new Error('--first-response-runs must be a positive integer');
+
+/** The most a function's import may cost, as a share of the reference's; see the file's docstring. */
+function importTarget(fn: string): number {
+  if (fn === 'authorizer') return 0.6;
+  if (fn === 'openapi') return 0.15;
+  return 0.8;
+}
 
 /** Wall time of one fresh Node process, in milliseconds. */
 function timeProcess(args: string[], env: NodeJS.ProcessEnv): number {
@@ -44,62 +75,273 @@ function median(samples: number[]): number {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows)
+    console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+}
+
 interface Target {
   readonly name: string;
-  readonly bundle?: Bundle;
+  readonly bytes?: number;
   readonly args: string[];
   readonly env: NodeJS.ProcessEnv;
   readonly samples: number[];
+}
+
+const bare = { PATH: process.env.PATH };
+const importing = (file: string, env: Readonly<Record<string, string>> = {}): Pick<Target, 'args' | 'env'> => ({
+  // The module reads its configuration at import, as at a Lambda cold start: give it the stack's.
+  args: ['--input-type=module', '-e', 'await import(process.env.BUNDLE_URL)'],
+  env: { ...bare, ...env, BUNDLE_URL: pathToFileURL(file).href },
+});
+
+async function importReport(bundles: Bundle[], outdir: string) {
+  const reference = await bundleSource(outdir, 'reference', REFERENCE_SOURCES.reference);
+  const driver = await bundleSource(outdir, 'driver', REFERENCE_SOURCES.driver);
+  const targets: Target[] = [
+    { name: 'node -e 0', args: ['-e', '0'], env: bare, samples: [] },
+    { name: 'reference (all libraries)', bytes: reference.bytes, ...importing(reference.file), samples: [] },
+    { name: 'mongodb driver alone', bytes: driver.bytes, ...importing(driver.file), samples: [] },
+    ...bundles.map((b) => ({ name: b.function, bytes: b.bytes, ...importing(b.file, b.environment), samples: [] })),
+  ];
+  console.error(`Timing ${targets.length} imports, ${runs} runs each, turn by turn...`);
+  for (const target of targets) timeProcess(target.args, target.env); // warm the file cache
+  for (let i = 0; i < runs; i++) for (const target of targets) target.samples.push(timeProcess(target.args, target.env));
+
+  const baselineMs = median(targets[0]!.samples);
+  const cost = (t: Target) => median(t.samples) - baselineMs;
+  const referenceCost = cost(targets[1]!);
+  const rows = targets.slice(1).map((t, index) => {
+    const isFunction = index >= 2;
+    const ratio = cost(t) / referenceCost;
+    return {
+      name: t.name,
+      bytes: t.bytes ?? 0,
+      processMs: round(median(t.samples)),
+      importMs: round(cost(t)),
+      ratio: Math.round(ratio * 100) / 100,
+      ...(isFunction ? { target: importTarget(t.name), meets: ratio <= importTarget(t.name) } : {}),
+    };
+  });
+  console.log(`\nImports: median of ${runs} fresh processes; cost = process - node -e 0 (${round(baselineMs)} ms)`);
+  printTable([
+    ['bundle', 'KB', 'process ms', 'cost ms', 'x reference', 'target', ''],
+    ...rows.map((r) => [
+      r.name,
+      (r.bytes / 1024).toFixed(0),
+      r.processMs.toFixed(1),
+      r.importMs.toFixed(1),
+      r.ratio.toFixed(2),
+      r.target === undefined ? '' : `<= ${r.target}`,
+      r.meets === undefined ? '' : r.meets ? 'meets' : 'MISSES',
+    ]),
+  ]);
+  return { baselineMs: round(baselineMs), rows };
+}
+
+interface Invocation {
+  readonly result: { statusCode?: number; body?: string; isAuthorized?: boolean; context?: Record<string, unknown> };
+  readonly startedAt: number;
+  readonly importedAt: number;
+  readonly answeredAt: number;
+  readonly stderr: string;
+}
+
+/** One cold invocation of a bundle in a fresh process, with the driver's connection and command log on stderr. */
+function invokeCold(bundle: Bundle, env: Record<string, string>, event: unknown): Promise<Invocation> {
+  const runner = join(import.meta.dirname, 'cold-start', 'invoke-bundle.ts');
+  const child = spawn(process.execPath, [runner, bundle.file], {
+    env: {
+      ...bare,
+      ...bundle.environment,
+      ...env,
+      MONGODB_LOG_CONNECTION: 'debug',
+      MONGODB_LOG_COMMAND: 'debug',
+      MONGODB_LOG_SERVER_SELECTION: 'debug',
+      MONGODB_LOG_MAX_DOCUMENT_LENGTH: '0',
+      MONGODB_LOG_PATH: 'stderr',
+      BUNDLE_EVENT: JSON.stringify(event),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${bundle.function} exited with ${code}:\n${childOutput(stderr + stdout)}`));
+      resolve({ ...JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'), stderr });
+    });
+  });
+}
+
+/** Total length of the union of intervals [start, end], in the intervals' unit. */
+function unionLength(intervals: [number, number][]): number {
+  let total = 0;
+  let reach = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    if (end <= reach) continue;
+    total += end - Math.max(start, reach);
+    reach = end;
+  }
+  return total;
+}
+
+/**
+ * Wall-clock parts from the driver's log (MONGODB_LOG_PATH=stderr), which writes one
+ * `util.inspect`ed object a line: `{ t: 2026-…Z, c: 'connection', message: 'Connection ready',
+ * durationMS: 3.2, … }`. Connect is the first connection's set-up; commands are the union of the
+ * commands' intervals (several run at once), so the parts do not overlap each other; discovery is
+ * the first server selection (the monitor's first `hello`), before any command can start.
+ */
+function driverTimings(stderr: string): { selectMs: number; connectMs: number; commandMs: number; commands: number } {
+  let connectMs: number | undefined;
+  let selectionStarted: number | undefined;
+  let selectMs: number | undefined;
+  const intervals: [number, number][] = [];
+  for (const line of stderr.split('\n')) {
+    const message = /message: '([^']+)'/.exec(line)?.[1];
+    const duration = Number(/durationMS: ([\d.]+)/.exec(line)?.[1] ?? 0);
+    const at = Date.parse(/t: (\S+Z)/.exec(line)?.[1] ?? '');
+    if (message === 'Connection ready') connectMs ??= duration;
+    if (message === 'Server selection started') selectionStarted ??= at;
+    if (message === 'Server selection succeeded' && selectionStarted !== undefined) selectMs ??= at - selectionStarted;
+    if ((message === 'Command succeeded' || message === 'Command failed') && Number.isFinite(at))
+      intervals.push([at - duration, at]);
+  }
+  return { selectMs: selectMs ?? 0, connectMs: connectMs ?? 0, commandMs: unionLength(intervals), commands: intervals.length };
+}
+
+interface FirstResponseRow {
+  function: string;
+  totalMs: number;
+  importMs: number;
+  secretsMs: number;
+  discoverMs: number;
+  connectMs: number;
+  commandsMs: number;
+  commands: number;
+  restMs: number;
+}
+
+async function firstResponseReport(bundles: Bundle[]): Promise<FirstResponseRow[]> {
+  const byName = new Map(bundles.map((b) => [b.function, b]));
+  const bundle = (name: string) =>
+    byName.get(name) ??
+    (() => {
+      throw new Error(`no bundle ${name}`);
+    })();
+  console.error('Starting the embedded database and the secrets stand-in...');
+  const db = await startEmbeddedMongo();
+  const keys = await newKeySet();
+  const secrets = await startSecretsStandIn({
+    [BUNDLE_SECRET_ARNS.databaseUriArn]: db.uri,
+    [BUNDLE_SECRET_ARNS.signingKeyArn]: JSON.stringify(keys.privateKey),
+    [BUNDLE_SECRET_ARNS.verificationKeysArn]: JSON.stringify(keys.publicKeys),
+  });
+  const env = {
+    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(secrets.port),
+    AWS_SESSION_TOKEN: 'cold-start-report',
+    AWS_LAMBDA_FUNCTION_NAME: 'cold-start-report',
+    LOG_LEVEL: 'warn',
+    MASTER_DB_NAME: 'cold_start_master',
+    TENANT_DB_NAME: 'cold_start_tenants',
+  };
+  const samples = new Map<string, FirstResponseRow[]>();
+  const measure = async (name: string, event: unknown): Promise<Invocation> => {
+    secrets.served.length = 0;
+    const run = await invokeCold(bundle(name), env, event);
+    const { selectMs, connectMs, commandMs, commands } = driverTimings(run.stderr);
+    const secretsMs = unionLength(secrets.served.map((s) => [s.arrivedAt, s.answeredAt]));
+    const totalMs = run.answeredAt - run.startedAt;
+    const importMs = run.importedAt - run.startedAt;
+    const row = {
+      function: name,
+      totalMs,
+      importMs,
+      secretsMs,
+      discoverMs: selectMs,
+      connectMs,
+      commandsMs: commandMs,
+      commands,
+      restMs: totalMs - importMs - secretsMs - selectMs - connectMs - commandMs,
+    };
+    samples.set(name, [...(samples.get(name) ?? []), row]);
+    return run;
+  };
+  try {
+    for (let i = 0; i < firstRuns; i++) {
+      const name = `Cold Start ${Date.now().toString(36)} ${i}`;
+      const email = `admin${i}.${Date.now().toString(36)}@cold.example`;
+      const password = 'cold start password';
+      const created = await measure(
+        'org-create',
+        httpEvent({ method: 'POST', path: '/org/create', body: { organization_name: name, email, password } }),
+      );
+      if (created.result.statusCode !== 201)
+        throw new Error(`org-create answered ${created.result.statusCode}: ${created.result.body}`);
+      const login = await measure('admin-login', httpEvent({ method: 'POST', path: '/admin/login', body: { email, password } }));
+      const token = JSON.parse(login.result.body ?? '{}').access_token as string;
+      const decision = await measure('authorizer', authorizerEvent(`Bearer ${token}`));
+      if (!decision.result.isAuthorized) throw new Error('the authorizer denied a fresh token');
+      const caller = decision.result.context as { adminId: string; orgId: string };
+      await measure('org-get', httpEvent({ method: 'GET', path: '/org/get', query: { organization_name: name } }));
+      await measure('records-create', httpEvent({ method: 'POST', path: '/org/records', body: { kind: 'note', n: i }, caller }));
+      await measure('openapi', httpEvent({ method: 'GET', path: '/openapi.json' }));
+    }
+  } finally {
+    await secrets.close();
+    await db.stop();
+  }
+  const rows = [...samples.entries()].map(([fn, list]) => {
+    const m = (key: keyof FirstResponseRow) => round(median(list.map((r) => r[key] as number)));
+    return {
+      function: fn,
+      totalMs: m('totalMs'),
+      importMs: m('importMs'),
+      secretsMs: m('secretsMs'),
+      discoverMs: m('discoverMs'),
+      connectMs: m('connectMs'),
+      commandsMs: m('commandsMs'),
+      commands: m('commands'),
+      restMs: m('restMs'),
+    };
+  });
+  console.log(
+    `\nFirst response of a cold process: median of ${firstRuns}, ms (embedded database, secrets stand-in on localhost)`,
+  );
+  printTable([
+    ['function', 'total', 'import', 'secrets', 'discover', 'connect', 'db commands', '(count)', 'rest'],
+    ...rows.map((r) => [
+      r.function,
+      r.totalMs.toFixed(1),
+      r.importMs.toFixed(1),
+      r.secretsMs.toFixed(1),
+      r.discoverMs.toFixed(1),
+      r.connectMs.toFixed(1),
+      r.commandsMs.toFixed(1),
+      String(r.commands),
+      r.restMs.toFixed(1),
+    ]),
+  ]);
+  return rows;
 }
 
 const outdir = mkdtempSync(join(tmpdir(), 'orgs-bundle-report-'));
 try {
   console.error(`Bundling (stage ${values.stage})...`);
   const bundles = bundleFunctions(outdir, values.stage);
-  const bare = { PATH: process.env.PATH };
-  const targets: Target[] = [
-    { name: 'node -e 0', args: ['-e', '0'], env: bare, samples: [] },
-    ...bundles.map((bundle) => ({
-      name: bundle.function,
-      bundle,
-      // The module reads its configuration at import, as at a Lambda cold start: give it the stack's.
-      args: ['--input-type=module', '-e', 'await import(process.env.BUNDLE_URL)'],
-      env: { ...bare, ...bundle.environment, BUNDLE_URL: pathToFileURL(bundle.file).href },
-      samples: [],
-    })),
-  ];
-
-  console.error(`Timing ${targets.length} targets, ${runs} runs each, interleaved...`);
-  for (const target of targets) timeProcess(target.args, target.env); // warm the file cache
-  for (let i = 0; i < runs; i++) {
-    for (const target of targets) target.samples.push(timeProcess(target.args, target.env));
-  }
-
-  const [baseline, ...functions] = targets;
-  const baselineMs = round(median(baseline!.samples));
-  const rows = functions.map((t) => ({ function: t.name, bytes: t.bundle!.bytes, importMsMedian: round(median(t.samples)) }));
-
-  const header = ['function', 'bundle bytes', `process ms (median of ${runs})`, 'over baseline ms'];
-  const table = [
-    header,
-    ['node -e 0 (baseline)', '', baselineMs.toFixed(1), ''],
-    ...rows.map((r) => [
-      r.function,
-      r.bytes.toLocaleString('en-US'),
-      r.importMsMedian.toFixed(1),
-      `+${(r.importMsMedian - baselineMs).toFixed(1)}`,
-    ]),
-  ];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  for (const row of table)
-    console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
-  console.log(`Node ${process.versions.node} on ${process.platform}/${process.arch}`);
-
+  const imports = await importReport(bundles, outdir);
+  const firstResponse = values['imports-only'] ? undefined : await firstResponseReport(bundles);
+  console.log(`\nNode ${process.versions.node} on ${process.platform}/${process.arch}`);
   if (values.json) {
-    writeFileSync(
-      values.json,
-      `${JSON.stringify({ baselineMs, functions: rows, runs, node: process.versions.node }, null, 2)}\n`,
-    );
+    writeFileSync(values.json, `${JSON.stringify({ runs, node: process.versions.node, imports, firstResponse }, null, 2)}\n`);
     console.error(`Wrote ${values.json}`);
   }
 } finally {

@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { cdkJsonContext } from './app.ts';
+import { BUNDLING, PROJECT_ROOT } from './endpoint-function.ts';
 import { OrgsServiceStack } from './orgs-service-stack.ts';
 import { type StageConfig, stageConfig } from './stages.ts';
 
@@ -64,4 +65,50 @@ export function childOutput(output: string, lines = 20): string {
     .slice(-lines)
     .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line))
     .join('\n');
+}
+
+/**
+ * What the cold-start report sets functions against, built with the functions' own esbuild options
+ * ({@link BUNDLING}): `reference` imports every library a function of this kind uses, eagerly and
+ * whole (the MongoDB driver, jose, zod, bcryptjs, @middy/core and the Secrets Manager client), as a
+ * function that did no per-route composition would; `driver` is the MongoDB driver alone, the floor
+ * of any function that talks to the database.
+ */
+export const REFERENCE_SOURCES = {
+  reference: [
+    "import * as mongodb from 'mongodb';",
+    "import * as jose from 'jose';",
+    "import * as zod from 'zod';",
+    "import * as bcrypt from 'bcryptjs';",
+    "import * as middy from '@middy/core';",
+    "import * as secrets from '@aws-sdk/client-secrets-manager';",
+    'globalThis.reference = [mongodb, jose, zod, bcrypt, middy, secrets];',
+  ].join('\n'),
+  driver: "import * as mongodb from 'mongodb';\nglobalThis.reference = [mongodb];",
+} as const;
+
+/**
+ * Bundles `source` (an ES module's text, resolved from the project root) into `outdir/<name>.mjs`
+ * with the options every function is bundled with, and returns the file and its size.
+ */
+export async function bundleSource(outdir: string, name: string, source: string): Promise<{ file: string; bytes: number }> {
+  const { build } = await import('esbuild');
+  const file = join(outdir, `${name}.mjs`);
+  await build({
+    stdin: { contents: source, resolveDir: PROJECT_ROOT, loader: 'js' },
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    mainFields: [...BUNDLING.mainFields],
+    banner: { js: BUNDLING.banner },
+    external: [...BUNDLING.externalModules],
+    define: { ...BUNDLING.define },
+    minify: BUNDLING.minify,
+    keepNames: BUNDLING.keepNames,
+    sourcemap: BUNDLING.sourceMap,
+    logLevel: 'warning',
+  });
+  return { file, bytes: statSync(file).size };
 }

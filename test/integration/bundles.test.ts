@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SecretsStandIn, startSecretsStandIn } from '../../bin/cold-start/secrets-stand-in.ts';
 import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions, childOutput } from '../../lib/bundles.ts';
 import { AUTHORIZER_FUNCTION, authorizer, routes, scheduledFunctions } from '../../lib/routes.ts';
 import { closeClientsAfterAll, masterDb } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, httpEvent } from '../support/events.ts';
-import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 
 /**
  * Every function bundled as the stack bundles it, then each bundle imported and invoked in a fresh
@@ -18,16 +18,16 @@ import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fak
 
 closeClientsAfterAll();
 
-const RUNNER = join(import.meta.dirname, '..', 'support', 'invoke-bundle.ts');
+const RUNNER = join(import.meta.dirname, '..', '..', 'bin', 'cold-start', 'invoke-bundle.ts');
 
 let outdir: string;
 let bundles: Map<string, Bundle>;
-let secrets: FakeSecretsManager;
+let secrets: SecretsStandIn;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'orgs-bundles-'));
   bundles = new Map(bundleFunctions(outdir).map((b) => [b.function, b]));
-  secrets = await startFakeSecretsManager({
+  secrets = await startSecretsStandIn({
     [BUNDLE_SECRET_ARNS.databaseUriArn]: process.env.MONGODB_URI!,
     [BUNDLE_SECRET_ARNS.signingKeyArn]: process.env.JWT_PRIVATE_KEY!,
     [BUNDLE_SECRET_ARNS.verificationKeysArn]: process.env.JWT_PUBLIC_KEYS!,

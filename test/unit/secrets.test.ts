@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UnavailableError } from '#core/errors.ts';
 import { resolveMongoUri } from '#core/mongo/client.ts';
 import { clearSecretCache, extensionReader, getSecretString, readSecretSource } from '#core/secrets.ts';
-import { startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
+import { startSecretsStandIn } from '../../bin/cold-start/secrets-stand-in.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 
@@ -63,7 +63,7 @@ describe('readSecretSource', () => {
 
 describe('extensionReader', () => {
   it('reads a secret through the Parameters and Secrets extension, sending the session token', async () => {
-    const extension = await startFakeSecretsManager({ 'arn:db': 'mongodb://through-extension/' });
+    const extension = await startSecretsStandIn({ 'arn:db': 'mongodb://through-extension/' });
     try {
       const read = extensionReader(extension.port, () => 'session-token');
 
@@ -78,7 +78,7 @@ describe('extensionReader', () => {
   });
 
   it('is an outage (503) when the extension cannot be reached', async () => {
-    const extension = await startFakeSecretsManager({});
+    const extension = await startSecretsStandIn({});
     const port = extension.port;
     await extension.close();
 
@@ -86,7 +86,7 @@ describe('extensionReader', () => {
   });
 
   it('is what getSecretString uses when PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is set', async () => {
-    const extension = await startFakeSecretsManager({ 'arn:keys': '{"keys":[]}' });
+    const extension = await startSecretsStandIn({ 'arn:keys': '{"keys":[]}' });
     const saved = { port: process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, token: process.env.AWS_SESSION_TOKEN };
     process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(extension.port);
     process.env.AWS_SESSION_TOKEN = 't';

@@ -196,3 +196,22 @@ export function publicEndpoint<T extends Contract>(spec: Spec<T, undefined>) {
 export function jwtEndpoint<T extends Contract>(spec: Spec<T, Caller>) {
   return build(spec, 'jwt');
 }
+
+/**
+ * An endpoint that answers every request with the same JSON document (200), serialized once at cold
+ * start, with the shared access log and error mapping. It parses no input, so it loads no schema
+ * library: the route's contract (`schema.ts`) documents it for the OpenAPI generator only.
+ *
+ * @example
+ * export const handler = documentEndpoint('openapi', document);
+ */
+export function documentEndpoint(name: string, document: unknown) {
+  const body = JSON.stringify(document);
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(respond(name))
+    .handler(async () => ({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body,
+    }));
+}

@@ -7,18 +7,22 @@ import type { AddressInfo } from 'node:net';
  * `AWS_ENDPOINT_URL_SECRETS_MANAGER`), or as the AWS Parameters and Secrets Lambda Extension does
  * (`GET /secretsmanager/get?secretId=`, at `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` on localhost).
  */
-export interface FakeSecretsManager {
+export interface SecretsStandIn {
   readonly url: string;
   /** The port, for `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`. */
   readonly port: number;
   /** Secret ids asked for, in order; clear it between runs. */
   readonly requested: string[];
+  /** Each answer's secret id, and when its request arrived and its answer left (epoch ms); clear it between runs. */
+  readonly served: { secretId: string; arrivedAt: number; answeredAt: number }[];
   close(): Promise<void>;
 }
 
-export async function startFakeSecretsManager(values: Readonly<Record<string, string>>): Promise<FakeSecretsManager> {
+export async function startSecretsStandIn(values: Readonly<Record<string, string>>): Promise<SecretsStandIn> {
   const requested: string[] = [];
+  const served: { secretId: string; arrivedAt: number; answeredAt: number }[] = [];
   const server = createServer(async (req, res) => {
+    const arrivedAt = performance.timeOrigin + performance.now();
     let body = '';
     for await (const chunk of req) body += chunk;
     const reply = (status: number, payload: unknown) => {
@@ -27,6 +31,9 @@ export async function startFakeSecretsManager(values: Readonly<Record<string, st
     };
     const answer = (SecretId: string) => {
       requested.push(SecretId);
+      res.once('finish', () =>
+        served.push({ secretId: SecretId, arrivedAt, answeredAt: performance.timeOrigin + performance.now() }),
+      );
       const value = values[SecretId];
       if (value === undefined) {
         reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
@@ -64,6 +71,7 @@ export async function startFakeSecretsManager(values: Readonly<Record<string, st
     url: `http://127.0.0.1:${port}`,
     port,
     requested,
+    served,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
