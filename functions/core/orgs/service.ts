@@ -17,6 +17,18 @@ export type { MoveRef } from './move.ts';
 export type { ReconcileFailure, ReconcileReport } from './recovery.ts';
 export type { UpdateInput } from './rename.ts';
 
+/** What the organization service needs: its stores, the password hasher, the placement policy, the lease and the clock. */
+export interface OrgServiceDeps {
+  readonly stores: OrgStores;
+  readonly hasher: PasswordHasher;
+  /** Where data goes: new organizations, renames and moves. */
+  readonly placements: PlacementPolicy;
+  /** How long an operation may run without renewing its lease before another request may take it over. */
+  readonly leaseMs: number;
+  /** The clock (leases, timestamps); the system clock by default. */
+  readonly now?: () => Date;
+}
+
 /**
  * The organization use cases, as one façade over their modules. MongoDB gives us atomic
  * single-document writes and no multi-document transactions here, so create, rename, move and delete
@@ -38,18 +50,6 @@ export type { UpdateInput } from './rename.ts';
  * The modules: `./create.ts`, `./rename.ts` (update), `./move.ts`, `./delete.ts`, `./recovery.ts`
  * (recovery and the reconciler), `./name-claims.ts`, `./lookup.ts`, `./abandoned.ts`, `./fencing.ts`.
  */
-
-export interface OrgServiceDeps {
-  readonly stores: OrgStores;
-  readonly hasher: PasswordHasher;
-  /** Where data goes: new organizations, renames and moves. */
-  readonly placements: PlacementPolicy;
-  /** How long an operation may run without renewing its lease before another request may take it over. */
-  readonly leaseMs: number;
-  /** The clock (leases, timestamps); the system clock by default. */
-  readonly now?: () => Date;
-}
-
 export class OrganizationService {
   readonly #ctx: OrgContext;
 

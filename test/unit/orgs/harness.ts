@@ -12,11 +12,15 @@ import { type FakeOrgStores, fakeOrgStores } from '../../support/fakes/index.ts'
  * for a lease to lapse. bcrypt at cost 4.
  */
 
+/** The service's lease: long, since the clock only moves when a test moves it. */
 export const LEASE_MS = 60_000;
+/** The tenant database the placement policy names places in. */
 export const TENANT_DB = 'tenants';
+/** Every test admin's password. */
 export const password = 'a long secret';
 const hasher = createPasswordHasher(4);
 
+/** A service over fresh fakes, and the controls a test needs. */
 export interface Harness {
   readonly stores: FakeOrgStores;
   /** The service as seen through `stores` (default: the fakes themselves), in placement mode `mode`. */
@@ -34,6 +38,7 @@ export interface Harness {
   current(orgId: string): Promise<Organization | null>;
 }
 
+/** A fresh harness; new organizations get `defaultMode`'s placement unless a call says otherwise. */
 export function harness(defaultMode: PlacementMode = 'collection'): Harness {
   const stores = fakeOrgStores();
   const clock = { t: Date.parse('2026-01-01T00:00:00Z') };
