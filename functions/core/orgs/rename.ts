@@ -1,0 +1,212 @@
+import type { Caller } from '../auth/tokens.ts';
+import { errorFields, log } from '../log.ts';
+import { emailTaken, nameTaken, notFound, notYours, type OrgContext, operationInProgress } from './context.ts';
+import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
+import { ownedBy, underLegacyKey } from './lookup.ts';
+import { type Admin, type OperationLock, type Organization, samePlace, toSlug } from './model.ts';
+import { claimName } from './name-claims.ts';
+
+/**
+ * The update operation: a change of the admin's credentials and/or of the organization's name. A
+ * rename to a new key is the multi-step part: claim the new name, record the `rename` operation (its
+ * owner's fencing token, where the data goes, the identity of the collection), move the collection
+ * (collection mode), commit under the fencing token with a new fencing epoch, then drop the old place
+ * and release the old name. Once recorded, a rename only goes forward: a failed step is retried once,
+ * and an abandoned rename is finished by recovery ({@link recoverRename}).
+ */
+
+/** What an admin may change: the name (`newName`), the admin's email and password. */
+export interface UpdateInput {
+  readonly name: string;
+  readonly newName?: string;
+  readonly email?: string;
+  readonly password?: string;
+}
+
+/**
+ * Applies `input` to the caller's organization under its operation lock.
+ *
+ * @returns the organization as it is afterwards.
+ * @throws NotFoundError `organization_not_found` (404) when no live organization has `input.name`.
+ * @throws ForbiddenError `not_your_organization` (403) when it is not the caller's (or the caller's admin is gone).
+ * @throws ConflictError `operation_in_progress` (409, Retry-After) while another change holds the lock.
+ * @throws ConflictError `organization_name_taken` or `email_taken` (409); nothing is changed.
+ */
+export async function updateOrganization(ctx: OrgContext, caller: Caller, input: UpdateInput): Promise<Organization> {
+  const found = await ownedBy(ctx, caller, input.name);
+  if (found.status !== 'active') throw found.status === 'deleting' ? notFound() : operationInProgress();
+
+  const admin = await ctx.stores.admins.findById(caller.adminId);
+  if (!admin || admin.orgId !== found.id) throw notYours();
+
+  return ctx.locks.hold(found.id, 'update', async (lock) => {
+    const org = await ctx.stores.orgs.findById(found.id); // as it is now that nobody else may change it
+    if (org?.status !== 'active') throw org && org.status !== 'deleting' ? operationInProgress() : notFound();
+    return await applyUpdate(ctx, org, admin, input, lock);
+  });
+}
+
+/** The update under the lock: credentials first, then the name; on failure credentials are restored and a recorded rename goes forward. */
+async function applyUpdate(
+  ctx: OrgContext,
+  org: Organization,
+  admin: Pick<Admin, 'id' | 'email' | 'passwordHash'>,
+  input: UpdateInput,
+  lock: OperationLock,
+): Promise<Organization> {
+  const s = ctx.stores;
+  const newName = input.newName;
+  const newSlug = newName === undefined ? undefined : toSlug(newName);
+  const renames = newSlug !== undefined && newSlug !== org.slug;
+  if (renames && newName !== undefined) {
+    const holder = await underLegacyKey(ctx, newName, newSlug);
+    if (holder && holder.id !== org.id) throw nameTaken();
+    await claimName(ctx, newSlug, org.id);
+  }
+
+  let credentialsChanged = false;
+  try {
+    if (input.email !== undefined || input.password !== undefined) {
+      const changes = {
+        ...(input.email !== undefined ? { email: input.email } : {}),
+        ...(input.password !== undefined ? { passwordHash: await ctx.hasher.hash(input.password) } : {}),
+      };
+      const result = await s.admins.updateCredentials(admin.id, changes, ctx.now());
+      if (result === 'email_taken') throw emailTaken();
+      credentialsChanged = true;
+    }
+
+    if (newName === undefined || newSlug === undefined) {
+      return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
+    }
+    if (!renames) {
+      const renamed = await s.orgs.transition(org.id, ['active'], { name: newName, updatedAt: ctx.now() });
+      if (!renamed) throw operationInProgress();
+      return renamed;
+    }
+    return await startRename(ctx, org, newName, newSlug, lock);
+  } catch (error) {
+    if (renames) {
+      // Once marked, a rename only goes forward: one more try here, else the next request that meets
+      // it or the reconciler finishes it. Before the mark nothing has moved: free the new name.
+      const forward = await retryRename(ctx, org.id, newSlug, lock).catch((retryError) => {
+        log.error('rename not finished; the next request or reconcile will', { orgId: org.id, ...errorFields(retryError) });
+        return 'pending' as const;
+      });
+      if (typeof forward === 'object') return forward;
+      if (forward === 'not_marked') {
+        await s.names
+          .release(newSlug, org.id)
+          .catch((undoError) =>
+            log.error('new name not released; reconcile will free it', { orgId: org.id, ...errorFields(undoError) }),
+          );
+      }
+    }
+    if (credentialsChanged) {
+      await s.admins
+        .updateCredentials(admin.id, { email: admin.email, passwordHash: admin.passwordHash }, ctx.now())
+        .catch((undoError) => log.error('credential rollback failed', { orgId: org.id, ...errorFields(undoError) }));
+    }
+    throw error;
+  }
+}
+
+/** Records the rename on the organization (status `renaming`, this run's lock id as fencing token), then finishes it. */
+async function startRename(
+  ctx: OrgContext,
+  org: Organization,
+  toName: string,
+  toSlug: string,
+  lock: OperationLock,
+): Promise<Organization> {
+  const from = org.placement;
+  const to = ctx.placements.forRename(from, toSlug);
+  // Recorded before anything moves, so that a retry can tell the data from a stray a late write made.
+  const sourceId = samePlace(from, to) ? undefined : await ctx.stores.tenants.identify(from);
+  const operation = {
+    kind: 'rename' as const,
+    owner: lock.lockId,
+    startedAt: ctx.now(),
+    toName,
+    toSlug,
+    from,
+    to,
+    ...(sourceId ? { sourceId } : {}),
+  };
+  const marked = await ctx.stores.orgs.transition(org.id, ['active'], { status: 'renaming', operation });
+  if (!marked) throw operationInProgress();
+  return finishRename(ctx, marked);
+}
+
+/**
+ * After a failed step of a rename to `toSlug`: the organization if the rename is done (this run
+ * finishes it if it still holds the fencing token, or a run that took it over has), `pending` if
+ * another run owns it now, `not_marked` if it never began (nothing moved; the new name may be freed).
+ */
+async function retryRename(
+  ctx: OrgContext,
+  orgId: string,
+  toSlug: string,
+  lock: OperationLock,
+): Promise<Organization | 'not_marked' | 'pending'> {
+  const current = await ctx.stores.orgs.findById(orgId);
+  if (!current) return 'pending';
+  if (current.slug === toSlug && current.status !== 'renaming') return current; // taken over and finished
+  const op = current.operation;
+  if (op?.kind !== 'rename') return 'not_marked';
+  if (op.owner !== lock.lockId) return 'pending';
+  return finishRename(ctx, current);
+}
+
+/**
+ * Rolls a rename forward from wherever it stopped, as the operation's owner. Every step is
+ * idempotent; the commit presents the owner's fencing token, so a run that was taken over changes
+ * nothing (moving the collection again is a no-op: the collection is known by its identity).
+ *
+ * @returns the renamed organization.
+ * @throws ConflictError `operation_in_progress` (409) when the fencing token no longer matches.
+ * @throws a store failure of the move or the commit (cleanup failures are logged; reconcile finishes them).
+ */
+async function finishRename(ctx: OrgContext, org: Organization): Promise<Organization> {
+  const s = ctx.stores;
+  const op = org.operation;
+  if (op?.kind !== 'rename') throw new Error('no rename in progress');
+  const moves = !samePlace(op.from, op.to);
+  if (moves) await s.tenants.move(op.from, op.to, op.sourceId);
+  const done = await s.orgs.transition(
+    org.id,
+    ['renaming'],
+    {
+      name: op.toName,
+      slug: op.toSlug,
+      placement: op.to,
+      status: 'active',
+      updatedAt: ctx.now(),
+      operation: null,
+      ...(moves ? { placementVersion: nextFencingEpoch(org) } : {}),
+    },
+    fencingTokenOf(op),
+  );
+  if (!done) throw operationInProgress();
+  // Committed. The rest is cleanup; reconcile finishes it if it fails. The old place's name is never
+  // used again, so whatever is there now is a stray a late write made: remove it.
+  if (moves) {
+    await s.tenants
+      .drop(op.from)
+      .catch((error) => log.warn('old place not removed; reconcile will', { orgId: org.id, ...errorFields(error) }));
+  }
+  await s.names
+    .release(org.slug, org.id)
+    .catch((error) => log.warn('old name not released; reconcile will free it', { orgId: org.id, ...errorFields(error) }));
+  return done;
+}
+
+/**
+ * Recovers an abandoned rename, holding `lock`: takes the operation over (its lock id becomes the
+ * fencing token) and rolls it forward.
+ *
+ * @throws ConflictError `operation_in_progress` (409) when the operation changed meanwhile.
+ */
+export async function recoverRename(ctx: OrgContext, current: Organization, lock: OperationLock): Promise<void> {
+  await finishRename(ctx, await takeOver(ctx, current, lock));
+}

@@ -1,0 +1,60 @@
+import type { Admin } from '#core/orgs/model.ts';
+import type { AdminStore, CredentialChanges } from '#core/orgs/stores.ts';
+import { copy, isObjectId } from './copy.ts';
+
+/**
+ * An in-memory {@link AdminStore} with the semantics of `MongoAdminStore`: a unique email (on insert
+ * and on a credential change), a credential change bumps the token version, `replaceHash` applies
+ * only over the expected previous hash, removals are idempotent.
+ */
+export class FakeAdminStore implements AdminStore {
+  readonly #admins = new Map<string, Admin>();
+
+  #emailHeldByOther(email: string, id: string): boolean {
+    return [...this.#admins.values()].some((admin) => admin.email === email && admin.id !== id);
+  }
+
+  async insert(admin: Admin): Promise<'ok' | 'email_taken'> {
+    if (this.#admins.has(admin.id) || this.#emailHeldByOther(admin.email, admin.id)) return 'email_taken';
+    this.#admins.set(admin.id, copy(admin));
+    return 'ok';
+  }
+
+  async findById(id: string): Promise<Admin | null> {
+    if (!isObjectId(id)) return null;
+    const admin = this.#admins.get(id);
+    return admin ? copy(admin) : null;
+  }
+
+  async findByEmail(email: string): Promise<Admin | null> {
+    const admin = [...this.#admins.values()].find((a) => a.email === email);
+    return admin ? copy(admin) : null;
+  }
+
+  async updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'> {
+    const admin = this.#admins.get(id);
+    if (!admin) return 'missing';
+    if (changes.email !== undefined && this.#emailHeldByOther(changes.email, id)) return 'email_taken';
+    this.#admins.set(id, { ...admin, ...copy(changes), updatedAt: new Date(at), tokenVersion: admin.tokenVersion + 1 });
+    return 'ok';
+  }
+
+  async replaceHash(id: string, previous: string, next: string): Promise<void> {
+    const admin = this.#admins.get(id);
+    if (admin?.passwordHash === previous) this.#admins.set(id, { ...admin, passwordHash: next });
+  }
+
+  async bumpTokenVersion(id: string, at: Date): Promise<void> {
+    const admin = this.#admins.get(id);
+    if (admin) this.#admins.set(id, { ...admin, tokenVersion: admin.tokenVersion + 1, updatedAt: new Date(at) });
+  }
+
+  async removeByOrg(orgId: string): Promise<void> {
+    for (const [id, admin] of this.#admins) if (admin.orgId === orgId) this.#admins.delete(id);
+  }
+
+  /** Every admin, for assertions. */
+  all(): Admin[] {
+    return [...this.#admins.values()].map(copy);
+  }
+}
