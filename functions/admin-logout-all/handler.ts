@@ -1,14 +1,17 @@
 import { logouts } from '#core/app.ts';
+import type { SessionService } from '#core/auth/sessions.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
 import { schema } from './schema.ts';
 
-const service = logouts();
-
 /** POST /admin/logout-all: every access and refresh token the caller holds stops working. */
-export const handler = jwtEndpoint({
-  name: 'admin-logout-all',
-  contract: schema,
-  handle: async ({ caller }) => {
-    await (await service()).logoutEverywhere(caller);
-  },
-});
+export function createHandler(service: () => Promise<SessionService>) {
+  return jwtEndpoint({
+    name: 'admin-logout-all',
+    contract: schema,
+    handle: async ({ caller }) => {
+      await (await service()).logoutEverywhere(caller);
+    },
+  });
+}
+
+export const handler = createHandler(logouts());

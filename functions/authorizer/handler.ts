@@ -1,4 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import type { TokenGuard } from '#core/auth/guard.ts';
 import { tokenGuard } from '#core/compose/guard.ts';
 import { UnauthorizedError } from '#core/errors.ts';
 import { log } from '#core/log.ts';
@@ -24,7 +25,6 @@ export interface AuthorizerContext {
 }
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 
-const guard = tokenGuard();
 const DENY = { isAuthorized: false } as unknown as AuthorizerResult;
 
 /** The token of an `Authorization: Bearer <token>` header, if it has that form. */
@@ -33,26 +33,31 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
-  const token = bearerToken(event.headers?.authorization ?? event.identitySource?.[0]);
-  if (!token) return DENY;
-  try {
-    const caller = await (await guard()).check(token);
-    return {
-      isAuthorized: true,
-      context: {
-        adminId: caller.adminId,
-        orgId: caller.orgId,
-        sessionId: caller.sessionId ?? '',
-        tokenId: caller.tokenId ?? '',
-        expiresAt: caller.expiresAt ?? 0,
-      },
-    };
-  } catch (error) {
-    // Verification keys unreadable: nothing can be verified, and it is not the caller's fault, so
-    // no denial either; API Gateway answers 500. (Database outages do not reach here.)
-    if (!(error instanceof UnauthorizedError)) throw error;
-    log.info('token rejected', { code: error.code, reason: (error.cause as Error | undefined)?.name });
-    return DENY;
-  }
-};
+/** The authorizer over `guard` (tests hand it one over fake stores). */
+export function createHandler(guard: () => Promise<TokenGuard>) {
+  return async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+    const token = bearerToken(event.headers?.authorization ?? event.identitySource?.[0]);
+    if (!token) return DENY;
+    try {
+      const caller = await (await guard()).check(token);
+      return {
+        isAuthorized: true,
+        context: {
+          adminId: caller.adminId,
+          orgId: caller.orgId,
+          sessionId: caller.sessionId ?? '',
+          tokenId: caller.tokenId ?? '',
+          expiresAt: caller.expiresAt ?? 0,
+        },
+      };
+    } catch (error) {
+      // Verification keys unreadable: nothing can be verified, and it is not the caller's fault, so
+      // no denial either; API Gateway answers 500. (Database outages do not reach here.)
+      if (!(error instanceof UnauthorizedError)) throw error;
+      log.info('token rejected', { code: error.code, reason: (error.cause as Error | undefined)?.name });
+      return DENY;
+    }
+  };
+}
+
+export const handler = createHandler(tokenGuard());

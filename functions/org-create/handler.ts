@@ -1,26 +1,29 @@
 import { organizations } from '#core/app.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
+import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-const service = organizations({ label: collectionLabel });
-
 /** POST /org/create: a new organization with its admin and its own collection. */
-export const handler = publicEndpoint({
-  name: 'org-create',
-  contract: schema,
-  handle: async ({ body }) => {
-    const { org, adminEmail } = await (await service()).create({
-      name: body.organization_name,
-      email: body.email,
-      password: body.password,
-    });
-    return {
-      organization_id: org.id,
-      organization_name: org.name,
-      collection_name: org.placement.collection,
-      admin_email: adminEmail,
-      created_at: org.createdAt.toISOString(),
-    };
-  },
-});
+export function createHandler(service: () => Promise<OrganizationService>) {
+  return publicEndpoint({
+    name: 'org-create',
+    contract: schema,
+    handle: async ({ body }) => {
+      const { org, adminEmail } = await (await service()).create({
+        name: body.organization_name,
+        email: body.email,
+        password: body.password,
+      });
+      return {
+        organization_id: org.id,
+        organization_name: org.name,
+        collection_name: org.placement.collection,
+        admin_email: adminEmail,
+        created_at: org.createdAt.toISOString(),
+      };
+    },
+  });
+}
+
+export const handler = createHandler(organizations({ label: collectionLabel }));

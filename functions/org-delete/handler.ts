@@ -1,15 +1,18 @@
 import { organizations } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-const service = organizations();
-
 /** DELETE /org/delete?organization_name=: the caller's organization, its data and its admins. */
-export const handler = jwtEndpoint({
-  name: 'org-delete',
-  contract: schema,
-  handle: async ({ query, caller }) => {
-    const org = await (await service()).delete(caller, query.organization_name);
-    return { deleted: true as const, organization_name: org.name };
-  },
-});
+export function createHandler(service: () => Promise<OrganizationService>) {
+  return jwtEndpoint({
+    name: 'org-delete',
+    contract: schema,
+    handle: async ({ query, caller }) => {
+      const org = await (await service()).delete(caller, query.organization_name);
+      return { deleted: true as const, organization_name: org.name };
+    },
+  });
+}
+
+export const handler = createHandler(organizations());

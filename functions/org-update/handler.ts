@@ -2,21 +2,24 @@ import { organizations } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import { toPublic } from '#core/orgs/model.ts';
+import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-const service = organizations({ label: collectionLabel });
-
 /** PUT /org/update: rename the caller's organization and/or change its admin's credentials. */
-export const handler = jwtEndpoint({
-  name: 'org-update',
-  contract: schema,
-  handle: async ({ body, caller }) =>
-    toPublic(
-      await (await service()).update(caller, {
-        name: body.organization_name,
-        newName: body.new_organization_name,
-        email: body.email,
-        password: body.password,
-      }),
-    ),
-});
+export function createHandler(service: () => Promise<OrganizationService>) {
+  return jwtEndpoint({
+    name: 'org-update',
+    contract: schema,
+    handle: async ({ body, caller }) =>
+      toPublic(
+        await (await service()).update(caller, {
+          name: body.organization_name,
+          newName: body.new_organization_name,
+          email: body.email,
+          password: body.password,
+        }),
+      ),
+  });
+}
+
+export const handler = createHandler(organizations({ label: collectionLabel }));

@@ -6,21 +6,22 @@ import type { OrganizationService } from '#core/orgs/service.ts';
 /**
  * Runs on a schedule: finishes or undoes every create, rename, move and delete whose run died midway
  * (its lease has passed), frees name reservations and locks nobody uses and removes places no
- * organization uses. One that cannot be settled is logged and does not stop the others. Safe to run
- * often and concurrently.
+ * organization uses. One that cannot be recovered is logged and does not stop the others. Safe to
+ * run often and concurrently.
  */
+export function createHandler(service: () => Promise<OrganizationService>) {
+  return async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
+    try {
+      const result = await (await service()).reconcile();
+      const { failures, ...counts } = result;
+      // Each failure was logged where it happened; the rest was recovered all the same.
+      (failures.length === 0 ? log.info : log.error)('reconciled', { ...counts, failures: failures.length });
+      return result;
+    } catch (error) {
+      log.error('reconcile failed', errorFields(error));
+      throw error;
+    }
+  };
+}
 
-const service = organizations({ label: collectionLabel });
-
-export const handler = async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
-  try {
-    const result = await (await service()).reconcile();
-    const { failures, ...counts } = result;
-    // Each failure was logged where it happened; the rest was settled all the same.
-    (failures.length === 0 ? log.info : log.error)('reconciled', { ...counts, failures: failures.length });
-    return result;
-  } catch (error) {
-    log.error('reconcile failed', errorFields(error));
-    throw error;
-  }
-};
+export const handler = createHandler(organizations({ label: collectionLabel }));

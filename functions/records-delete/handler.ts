@@ -1,14 +1,17 @@
 import { records } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { RecordsService } from '#core/records/service.ts';
 import { schema } from './schema.ts';
 
-const service = records();
-
 /** DELETE /org/records/{id}: removes one of the caller's organization's records. */
-export const handler = jwtEndpoint({
-  name: 'records-delete',
-  contract: schema,
-  handle: async ({ params, caller }) => {
-    await (await service()).remove(caller, params.id);
-  },
-});
+export function createHandler(service: () => Promise<RecordsService>) {
+  return jwtEndpoint({
+    name: 'records-delete',
+    contract: schema,
+    handle: async ({ params, caller }) => {
+      await (await service()).remove(caller, params.id);
+    },
+  });
+}
+
+export const handler = createHandler(records());
