@@ -1,6 +1,7 @@
 /**
- * Typed errors of the service. Services and stores throw these; the HTTP chain maps them to RFC 9457
- * problem details in one place (`#core/http/problem.ts`). Anything else is an internal error and is
+ * Typed errors of the service, named for what went wrong, not for how it is answered. Services and
+ * stores throw these; the HTTP chain maps each class to a status and RFC 9457 problem details in
+ * one place (`statusOf` in `#core/http/problem.ts`). Anything else is an internal error and is
  * answered without details.
  */
 
@@ -11,8 +12,8 @@ export interface FieldIssue {
   readonly message: string;
 }
 
+/** The base of every typed error: a stable `code` and a message fit for the caller. */
 export abstract class AppError extends Error {
-  abstract readonly status: number;
   /** Stable, machine-readable code clients can switch on. */
   readonly code: string;
 
@@ -23,8 +24,8 @@ export abstract class AppError extends Error {
   }
 }
 
+/** The input breaks a rule of the route (its shape, a field, a name, a value the database cannot hold); `issues` point at the fields. */
 export class ValidationError extends AppError {
-  readonly status = 400;
   readonly issues: readonly FieldIssue[];
 
   constructor(message: string, issues: readonly FieldIssue[] = [], code = 'validation_failed') {
@@ -33,20 +34,17 @@ export class ValidationError extends AppError {
   }
 }
 
-export class UnauthorizedError extends AppError {
-  readonly status = 401;
-}
+/** No valid credentials: a missing, bad, expired or revoked token, or a failed login. */
+export class UnauthorizedError extends AppError {}
 
-export class ForbiddenError extends AppError {
-  readonly status = 403;
-}
+/** The caller is known but may not act on this resource (another organization). */
+export class ForbiddenError extends AppError {}
 
-export class NotFoundError extends AppError {
-  readonly status = 404;
-}
+/** The resource does not exist (or no longer exists) for this caller. */
+export class NotFoundError extends AppError {}
 
+/** The request conflicts with the current state: a name or email taken, another change running. */
 export class ConflictError extends AppError {
-  readonly status = 409;
   /** Set when the conflict passes by itself (another change in progress): the answer's Retry-After, in s. */
   readonly retryAfterSeconds?: number;
 
@@ -56,17 +54,14 @@ export class ConflictError extends AppError {
   }
 }
 
-export class PayloadTooLargeError extends AppError {
-  readonly status = 413;
-}
+/** The request body is larger than the service accepts. */
+export class PayloadTooLargeError extends AppError {}
 
-export class UnsupportedMediaTypeError extends AppError {
-  readonly status = 415;
-}
+/** The request body is not JSON. */
+export class UnsupportedMediaTypeError extends AppError {}
 
 /** Too many attempts; the client may try again after `retryAfterSeconds`. */
 export class TooManyRequestsError extends AppError {
-  readonly status = 429;
   readonly retryAfterSeconds: number;
 
   constructor(code: string, message: string, retryAfterSeconds: number) {
@@ -77,7 +72,6 @@ export class TooManyRequestsError extends AppError {
 
 /** The database (or another dependency) cannot be reached now; the client may retry. */
 export class UnavailableError extends AppError {
-  readonly status = 503;
   readonly retryAfterSeconds: number;
 
   constructor(

@@ -115,7 +115,7 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
     expect(update.code).toBe('operation_in_progress');
     expect(problemResponse(update).headers).toMatchObject({ 'retry-after': '1' });
     expect(del).toBeInstanceOf(ConflictError);
-    expect(write).toMatchObject({ status: 503, code: 'organization_migrating', retryAfterSeconds: 1 });
+    expect(write).toMatchObject({ name: 'UnavailableError', code: 'organization_migrating', retryAfterSeconds: 1 });
     expect(report.failures).toEqual([]);
     expect(await stores.orgs.findById(org.id)).toMatchObject({ status: 'moving', operation: owner });
 

@@ -46,6 +46,6 @@ describe('Revocation bound', () => {
     clock.t += CACHE_MS - 1;
     await expect(guard.check(token)).resolves.toMatchObject({ adminId: caller.adminId });
     clock.t += 2;
-    await expect(guard.check(token)).rejects.toMatchObject({ status: 401, code: 'token_revoked' });
+    await expect(guard.check(token)).rejects.toMatchObject({ name: 'UnauthorizedError', code: 'token_revoked' });
   });
 });

@@ -26,7 +26,7 @@ describe('Key rotation', () => {
     expect(rotated.privateKey.kid).not.toBe(first.privateKey.kid);
     await expect(verifierFor(rotated).verify(old.token)).resolves.toMatchObject({ adminId: 'a' });
     await expect(verifierFor(rotated).verify(fresh.token)).resolves.toMatchObject({ adminId: 'a' });
-    await expect(verifierFor(retired).verify(old.token)).rejects.toMatchObject({ status: 401 });
+    await expect(verifierFor(retired).verify(old.token)).rejects.toMatchObject({ name: 'UnauthorizedError' });
     await expect(verifierFor(retired).verify(fresh.token)).resolves.toMatchObject({ adminId: 'a' });
   });
 

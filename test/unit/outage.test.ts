@@ -52,7 +52,7 @@ describe('Function: mapOutage', () => {
     const mapped = mapOutage(epipe);
 
     expect(mapped).toBeInstanceOf(UnavailableError);
-    expect(mapped).toMatchObject({ status: 503, code: 'service_unavailable', retryAfterSeconds: 5, cause: epipe });
+    expect(mapped).toMatchObject({ name: 'UnavailableError', code: 'service_unavailable', retryAfterSeconds: 5, cause: epipe });
     expect((mapped as Error).message).not.toMatch(/EPIPE/);
   });
 
@@ -75,7 +75,7 @@ describe('Function: withUnavailableMapping', () => {
       },
     });
 
-    await expect(store.insert()).rejects.toMatchObject({ status: 503, code: 'service_unavailable' });
+    await expect(store.insert()).rejects.toMatchObject({ name: 'UnavailableError', code: 'service_unavailable' });
   });
 
   it('passes on what the database answered', async () => {
@@ -118,7 +118,16 @@ describe('Class: DatabaseWatch', () => {
   it('does not call silent an answer that arrived while the process itself was held up', async () => {
     // A loopback server that answers 20 ms after it is asked; the process is then busy for 300 ms,
     // past the 100 ms bound, so its timer fires late with the answer waiting unread in the socket.
-    const server = createServer((socket) => socket.on('data', () => setTimeout(() => socket.end('pong'), 20)));
+    let asked!: () => void;
+    const wasAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const server = createServer((socket) =>
+      socket.on('data', () => {
+        asked();
+        setTimeout(() => socket.end('pong'), 20);
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
@@ -130,7 +139,7 @@ describe('Class: DatabaseWatch', () => {
           socket.on('error', reject);
         });
       const call = watch.run(ask, outage);
-      await new Promise((resolve) => setTimeout(resolve, 10)); // connected and asked
+      await wasAsked; // connected and asked (however long that took on a busy machine)
       const until = Date.now() + 300;
       while (Date.now() < until) {
         // held up: no timer, no socket read

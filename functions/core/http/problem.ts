@@ -1,5 +1,17 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { AppError, type FieldIssue, ValidationError } from '../errors.ts';
+import {
+  AppError,
+  ConflictError,
+  type FieldIssue,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.ts';
 
 /** RFC 9457 problem details. `code` is stable; `type` points at its documentation. */
 export interface Problem {
@@ -37,6 +49,28 @@ export function problem(status: number, code: string, detail: string, errors?: r
   };
 }
 
+/** The HTTP status of each typed error class (RFC 9110, section 15); the one such table. */
+const STATUS_OF = new Map<abstract new (...args: never[]) => AppError, number>([
+  [ValidationError, 400],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [TooManyRequestsError, 429],
+  [UnavailableError, 503],
+]);
+
+/** The status a typed error is answered with: its class's, or its nearest ancestor's; 500 if none. */
+export function statusOf(error: AppError): number {
+  for (let type = error.constructor; type && type !== AppError; type = Object.getPrototypeOf(type)) {
+    const status = STATUS_OF.get(type as abstract new (...args: never[]) => AppError);
+    if (status !== undefined) return status;
+  }
+  return 500;
+}
+
 /**
  * The one place that turns an error into an HTTP answer. Typed errors keep their message; anything
  * else becomes a bare 500 with no message, stack or driver text.
@@ -45,10 +79,11 @@ export function problemResponse(error: unknown): APIGatewayProxyStructuredResult
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' };
   let body: Problem;
   if (error instanceof AppError) {
-    body = problem(error.status, error.code, error.message, error instanceof ValidationError ? error.issues : undefined);
+    const status = statusOf(error);
+    body = problem(status, error.code, error.message, error instanceof ValidationError ? error.issues : undefined);
     const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
-    if (error.status === 401) headers['www-authenticate'] = 'Bearer';
+    if (status === 401) headers['www-authenticate'] = 'Bearer';
   } else {
     body = problem(500, 'internal_error', 'An unexpected error occurred.');
   }

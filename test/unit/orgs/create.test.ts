@@ -26,7 +26,7 @@ describe('Organization create', () => {
 
     const taken = h.service().create({ name: ' ACME-corp! ', email: 'other@acme.test', password });
 
-    await expect(taken).rejects.toMatchObject({ status: 409, code: 'organization_name_taken' });
+    await expect(taken).rejects.toMatchObject({ name: 'ConflictError', code: 'organization_name_taken' });
     expect(h.stores.orgs.all().map((o) => o.id)).toEqual([org.id]);
     expect(h.stores.admins.all()).toHaveLength(1);
     expect(h.stores.tenants.names()).toEqual([`${org.placement.database}.${org.placement.collection}`]);
@@ -38,7 +38,7 @@ describe('Organization create', () => {
 
     const second = h.service().create({ name: 'Second Org', email: 'shared@example.test', password });
 
-    await expect(second).rejects.toMatchObject({ status: 409, code: 'email_taken' });
+    await expect(second).rejects.toMatchObject({ name: 'ConflictError', code: 'email_taken' });
     expect(h.stores.orgs.all().map((o) => o.name)).toEqual(['First Org']);
     expect(h.stores.names.all().map((c) => c.slug)).toEqual(['first_org']);
     expect(h.stores.admins.all().map((a) => a.orgId)).toEqual([first.id]);
@@ -69,7 +69,7 @@ describe('Organization create', () => {
     });
 
     await expect(h.service(raced).create({ name: 'Raced Org', email: 'raced@example.test', password })).rejects.toMatchObject({
-      status: 409,
+      name: 'ConflictError',
       code: 'operation_in_progress',
     });
     expect(h.stores.admins.all()).toEqual([]);

@@ -31,7 +31,7 @@ describe('Organization delete', () => {
 
     await expect(h.service(stores).delete(caller, 'Half Done')).rejects.toThrow(/injected/);
     expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });
-    await expect(h.service().get('Half Done')).rejects.toMatchObject({ status: 404 }); // no longer live
+    await expect(h.service().get('Half Done')).rejects.toMatchObject({ name: 'NotFoundError' }); // no longer live
 
     await h.service().delete(caller, 'Half Done');
 
@@ -50,7 +50,10 @@ describe('Organization delete', () => {
     };
     h.stores.orgs.put(moving);
 
-    await expect(h.service().delete(caller, 'Busy')).rejects.toMatchObject({ status: 409, code: 'operation_in_progress' });
+    await expect(h.service().delete(caller, 'Busy')).rejects.toMatchObject({
+      name: 'ConflictError',
+      code: 'operation_in_progress',
+    });
     expect(await h.current(org.id)).toEqual(moving);
   });
 
@@ -72,7 +75,7 @@ describe('Organization delete', () => {
     const { org } = await h.createOrg('Theirs');
     const { caller } = await h.createOrg('Mine');
 
-    await expect(h.service().delete(caller, 'Theirs')).rejects.toMatchObject({ status: 403 });
+    await expect(h.service().delete(caller, 'Theirs')).rejects.toMatchObject({ name: 'ForbiddenError' });
     expect(await h.current(org.id)).toEqual(org);
   });
 

@@ -53,7 +53,7 @@ describe.each(PLACEMENT_MODES)('Organization move (from %s mode)', (mode) => {
     await h.holdLock(org.id);
 
     await expect(h.service().move({ id: org.id }, other(mode))).rejects.toMatchObject({
-      status: 409,
+      name: 'ConflictError',
       code: 'operation_in_progress',
       retryAfterSeconds: 1,
     });
@@ -62,7 +62,7 @@ describe.each(PLACEMENT_MODES)('Organization move (from %s mode)', (mode) => {
 
   it('answers 404 for an unknown organization', async () => {
     const h = harness(mode);
-    await expect(h.service().move({ name: 'nobody' }, other(mode))).rejects.toMatchObject({ status: 404 });
+    await expect(h.service().move({ name: 'nobody' }, other(mode))).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 
   it('fences a stale owner: once its operation is taken over it can neither commit nor undo', async () => {
@@ -86,7 +86,7 @@ describe.each(PLACEMENT_MODES)('Organization move (from %s mode)', (mode) => {
     expect(await h.stores.orgs.transition(org.id, ['moving'], { operation: takeOver }, staleToken)).not.toBeNull();
     copying.release();
 
-    await expect(stale).rejects.toMatchObject({ status: 409, code: 'operation_in_progress' });
+    await expect(stale).rejects.toMatchObject({ name: 'ConflictError', code: 'operation_in_progress' });
     const after = (await h.current(org.id)) as Organization;
     expect(after).toMatchObject({ status: 'moving', placement: org.placement, operation: { owner: 'new-owner' } });
     expect(after.placementVersion).toBeUndefined();

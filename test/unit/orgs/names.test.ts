@@ -36,7 +36,7 @@ describe('Name claims', () => {
     await h.stores.names.claim({ slug: 'ghost_town', orgId: ghost, claimedAt: h.now() });
 
     await expect(h.service().create({ name: 'Ghost Town', email: 'a@ghost.test', password })).rejects.toMatchObject({
-      status: 409,
+      name: 'ConflictError',
       code: 'organization_name_taken',
     });
     h.lapse();
@@ -66,7 +66,7 @@ describe('Name claims', () => {
       code: 'organization_name_taken',
     });
     // "Ольга 1" has the legacy key `1` too, but another key today: it is a name of its own
-    await expect(h.service().get('Ольга 1')).rejects.toMatchObject({ status: 404 });
+    await expect(h.service().get('Ольга 1')).rejects.toMatchObject({ name: 'NotFoundError' });
     const { org } = await h.service().create({ name: 'Ольга 1', email: 'c@olga.test', password });
     expect(org.slug).toBe('ольга_1');
   });

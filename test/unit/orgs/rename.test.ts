@@ -63,7 +63,7 @@ describe('Organization update and rename', () => {
 
     const update = h.service().update(caller, { name: 'Mine', newName: 'taken name', email: 'changed@mine.test' });
 
-    await expect(update).rejects.toMatchObject({ status: 409, code: 'organization_name_taken' });
+    await expect(update).rejects.toMatchObject({ name: 'ConflictError', code: 'organization_name_taken' });
     expect(await h.current(org.id)).toEqual(org);
     expect(h.stores.admins.all().find((a) => a.id === org.adminId)).toMatchObject({
       email: 'mine@example.test',
@@ -78,7 +78,7 @@ describe('Organization update and rename', () => {
 
     const update = h.service().update(caller, { name: 'Mine', newName: 'Yours', email: 'taken@example.test' });
 
-    await expect(update).rejects.toMatchObject({ status: 409, code: 'email_taken' });
+    await expect(update).rejects.toMatchObject({ name: 'ConflictError', code: 'email_taken' });
     expect(await h.current(org.id)).toEqual(org);
     expect(
       h.stores.names
@@ -99,7 +99,7 @@ describe('Organization update and rename', () => {
       .catch((e: unknown) => e);
 
     expect(refused).toBeInstanceOf(ConflictError);
-    expect(refused).toMatchObject({ status: 409, code: 'operation_in_progress', retryAfterSeconds: 1 });
+    expect(refused).toMatchObject({ name: 'ConflictError', code: 'operation_in_progress', retryAfterSeconds: 1 });
     expect(await h.current(org.id)).toEqual(org);
 
     h.lapse(); // the lock's holder stopped renewing
@@ -114,11 +114,11 @@ describe('Organization update and rename', () => {
     const { caller } = await h.createOrg('Mine');
 
     await expect(h.service().update(caller, { name: 'Theirs', newName: 'Stolen' })).rejects.toMatchObject({
-      status: 403,
+      name: 'ForbiddenError',
       code: 'not_your_organization',
     });
     await expect(h.service().update(caller, { name: 'Nobody', newName: 'Else' })).rejects.toMatchObject({
-      status: 404,
+      name: 'NotFoundError',
       code: 'organization_not_found',
     });
   });
