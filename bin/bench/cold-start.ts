@@ -58,7 +58,11 @@ export async function runColdStart(script: string): Promise<ColdStartResult> {
   const dir = await mkdtemp(join(tmpdir(), 'orgs-bench-'));
   const out = join(dir, 'bundles.json');
   try {
-    await run(process.execPath, [path, '--json', out], { cwd: root, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
+    await run(process.execPath, [path, '--imports-only', '--json', out], {
+      cwd: root,
+      timeout: 600_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const report: unknown = JSON.parse(await readFile(out, 'utf8'));
     if (!isReport(report)) return { status: 'failed', script, reason: `${script} wrote JSON of an unexpected shape` };
     return {
