@@ -10,6 +10,7 @@ export { FakeAdminStore } from './admins.ts';
 export { FakeOperationLockStore } from './locks.ts';
 export { FakeNameClaimStore } from './names.ts';
 export { FakeOrganizationStore } from './organizations.ts';
+export { FakeRecordStore } from './records.ts';
 export { FakeSessionCleanup } from './sessions.ts';
 export { type FakeRecord, FakeTenantSpaces } from './tenants.ts';
 
