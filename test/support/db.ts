@@ -1,6 +1,7 @@
 import { type Db, MongoClient } from 'mongodb';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { closeMongoClient } from '#core/mongo/client.ts';
+import { createMasterIndexes } from '#core/mongo/indexes.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { Placement, PlacementMode } from '#core/orgs/model.ts';
 import { PlacementPolicy } from '#core/tenancy/router.ts';
@@ -45,6 +46,16 @@ export const placeCollection = (place: Place) => testClient().db(place.database)
 export async function placeExists(place: Place): Promise<boolean> {
   const list = await testClient().db(place.database).listCollections({ name: place.collection }, { nameOnly: true }).toArray();
   return list.length > 0;
+}
+
+/**
+ * This file's master database as a deploy leaves it: the database setup (the `db-setup` function's
+ * index creation) runs once before the file's tests, as the stack's trigger runs it before the routes
+ * serve. Its clients are closed after.
+ */
+export function useTestDatabase(): void {
+  beforeAll(() => createMasterIndexes(masterDb()));
+  closeClientsAfterAll();
 }
 
 /** Closes this file's clients: the test client and the handlers' shared one. */

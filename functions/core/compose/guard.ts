@@ -18,11 +18,12 @@ export function tokenGuard(): () => Promise<TokenGuard> {
   const verifier = createTokenVerifier({ ...config, publicKeys: keyMaterial(config.publicKeys, keyMaxAgeMs), keyMaxAgeMs });
   const db = database();
   return once(async () => {
-    const { master, gate } = await db();
-    const stores = gate({
+    const { master } = await db();
+    return new TokenGuard({
+      verifier,
       admins: mongoAdminStore(master),
       revocations: mongoRevocationStore(master),
+      cacheMs: revocationCacheMs,
     });
-    return new TokenGuard({ verifier, admins: stores.admins, revocations: stores.revocations, cacheMs: revocationCacheMs });
   });
 }

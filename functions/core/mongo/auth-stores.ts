@@ -1,6 +1,6 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { AttemptLog, AuthStores, RefreshTokenRecord, RefreshTokenStore, RevocationStore } from '../auth/stores.ts';
-import { hasCode, isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
 
 /** MongoDB adapters for the token lifecycle ports, in the master database. */
 
@@ -115,26 +115,6 @@ export class MongoAttemptLog implements AttemptLog {
   async clear(key: string): Promise<void> {
     await this.#col.deleteMany({ key });
   }
-}
-
-/** Expires documents by `expiresAt` where the server supports TTL indexes; queries filter anyway. */
-async function ttlIndex(db: Db, collection: string): Promise<void> {
-  try {
-    await db.collection(collection).createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expires' });
-  } catch (error) {
-    if (!hasCode(error, 238)) throw error; // no TTL indexes on this server (FerretDB)
-  }
-}
-
-export async function ensureAuthIndexes(db: Db): Promise<void> {
-  await Promise.all([
-    ttlIndex(db, 'refresh_tokens'),
-    db.collection('refresh_tokens').createIndex({ orgId: 1 }, { name: 'org' }),
-    ttlIndex(db, 'refresh_token_uses'),
-    ttlIndex(db, 'revocations'),
-    ttlIndex(db, 'login_failures'),
-    db.collection('login_failures').createIndex({ key: 1, expiresAt: -1 }, { name: 'key_expires' }),
-  ]);
 }
 
 export function refreshTokenStore(db: Db): MongoRefreshTokenStore {

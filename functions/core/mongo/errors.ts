@@ -138,35 +138,3 @@ export function withUnavailableMapping<T extends object>(store: T): T {
     },
   });
 }
-
-const gated = new WeakMap<object, WeakMap<object, object>>();
-
-/**
- * Stores (or groups of stores) whose methods first await `setup` (index creation, say), so that
- * building them costs no round trip and a caller that needs no setup, such as the authorizer
- * before its bounded look-up, is not held up by it. A setup that fails is tried again on the next
- * call if `setup` caches only successes.
- */
-export function afterSetup<T extends object>(stores: T, setup: () => Promise<unknown>): T {
-  let bySetup = gated.get(setup);
-  if (!bySetup) {
-    bySetup = new WeakMap();
-    gated.set(setup, bySetup);
-  }
-  const known = bySetup.get(stores);
-  if (known) return known as T;
-  const wrapped = new Proxy(stores, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value === 'function') {
-        return async (...args: unknown[]) => {
-          await setup();
-          return value.apply(target, args);
-        };
-      }
-      return typeof value === 'object' && value !== null ? afterSetup(value, setup) : value;
-    },
-  });
-  bySetup.set(stores, wrapped);
-  return wrapped;
-}

@@ -8,8 +8,6 @@ import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 import { MongoTenantSpaces } from './tenant-spaces.ts';
 
-export { ensureMasterIndexes } from './indexes.ts';
-
 /** MongoDB adapters for the organization ports. Ids are ObjectIds in the database, hex strings above. */
 
 interface OrgDoc {
