@@ -3,7 +3,7 @@ import { createTokenVerifier } from '../auth/tokens.ts';
 import { once } from '../cache.ts';
 import { guardConfig, verifierConfig } from '../config.ts';
 import { mongoAdminStore } from '../mongo/admin-store.ts';
-import { mongoRevocationStore } from '../mongo/auth-stores.ts';
+import { mongoRevocationStore } from '../mongo/revocation-store.ts';
 import { database } from './database.ts';
 import { keyMaterial } from './keys.ts';
 

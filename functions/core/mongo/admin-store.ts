@@ -1,6 +1,7 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { Admin } from '../orgs/model.ts';
 import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
+import { MASTER_COLLECTIONS } from './collections.ts';
 import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 
@@ -79,5 +80,5 @@ export class MongoAdminStore implements AdminStore {
 
 /** The admin store on `db`'s `admins` collection, with outages mapped to 503. */
 export function mongoAdminStore(db: Db): AdminStore {
-  return withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>('admins')));
+  return withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>(MASTER_COLLECTIONS.admins)));
 }

@@ -6,6 +6,7 @@ import type { RecordData, StoredRecord } from '../records/model.ts';
 import type { RecordQuery, RecordStore } from '../records/stores.ts';
 import { tenantCollection } from '../tenancy/router.ts';
 import { isDuplicateKey, mapOutage } from './errors.ts';
+import { oid } from './object-ids.ts';
 
 /**
  * Records in an organization's place: `{ _id, gen, rev, createdAt, updatedAt, data }`, the client's
@@ -20,10 +21,6 @@ interface RecordDoc {
   createdAt?: Date;
   updatedAt?: Date;
   data?: unknown;
-}
-
-function oid(id: string): ObjectId | null {
-  return ObjectId.isValid(id) && id.length === 24 ? new ObjectId(id) : null;
 }
 
 /** Only this place's generation (documents that predate generations have none). */
