@@ -2,7 +2,8 @@ import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { Admin } from '../orgs/model.ts';
 import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 
 /** The MongoDB adapter for admins (`admins` in the master database): unique email, token version. */

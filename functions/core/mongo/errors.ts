@@ -61,14 +61,6 @@ const networkCodes = new Set([
 /** Driver error labels that mean the operation may succeed if tried again later. */
 const transientLabels = [MongoErrorLabel.RetryableWriteError, MongoErrorLabel.SystemOverloadedError];
 
-/** True when a write failed on a unique index. */
-export function isDuplicateKey(error: unknown): boolean {
-  if (!(error instanceof MongoServerError)) return false;
-  if (error.code === 11000 || error.code === 11001) return true;
-  // FerretDB answers a unique violation on update with code 1 and the SQLite constraint message.
-  return error.code === 1 && /UNIQUE constraint failed|duplicate key/i.test(error.message);
-}
-
 export function hasCode(error: unknown, code: number): boolean {
   return error instanceof MongoServerError && error.code === code;
 }

@@ -1,6 +1,6 @@
 import type { CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
 import { MASTER_COLLECTIONS as C, type MasterCollection } from './collections.ts';
-import { hasCode } from './errors.ts';
+import { isTtlIndexUnsupported } from './compat.ts';
 
 /**
  * The master database's indexes, created once per deploy by the database setup (the `db-setup`
@@ -40,7 +40,7 @@ export const MASTER_INDEXES: readonly MasterIndex[] = [
 /** What one run of {@link createMasterIndexes} found: `collection.index` names. */
 export interface MasterIndexReport {
   readonly created: readonly string[];
-  /** TTL indexes the server does not support (FerretDB); their queries filter by `expiresAt` anyway. */
+  /** TTL indexes the server does not support (see `isTtlIndexUnsupported`); queries filter by `expiresAt` anyway. */
   readonly unsupported: readonly string[];
 }
 
@@ -61,7 +61,7 @@ export async function createMasterIndexes(db: Db): Promise<MasterIndexReport> {
         await db.collection(collection).createIndex(key, options);
         created.push(name);
       } catch (error) {
-        if (!(ttl && hasCode(error, 238))) throw error; // no TTL indexes on this server (FerretDB)
+        if (!(ttl && isTtlIndexUnsupported(error))) throw error; // see compat.ts
         unsupported.push(name);
       }
     }),

@@ -2,7 +2,8 @@ import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import type { OperationLock } from '../orgs/model.ts';
 import type { OperationLockStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 
 /**

@@ -2,7 +2,8 @@ import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { NameClaim } from '../orgs/model.ts';
 import type { NameClaimStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 
 /**
  * The MongoDB adapter for name reservations (`org_names` in the master database): keyed by slug, so a

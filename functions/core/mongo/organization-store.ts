@@ -2,7 +2,8 @@ import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
 import type { Operation, Organization, OrgStatus, Placement } from '../orgs/model.ts';
 import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 
 /**

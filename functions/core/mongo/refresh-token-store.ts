@@ -1,7 +1,8 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { RefreshTokenRecord, RefreshTokenStore } from '../auth/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 
 /**
  * The MongoDB adapter for refresh tokens (`refresh_tokens`, by hash) and their spending

@@ -1,7 +1,8 @@
 import type { Collection, Db } from 'mongodb';
 import type { RevocationStore } from '../auth/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 
 /** The MongoDB adapter for revocations (`revocations`): a key per revoked session, token or version. */
 
