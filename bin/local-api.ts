@@ -23,6 +23,11 @@ if (!process.env.MONGODB_URI) {
 }
 await ensureLocalKeys(join(root, '.local', 'jwt-keys.json'));
 
+// The deploy-time database setup (the db-setup function's), once, before any request is served.
+const { databaseSetup } = await import('#core/compose/setup.ts');
+const setup = await databaseSetup()();
+if (setup.status !== 'done') throw new Error(`Database setup did not run: ${setup.reason}`);
+
 const load = handlerLoader(root);
 
 const server = createLocalApi({ routes, load, extra: docsAnswer });

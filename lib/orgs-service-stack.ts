@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, type CfnResource, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnStage,
@@ -12,12 +12,15 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { EndpointFunction } from './endpoint-function.ts';
 import { generateRoutes, pascalCase, routeKey } from './generate-routes.ts';
 import { memoryFor, provideNeeds } from './needs.ts';
 import {
   authorizer as authorizerSpec,
+  type DeployFunction,
+  databaseSetup as databaseSetupSpec,
   type FunctionSpec,
   type Route,
   routes as routeTable,
@@ -29,6 +32,7 @@ import { ServiceSecrets } from './service-secrets.ts';
 import {
   AUTHORIZER_TIMEOUT_SECONDS,
   authorizerCacheTtl,
+  DATABASE_SETUP_TIMEOUT_SECONDS,
   ROUTE_TIMEOUT_SECONDS,
   SCHEDULED_TIMEOUT_SECONDS,
   type StageConfig,
@@ -43,6 +47,8 @@ export interface OrgsServiceStackProps extends StackProps {
   readonly authorizer?: FunctionSpec;
   /** @default the scheduled functions of lib/routes.ts */
   readonly scheduled?: readonly ScheduledFunction[];
+  /** @default the database setup of lib/routes.ts */
+  readonly databaseSetup?: DeployFunction;
 }
 
 /**
@@ -75,8 +81,10 @@ export class OrgsServiceStack extends Stack {
   readonly api: HttpApi;
   readonly apiStage: HttpStage;
   readonly secrets: ServiceSecrets;
-  /** Every function by function folder, the authorizer included. */
+  /** Every function by function folder, the authorizer and the database setup included. */
   readonly functions: ReadonlyMap<string, EndpointFunction>;
+  /** Runs the database setup function during each deployment that changes it. */
+  readonly databaseSetup: Trigger;
   readonly alarms: ServiceAlarms;
 
   constructor(scope: Construct, id: string, props: OrgsServiceStackProps) {
@@ -161,7 +169,26 @@ export class OrgsServiceStack extends Stack {
       });
       scheduled.set(spec.function, fn);
     }
-    this.functions = new Map([[authorizerFunction.function, authorizerFn], ...generated.functions, ...scheduled]);
+    const serving = new Map([[authorizerFunction.function, authorizerFn], ...generated.functions, ...scheduled]);
+
+    // The one-time database setup (the master indexes) runs here, at deploy time, never on a request.
+    // The trigger invokes the version CDK derives from the function's code and configuration, so it
+    // runs on the first deploy and again whenever the bundle (the index definitions in it) or its
+    // settings (the database names) change; a deploy that changes neither leaves the template as it
+    // was. It waits for the answer: a failed setup fails the deploy. Every function that serves
+    // requests, and the API itself, is created or updated only after it, so new code never meets a
+    // database without the indexes it expects.
+    const setupSpec = props.databaseSetup ?? databaseSetupSpec;
+    const setupFn = createFunction(setupSpec, DATABASE_SETUP_TIMEOUT_SECONDS, setupSpec.summary);
+    this.databaseSetup = new Trigger(this, 'DatabaseSetupTrigger', {
+      handler: setupFn,
+      executeOnHandlerChange: true,
+      invocationType: InvocationType.REQUEST_RESPONSE,
+      timeout: Duration.seconds(DATABASE_SETUP_TIMEOUT_SECONDS),
+    });
+    this.databaseSetup.executeBefore(this.api, ...serving.values());
+    this.#keepTriggerProviderLogs(config);
+    this.functions = new Map([...serving, [setupSpec.function, setupFn]]);
 
     // Tighter limits on the routes that hash passwords; a route setting needs its route to exist.
     const stage = this.apiStage.node.defaultChild as CfnStage;
@@ -189,7 +216,7 @@ export class OrgsServiceStack extends Stack {
     this.alarms = new ServiceAlarms(this, 'Alarms', {
       prefix,
       api: this.api,
-      functions: this.functions,
+      functions: serving,
       authorizer: authorizerFunction.function,
       thresholds: config.alarms,
     });
@@ -211,6 +238,22 @@ export class OrgsServiceStack extends Stack {
       description: 'Subscribe here for alarm notifications',
       value: this.alarms.topic.topicArn,
     });
+  }
+
+  /**
+   * CDK's trigger provider (the function that invokes the setup during a deploy) would otherwise log
+   * to a group Lambda creates with no retention; this one exists before the first invocation.
+   */
+  #keepTriggerProviderLogs(config: StageConfig): void {
+    const provider = this.node.tryFindChild('AWSCDK.TriggerCustomResourceProviderCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
+    if (!handler) throw new Error('CDK trigger provider not found: its log group cannot be set up');
+    const logs = new LogGroup(this, 'TriggerProviderLogs', {
+      logGroupName: Fn.join('', ['/aws/lambda/', handler.ref]),
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.databaseSetup.executeAfter(logs);
   }
 }
 

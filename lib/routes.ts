@@ -61,6 +61,22 @@ export const scheduledFunctions: readonly ScheduledFunction[] = [
   },
 ];
 
+/** A function the deployment itself runs (a CDK trigger), before the routes serve. */
+export interface DeployFunction extends FunctionSpec {
+  readonly summary: string;
+}
+
+/**
+ * The one-time database setup: creates the master database's indexes. The stack runs it on every
+ * deploy that changes it, before the routes and the authorizer are updated; no request creates
+ * indexes. `npm start` and the tests run the same setup once at start.
+ */
+export const databaseSetup: DeployFunction = {
+  function: 'db-setup',
+  summary: 'Create the master database indexes (run by the deployment, before the routes serve)',
+  needs: ['database'],
+};
+
 export const routes: readonly Route[] = [
   {
     method: 'POST',

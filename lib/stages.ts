@@ -178,6 +178,11 @@ export const ROUTE_TIMEOUT_SECONDS = 15;
 export const SCHEDULED_TIMEOUT_SECONDS = 120;
 /** Lambda timeout of the authorizer: it verifies a signature and, at cold start, reads one secret. */
 export const AUTHORIZER_TIMEOUT_SECONDS = 5;
+/**
+ * Lambda timeout of the database setup, which the deploy waits for: creating an index that exists
+ * is instant, but a new index on a large collection is built while the deploy waits.
+ */
+export const DATABASE_SETUP_TIMEOUT_SECONDS = 600;
 
 /** Thrown at synth for a missing or unknown stage, or a stage whose settings contradict each other. */
 export class StageConfigError extends Error {

@@ -21,7 +21,7 @@ import { PlacementPolicy } from './tenancy/router.ts';
 /**
  * The composition root: real stores over the container's one MongoClient. Each factory reads its
  * configuration when a handler module calls it (at cold start, where a bad setting fails fast); the
- * client, indexes and keys on first use.
+ * client and keys on first use (indexes are the deploy-time setup's, see compose/setup.ts).
  */
 
 export interface Stores {
@@ -44,12 +44,12 @@ export function storesFactory(): () => Promise<Stores> {
   const db = database();
   const policy = placementPolicy();
   return once(async () => {
-    const { client, master, gate } = await db();
-    return gate({
+    const { client, master } = await db();
+    return {
       org: mongoOrgStores(client, master.databaseName, policy),
       auth: mongoAuthStores(master),
       records: withUnavailableMapping(new MongoRecordStore(client)),
-    });
+    };
   });
 }
 

@@ -1,16 +1,26 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FIELDS } from '../../lib/orgs-service-stack.ts';
-import { AUTHORIZER_FUNCTION, authorizer, type FunctionSpec, type Need, routes, scheduledFunctions } from '../../lib/routes.ts';
-import { authorizerCacheTtl, stages } from '../../lib/stages.ts';
+import {
+  AUTHORIZER_FUNCTION,
+  authorizer,
+  databaseSetup,
+  type FunctionSpec,
+  type Need,
+  routes,
+  scheduledFunctions,
+} from '../../lib/routes.ts';
+import { authorizerCacheTtl, DATABASE_SETUP_TIMEOUT_SECONDS, stages } from '../../lib/stages.ts';
 import { type Synthesized, synthStage } from '../support/cdk.ts';
 
 /** The dev stack's template, cdk-nag included; functions are not bundled here (see bundles.test.ts). */
 
 const config = stages.dev;
 const prefix = config.resourcePrefix;
-const specs: readonly FunctionSpec[] = [authorizer, ...routes, ...scheduledFunctions];
+const specs: readonly FunctionSpec[] = [authorizer, ...routes, ...scheduledFunctions, databaseSetup];
 const functionNames = [...new Set(specs.map((s) => s.function))];
+/** The functions that serve requests or schedules: all but the deploy-time database setup. */
+const servingNames = functionNames.filter((name) => name !== databaseSetup.function);
 
 let dev: Synthesized;
 
@@ -53,21 +63,21 @@ function readableSecrets(name: string): string[] {
 const secretNeeds = { database: 'database', signingKey: 'signingKey', verificationKeys: 'verificationKeys' } as const;
 
 describe('Stack: OrgsService (dev)', () => {
-  it('has one function per route plus the authorizer', () => {
-    dev.template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+  it("has one function per route plus the authorizer, the scheduled ones, the database setup and CDK's trigger provider", () => {
+    dev.template.resourceCountIs('AWS::Lambda::Function', functionNames.length + 1);
     for (const name of functionNames) functionId(name);
     expect(functionNames).toContain(AUTHORIZER_FUNCTION);
   });
 
   it('runs every function on Node.js 24, arm64, with X-Ray tracing and its own log group', () => {
-    dev.template.allResourcesProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
-      LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
-    });
     for (const name of functionNames) {
+      expect(functionProps(name), name).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
       const logGroup = functionProps(name).LoggingConfig.LogGroup.Ref;
       expect(dev.json.Resources[logGroup].Properties.LogGroupName).toBe(`/aws/lambda/${prefix}-${name}`);
     }
@@ -155,6 +165,43 @@ describe('Stack: OrgsService (dev)', () => {
       ]),
     });
     expect(readableSecrets('reconciler')).toEqual([ids.database]);
+  });
+
+  it('runs the database setup at deploy time: a trigger on the setup function, before the API and every serving function', () => {
+    const ids = secretIds();
+    const triggers = dev.template.findResources('Custom::Trigger');
+    expect(Object.keys(triggers)).toHaveLength(1);
+    const [triggerId, trigger] = Object.entries(triggers)[0] as [string, any];
+    expect(trigger.Properties).toMatchObject({
+      InvocationType: 'RequestResponse',
+      ExecuteOnHandlerChange: true,
+      Timeout: String(DATABASE_SETUP_TIMEOUT_SECONDS * 1_000),
+    });
+    // It invokes the version CDK derives from the setup function's code and configuration.
+    const version = dev.json.Resources[trigger.Properties.HandlerArn.Ref];
+    expect(version.Type).toBe('AWS::Lambda::Version');
+    expect(version.Properties.FunctionName).toEqual({ Ref: functionId(databaseSetup.function) });
+    expect(readableSecrets(databaseSetup.function)).toEqual([ids.database]);
+    expect(functionProps(databaseSetup.function).Environment.Variables).toMatchObject({
+      MONGODB_SECRET_ID: { Ref: ids.database },
+      MASTER_DB_NAME: config.database.masterDbName,
+    });
+    expect(functionProps(databaseSetup.function).Timeout).toBe(DATABASE_SETUP_TIMEOUT_SECONDS);
+
+    const dependsOnTrigger = (id: string) => [dev.json.Resources[id].DependsOn ?? []].flat().includes(triggerId);
+    for (const name of servingNames) expect(dependsOnTrigger(functionId(name)), name).toBe(true);
+    const apiResources = ['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Stage'];
+    for (const type of apiResources) {
+      for (const id of Object.keys(dev.template.findResources(type))) expect(dependsOnTrigger(id), id).toBe(true);
+    }
+    expect(dependsOnTrigger(functionId(databaseSetup.function))).toBe(false);
+  });
+
+  it('runs the setup again only when its function changes: the same source synthesizes the same trigger', () => {
+    const again = synthStage('dev');
+    const handlerArn = (json: Record<string, any>) =>
+      (Object.values(json.Resources).find((r: any) => r.Type === 'Custom::Trigger') as any).Properties.HandlerArn;
+    expect(handlerArn(again.json)).toEqual(handlerArn(dev.json));
   });
 
   it('publishes the OpenAPI document only where the stage says so', () => {
@@ -297,13 +344,14 @@ describe('Stack: OrgsService (dev)', () => {
   });
 
   it('keeps every log group for the stage retention', () => {
-    dev.template.resourceCountIs('AWS::Logs::LogGroup', functionNames.length + 1);
+    // One per function, the API's access logs, and CDK's trigger provider's.
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', functionNames.length + 2);
     dev.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetention });
   });
 
   it('alarms on the 5xx rate, authorizer errors, and each function’s throttles and p99 duration', () => {
     const topic = logicalIdOf('AWS::SNS::Topic', { TopicName: `${prefix}-alarms` });
-    dev.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * functionNames.length);
+    dev.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * servingNames.length);
     dev.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [{ Ref: topic }],
       OKActions: [{ Ref: topic }],
@@ -325,7 +373,7 @@ describe('Stack: OrgsService (dev)', () => {
       Threshold: config.alarms.authorizerErrors,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    for (const name of functionNames) {
+    for (const name of servingNames) {
       const dimensions = [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }];
       dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `${prefix}-${name}-throttles`,

@@ -1,14 +1,13 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { PLACEMENT_MODES, type PlacementMode, samePlace } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { type Api, type Caller, loadApi } from '../support/api.ts';
 import { authorizeToken, logIn } from '../support/auth.ts';
 import {
-  closeClientsAfterAll,
   dropTenantDatabasesAfterAll,
   masterDb,
   placeCollection,
@@ -16,6 +15,7 @@ import {
   settledState,
   testClient,
   testPlacements,
+  useTestDatabase,
   wipeOrganizations,
 } from '../support/db.ts';
 
@@ -26,7 +26,7 @@ import {
  * every organization it can even when one of them fails.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 dropTenantDatabasesAfterAll();
 
 const LEASE_SECONDS = 1;
@@ -35,7 +35,6 @@ const organizations = () => masterDb().collection('organizations');
 let stores: OrgStores;
 
 beforeAll(async () => {
-  await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
   stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
 });
 

@@ -4,10 +4,10 @@ import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
-import { closeClientsAfterAll, collectionNamed, masterDb, tenantCollections } from '../support/db.ts';
+import { collectionNamed, masterDb, tenantCollections, useTestDatabase } from '../support/db.ts';
 import { type EventOptions, invoke } from '../support/events.ts';
 
-closeClientsAfterAll();
+useTestDatabase();
 
 const valid = { organization_name: 'Valid Org', email: 'admin@valid.example', password: 'long enough' };
 const caller = { adminId: '0123456789abcdef01234567', orgId: '0123456789abcdef01234567' };

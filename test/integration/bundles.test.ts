@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MASTER_INDEXES } from '#core/mongo/indexes.ts';
 import { type SecretsStandIn, startSecretsStandIn } from '../../bin/cold-start/secrets-stand-in.ts';
 import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions, childOutput } from '../../lib/bundles.ts';
-import { AUTHORIZER_FUNCTION, authorizer, routes, scheduledFunctions } from '../../lib/routes.ts';
+import { AUTHORIZER_FUNCTION, authorizer, databaseSetup, routes, scheduledFunctions } from '../../lib/routes.ts';
 import { closeClientsAfterAll, masterDb } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, httpEvent } from '../support/events.ts';
 
@@ -47,7 +48,7 @@ interface Invocation {
 }
 
 /** Invokes one bundle in a fresh Node process, as Lambda would, and returns what its handler returned. */
-async function invokeBundle(name: string, event: unknown): Promise<Invocation> {
+async function invokeBundle(name: string, event: unknown, overrides: Record<string, string> = {}): Promise<Invocation> {
   const bundle = bundles.get(name);
   if (!bundle) throw new Error(`no bundle for ${name}`);
   secrets.requested.length = 0;
@@ -70,6 +71,7 @@ async function invokeBundle(name: string, event: unknown): Promise<Invocation> {
     AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'no-aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
     BUNDLE_EVENT: JSON.stringify(event),
+    ...overrides,
   };
   const child = spawn(process.execPath, [RUNNER, bundle.file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -93,9 +95,9 @@ describe('Bundles', () => {
   let token = '';
   let caller: { adminId: string; orgId: string } | undefined;
 
-  it('exist for every route function and the authorizer', () => {
+  it('exist for every route function, the authorizer, the scheduled functions and the database setup', () => {
     expect([...bundles.keys()].sort()).toEqual(
-      [...new Set([authorizer, ...routes, ...scheduledFunctions].map((s) => s.function))].sort(),
+      [...new Set([authorizer, ...routes, ...scheduledFunctions, databaseSetup].map((s) => s.function))].sort(),
     );
     for (const bundle of bundles.values()) expect(bundle.bytes).toBeGreaterThan(0);
   });
@@ -111,6 +113,24 @@ describe('Bundles', () => {
   it('keep the MongoDB driver out of the functions that never use it', () => {
     expect(readFileSync(bundles.get('openapi')!.file, 'utf8')).not.toContain('MongoClient');
     expect(readFileSync(bundles.get('org-get')!.file, 'utf8')).toContain('MongoClient');
+  });
+
+  it('db-setup creates every master index, as the deploy runs it, reading only the database secret', async () => {
+    const setup = await invokeBundle(databaseSetup.function, {});
+
+    expect(setup.node.split('.')[0]).toBe('24');
+    expect(setup.result).toMatchObject({ status: 'done', database: process.env.MASTER_DB_NAME });
+    const { created, unsupported } = setup.result as { created: string[]; unsupported: string[] };
+    expect([...created, ...unsupported].sort()).toEqual(MASTER_INDEXES.map((i) => `${i.collection}.${i.options.name}`).sort());
+    expect(setup.secretsRead).toEqual([BUNDLE_SECRET_ARNS.databaseUriArn]);
+  });
+
+  it('db-setup succeeds without doing anything while the database secret holds no value (the first deploy)', async () => {
+    const unfilled = BUNDLE_SECRET_ARNS.databaseUriArn.replace('mongodb-uri', 'mongodb-uri-unfilled');
+    const setup = await invokeBundle(databaseSetup.function, {}, { MONGODB_SECRET_ID: unfilled });
+
+    expect(setup.result).toEqual({ status: 'skipped', reason: expect.stringContaining('no connection string') });
+    expect(setup.secretsRead).toEqual([unfilled]);
   });
 
   it('org-create creates an organization on Node 24, reading only the database secret', async () => {

@@ -4,17 +4,17 @@ import { handler as authorize } from '../../functions/authorizer/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import {
-  closeClientsAfterAll,
   collectionNamed,
   collectionsLabelled,
   masterDb,
   settledState,
   tenantCollections,
   tenantDb,
+  useTestDatabase,
 } from '../support/db.ts';
 import { authorizerEvent, invoke } from '../support/events.ts';
 
-closeClientsAfterAll();
+useTestDatabase();
 
 describe('Concurrent creates of one name', () => {
   it('lets exactly one succeed and leaves no orphan collection or admin', async () => {

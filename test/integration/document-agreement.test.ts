@@ -7,7 +7,7 @@ import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { handler as createRecord } from '../../functions/records-create/handler.ts';
 import { handler as listRecords } from '../../functions/records-list/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
-import { closeClientsAfterAll } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
 /**
@@ -17,7 +17,7 @@ import { invoke } from '../support/events.ts';
  * found the two apart.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 
 type Json = Record<string, any>;
 let doc: Json;

@@ -12,7 +12,7 @@ import { handler as listRecords } from '../../functions/records-list/handler.ts'
 import { handler as patchRecord } from '../../functions/records-patch/handler.ts';
 import { handler as replaceRecord } from '../../functions/records-replace/handler.ts';
 import { authorizeToken } from '../support/auth.ts';
-import { closeClientsAfterAll, masterDb } from '../support/db.ts';
+import { masterDb, useTestDatabase } from '../support/db.ts';
 import { type EventOptions, httpEvent, lambdaContext } from '../support/events.ts';
 
 /**
@@ -22,7 +22,7 @@ import { type EventOptions, httpEvent, lambdaContext } from '../support/events.t
  * returns, byte for byte; everything else is a 400 that points at the place.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 interface Raw {

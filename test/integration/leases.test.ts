@@ -4,19 +4,19 @@ import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { ConflictError } from '#core/errors.ts';
 import { problemResponse } from '#core/http/problem.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { type Organization, PLACEMENT_MODES, type PlacementMode, samePlace } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { RecordsService } from '#core/records/service.ts';
 import {
-  closeClientsAfterAll,
   dropTenantDatabasesAfterAll,
   masterDb,
   placeExists,
   settledState,
   testClient,
   testPlacements,
+  useTestDatabase,
   wipeOrganizations,
 } from '../support/db.ts';
 import { type Gate, gate } from '../support/gate.ts';
@@ -29,7 +29,7 @@ import { type Gate, gate } from '../support/gate.ts';
  * fencing token: it can neither commit nor undo anything, and no data is lost.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 dropTenantDatabasesAfterAll();
 
 const LEASE_MS = 900;
@@ -38,7 +38,6 @@ const hasher = createPasswordHasher(4);
 let stores: OrgStores;
 
 beforeAll(async () => {
-  await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
   stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
 });
 

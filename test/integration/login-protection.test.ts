@@ -7,14 +7,14 @@ import type { AuthStores } from '#core/auth/stores.ts';
 import { LoginThrottle } from '#core/auth/throttle.ts';
 import { TooManyRequestsError, UnauthorizedError } from '#core/errors.ts';
 import { mongoAuthStores } from '#core/mongo/auth-stores.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { createOrganization } from '../support/auth.ts';
-import { closeClientsAfterAll, masterDb, testClient, testPlacements } from '../support/db.ts';
+import { masterDb, testClient, testPlacements, useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
-closeClientsAfterAll();
+useTestDatabase();
 
 const WINDOW_MS = 15 * 60_000;
 const clock = { t: Date.parse('2026-03-01T12:00:00Z') };
@@ -24,7 +24,6 @@ let auth: AuthStores;
 
 beforeAll(async () => {
   const master = process.env.MASTER_DB_NAME ?? '';
-  await ensureMasterIndexes(testClient(), master);
   org = mongoOrgStores(testClient(), master, testPlacements());
   auth = mongoAuthStores(testClient().db(master));
   await createOrganization('Locked Co', 'locked@protect.example', password);

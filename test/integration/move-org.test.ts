@@ -4,17 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { type Caller, loadApi } from '../support/api.ts';
 import { authorizeToken, logIn } from '../support/auth.ts';
 import {
-  closeClientsAfterAll,
   collectionNamed,
   dropTenantDatabasesAfterAll,
   masterDb,
   placeExists,
   settledState,
+  useTestDatabase,
 } from '../support/db.ts';
 
 /** The operator's move script, run as operators run it, on this file's databases. */
 
-closeClientsAfterAll();
+useTestDatabase();
 dropTenantDatabasesAfterAll();
 
 const run = promisify(execFile);

@@ -6,10 +6,10 @@ import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
-import { closeClientsAfterAll, collectionNamed, masterDb, settledState, tenantCollections } from '../support/db.ts';
+import { collectionNamed, masterDb, settledState, tenantCollections, useTestDatabase } from '../support/db.ts';
 import { authorizerEvent, invoke } from '../support/events.ts';
 
-closeClientsAfterAll();
+useTestDatabase();
 
 const password = 'correct horse battery';
 type Caller = { adminId: string; orgId: string };

@@ -7,7 +7,6 @@ import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import {
-  closeClientsAfterAll,
   collectionNamed,
   collectionOfSlug,
   collectionsLabelled,
@@ -15,10 +14,11 @@ import {
   settledState,
   tenantCollections,
   tenantDb,
+  useTestDatabase,
 } from '../support/db.ts';
 import { authorizerEvent, invoke } from '../support/events.ts';
 
-closeClientsAfterAll();
+useTestDatabase();
 
 const password = 'correct horse battery';
 

@@ -2,20 +2,20 @@ import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { PLACEMENT_MODES, type Placement, type PlacementMode, samePlace } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { RecordsService } from '#core/records/service.ts';
 import type { RecordStore } from '#core/records/stores.ts';
 import {
-  closeClientsAfterAll,
   dropTenantDatabasesAfterAll,
   placeCollection,
   placeExists,
   settledState,
   testClient,
   testPlacements,
+  useTestDatabase,
 } from '../support/db.ts';
 import { type Gate, gate } from '../support/gate.ts';
 
@@ -27,7 +27,7 @@ import { type Gate, gate } from '../support/gate.ts';
  * Each test holds the clean-up at that point with a gate, changes the placement back, and lets it go.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 dropTenantDatabasesAfterAll();
 
 const password = 'place reuse password';
@@ -35,7 +35,6 @@ const hasher = createPasswordHasher(4);
 let stores: OrgStores;
 
 beforeAll(async () => {
-  await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
   stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
 });
 

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { closeClientsAfterAll, masterDb, settledState } from '../support/db.ts';
+import { masterDb, settledState, useTestDatabase } from '../support/db.ts';
 
 vi.hoisted(() => {
   process.env.OPERATION_LEASE_SECONDS = '1';
 });
 
-closeClientsAfterAll();
+useTestDatabase();
 
 describe('Function: reconciler', () => {
   it('settles an organization whose create died midway', async () => {

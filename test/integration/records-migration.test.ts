@@ -2,7 +2,7 @@ import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { type Organization, PLACEMENT_MODES, type Placement, type PlacementMode, samePlace } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
@@ -11,13 +11,13 @@ import type { RecordStore } from '#core/records/stores.ts';
 import { type Api, type Caller, listAll, loadApi } from '../support/api.ts';
 import { authorizeToken, logIn } from '../support/auth.ts';
 import {
-  closeClientsAfterAll,
   dropTenantDatabasesAfterAll,
   placeCollection,
   placeExists,
   settledState,
   testClient,
   testPlacements,
+  useTestDatabase,
 } from '../support/db.ts';
 import type { Answer } from '../support/events.ts';
 import { gate } from '../support/gate.ts';
@@ -29,7 +29,7 @@ import { gate } from '../support/gate.ts';
  * place exactly once afterwards, and the old place must be gone. The same suite runs in both modes.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 dropTenantDatabasesAfterAll();
 
 const password = 'migration password';
@@ -37,7 +37,6 @@ const other = (mode: PlacementMode): PlacementMode => (mode === 'collection' ? '
 
 let stores: OrgStores;
 beforeAll(async () => {
-  await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
   stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
 });
 

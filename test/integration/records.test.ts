@@ -3,17 +3,17 @@ import { PLACEMENT_MODES, type PlacementMode } from '#core/orgs/model.ts';
 import { type Api, type Caller, listAll, loadApi } from '../support/api.ts';
 import { authorizeToken, logIn } from '../support/auth.ts';
 import {
-  closeClientsAfterAll,
   collectionNamed,
   dropTenantDatabasesAfterAll,
   masterDb,
   placeCollection,
   settledState,
+  useTestDatabase,
 } from '../support/db.ts';
 
 /** The records API against the real database, the same suite in each placement mode. */
 
-closeClientsAfterAll();
+useTestDatabase();
 dropTenantDatabasesAfterAll();
 
 const password = 'records password';

@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TokenGuard } from '#core/auth/guard.ts';
 import { createTokenVerifier } from '#core/auth/tokens.ts';
 import { mongoAuthStores } from '#core/mongo/auth-stores.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { handler as logout } from '../../functions/admin-logout/handler.ts';
 import { createOrganization, logIn } from '../support/auth.ts';
-import { closeClientsAfterAll, testClient, testPlacements } from '../support/db.ts';
+import { testClient, testPlacements, useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
 /**
@@ -13,7 +13,7 @@ import { invoke } from '../support/events.ts';
  * API Gateway's authorizer cache TTL in front of it): never longer.
  */
 
-closeClientsAfterAll();
+useTestDatabase();
 
 const CACHE_MS = 5_000;
 const clock = { t: Date.now() };
@@ -21,7 +21,6 @@ let guard: TokenGuard;
 
 beforeAll(async () => {
   const master = process.env.MASTER_DB_NAME ?? '';
-  await ensureMasterIndexes(testClient(), master);
   guard = new TokenGuard({
     verifier: createTokenVerifier({
       publicKeys: process.env.JWT_PUBLIC_KEYS ?? '',

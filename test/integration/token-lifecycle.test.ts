@@ -9,7 +9,7 @@ import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
-import { closeClientsAfterAll } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
 /**
@@ -22,7 +22,7 @@ vi.hoisted(() => {
   process.env.REVOCATION_CACHE_SECONDS = '0';
 });
 
-closeClientsAfterAll();
+useTestDatabase();
 
 const logged: string[] = [];
 const secrets: string[] = [];

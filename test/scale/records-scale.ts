@@ -43,7 +43,8 @@ Object.assign(process.env, {
 
 // Loaded after the settings above: handlers read their configuration when they load.
 const { createPasswordHasher } = await import('#core/auth/passwords.ts');
-const { ensureMasterIndexes, mongoOrgStores } = await import('#core/mongo/stores.ts');
+const { mongoOrgStores } = await import('#core/mongo/stores.ts');
+const { createMasterIndexes } = await import('#core/mongo/indexes.ts');
 const { OrganizationService } = await import('#core/orgs/service.ts');
 const { PlacementPolicy } = await import('#core/tenancy/router.ts');
 const { closeMongoClient } = await import('#core/mongo/client.ts');
@@ -56,7 +57,7 @@ const MODES: Mode[] = ['collection', 'database'];
 type Caller = { adminId: string; orgId: string };
 
 const client = new MongoClient(uri);
-await ensureMasterIndexes(client, 'scale_master');
+await createMasterIndexes(client.db('scale_master'));
 const hasher = createPasswordHasher(4);
 const services = Object.fromEntries(
   MODES.map((mode) => {

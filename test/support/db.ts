@@ -1,6 +1,8 @@
 import { type Db, MongoClient } from 'mongodb';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { closeMongoClient } from '#core/mongo/client.ts';
+import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
+import { createMasterIndexes } from '#core/mongo/indexes.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { Placement, PlacementMode } from '#core/orgs/model.ts';
 import { PlacementPolicy } from '#core/tenancy/router.ts';
@@ -47,6 +49,16 @@ export async function placeExists(place: Place): Promise<boolean> {
   return list.length > 0;
 }
 
+/**
+ * This file's master database as a deploy leaves it: the database setup (the `db-setup` function's
+ * index creation) runs once before the file's tests, as the stack's trigger runs it before the routes
+ * serve. Its clients are closed after.
+ */
+export function useTestDatabase(): void {
+  beforeAll(() => createMasterIndexes(masterDb()));
+  closeClientsAfterAll();
+}
+
 /** Closes this file's clients: the test client and the handlers' shared one. */
 export function closeClientsAfterAll(): void {
   afterAll(async () => {
@@ -59,7 +71,7 @@ export function closeClientsAfterAll(): void {
 /** Removes every organization of this file, with its places, straight from the database. */
 export async function wipeOrganizations(): Promise<void> {
   await Promise.all(
-    ['organizations', 'admins', 'org_names', 'org_locks', 'refresh_tokens', 'refresh_token_uses', 'revocations'].map((name) =>
+    [C.organizations, C.admins, C.nameClaims, C.locks, C.refreshTokens, C.refreshTokenUses, C.revocations].map((name) =>
       masterDb().collection(name).deleteMany({}),
     ),
   );
@@ -79,10 +91,10 @@ export function dropTenantDatabasesAfterAll(): void {
  * claim, its admin and its place; no lock held; nothing that belongs to no organization.
  */
 export async function settledState() {
-  const orgs = await masterDb().collection('organizations').find().toArray();
-  const admins = await masterDb().collection('admins').find().toArray();
-  const claims = await masterDb().collection('org_names').find().toArray();
-  const locks = await masterDb().collection('org_locks').find().toArray();
+  const orgs = await masterDb().collection(C.organizations).find().toArray();
+  const admins = await masterDb().collection(C.admins).find().toArray();
+  const claims = await masterDb().collection(C.nameClaims).find().toArray();
+  const locks = await masterDb().collection(C.locks).find().toArray();
   const collections = await tenantCollections();
   const databases = await tenantDatabases();
   const problems: string[] = [];
@@ -120,7 +132,7 @@ export async function collectionsLabelled(label: string): Promise<string[]> {
 
 /** The collection an organization's data is in now, by its slug. */
 export async function collectionOfSlug(slug: string): Promise<string> {
-  const org = await masterDb().collection('organizations').findOne({ slug });
+  const org = await masterDb().collection(C.organizations).findOne({ slug });
   if (!org) throw new Error(`no organization ${slug}`);
   return org.placement.collection as string;
 }

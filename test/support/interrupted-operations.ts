@@ -2,13 +2,12 @@ import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
-import { ensureMasterIndexes, mongoOrgStores } from '#core/mongo/stores.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import type { Organization, PlacementMode } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { RecordsService } from '#core/records/service.ts';
 import {
-  closeClientsAfterAll,
   dropTenantDatabasesAfterAll,
   masterDb,
   placeCollection,
@@ -16,6 +15,7 @@ import {
   settledState,
   testClient,
   testPlacements,
+  useTestDatabase,
   wipeOrganizations,
 } from './db.ts';
 
@@ -66,11 +66,10 @@ const password = 'interrupted pw';
 let seq = 0;
 
 export function interruptedOperationsSuite(placementMode: PlacementMode): void {
-  closeClientsAfterAll();
+  useTestDatabase();
   dropTenantDatabasesAfterAll();
 
   beforeAll(async () => {
-    await ensureMasterIndexes(testClient(), process.env.MASTER_DB_NAME ?? '');
     stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
   });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { AUTHORIZER_FUNCTION, routes, scheduledFunctions } from '../../lib/routes.ts';
+import { AUTHORIZER_FUNCTION, databaseSetup, routes, scheduledFunctions } from '../../lib/routes.ts';
 
 describe('Route table', () => {
   it('has one row per function folder, each with a handler, and no duplicate route', async () => {
@@ -10,9 +10,13 @@ describe('Route table', () => {
       .map((d) => d.name)
       .sort();
 
-    expect([...routes.map((r) => r.function), ...scheduledFunctions.map((f) => f.function), AUTHORIZER_FUNCTION].sort()).toEqual(
-      folders,
-    );
+    const listed = [
+      ...routes.map((r) => r.function),
+      ...scheduledFunctions.map((f) => f.function),
+      AUTHORIZER_FUNCTION,
+      databaseSetup.function,
+    ];
+    expect(listed.sort()).toEqual(folders);
     for (const name of folders) expect(existsSync(`functions/${name}/handler.ts`), name).toBe(true);
     expect(new Set(routes.map((r) => `${r.method} ${r.path}`)).size).toBe(routes.length);
   });

@@ -3,7 +3,7 @@ import { createTokenVerifier } from '../auth/tokens.ts';
 import { once } from '../cache.ts';
 import { guardConfig, verifierConfig } from '../config.ts';
 import { mongoAdminStore } from '../mongo/admin-store.ts';
-import { mongoRevocationStore } from '../mongo/auth-stores.ts';
+import { mongoRevocationStore } from '../mongo/revocation-store.ts';
 import { database } from './database.ts';
 import { keyMaterial } from './keys.ts';
 
@@ -18,11 +18,12 @@ export function tokenGuard(): () => Promise<TokenGuard> {
   const verifier = createTokenVerifier({ ...config, publicKeys: keyMaterial(config.publicKeys, keyMaxAgeMs), keyMaxAgeMs });
   const db = database();
   return once(async () => {
-    const { master, gate } = await db();
-    const stores = gate({
+    const { master } = await db();
+    return new TokenGuard({
+      verifier,
       admins: mongoAdminStore(master),
       revocations: mongoRevocationStore(master),
+      cacheMs: revocationCacheMs,
     });
-    return new TokenGuard({ verifier, admins: stores.admins, revocations: stores.revocations, cacheMs: revocationCacheMs });
   });
 }

@@ -1,7 +1,9 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { Admin } from '../orgs/model.ts';
 import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
-import { isDuplicateKey, withUnavailableMapping } from './errors.ts';
+import { MASTER_COLLECTIONS } from './collections.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 
 /** The MongoDB adapter for admins (`admins` in the master database): unique email, token version. */
@@ -79,5 +81,5 @@ export class MongoAdminStore implements AdminStore {
 
 /** The admin store on `db`'s `admins` collection, with outages mapped to 503. */
 export function mongoAdminStore(db: Db): AdminStore {
-  return withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>('admins')));
+  return withUnavailableMapping(new MongoAdminStore(db.collection<AdminDoc>(MASTER_COLLECTIONS.admins)));
 }

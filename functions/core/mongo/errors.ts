@@ -61,14 +61,6 @@ const networkCodes = new Set([
 /** Driver error labels that mean the operation may succeed if tried again later. */
 const transientLabels = [MongoErrorLabel.RetryableWriteError, MongoErrorLabel.SystemOverloadedError];
 
-/** True when a write failed on a unique index. */
-export function isDuplicateKey(error: unknown): boolean {
-  if (!(error instanceof MongoServerError)) return false;
-  if (error.code === 11000 || error.code === 11001) return true;
-  // FerretDB answers a unique violation on update with code 1 and the SQLite constraint message.
-  return error.code === 1 && /UNIQUE constraint failed|duplicate key/i.test(error.message);
-}
-
 export function hasCode(error: unknown, code: number): boolean {
   return error instanceof MongoServerError && error.code === code;
 }
@@ -137,36 +129,4 @@ export function withUnavailableMapping<T extends object>(store: T): T {
       return (...args: unknown[]) => callDatabase(() => value.apply(target, args));
     },
   });
-}
-
-const gated = new WeakMap<object, WeakMap<object, object>>();
-
-/**
- * Stores (or groups of stores) whose methods first await `setup` (index creation, say), so that
- * building them costs no round trip and a caller that needs no setup, such as the authorizer
- * before its bounded look-up, is not held up by it. A setup that fails is tried again on the next
- * call if `setup` caches only successes.
- */
-export function afterSetup<T extends object>(stores: T, setup: () => Promise<unknown>): T {
-  let bySetup = gated.get(setup);
-  if (!bySetup) {
-    bySetup = new WeakMap();
-    gated.set(setup, bySetup);
-  }
-  const known = bySetup.get(stores);
-  if (known) return known as T;
-  const wrapped = new Proxy(stores, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value === 'function') {
-        return async (...args: unknown[]) => {
-          await setup();
-          return value.apply(target, args);
-        };
-      }
-      return typeof value === 'object' && value !== null ? afterSetup(value, setup) : value;
-    },
-  });
-  bySetup.set(stores, wrapped);
-  return wrapped;
 }

@@ -1,25 +1,70 @@
-import type { MongoClient } from 'mongodb';
-import { PromiseCache } from '../cache.ts';
-import { ensureAuthIndexes } from './auth-stores.ts';
+import type { CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
+import { MASTER_COLLECTIONS as C, type MasterCollection } from './collections.ts';
+import { isTtlIndexUnsupported } from './compat.ts';
 
-const ensured = new WeakMap<MongoClient, PromiseCache<string, void>>();
+/**
+ * The master database's indexes, created once per deploy by the database setup (the `db-setup`
+ * function, `npm start`, the tests), never on a request path. Creating an index that exists with the
+ * same key and options does nothing, so the setup can run any number of times.
+ */
 
-/** Creates the master indexes once per container and database (idempotent on the server). */
-export function ensureMasterIndexes(client: MongoClient, masterDb: string): Promise<void> {
-  let byDb = ensured.get(client);
-  if (!byDb) {
-    byDb = new PromiseCache<string, void>();
-    ensured.set(client, byDb);
-  }
-  return byDb.get(masterDb, () => {
-    const db = client.db(masterDb);
-    return Promise.all([
-      db.collection('organizations').createIndex({ slug: 1 }, { unique: true, name: 'slug_unique' }),
-      db.collection('admins').createIndex({ email: 1 }, { unique: true, name: 'email_unique' }),
-      db.collection('admins').createIndex({ orgId: 1 }, { name: 'org' }),
-      db.collection('org_names').createIndex({ orgId: 1 }, { name: 'org' }),
-      db.collection('org_locks').createIndex({ startedAt: 1 }, { name: 'started' }),
-      ensureAuthIndexes(db),
-    ]).then(() => undefined);
-  });
+export interface MasterIndex {
+  readonly collection: MasterCollection;
+  readonly key: IndexSpecification;
+  readonly options: CreateIndexesOptions & { readonly name: string };
+  /** Expires documents at `expiresAt`; queries filter on `expiresAt` as well, so this only reclaims space. */
+  readonly ttl?: true;
+}
+
+const ttl = (collection: MasterCollection): MasterIndex => ({
+  collection,
+  key: { expiresAt: 1 },
+  options: { name: 'expires', expireAfterSeconds: 0 },
+  ttl: true,
+});
+
+export const MASTER_INDEXES: readonly MasterIndex[] = [
+  { collection: C.organizations, key: { slug: 1 }, options: { name: 'slug_unique', unique: true } },
+  { collection: C.admins, key: { email: 1 }, options: { name: 'email_unique', unique: true } },
+  { collection: C.admins, key: { orgId: 1 }, options: { name: 'org' } },
+  { collection: C.nameClaims, key: { orgId: 1 }, options: { name: 'org' } },
+  { collection: C.locks, key: { startedAt: 1 }, options: { name: 'started' } },
+  ttl(C.refreshTokens),
+  { collection: C.refreshTokens, key: { orgId: 1 }, options: { name: 'org' } },
+  ttl(C.refreshTokenUses),
+  ttl(C.revocations),
+  ttl(C.loginFailures),
+  { collection: C.loginFailures, key: { key: 1, expiresAt: -1 }, options: { name: 'key_expires' } },
+];
+
+/** What one run of {@link createMasterIndexes} found: `collection.index` names. */
+export interface MasterIndexReport {
+  readonly created: readonly string[];
+  /** TTL indexes the server does not support (see `isTtlIndexUnsupported`); queries filter by `expiresAt` anyway. */
+  readonly unsupported: readonly string[];
+}
+
+/**
+ * Creates every index of {@link MASTER_INDEXES} in `db` (idempotent). Fails on anything but a TTL
+ * index the server cannot make.
+ *
+ * @example
+ * await createMasterIndexes(client.db('orgs_master'));
+ */
+export async function createMasterIndexes(db: Db): Promise<MasterIndexReport> {
+  const created: string[] = [];
+  const unsupported: string[] = [];
+  await Promise.all(
+    MASTER_INDEXES.map(async ({ collection, key, options, ttl }) => {
+      const name = `${collection}.${options.name}`;
+      try {
+        await db.collection(collection).createIndex(key, options);
+        created.push(name);
+      } catch (error) {
+        if (!(ttl && isTtlIndexUnsupported(error))) throw error; // see compat.ts
+        unsupported.push(name);
+      }
+    }),
+  );
+  return { created: created.sort(), unsupported: unsupported.sort() };
 }

@@ -1,11 +1,12 @@
-import { type Collection, type Document, type Filter, type MongoClient, MongoServerError, ObjectId } from 'mongodb';
+import { type Collection, type Document, type Filter, type MongoClient, ObjectId } from 'mongodb';
 import { ValidationError } from '../errors.ts';
 import { numberSurvives } from '../http/json.ts';
 import type { Placement } from '../orgs/model.ts';
 import type { RecordData, StoredRecord } from '../records/model.ts';
 import type { RecordQuery, RecordStore } from '../records/stores.ts';
 import { tenantCollection } from '../tenancy/router.ts';
-import { isDuplicateKey, mapOutage } from './errors.ts';
+import { isDuplicateKey, isUnqueryableFilter, isUnstorableValue } from './compat.ts';
+import { oid } from './object-ids.ts';
 
 /**
  * Records in an organization's place: `{ _id, gen, rev, createdAt, updatedAt, data }`, the client's
@@ -20,10 +21,6 @@ interface RecordDoc {
   createdAt?: Date;
   updatedAt?: Date;
   data?: unknown;
-}
-
-function oid(id: string): ObjectId | null {
-  return ObjectId.isValid(id) && id.length === 24 ? new ObjectId(id) : null;
 }
 
 /** Only this place's generation (documents that predate generations have none). */
@@ -57,21 +54,21 @@ function candidates(value: string): unknown[] {
   return out;
 }
 
-/** The server refused a value it cannot store (FerretDB: nested arrays); that is the client's input. */
+/** A value the server cannot store is the client's input (see `isUnstorableValue`). */
 function refused(error: unknown): never {
-  if (error instanceof MongoServerError && error.code === 2) {
+  if (isUnstorableValue(error)) {
     throw new ValidationError('The record holds a value the database cannot store.', [], 'unsupported_value');
   }
   throw error;
 }
 
 /**
- * The server refused a query on field names it cannot address (FerretDB: a path element with
- * surrounding spaces, which MongoDB accepts): the client's filter, so a 400 naming the filters
- * (those with surrounding spaces when there are any). Anything else, an outage included, goes on.
+ * A filter on field names the server cannot query is the client's (see `isUnqueryableFilter`): a 400
+ * naming the filters (those with surrounding spaces when there are any). Anything else, an outage
+ * included, goes on.
  */
 function refusedFilter(error: unknown, fields: readonly string[]): never {
-  if (!(error instanceof MongoServerError) || fields.length === 0 || mapOutage(error) !== error) throw error;
+  if (!isUnqueryableFilter(error, fields)) throw error;
   const spaced = fields.filter((field) => field.trim() !== field);
   const named = spaced.length > 0 ? spaced : fields;
   throw new ValidationError(

@@ -3,7 +3,8 @@ import { log } from '../log.ts';
 import { type Placement, samePlace } from '../orgs/model.ts';
 import type { PlaceName, TenantSpaces } from '../orgs/stores.ts';
 import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/router.ts';
-import { hasCode, mapOutage } from './errors.ts';
+import { collectionUuid, isIgnorableIndexRefusal } from './compat.ts';
+import { hasCode } from './errors.ts';
 
 /** Copies read and write BSON values as they are (an int stays an int, a double a double). */
 const RAW = { promoteValues: false, promoteLongs: false, promoteBuffers: false } as const;
@@ -54,12 +55,12 @@ export class MongoTenantSpaces implements TenantSpaces {
     } catch (error) {
       if (!hasCode(error, 48)) throw error; // NamespaceExists: an earlier run of this step created it
     }
-    // Newest first within a generation: the records list's order. Only a speed-up, so a refusal (FerretDB
-    // now and then says a re-created collection's index exists already) is logged, not fatal.
+    // Newest first within a generation: the records list's order. Only a speed-up, so a refusal is
+    // logged, not fatal (see `isIgnorableIndexRefusal`).
     await this.#col(placement)
       .createIndex({ gen: 1, createdAt: -1, _id: -1 }, { name: 'records_newest' })
       .catch((error: unknown) => {
-        if (mapOutage(error) !== error) throw error;
+        if (!isIgnorableIndexRefusal(error)) throw error;
         log.warn('records index not created', { database: placement.database, collection: placement.collection });
       });
   }
@@ -76,14 +77,12 @@ export class MongoTenantSpaces implements TenantSpaces {
     }
   }
 
-  /** Whether the collection exists and, if the server says, its UUID. */
+  /** Whether the collection exists and, if the server says, its UUID (see `collectionUuid`). */
   async #identity(placement: PlaceName): Promise<{ exists: boolean; uuid?: string }> {
-    const [info] = await this.#db(placement).listCollections({ name: placement.collection }).toArray();
-    if (!info) return { exists: false };
-    const uuid = (info as { info?: { uuid?: unknown } }).info?.uuid;
-    if (uuid instanceof BSON.UUID) return { exists: true, uuid: uuid.toHexString() };
-    if (uuid instanceof BSON.Binary) return { exists: true, uuid: uuid.toString('hex') };
-    return { exists: true };
+    const [entry] = await this.#db(placement).listCollections({ name: placement.collection }).toArray();
+    if (!entry) return { exists: false };
+    const uuid = collectionUuid(entry);
+    return uuid === undefined ? { exists: true } : { exists: true, uuid };
   }
 
   async identify(placement: Placement): Promise<string | undefined> {
@@ -96,7 +95,8 @@ export class MongoTenantSpaces implements TenantSpaces {
     if (from.collection === to.collection) return;
     const db = this.#db(from);
     if (sourceId === undefined) {
-      // A server that does not report collection identities: a missing source means it moved already.
+      // A server that does not report collection identities (see `collectionUuid`): a missing source
+      // means it moved already.
       try {
         await db.renameCollection(from.collection, to.collection);
       } catch (error) {

@@ -102,7 +102,8 @@ export function nestedArrayPaths(value: unknown, path: readonly (string | number
 /**
  * For a write's `.catch`: a database refusal of a value (`unsupported_value`, which names no place)
  * gets a JSON Pointer to each array nested directly in an array of `data`, the one shape such servers
- * refuse (FerretDB; MongoDB itself stores them). Any other error passes unchanged.
+ * refuse (FerretDB; MongoDB itself stores them: see `isUnstorableValue` in mongo/compat.ts). Any other
+ * error passes unchanged.
  */
 export function pointAtUnsupported(data: RecordData): (error: unknown) => never {
   return (error) => {

@@ -1,0 +1,44 @@
+import { databaseConfig } from '../config.ts';
+import { getMongoClient } from '../mongo/client.ts';
+import { callDatabase, mapOutage } from '../mongo/errors.ts';
+import { createMasterIndexes, type MasterIndexReport } from '../mongo/indexes.ts';
+
+/**
+ * The one-time database setup: the master database's indexes. It runs at deploy time (the `db-setup`
+ * function, run by the stack's trigger), when the local API starts and before the tests; request
+ * paths never create indexes.
+ */
+
+export type DatabaseSetupResult =
+  | ({ readonly status: 'done'; readonly database: string } & MasterIndexReport)
+  | { readonly status: 'skipped'; readonly reason: string };
+
+/** The database secret exists but holds no value yet (the first deploy creates it empty). */
+function secretNotFilled(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ResourceNotFoundException';
+}
+
+/**
+ * The setup on the database this process's configuration names (read now, so a bad setting fails
+ * at once), over the container's client.
+ *
+ * @example
+ * const setup = databaseSetup();
+ * console.log(await setup()); // { status: 'done', database: 'orgs_master', created: [...], unsupported: [] }
+ */
+export function databaseSetup(): () => Promise<DatabaseSetupResult> {
+  const config = databaseConfig();
+  return async () => {
+    let client: Awaited<ReturnType<typeof getMongoClient>>;
+    try {
+      client = await getMongoClient(config);
+    } catch (error) {
+      if (secretNotFilled(error)) {
+        return { status: 'skipped', reason: 'the database secret holds no connection string yet' };
+      }
+      throw mapOutage(error);
+    }
+    const report = await callDatabase(() => createMasterIndexes(client.db(config.masterDb)));
+    return { status: 'done', database: config.masterDb, ...report };
+  };
+}

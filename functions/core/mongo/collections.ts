@@ -1,0 +1,28 @@
+/**
+ * Every collection of the master database, named once. Stores, the database setup, the operator
+ * scripts and the tests take names from here; organizations' own data lives elsewhere, in places
+ * their master document records (see `Placement`), never under a name computed here.
+ *
+ * @example
+ * db.collection<AdminDoc>(MASTER_COLLECTIONS.admins);
+ */
+export const MASTER_COLLECTIONS = {
+  /** Organizations' metadata: name, unique slug, status, placement, the operation in progress. */
+  organizations: 'organizations',
+  /** Admins: unique lower-case email, bcrypt hash, organization, token version. */
+  admins: 'admins',
+  /** Name reservations, by slug: held while an organization is created or renamed, and after. */
+  nameClaims: 'org_names',
+  /** One lock per organization while a create, rename, move or delete runs. */
+  locks: 'org_locks',
+  /** Refresh tokens, by hash, with their session and expiry. */
+  refreshTokens: 'refresh_tokens',
+  /** Refresh tokens spent, by hash: a second use is a reuse. */
+  refreshTokenUses: 'refresh_token_uses',
+  /** Revoked sessions, tokens and token versions, until the tokens they name expire. */
+  revocations: 'revocations',
+  /** Failed logins per email and per source address, for the lockout. */
+  loginFailures: 'login_failures',
+} as const;
+
+export type MasterCollection = (typeof MASTER_COLLECTIONS)[keyof typeof MASTER_COLLECTIONS];

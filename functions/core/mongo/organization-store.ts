@@ -1,0 +1,115 @@
+import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
+import type { Operation, Organization, OrgStatus, Placement } from '../orgs/model.ts';
+import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
+import { MASTER_COLLECTIONS } from './collections.ts';
+import { isDuplicateKey } from './compat.ts';
+import { withUnavailableMapping } from './errors.ts';
+import { oid } from './object-ids.ts';
+
+/**
+ * The MongoDB adapter for organizations (`organizations` in the master database): the unique slug,
+ * the status an operation moves it through, and the placement of its data. Ids are ObjectIds in the
+ * database, hex strings above.
+ */
+
+export interface OrgDoc {
+  _id: ObjectId;
+  name: string;
+  slug: string;
+  status: OrgStatus;
+  placement: Placement;
+  adminId: ObjectId;
+  createdAt: Date;
+  updatedAt: Date;
+  operation?: Operation;
+  placementVersion?: number;
+}
+
+function toOrg(doc: OrgDoc): Organization {
+  const { _id, adminId, operation, ...rest } = doc;
+  return { ...rest, id: _id.toHexString(), adminId: adminId.toHexString(), ...(operation ? { operation } : {}) };
+}
+
+export class MongoOrganizationStore implements OrganizationStore {
+  readonly #col: Collection<OrgDoc>;
+
+  constructor(col: Collection<OrgDoc>) {
+    this.#col = col;
+  }
+
+  async insert(org: Organization): Promise<'ok' | 'slug_taken'> {
+    const { id, adminId, operation, ...rest } = org;
+    try {
+      await this.#col.insertOne({
+        ...rest,
+        _id: new ObjectId(id),
+        adminId: new ObjectId(adminId),
+        ...(operation ? { operation } : {}),
+      });
+      return 'ok';
+    } catch (error) {
+      if (isDuplicateKey(error)) return 'slug_taken';
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<Organization | null> {
+    const _id = oid(id);
+    const doc = _id && (await this.#col.findOne({ _id }));
+    return doc ? toOrg(doc) : null;
+  }
+
+  async findBySlug(slug: string): Promise<Organization | null> {
+    const doc = await this.#col.findOne({ slug });
+    return doc ? toOrg(doc) : null;
+  }
+
+  async transition(
+    id: string,
+    from: readonly OrgStatus[],
+    changes: OrgChanges,
+    owner?: string | null,
+  ): Promise<Organization | null> {
+    const _id = oid(id);
+    if (!_id) return null;
+    const { operation, ...set } = changes;
+    const update =
+      operation === null ? { $set: set, $unset: { operation: '' as const } } : { $set: operation ? { ...set, operation } : set };
+    const fence = owner === undefined ? {} : { 'operation.owner': owner };
+    const result = await this.#col.updateOne({ _id, status: { $in: [...from] }, ...fence } as Filter<OrgDoc>, update);
+    if (result.matchedCount === 0) return null;
+    return this.findById(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    const _id = oid(id);
+    if (_id) await this.#col.deleteOne({ _id });
+  }
+
+  async listUnsettled(before: Date): Promise<Organization[]> {
+    const docs = await this.#col.find({ status: { $ne: 'active' }, 'operation.startedAt': { $lt: before } }).toArray();
+    return docs.map(toOrg);
+  }
+
+  async placesInUse(): Promise<PlaceName[]> {
+    const docs = await this.#col.find({}, { projection: { placement: 1, operation: 1 } }).toArray();
+    return docs.flatMap((doc) => {
+      const op = doc.operation;
+      return [doc.placement, ...(op && (op.kind === 'rename' || op.kind === 'move') ? [op.from, op.to] : [])];
+    });
+  }
+
+  async isPlaceInUse(place: PlaceName): Promise<boolean> {
+    const at = (path: string) => ({ [`${path}.database`]: place.database, [`${path}.collection`]: place.collection });
+    const doc = await this.#col.findOne(
+      { $or: [at('placement'), at('operation.from'), at('operation.to')] },
+      { projection: { _id: 1 } },
+    );
+    return doc !== null;
+  }
+}
+
+/** The organization store on `db`'s `organizations` collection, with outages mapped to 503. */
+export function mongoOrganizationStore(db: Db): OrganizationStore {
+  return withUnavailableMapping(new MongoOrganizationStore(db.collection<OrgDoc>(MASTER_COLLECTIONS.organizations)));
+}
