@@ -29,8 +29,9 @@ const EXTENSION_TIMEOUT_MS = 5_000;
  * `X-Aws-Parameters-Secrets-Token`; the answer is GetSecretValue's JSON.
  *
  * Errors: the extension unreachable, timing out or answering 5xx/429 is {@link UnavailableError}
- * (503, the request may be retried); any other refusal (no such secret, access denied) is an
- * `Error` naming the secret and the status, a configuration fault.
+ * (503, the request may be retried); any other refusal is an `Error` naming the secret and the
+ * status, a configuration fault, named `ResourceNotFoundException` (as the SDK's) when the secret
+ * has no value.
  */
 export function extensionReader(
   port: number,
@@ -58,8 +59,13 @@ export function extensionReader(
           response.on('end', () => {
             const status = response.statusCode ?? 0;
             if (status >= 500 || status === 429) return unavailable(new Error(`secrets extension answered ${status}`));
-            if (status !== 200)
-              return reject(new Error(`Secret ${secretId} could not be read: the extension answered ${status}`));
+            if (status !== 200) {
+              const refusal = new Error(`Secret ${secretId} could not be read: the extension answered ${status}`);
+              // The extension passes Secrets Manager's error on: name it as the SDK would, so callers
+              // tell "no value yet" (a secret created empty) the same way through either reader.
+              if (body.includes('ResourceNotFoundException')) refusal.name = 'ResourceNotFoundException';
+              return reject(refusal);
+            }
             try {
               resolve(stringValue(secretId, (JSON.parse(body) as { SecretString?: unknown }).SecretString));
             } catch (error) {

@@ -106,3 +106,16 @@ function restore(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }
+
+describe('extensionReader on a secret without a value', () => {
+  it('names the refusal as the SDK does (ResourceNotFoundException), so "not filled yet" reads the same', async () => {
+    const extension = await startSecretsStandIn({});
+    try {
+      await expect(extensionReader(extension.port, () => 't')('arn:empty')).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
+    } finally {
+      await extension.close();
+    }
+  });
+});
