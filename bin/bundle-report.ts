@@ -16,13 +16,17 @@
  *    the driver's log), database commands (the wall time some command was running, from the
  *    driver's log), and the rest (our code, hashing, the driver's own work).
  *
- *   node bin/bundle-report.ts [--runs 7] [--first-response-runs 3] [--stage dev] [--imports-only] [--json report.json]
+ *   node bin/bundle-report.ts [--runs 7] [--first-response-runs 3] [--stage dev] [--imports-only]
+ *                             [--before <git ref>] [--json report.json]
+ *
+ * --before also bundles the functions of that commit (in a temporary worktree, with its own stack
+ * code) and times them in the same turns, so before and after come from one run.
  *
  * --json writes { runs, node, baselineMs, functions: [{ function, bytes, importMsMedian }], imports,
  * firstResponse }; the bench reads baselineMs and functions.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,6 +50,7 @@ const { values } = parseArgs({
     'first-response-runs': { type: 'string', default: '3' },
     stage: { type: 'string', default: 'dev' },
     'imports-only': { type: 'boolean', default: false },
+    before: { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -99,7 +104,27 @@ const importing = (file: string, env: Readonly<Record<string, string>> = {}): Pi
   env: { ...bare, ...env, BUNDLE_URL: pathToFileURL(file).href },
 });
 
-async function importReport(bundles: Bundle[], outdir: string) {
+/** The functions of another commit, bundled by that commit's own stack code in a temporary worktree. */
+async function bundlesAt(ref: string, outdir: string): Promise<{ bundles: Bundle[]; cleanUp: () => void }> {
+  const root = join(import.meta.dirname, '..');
+  const tree = mkdtempSync(join(tmpdir(), 'orgs-before-'));
+  const git = (...args: string[]) => {
+    const run = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`git ${args.join(' ')}: ${run.stderr}`);
+  };
+  git('worktree', 'add', '--detach', '--force', tree, ref);
+  const cleanUp = () => git('worktree', 'remove', '--force', tree);
+  try {
+    symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'));
+    const lib = (await import(pathToFileURL(join(tree, 'lib', 'bundles.ts')).href)) as typeof import('../lib/bundles.ts');
+    return { bundles: lib.bundleFunctions(join(outdir, 'before'), values.stage), cleanUp };
+  } catch (error) {
+    cleanUp();
+    throw error;
+  }
+}
+
+async function importReport(bundles: Bundle[], outdir: string, before: Bundle[] = []) {
   const reference = await bundleSource(outdir, 'reference', REFERENCE_SOURCES.reference);
   const driver = await bundleSource(outdir, 'driver', REFERENCE_SOURCES.driver);
   const targets: Target[] = [
@@ -107,6 +132,7 @@ async function importReport(bundles: Bundle[], outdir: string) {
     { name: 'reference (all libraries)', bytes: reference.bytes, ...importing(reference.file), samples: [] },
     { name: 'mongodb driver alone', bytes: driver.bytes, ...importing(driver.file), samples: [] },
     ...bundles.map((b) => ({ name: b.function, bytes: b.bytes, ...importing(b.file, b.environment), samples: [] })),
+    ...before.map((b) => ({ name: `${b.function} (before)`, bytes: b.bytes, ...importing(b.file, b.environment), samples: [] })),
   ];
   console.error(`Timing ${targets.length} imports, ${runs} runs each, turn by turn...`);
   for (const target of targets) timeProcess(target.args, target.env); // warm the file cache
@@ -118,15 +144,19 @@ async function importReport(bundles: Bundle[], outdir: string) {
   const rows = targets.slice(1).map((t, index) => {
     const isFunction = index >= 2;
     const ratio = cost(t) / referenceCost;
+    const fn = t.name.replace(/ \(before\)$/, '');
     return {
       name: t.name,
       bytes: t.bytes ?? 0,
       processMs: round(median(t.samples)),
       importMs: round(cost(t)),
       ratio: Math.round(ratio * 100) / 100,
-      ...(isFunction ? { target: importTarget(t.name), meets: ratio <= importTarget(t.name) } : {}),
+      ...(isFunction ? { target: importTarget(fn), meets: ratio <= importTarget(fn) } : {}),
     };
   });
+  // Each function's row, then its row before, when there is one.
+  const order = (name: string) => bundles.findIndex((b) => b.function === name.replace(/ \(before\)$/, ''));
+  rows.sort((a, b) => order(a.name) - order(b.name) || Number(a.name.endsWith('(before)')) - Number(b.name.endsWith('(before)')));
   console.log(`\nImports: median of ${runs} fresh processes; cost = process - node -e 0 (${round(baselineMs)} ms)`);
   printTable([
     ['bundle', 'KB', 'process ms', 'cost ms', 'x reference', 'target', ''],
@@ -340,7 +370,13 @@ const outdir = mkdtempSync(join(tmpdir(), 'orgs-bundle-report-'));
 try {
   console.error(`Bundling (stage ${values.stage})...`);
   const bundles = bundleFunctions(outdir, values.stage);
-  const imports = await importReport(bundles, outdir);
+  const before = values.before ? await bundlesAt(values.before, outdir) : undefined;
+  let imports: Awaited<ReturnType<typeof importReport>>;
+  try {
+    imports = await importReport(bundles, outdir, before?.bundles);
+  } finally {
+    before?.cleanUp();
+  }
   const firstResponse = values['imports-only'] ? undefined : await firstResponseReport(bundles);
   console.log(`\nNode ${process.versions.node} on ${process.platform}/${process.arch}`);
   if (values.json) {
