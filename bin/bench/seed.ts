@@ -77,7 +77,7 @@ export class Seeder {
     const claim = await master.collection('org_names').findOne({ orgId: _id });
     if (!org || !admin || !claim) throw new Error('Seeding: the created organization is not where the service keeps it');
 
-    const { PlacementPolicy } = await import('#core/tenancy/router.ts');
+    const { PlacementPolicy } = await import('#core/tenancy/placement-policy.ts');
     const { toSlug } = await import('#core/orgs/model.ts');
     const { collectionLabel } = await import('#core/orgs/labels.ts');
     const first: SeededOrg = {
@@ -158,7 +158,7 @@ export class Seeder {
 }
 
 interface SeederModules {
-  PlacementPolicy: typeof import('#core/tenancy/router.ts').PlacementPolicy;
+  PlacementPolicy: typeof import('#core/tenancy/placement-policy.ts').PlacementPolicy;
   collectionLabel(slug: string): string;
   toSlug(name: string): string;
 }

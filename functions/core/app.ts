@@ -16,7 +16,7 @@ import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
 import { RecordsService } from './records/service.ts';
 import type { RecordStore } from './records/stores.ts';
-import { PlacementPolicy } from './tenancy/router.ts';
+import { PlacementPolicy } from './tenancy/placement-policy.ts';
 
 /**
  * The composition root: real stores over the container's one MongoClient. Each factory reads its
@@ -92,7 +92,7 @@ export function records(): () => Promise<RecordsService> {
       releasePlace: async (place) => {
         if (!(await s.org.orgs.isPlaceInUse(place))) await s.org.tenants.drop(place);
       },
-      settleAbandoned: (orgId) => settler.settleAbandoned(orgId),
+      recoverAbandoned: (orgId) => settler.recoverAbandoned(orgId),
       cacheMs,
     });
   });

@@ -110,7 +110,7 @@ describe.each(PLACEMENT_MODES)('A request meeting an operation whose run died (%
     const read = await api.get(caller, kept.body.id);
     // A rename in database mode moves nothing and fences nothing: records requests never meet it, and the
     // next organization route (or the reconciler) finishes it.
-    if (mode === 'database') await (await api.organizations()).settleAbandoned(caller.orgId);
+    if (mode === 'database') await (await api.organizations()).recoverAbandoned(caller.orgId);
 
     expect(written.status).toBe(201);
     expect(read).toMatchObject({ status: 200, body: { data: { kept: true } } });

@@ -47,7 +47,7 @@ const other = (mode: PlacementMode): PlacementMode => (mode === 'collection' ? '
 type Heartbeat = 'renewing' | 'frozen' | 'failing';
 
 /** The stores as the owner sees them: its first call of `method` held at `g`, and its heartbeat as said. */
-function ownerStores(store: 'tenants', method: 'copy' | 'move', g: Gate, heartbeat: Heartbeat): OrgStores {
+function ownerStores(store: 'tenants', method: 'copy' | 'renameCollection', g: Gate, heartbeat: Heartbeat): OrgStores {
   const tenants = new Proxy(stores[store], {
     get: (target, key) => {
       const value = Reflect.get(target, key);
@@ -78,7 +78,7 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
       orgs: stores.orgs,
       records: new MongoRecordStore(testClient()),
       releasePlace: async () => {},
-      settleAbandoned: (orgId) => service(stores, mode).settleAbandoned(orgId),
+      recoverAbandoned: (orgId) => service(stores, mode).recoverAbandoned(orgId),
       cacheMs: 0,
     });
 
@@ -166,9 +166,9 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
     // In database mode a rename moves nothing: hold the owner at its commit instead.
     const held: OrgStores =
       mode === 'collection'
-        ? ownerStores('tenants', 'move', moving, 'frozen')
+        ? ownerStores('tenants', 'renameCollection', moving, 'frozen')
         : {
-            ...ownerStores('tenants', 'move', gate(), 'frozen'),
+            ...ownerStores('tenants', 'renameCollection', gate(), 'frozen'),
             orgs: new Proxy(stores.orgs, {
               get: (target, key) => {
                 const value = Reflect.get(target, key);

@@ -5,7 +5,7 @@ import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { createMasterIndexes } from '#core/mongo/indexes.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { Placement, PlacementMode } from '#core/orgs/model.ts';
-import { PlacementPolicy } from '#core/tenancy/router.ts';
+import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
 
 /** Direct access to this test file's databases, to check what the handlers left behind. */
 

@@ -8,7 +8,9 @@ import { inject } from 'vitest';
  */
 const run = randomBytes(4).toString('hex');
 process.env.NODE_ENV = 'test';
-process.env.MONGODB_URI = inject('mongoUri');
+// The database project's global setup provides a server; the unit and infra projects have none, and
+// get an address that cannot resolve, so a test that reached for a database would fail, not pass.
+process.env.MONGODB_URI = inject('mongoUri') ?? 'mongodb://no-database.invalid/';
 process.env.MASTER_DB_NAME = `t_${run}_master`;
 process.env.TENANT_DB_NAME = `t_${run}_tenants`;
 process.env.BCRYPT_COST = '4';

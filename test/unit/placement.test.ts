@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { databaseConfig, placementConfig } from '#core/config.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
-import { PlacementPolicy } from '#core/tenancy/router.ts';
+import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
 
 const orgId = '65f1c0ffee0123456789abcd';
 

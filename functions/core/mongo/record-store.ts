@@ -4,7 +4,7 @@ import { numberSurvives } from '../http/json.ts';
 import type { Placement } from '../orgs/model.ts';
 import type { RecordData, StoredRecord } from '../records/model.ts';
 import type { RecordQuery, RecordStore } from '../records/stores.ts';
-import { tenantCollection } from '../tenancy/router.ts';
+import { tenantCollection } from '../tenancy/placement-policy.ts';
 import { isDuplicateKey, isUnqueryableFilter, isUnstorableValue } from './compat.ts';
 import { oid } from './object-ids.ts';
 

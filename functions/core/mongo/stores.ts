@@ -1,6 +1,6 @@
 import type { MongoClient } from 'mongodb';
 import type { OrgStores } from '../orgs/stores.ts';
-import type { PlacementPolicy } from '../tenancy/router.ts';
+import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import { mongoAdminStore } from './admin-store.ts';
 import { mongoRefreshTokenStore } from './auth-stores.ts';
 import { withUnavailableMapping } from './errors.ts';

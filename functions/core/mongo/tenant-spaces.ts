@@ -2,7 +2,7 @@ import { BSON, type Collection, type Db, type Document, type MongoClient } from 
 import { log } from '../log.ts';
 import { type Placement, samePlace } from '../orgs/model.ts';
 import type { PlaceName, TenantSpaces } from '../orgs/stores.ts';
-import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/router.ts';
+import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/placement-policy.ts';
 import { collectionUuid, isIgnorableIndexRefusal } from './compat.ts';
 import { hasCode } from './errors.ts';
 
@@ -90,7 +90,7 @@ export class MongoTenantSpaces implements TenantSpaces {
     return (await this.#identity(placement)).uuid;
   }
 
-  async move(from: Placement, to: Placement, sourceId?: string): Promise<void> {
+  async renameCollection(from: Placement, to: Placement, sourceId?: string): Promise<void> {
     if (from.database !== to.database) throw new Error('A collection can only be renamed within its database');
     if (from.collection === to.collection) return;
     const db = this.#db(from);

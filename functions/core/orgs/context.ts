@@ -1,6 +1,6 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
-import type { PlacementPolicy } from '../tenancy/router.ts';
+import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import type { OperationLocks } from './locks.ts';
 import type { Organization } from './model.ts';
 import type { OrgStores } from './stores.ts';

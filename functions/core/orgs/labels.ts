@@ -13,7 +13,7 @@ export const COLLECTION_LABEL_MAX = 40;
  * ASCII by the `any-ascii` package ("иван_петров" gives `ivan_petrov`, "東京" `dongjing`),
  * apostrophes dropped, lower case, every run outside `[a-z0-9]` folded to `_`, at most {@link COLLECTION_LABEL_MAX}
  * characters, possibly empty (a key of emoji-like letters). It need not be unique: a place's name is
- * made unique by a suffix of its own (see `#core/tenancy/router.ts`); it only helps an operator
+ * made unique by a suffix of its own (see `#core/tenancy/placement-policy.ts`); it only helps an operator
  * recognise the collection.
  */
 export function collectionLabel(slug: string): string {

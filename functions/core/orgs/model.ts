@@ -21,7 +21,9 @@ export interface Placement {
    * The generation of the data in this place: every record written here carries it, and only records
    * carrying it count. A copy to a new place gets a new generation, so a write that lands in a place
    * after the organization has left it is never read, listed or copied, whoever uses the name next.
-   * Absent on placements made before generations existed (their records carry none).
+   * Absent on placements made before generations existed (their records carry none). It is a fence
+   * on the data rather than on writers: it says which records in a place count, where
+   * `placementVersion` says whether a writer's view of the placement is still current.
    */
   readonly gen?: string;
 }
@@ -88,8 +90,10 @@ export interface Organization {
   readonly updatedAt: Date;
   readonly operation?: Operation;
   /**
-   * Goes up each time a change that moved (or tried to move) the data ends, committed or undone. A
-   * records request compares it before and after its database operation; see `#core/records/service.ts`.
+   * The placement's fencing epoch: goes up each time a change that moved (or tried to move) the data
+   * ends, committed or undone. A records request reads it before its database operation and checks it
+   * after; a write that spans an epoch change is not acknowledged (see `#core/records/service.ts`).
+   * The operation's `owner` is the other fence: the fencing token of the run that holds the change.
    */
   readonly placementVersion?: number;
 }

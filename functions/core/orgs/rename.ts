@@ -172,7 +172,7 @@ async function finishRename(ctx: OrgContext, org: Organization): Promise<Organiz
   const op = org.operation;
   if (op?.kind !== 'rename') throw new Error('no rename in progress');
   const moves = !samePlace(op.from, op.to);
-  if (moves) await s.tenants.move(op.from, op.to, op.sourceId);
+  if (moves) await s.tenants.renameCollection(op.from, op.to, op.sourceId);
   const done = await s.orgs.transition(
     org.id,
     ['renaming'],

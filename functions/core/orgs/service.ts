@@ -1,6 +1,6 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { Caller } from '../auth/tokens.ts';
-import type { PlacementPolicy } from '../tenancy/router.ts';
+import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import type { OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
 import { deleteOrganization } from './delete.ts';
@@ -122,7 +122,7 @@ export class OrganizationService {
    * runs a whole copy; the operator runs the move again). For the records routes, which meet dead
    * operations as refused writes. Returns the organization as it is afterwards (null when gone).
    */
-  settleAbandoned(orgId: string): Promise<Organization | null> {
+  recoverAbandoned(orgId: string): Promise<Organization | null> {
     return recoverAbandoned(this.#ctx, orgId);
   }
 

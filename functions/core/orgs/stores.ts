@@ -90,7 +90,7 @@ export interface TenantSpaces {
    */
   identify(placement: Placement): Promise<string | undefined>;
   /** Renames the collection `sourceId` identifies from one name to another in one database; done already is fine. */
-  move(from: Placement, to: Placement, sourceId?: string): Promise<void>;
+  renameCollection(from: Placement, to: Placement, sourceId?: string): Promise<void>;
   /**
    * Makes `to` an exact copy of the data of `from` (re-tagged with the generation of `to`), from
    * scratch, and verifies it document by document; throws if the two do not match in the end.

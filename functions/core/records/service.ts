@@ -42,7 +42,7 @@ import type { RecordStore } from './stores.ts';
  * the placement changed under them, so a cached placement never serves data from a place left behind.
  *
  * A request that finds its organization's data fenced by an operation whose run died (its lease has
- * passed) settles it first (`settleAbandoned`), so writes do not wait for the reconciler. A place's
+ * passed) settles it first (`recoverAbandoned`), so writes do not wait for the reconciler. A place's
  * name is never used again (see `collectionPlacement`): once the organization has left a place, the
  * clean-up of step 4 can only ever touch a stray there, never live data.
  */
@@ -53,11 +53,11 @@ export interface RecordsDeps {
   /** Removes a place no organization uses (one a late insert re-created); gone already is fine. */
   readonly releasePlace: (place: Placement) => Promise<void>;
   /**
-   * Settles the organization's operation if its run died (see `OrganizationService.settleAbandoned`)
+   * Settles the organization's operation if its run died (see `OrganizationService.recoverAbandoned`)
    * and returns the organization as it is then; called only when a request finds its data fenced.
    * Without it, a dead operation fences writes until the reconciler settles it.
    */
-  readonly settleAbandoned?: (orgId: string) => Promise<Organization | null>;
+  readonly recoverAbandoned?: (orgId: string) => Promise<Organization | null>;
   /** How long a container may reuse an organization's placement; 0 reads it every time. */
   readonly cacheMs: number;
   /** How long a write that raced a move waits for it to end before giving up (default 2 s). */
@@ -217,9 +217,9 @@ export class RecordsService {
   }
 
   /** The organization's access after settling its operation, if that operation's run died. */
-  async #settleAbandoned(orgId: string, access: Access | null): Promise<Access | null> {
-    if (!this.#deps.settleAbandoned) return access;
-    const settled = accessOf(await this.#deps.settleAbandoned(orgId));
+  async #recoverAbandoned(orgId: string, access: Access | null): Promise<Access | null> {
+    if (!this.#deps.recoverAbandoned) return access;
+    const settled = accessOf(await this.#deps.recoverAbandoned(orgId));
     this.#cache.delete(orgId);
     return settled;
   }
@@ -231,7 +231,7 @@ export class RecordsService {
   async #waitFor(orgId: string, ready: (access: Access) => boolean, timedOut: () => Error): Promise<Access | null> {
     const deadline = Date.now() + (this.#deps.fenceWaitMs ?? 2_000);
     let access = await this.#access(orgId, true);
-    if (access && !ready(access)) access = await this.#settleAbandoned(orgId, access);
+    if (access && !ready(access)) access = await this.#recoverAbandoned(orgId, access);
     for (;;) {
       if (!access || ready(access)) return access;
       if (Date.now() >= deadline) throw timedOut();
@@ -246,7 +246,7 @@ export class RecordsService {
     undoStray?: (place: Placement) => Promise<unknown>,
   ): Promise<T> {
     let access = await this.#access(orgId, true);
-    if (access && !access.write) access = await this.#settleAbandoned(orgId, access);
+    if (access && !access.write) access = await this.#recoverAbandoned(orgId, access);
     if (!access) throw orgGone();
     if (!access.write) throw migrating();
     const touched: Placement[] = [];

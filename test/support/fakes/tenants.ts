@@ -61,7 +61,7 @@ export class FakeTenantSpaces implements TenantSpaces {
     return this.#places.get(key(placement))?.uuid;
   }
 
-  async move(from: Placement, to: Placement, sourceId?: string): Promise<void> {
+  async renameCollection(from: Placement, to: Placement, sourceId?: string): Promise<void> {
     if (from.database !== to.database) throw new Error('A collection can only be renamed within its database');
     if (from.collection === to.collection) return;
     const source = this.#places.get(key(from));

@@ -4,7 +4,7 @@ import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OperationLock, Organization, PlacementMode } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
-import { PlacementPolicy } from '#core/tenancy/router.ts';
+import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
 import { type FakeOrgStores, fakeOrgStores } from '../../support/fakes/index.ts';
 
 /**

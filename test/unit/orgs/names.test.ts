@@ -75,7 +75,7 @@ describe('Name claims', () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Old Name');
     let during: string[] = [];
-    const watched = interpose(h.stores, 'tenants', 'move', async (move, args) => {
+    const watched = interpose(h.stores, 'tenants', 'renameCollection', async (move, args) => {
       during = h.stores.names.all().map((c) => c.slug);
       return move(...args);
     });

@@ -24,10 +24,10 @@ describe('Recovery of abandoned operations', () => {
     expect(dead).toMatchObject({ status: 'creating' });
 
     expect(await h.service().reconcile()).toMatchObject({ settled: 0 });
-    expect(await h.service().settleAbandoned(dead?.id ?? '')).toMatchObject({ status: 'creating' });
+    expect(await h.service().recoverAbandoned(dead?.id ?? '')).toMatchObject({ status: 'creating' });
 
     h.lapse();
-    expect(await h.service().settleAbandoned(dead?.id ?? '')).toBeNull();
+    expect(await h.service().recoverAbandoned(dead?.id ?? '')).toBeNull();
     expect(h.stores.orgs.all()).toEqual([]);
     expect(h.stores.admins.all()).toEqual([]);
     expect(h.stores.names.all()).toEqual([]);
@@ -37,7 +37,7 @@ describe('Recovery of abandoned operations', () => {
   it('finishes an abandoned rename as a new owner: the commit presents the new fencing token', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Half Renamed');
-    await dieDuring(h, (svc) => svc.update(caller, { name: 'Half Renamed', newName: 'Fully Renamed' }), { call: 'tenants.move' });
+    await dieDuring(h, (svc) => svc.update(caller, { name: 'Half Renamed', newName: 'Fully Renamed' }), { call: 'tenants.renameCollection' });
     const dead = (await h.current(org.id)) as Organization;
     const deadToken = dead.operation?.kind === 'rename' ? dead.operation.owner : undefined;
     const tokens: (string | null | undefined)[] = [];
@@ -47,7 +47,7 @@ describe('Recovery of abandoned operations', () => {
     });
     h.lapse();
 
-    const after = await h.service(watched).settleAbandoned(org.id);
+    const after = await h.service(watched).recoverAbandoned(org.id);
 
     expect(after).toMatchObject({ slug: 'fully_renamed', status: 'active', placementVersion: 1 });
     expect(tokens).toHaveLength(2); // the take-over, then the commit
@@ -74,7 +74,7 @@ describe('Recovery of abandoned operations', () => {
     const [moving] = request.stores.orgs.all();
     const [moving2] = operator.stores.orgs.all();
 
-    const undone = await request.service().settleAbandoned(moving?.id ?? '');
+    const undone = await request.service().recoverAbandoned(moving?.id ?? '');
     const report = await operator.service().reconcile();
     const finished = await operator.current(moving2?.id ?? '');
 
@@ -91,7 +91,7 @@ describe('Recovery of abandoned operations', () => {
     await dieDuring(h, (svc) => svc.delete(caller, 'Half Deleted'), { call: 'sessions.removeByOrg' });
     expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });
 
-    expect(await h.service().settleAbandoned(org.id)).toBeNull();
+    expect(await h.service().recoverAbandoned(org.id)).toBeNull();
     expect(h.stores.admins.all()).toEqual([]);
     expect(h.stores.names.all()).toEqual([]);
   });
@@ -99,7 +99,7 @@ describe('Recovery of abandoned operations', () => {
   it('leaves an operation alone while its run holds a live lock, even after the operation is a lease old', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Slow Rename');
-    await dieDuring(h, (svc) => svc.update(caller, { name: 'Slow Rename', newName: 'Slower' }), { call: 'tenants.move' });
+    await dieDuring(h, (svc) => svc.update(caller, { name: 'Slow Rename', newName: 'Slower' }), { call: 'tenants.renameCollection' });
     h.lapse();
     const lock = await h.holdLock(org.id, 'update'); // its owner renews its lease: alive
 
@@ -108,7 +108,7 @@ describe('Recovery of abandoned operations', () => {
     expect(report).toMatchObject({ settled: 0, failures: [] });
     expect(await h.current(org.id)).toMatchObject({ status: 'renaming' });
     expect(h.stores.locks.all()).toEqual([lock]);
-    expect(await h.service().settleAbandoned(org.id)).toMatchObject({ status: 'renaming' });
+    expect(await h.service().recoverAbandoned(org.id)).toMatchObject({ status: 'renaming' });
   });
 
   it('settles nothing and frees nothing when everything is in use', async () => {

@@ -3,9 +3,11 @@ import { newId, randomToken } from '../ids.ts';
 import type { Placement, PlacementMode } from '../orgs/model.ts';
 
 /**
- * The tenant router: where an organization's data lives, and a handle to it. A placement is decided
- * when the organization is created and recorded on its document; requests are routed only by that
- * record (found by the org id of a verified token), never by a name or collection a client sends.
+ * The placement policy of the tenant isolation model: where an organization's data lives (pool: a
+ * collection of its own in the shared tenant database; silo: a database of its own), and a handle to
+ * it. A placement is decided when the organization is created and recorded on its document; requests
+ * find their data only through that record (found by the org id of a verified token), never through
+ * a name or collection a client sends.
  */
 
 /** The one collection inside an organization's own database (database mode). */
