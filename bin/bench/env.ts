@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair } from 'jose';
 import { MongoClient, ObjectId } from 'mongodb';
+import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { type Route, routes } from '../../lib/routes.ts';
 import { authorizerEvent } from '../../test/support/events.ts';
 import { type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
@@ -137,7 +138,7 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const token = async (caller: Caller) => {
     const admin = await client
       .db(masterDb)
-      .collection('admins')
+      .collection(C.admins)
       .findOne({ _id: new ObjectId(caller.adminId) });
     return (await signer.sign({ ...caller, sessionId: `bench-${caller.adminId}`, tokenVersion: admin?.tokenVersion ?? 0 })).token;
   };

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { type Collection, type Document, type MongoClient, ObjectId } from 'mongodb';
 import { type SessionConfig, sessionConfig } from '#core/config.ts';
+import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 
 /**
  * The baselines: the same database work as each route, done with the driver alone (no validation,
@@ -27,11 +28,11 @@ export class RawDb {
     this.#client = client;
     this.#session = session;
     const db = client.db(masterDb);
-    this.#orgs = db.collection('organizations');
-    this.#admins = db.collection('admins');
-    this.#locks = db.collection('org_locks');
-    this.#failures = db.collection('login_failures');
-    this.#refreshTokens = db.collection<{ _id: string } & Document>('refresh_tokens');
+    this.#orgs = db.collection(C.organizations);
+    this.#admins = db.collection(C.admins);
+    this.#locks = db.collection(C.locks);
+    this.#failures = db.collection(C.loginFailures);
+    this.#refreshTokens = db.collection<{ _id: string } & Document>(C.refreshTokens);
   }
 
   /**

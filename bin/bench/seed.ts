@@ -1,4 +1,5 @@
 import { type Document, ObjectId } from 'mongodb';
+import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { httpEvent } from '../../test/support/events.ts';
 import type { BenchEnv } from './env.ts';
 
@@ -72,9 +73,9 @@ export class Seeder {
 
     const master = env.client.db(env.masterDb);
     const _id = new ObjectId(created.organization_id);
-    const org = await master.collection('organizations').findOne({ _id });
-    const admin = await master.collection('admins').findOne({ orgId: _id });
-    const claim = await master.collection('org_names').findOne({ orgId: _id });
+    const org = await master.collection(C.organizations).findOne({ _id });
+    const admin = await master.collection(C.admins).findOne({ orgId: _id });
+    const claim = await master.collection(C.nameClaims).findOne({ orgId: _id });
     if (!org || !admin || !claim) throw new Error('Seeding: the created organization is not where the service keeps it');
 
     const { PlacementPolicy } = await import('#core/tenancy/placement-policy.ts');
@@ -112,9 +113,9 @@ export class Seeder {
       const to = Math.min(target, from + batch);
       const docs = Array.from({ length: to - from }, (_, k) => this.#copy(from + k));
       const master = this.#env.client.db(this.#env.masterDb);
-      await master.collection('organizations').insertMany(docs.map((d) => d.org));
-      await master.collection('admins').insertMany(docs.map((d) => d.admin));
-      await master.collection<{ _id: string }>('org_names').insertMany(docs.map((d) => d.claim));
+      await master.collection(C.organizations).insertMany(docs.map((d) => d.org));
+      await master.collection(C.admins).insertMany(docs.map((d) => d.admin));
+      await master.collection<{ _id: string }>(C.nameClaims).insertMany(docs.map((d) => d.claim));
       const collectionsStarted = performance.now();
       await this.#createCollections(docs.map((d) => d.org.placement.collection as string));
       lastMsPerCollection = (performance.now() - collectionsStarted) / docs.length;
