@@ -9,7 +9,8 @@
  *    several times; a function's cost is its median over the bare process, and its ratio is that
  *    cost over the reference's. The targets: the authorizer at most 0.6x, the openapi function at
  *    most 0.15x, every database function at most 0.8x.
- * 2. First response (skip with --imports-only). A cold process per function, in the order a client
+ * 2. What each bundle holds: KB of output by package, from esbuild's metafile of the same build.
+ * 3. First response (skip with --imports-only). A cold process per function, in the order a client
  *    meets them (create, login, authorizer, get, a record write, the document), against the embedded
  *    database and the local secrets stand-in on the extension's protocol, split into its parts:
  *    import, secrets (as the stand-in served them), discover (the first server selection), connect (the first connection's set-up, from
@@ -36,8 +37,10 @@ import {
   BUNDLE_SECRET_ARNS,
   type Bundle,
   bundleFunctions,
+  bundleHoldings,
   bundleSource,
   childOutput,
+  type Holdings,
   REFERENCE_SOURCES,
 } from '../lib/bundles.ts';
 import { authorizerEvent, httpEvent } from '../test/support/events.ts';
@@ -171,6 +174,33 @@ async function importReport(bundles: Bundle[], outdir: string, before: Bundle[] 
     ]),
   ]);
   return { baselineMs: round(baselineMs), rows };
+}
+
+/** What each function's bundle holds, in KB, by package (the driver's own dependencies with it) and ours. */
+async function holdingsReport(bundles: Bundle[]): Promise<Record<string, Holdings>> {
+  const all: Record<string, Holdings> = {};
+  for (const b of bundles) all[b.function] = await bundleHoldings(b.function);
+  const totals = new Map<string, number>();
+  for (const h of Object.values(all))
+    for (const [group, bytes] of Object.entries(h)) totals.set(group, (totals.get(group) ?? 0) + bytes);
+  const ours = ['our core', 'our function'];
+  const groups = [...totals.entries()]
+    .filter(([group, bytes]) => !ours.includes(group) && bytes >= 1024)
+    .sort((a, b) => b[1] - a[1])
+    .map(([group]) => group);
+  const kb = (bytes: number | undefined) => (bytes ? (bytes / 1024).toFixed(0) : '');
+  console.log("\nWhat each bundle holds, KB of output by package (esbuild's metafile of the same build)");
+  printTable([
+    ['function', ...groups, 'ours', 'other'],
+    ...bundles.map((b) => {
+      const h = all[b.function] ?? {};
+      const other = Object.entries(h)
+        .filter(([group]) => !groups.includes(group) && !ours.includes(group))
+        .reduce((sum, [, bytes]) => sum + bytes, 0);
+      return [b.function, ...groups.map((g) => kb(h[g])), kb((h['our core'] ?? 0) + (h['our function'] ?? 0)), kb(other)];
+    }),
+  ]);
+  return all;
 }
 
 interface Invocation {
@@ -377,6 +407,7 @@ try {
   } finally {
     before?.cleanUp();
   }
+  const holdings = await holdingsReport(bundles);
   const firstResponse = values['imports-only'] ? undefined : await firstResponseReport(bundles);
   console.log(`\nNode ${process.versions.node} on ${process.platform}/${process.arch}`);
   if (values.json) {
@@ -384,7 +415,15 @@ try {
     const functions = imports.rows
       .filter((r) => r.target !== undefined)
       .map((r) => ({ function: r.name, bytes: r.bytes, importMsMedian: r.processMs }));
-    const report = { runs, node: process.versions.node, baselineMs: imports.baselineMs, functions, imports, firstResponse };
+    const report = {
+      runs,
+      node: process.versions.node,
+      baselineMs: imports.baselineMs,
+      functions,
+      imports,
+      holdings,
+      firstResponse,
+    };
     writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
     console.error(`Wrote ${values.json}`);
   }

@@ -87,16 +87,9 @@ export const REFERENCE_SOURCES = {
   driver: "import * as mongodb from 'mongodb';\nglobalThis.reference = [mongodb];",
 } as const;
 
-/**
- * Bundles `source` (an ES module's text, resolved from the project root) into `outdir/<name>.mjs`
- * with the options every function is bundled with, and returns the file and its size.
- */
-export async function bundleSource(outdir: string, name: string, source: string): Promise<{ file: string; bytes: number }> {
-  const { build } = await import('esbuild');
-  const file = join(outdir, `${name}.mjs`);
-  await build({
-    stdin: { contents: source, resolveDir: PROJECT_ROOT, loader: 'js' },
-    outfile: file,
+/** The esbuild options every function is bundled with ({@link BUNDLING}), for builds outside CDK. */
+function esbuildOptions(): import('esbuild').BuildOptions {
+  return {
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -109,6 +102,54 @@ export async function bundleSource(outdir: string, name: string, source: string)
     keepNames: BUNDLING.keepNames,
     sourcemap: BUNDLING.sourceMap,
     logLevel: 'warning',
-  });
+  };
+}
+
+/**
+ * Bundles `source` (an ES module's text, resolved from the project root) into `outdir/<name>.mjs`
+ * with the options every function is bundled with, and returns the file and its size.
+ */
+export async function bundleSource(outdir: string, name: string, source: string): Promise<{ file: string; bytes: number }> {
+  const { build } = await import('esbuild');
+  const file = join(outdir, `${name}.mjs`);
+  await build({ ...esbuildOptions(), stdin: { contents: source, resolveDir: PROJECT_ROOT, loader: 'js' }, outfile: file });
   return { file, bytes: statSync(file).size };
+}
+
+/** The parts a bundle holds, in bytes of output: the packages it bundles, grouped, and our own code. */
+export type Holdings = Readonly<Record<string, number>>;
+
+/** Which group a bundled input belongs to: the MongoDB driver with its own dependencies, a package, or ours. */
+function holdingOf(input: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
+  if (!pkg) return input.startsWith('functions/core/') ? 'our core' : 'our function';
+  const driver = ['mongodb', 'bson', 'mongodb-connection-string-url', 'whatwg-url', 'tr46', 'webidl-conversions', 'punycode'];
+  if (driver.includes(pkg) || pkg.startsWith('@mongodb-js/') || pkg === 'memory-pager' || pkg === 'sparse-bitfield') {
+    return 'mongodb driver';
+  }
+  return pkg;
+}
+
+/**
+ * What a function's bundle holds, from esbuild's metafile of the same build the stack makes
+ * (`functions/<name>/handler.ts` with {@link BUNDLING}'s options), grouped by {@link holdingOf}.
+ */
+export async function bundleHoldings(functionName: string): Promise<Holdings> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    ...esbuildOptions(),
+    entryPoints: [join(PROJECT_ROOT, 'functions', functionName, 'handler.ts')],
+    absWorkingDir: PROJECT_ROOT,
+    outfile: join(PROJECT_ROOT, 'cdk.out', 'holdings', `${functionName}.mjs`),
+    write: false,
+    metafile: true,
+  });
+  const holdings: Record<string, number> = {};
+  for (const output of Object.values(result.metafile?.outputs ?? {})) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const group = holdingOf(input);
+      holdings[group] = (holdings[group] ?? 0) + bytesInOutput;
+    }
+  }
+  return holdings;
 }
