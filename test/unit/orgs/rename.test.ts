@@ -126,7 +126,7 @@ describe('Organization update and rename', () => {
   it('goes forward after a failed step once the rename is recorded: one more try finishes it', async () => {
     const h = harness();
     const { caller } = await h.createOrg('Flaky');
-    const { stores } = withFaults(h.stores, { call: 'tenants.move', at: 1 });
+    const { stores } = withFaults(h.stores, { call: 'tenants.renameCollection', at: 1 });
 
     const renamed = await h.service(stores).update(caller, { name: 'Flaky', newName: 'Steady' });
 
@@ -137,7 +137,7 @@ describe('Organization update and rename', () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Stuck');
     h.stores.tenants.write(org.placement, { id: 'kept', data: {} });
-    const { stores } = withFaults(h.stores, { call: 'tenants.move' });
+    const { stores } = withFaults(h.stores, { call: 'tenants.renameCollection' });
 
     await expect(h.service(stores).update(caller, { name: 'Stuck', newName: 'Unstuck' })).rejects.toThrow(/injected/);
     const stuck = await h.current(org.id);
