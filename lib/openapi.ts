@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { Contract } from '../functions/core/http/contract.ts';
+import * as z from '../functions/core/zod.ts';
 import type { Route } from './routes.ts';
 
 /**
@@ -83,7 +83,7 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
   const components: Record<string, unknown> = { Problem: PROBLEM_SCHEMA, GatewayMessage: GATEWAY_MESSAGE };
 
   /** JSON Schema for OpenAPI: named schemas become components, refs point at them. */
-  const toSchema = (schema: z.ZodType, io: 'input' | 'output'): Json => {
+  const toSchema = (schema: z.ZodMiniType, io: 'input' | 'output'): Json => {
     const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
     const { $schema: _, $defs, ...rest } = json;
     const relink = (value: unknown) =>

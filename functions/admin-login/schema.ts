@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { contract } from '#core/http/contract.ts';
 import { EXAMPLE, NOT_BLANK_PATTERN, Tokens } from '#core/orgs/schemas.ts';
+import * as z from '#core/zod.ts';
 
 /**
  * Login checks shapes only: a password that breaks today's rules may still be a stored one, and the
@@ -9,8 +9,10 @@ import { EXAMPLE, NOT_BLANK_PATTERN, Tokens } from '#core/orgs/schemas.ts';
 export const schema = contract({
   request: {
     body: z.strictObject({
-      email: z.string().trim().min(1).max(254).toLowerCase().meta({ pattern: NOT_BLANK_PATTERN }),
-      password: z.string().min(1).max(1024),
+      email: z
+        .string()
+        .check(z.trim(), z.minLength(1), z.maxLength(254), z.toLowerCase(), z.meta({ pattern: NOT_BLANK_PATTERN })),
+      password: z.string().check(z.minLength(1), z.maxLength(1024)),
     }),
   },
   success: { status: 200, description: 'An access token (30 minutes) and a refresh token.', body: Tokens },

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { contract } from '#core/http/contract.ts';
+import * as z from '#core/zod.ts';
 
 export const schema = contract({
   request: {},

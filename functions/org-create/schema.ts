@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { contract } from '#core/http/contract.ts';
 import { CreatedOrganization, EXAMPLE, email, organizationName, password } from '#core/orgs/schemas.ts';
+import * as z from '#core/zod.ts';
 
 export const schema = contract({
   request: { body: z.strictObject({ organization_name: organizationName, email, password }) },

@@ -115,6 +115,17 @@ describe('Bundles', () => {
     expect(readFileSync(bundles.get('org-get')!.file, 'utf8')).toContain('MongoClient');
   });
 
+  it('carry zod/mini with only the schemas they use, never classic zod', () => {
+    for (const bundle of bundles.values()) {
+      const text = readFileSync(bundle.file, 'utf8');
+      // Classic zod's schema classes; `import { z } from 'zod/mini'` (not a namespace import) keeps every
+      // mini schema, such as ZodMiniIPv6, which no contract uses (see functions/core/zod.ts).
+      expect(text.includes('"ZodString"'), bundle.function).toBe(false);
+      expect(text.includes('"ZodMiniIPv6"'), bundle.function).toBe(false);
+    }
+    expect(readFileSync(bundles.get('org-create')!.file, 'utf8')).toContain('"ZodMiniString"');
+  });
+
   it('db-setup creates every master index, as the deploy runs it, reading only the database secret', async () => {
     const setup = await invokeBundle(databaseSetup.function, {});
 

@@ -1,9 +1,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { toSlug } from '#core/orgs/model.ts';
 import { EMAIL_PATTERN, email, organizationName } from '#core/orgs/schemas.ts';
+import * as z from '#core/zod.ts';
 
 describe('toSlug', () => {
   it.each([

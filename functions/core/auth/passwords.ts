@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 
 /**
  * Passwords: prepared as RFC 8265's OpaqueString profile (PRECIS) says, then hashed with bcrypt.
@@ -61,17 +61,17 @@ export function passwordProblem(password: string): string | undefined {
 }
 
 /** A new password (sign-up, change), checked by {@link passwordProblem}. */
-export const newPassword = z
-  .string()
-  .superRefine((value, ctx) => {
+export const newPassword = z.string().check(
+  z.superRefine((value, ctx) => {
     const problem = passwordProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({
+  }),
+  z.meta({
     minLength: PASSWORD_MIN_CHARS,
     pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$',
     description: `${PASSWORD_MIN_CHARS} characters to ${PASSWORD_MAX_BYTES} bytes (UTF-8), after non-ASCII spaces become U+0020 and Unicode NFC (RFC 8265 OpaqueString); no control characters or unassigned code points.`,
-  });
+  }),
+);
 
 /**
  * A well-formed hash nobody's password matches, at the configured cost: comparing against it takes

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 
 /**
  * What an endpoint accepts and answers: its handler validates requests with these schemas, and the
@@ -6,10 +6,10 @@ import type { z } from 'zod';
  */
 export interface Contract {
   readonly request: {
-    readonly body?: z.ZodType;
-    readonly query?: z.ZodType;
+    readonly body?: z.ZodMiniType;
+    readonly query?: z.ZodMiniType;
     /** The route's `{name}` path segments (API Gateway's `pathParameters`). */
-    readonly params?: z.ZodType;
+    readonly params?: z.ZodMiniType;
     /**
      * The media types the document lists for the body, each with the example; default
      * `application/json`. The parser takes any JSON type (`application/json`, `application/*+json`).
@@ -20,7 +20,7 @@ export interface Contract {
     readonly status: number;
     readonly description: string;
     /** Absent for answers without a body (204). */
-    readonly body?: z.ZodType;
+    readonly body?: z.ZodMiniType;
   };
   /** The error statuses this endpoint can answer with (as problem+json). */
   readonly errors: readonly number[];

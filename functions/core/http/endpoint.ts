@@ -5,7 +5,6 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { z } from 'zod';
 import type { Caller } from '../auth/tokens.ts';
 import {
   type FieldIssue,
@@ -15,6 +14,7 @@ import {
   ValidationError,
 } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
+import type * as z from '../zod.ts';
 import type { Contract } from './contract.ts';
 import { decodeUtf8, MAX_REPORTED_ISSUES, parseJson } from './json.ts';
 import { toPointer } from './pointer.ts';
@@ -44,11 +44,11 @@ export interface Input<B, Q, C, P = undefined> {
   readonly event: HttpEvent;
 }
 
-type BodyOf<T extends Contract> = T['request'] extends { body: infer S extends z.ZodType } ? z.output<S> : undefined;
-type QueryOf<T extends Contract> = T['request'] extends { query: infer S extends z.ZodType } ? z.output<S> : undefined;
-type ParamsOf<T extends Contract> = T['request'] extends { params: infer S extends z.ZodType } ? z.output<S> : undefined;
+type BodyOf<T extends Contract> = T['request'] extends { body: infer S extends z.ZodMiniType } ? z.output<S> : undefined;
+type QueryOf<T extends Contract> = T['request'] extends { query: infer S extends z.ZodMiniType } ? z.output<S> : undefined;
+type ParamsOf<T extends Contract> = T['request'] extends { params: infer S extends z.ZodMiniType } ? z.output<S> : undefined;
 // biome-ignore lint/suspicious/noConfusingVoidType: a bodiless answer's handler returns nothing at all
-type AnswerOf<T extends Contract> = T['success'] extends { body: infer S extends z.ZodType } ? z.input<S> : void;
+type AnswerOf<T extends Contract> = T['success'] extends { body: infer S extends z.ZodMiniType } ? z.input<S> : void;
 
 /** A success body with extra response headers (for example `Location` on a 201). */
 export class WithHeaders<B> {
@@ -74,7 +74,7 @@ interface Spec<T extends Contract, C> {
 type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown, unknown> };
 
 /** Zod's issues as field issues; an unknown field becomes one issue per field, pointing at it. */
-function issues(error: z.ZodError, where: string): FieldIssue[] {
+function issues(error: z.core.$ZodError, where: string): FieldIssue[] {
   const unknown = where === 'query' ? 'is not a parameter of this route' : 'is not a field this route takes';
   const out = error.issues.flatMap((issue): FieldIssue[] =>
     issue.code === 'unrecognized_keys'
@@ -84,7 +84,7 @@ function issues(error: z.ZodError, where: string): FieldIssue[] {
   return out.slice(0, MAX_REPORTED_ISSUES);
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+function validate<T>(schema: z.ZodMiniType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(`The request ${where} is invalid.`, issues(result.error, where));
   return result.data;

@@ -1,18 +1,17 @@
 import { fullFormats } from 'ajv-formats/dist/formats.js';
-import { z } from 'zod';
 import { newPassword } from '../auth/passwords.ts';
+import * as z from '../zod.ts';
 import { NAME_MAX, NAME_MIN, nameProblem, SLUG_MAX } from './names.ts';
 
 /** Field rules shared by the endpoints' contracts, so every route checks a name or email the same way. */
 
-export const organizationName = z
-  .string()
-  .trim()
-  .superRefine((name, ctx) => {
+export const organizationName = z.string().check(
+  z.trim(),
+  z.superRefine((name, ctx) => {
     const problem = nameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({
+  }),
+  z.meta({
     minLength: NAME_MIN,
     maxLength: NAME_MAX,
     description:
@@ -22,7 +21,8 @@ export const organizationName = z
       'unassigned and noncharacter code points, combining marks without a base. Two names are one organization ' +
       'when they are equal after NFKC, case folding, removal of Latin and Greek accents, and folding of every ' +
       `run of spaces, punctuation and symbols; that form must be at most ${SLUG_MAX} characters.`,
-  });
+  }),
+);
 
 /**
  * The email rule is JSON Schema's `format: email` exactly as ajv-formats checks it (its full mode): an
@@ -38,20 +38,20 @@ const EMAIL = fullFormats.email as RegExp;
  */
 export const EMAIL_PATTERN = EMAIL.source.replaceAll('a-z', 'a-zA-Z');
 
-export const email = z
-  .string()
-  .trim()
-  .max(254, 'must be at most 254 characters')
-  .toLowerCase()
-  .refine((value) => EMAIL.test(value), 'must be a valid email address (ASCII: local@host.example)')
-  .meta({
+export const email = z.string().check(
+  z.trim(),
+  z.maxLength(254, 'must be at most 254 characters'),
+  z.toLowerCase(),
+  z.refine((value) => EMAIL.test(value), 'must be a valid email address (ASCII: local@host.example)'),
+  z.meta({
     format: 'email',
     pattern: EMAIL_PATTERN,
     description:
       "Trimmed, at most 254 characters, stored in lower case; one admin per email. JSON Schema's format: email " +
       "(ajv-formats): a dot-atom local part (letters, digits and !#$%&'*+/=?^_`{|}~-) @ a host name with a dot. " +
       'ASCII only: internationalized addresses (RFC 6531) are refused; write an internationalized domain as xn--.',
-  });
+  }),
+);
 
 /**
  * The characters `String.prototype.trim` removes (ECMAScript's WhiteSpace and LineTerminator), spelled
@@ -68,7 +68,7 @@ export const password = newPassword;
 /** `?organization_name=` as the public and delete routes take it. */
 export const OrganizationNameQuery = z.strictObject({ organization_name: organizationName });
 
-const objectId = z.string().regex(/^[0-9a-f]{24}$/);
+const objectId = z.string().check(z.regex(/^[0-9a-f]{24}$/));
 
 /** An organization's public metadata. */
 export const PublicOrganization = z
@@ -79,7 +79,7 @@ export const PublicOrganization = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
-  .meta({ id: 'Organization' });
+  .check(z.meta({ id: 'Organization' }));
 
 export const CreatedOrganization = z
   .strictObject({
@@ -89,23 +89,23 @@ export const CreatedOrganization = z
     admin_email: z.string(),
     created_at: z.iso.datetime(),
   })
-  .meta({ id: 'CreatedOrganization' });
+  .check(z.meta({ id: 'CreatedOrganization' }));
 
 export const DeletedOrganization = z
   .strictObject({ deleted: z.literal(true), organization_name: z.string() })
-  .meta({ id: 'DeletedOrganization' });
+  .check(z.meta({ id: 'DeletedOrganization' }));
 
 export const Tokens = z
   .strictObject({
     access_token: z.string(),
     token_type: z.literal('Bearer'),
-    expires_in: z.number().int(),
+    expires_in: z.int(),
     refresh_token: z.string(),
-    refresh_expires_in: z.number().int(),
+    refresh_expires_in: z.int(),
     organization_id: objectId,
     organization_name: z.string(),
   })
-  .meta({ id: 'Tokens' });
+  .check(z.meta({ id: 'Tokens' }));
 
 /** The example organization every contract's example refers to. */
 export const EXAMPLE = {

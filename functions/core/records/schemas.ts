@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import {
   dataIssues,
   decodeCursor,
@@ -13,36 +13,46 @@ import {
 /**
  * The records routes' request and response shapes, shared by their functions' schema files. The
  * rules are checked in code (`model.ts`), where a message can point at the offending field; the
- * `.meta()` of each schema states the same rules as JSON Schema for the API document, so generated
+ * `z.meta()` of each schema states the same rules as JSON Schema for the API document, so generated
  * clients and schema-driven tests send what the service accepts.
  */
 
-const issueFrom = (problem: string | undefined, ctx: z.RefinementCtx) => {
+const issueFrom = (problem: string | undefined, ctx: z.core.$RefinementCtx<string>) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 };
 
 /** A field name, at any depth of a record (rules: {@link fieldNameProblem}). */
-export const FieldName = z
-  .string()
-  .superRefine((name, ctx) => issueFrom(fieldNameProblem(name), ctx))
-  .meta({
+export const FieldName = z.string().check(
+  z.superRefine((name, ctx) => issueFrom(fieldNameProblem(name), ctx)),
+  z.meta({
     id: 'FieldName',
     minLength: 1,
     maxLength: MAX_FIELD_NAME_CHARS,
     pattern: FIELD_NAME_PATTERN,
     description: `1 to ${MAX_FIELD_NAME_CHARS} characters; not starting with "$", without "." or U+0000, not "__proto__".`,
-  });
+  }),
+);
 
 /** Any JSON value whose field names, at any depth, are {@link FieldName}s (checked by `dataIssues`). */
-const RecordValue = z.unknown().meta({
-  id: 'RecordValue',
-  description: `Any JSON value; objects at any depth have FieldName names; at most ${MAX_RECORD_DEPTH} levels deep.`,
-  propertyNames: { $ref: '#/$defs/FieldName' },
-  additionalProperties: { $ref: '#/$defs/RecordValue' },
-  items: { $ref: '#/$defs/RecordValue' },
-});
+const RecordValue = z.unknown().check(
+  z.meta({
+    id: 'RecordValue',
+    description: `Any JSON value; objects at any depth have FieldName names; at most ${MAX_RECORD_DEPTH} levels deep.`,
+    propertyNames: { $ref: '#/$defs/FieldName' },
+    additionalProperties: { $ref: '#/$defs/RecordValue' },
+    items: { $ref: '#/$defs/RecordValue' },
+  }),
+);
 
 const isObject = (value: unknown): value is RecordData => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An issue raised by a preprocessing step (`z.transform` ahead of a schema), where zod/mini gives no
+ * `addIssue`; it is the issue classic zod's `z.preprocess` raised through `ctx.addIssue`.
+ */
+function addIssue(ctx: z.core.ParsePayload, path: PropertyKey[], message: string): void {
+  ctx.issues.push({ code: 'custom', path, message, input: ctx.value });
+}
 
 /**
  * A record's data, or a merge patch of one: a JSON object every field name, string and number of
@@ -50,26 +60,28 @@ const isObject = (value: unknown): value is RecordData => typeof value === 'obje
  * so no field (not even `__proto__`) can be dropped on the way.
  */
 export const recordData = z
-  .preprocess(
-    (value, ctx) => {
+  .pipe(
+    z.transform((value: unknown, ctx) => {
       if (isObject(value)) {
-        for (const issue of dataIssues(value)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+        for (const issue of dataIssues(value)) addIssue(ctx, [...issue.path], issue.message);
       }
       return value;
-    },
+    }),
     z.record(FieldName, RecordValue),
   )
-  .meta({
-    id: 'RecordData',
-    description: `A JSON object of at most ${MAX_RECORD_BYTES / 1024} KB. Numbers must be exact as IEEE 754 doubles (integers up to 2^53); strings must be Unicode text (no lone surrogates); a name appears once per object.`,
-  });
+  .check(
+    z.meta({
+      id: 'RecordData',
+      description: `A JSON object of at most ${MAX_RECORD_BYTES / 1024} KB. Numbers must be exact as IEEE 754 doubles (integers up to 2^53); strings must be Unicode text (no lone surrogates); a name appears once per object.`,
+    }),
+  );
 
 /** `{id}` in the path: a record id (24 hex digits). */
 export const RecordIdParams = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[0-9a-fA-F]{24}$/, 'must be a record id (24 hexadecimal digits)')
-    .transform((id) => id.toLowerCase()),
+  id: z.pipe(
+    z.string().check(z.regex(/^[0-9a-fA-F]{24}$/, 'must be a record id (24 hexadecimal digits)')),
+    z.transform((id: string) => id.toLowerCase()),
+  ),
 });
 
 export const MAX_FILTERS = 10;
@@ -84,27 +96,27 @@ const filterValueProblem = (value: string) =>
   [...value].length > MAX_FILTER_VALUE_CHARS ? `must be at most ${MAX_FILTER_VALUE_CHARS} characters` : undefined;
 
 /** The name in `filter[<name>]`: a {@link FieldName} without brackets. */
-const FilterName = z
-  .string()
-  .superRefine((name, ctx) => issueFrom(filterNameProblem(name), ctx))
-  .meta({
+const FilterName = z.string().check(
+  z.superRefine((name, ctx) => issueFrom(filterNameProblem(name), ctx)),
+  z.meta({
     minLength: 1,
     maxLength: MAX_FIELD_NAME_CHARS,
     pattern: FIELD_NAME_PATTERN.replace('[^.', '[^.\\[\\]'),
     description: 'A top-level field name (the FieldName rules, and no "[" or "]").',
-  });
+  }),
+);
 
-const FilterValue = z
-  .string()
-  .superRefine((value, ctx) => issueFrom(filterValueProblem(value), ctx))
-  .meta({ maxLength: MAX_FILTER_VALUE_CHARS });
+const FilterValue = z.string().check(
+  z.superRefine((value, ctx) => issueFrom(filterValueProblem(value), ctx)),
+  z.meta({ maxLength: MAX_FILTER_VALUE_CHARS }),
+);
 
 /**
  * `filter[<field>]=<value>` parameters (OpenAPI `deepObject` style) gathered into `filter`. Their
  * problems are reported here, each pointing at the parameter as sent (`/filter[a.b]`), and the
  * objects are built without a prototype, so that no name is lost before it is checked.
  */
-function gatherFilters(query: unknown, ctx: z.RefinementCtx): unknown {
+function gatherFilters(query: unknown, ctx: z.core.ParsePayload): unknown {
   if (typeof query !== 'object' || query === null) return query;
   const out: Record<string, unknown> = Object.create(null);
   const filter: Record<string, unknown> = Object.create(null);
@@ -117,10 +129,10 @@ function gatherFilters(query: unknown, ctx: z.RefinementCtx): unknown {
     }
     count += 1;
     const problem = filterNameProblem(name) ?? (typeof value === 'string' ? filterValueProblem(value) : undefined);
-    if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+    if (problem) addIssue(ctx, [key], problem);
     filter[name] = value;
   }
-  if (count > MAX_FILTERS) ctx.addIssue({ code: 'custom', path: ['filter'], message: `at most ${MAX_FILTERS} filters` });
+  if (count > MAX_FILTERS) addIssue(ctx, ['filter'], `at most ${MAX_FILTERS} filters`);
   if (count > 0) out.filter = filter;
   return out;
 }
@@ -130,29 +142,26 @@ const LIMIT = 'must be a whole number from 1 to 100';
 /** The form of every cursor (base64url, at most 200 characters); `decodeCursor` refuses anything else. */
 export const CURSOR_PATTERN = '^[A-Za-z0-9_-]{1,200}$';
 
-export const ListRecordsQuery = z.preprocess(
-  gatherFilters,
+export const ListRecordsQuery = z.pipe(
+  z.transform(gatherFilters),
   z.strictObject({
-    limit: z.coerce
-      .number({ error: LIMIT })
-      .int(LIMIT)
-      .min(1, LIMIT)
-      .max(100, LIMIT)
-      .default(20)
-      .describe('Records per page, 1 to 100'),
+    limit: z
+      ._default(z.coerce.number({ error: LIMIT }).check(z.int(LIMIT), z.gte(1, LIMIT), z.lte(100, LIMIT)), 20)
+      .check(z.describe('Records per page, 1 to 100')),
     cursor: z
-      .string()
-      .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor this API issued')
-      .meta({ pattern: CURSOR_PATTERN })
-      .optional()
-      .describe("The previous page's next_cursor (opaque: only a cursor this API issued is accepted)"),
-    filter: z
-      .record(FilterName, FilterValue)
-      .default({})
-      .meta({
+      .optional(
+        z.string().check(
+          z.refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor this API issued'),
+          z.meta({ pattern: CURSOR_PATTERN }),
+        ),
+      )
+      .check(z.describe("The previous page's next_cursor (opaque: only a cursor this API issued is accepted)")),
+    filter: z._default(z.record(FilterName, FilterValue), {}).check(
+      z.meta({
         maxProperties: MAX_FILTERS,
         description: `filter[<top-level field>]=<value>: records whose field equals the value, or the number, boolean or null it spells. At most ${MAX_FILTERS}, combined with AND.`,
       }),
+    ),
   }),
 );
 
@@ -173,17 +182,15 @@ export const RECORD_ERRORS = {
 } as const;
 
 export const RecordResponse = z.object({
-  id: z.string().describe('Server-assigned id (24 hexadecimal digits)'),
-  data: z.record(z.string(), z.unknown()).describe('The JSON object stored, exactly as it was accepted'),
+  id: z.string().check(z.describe('Server-assigned id (24 hexadecimal digits)')),
+  data: z.record(z.string(), z.unknown()).check(z.describe('The JSON object stored, exactly as it was accepted')),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });
 
 export const RecordListResponse = z.object({
-  records: z.array(RecordResponse).describe('Newest first'),
+  records: z.array(RecordResponse).check(z.describe('Newest first')),
   next_cursor: z
-    .string()
-    .regex(new RegExp(CURSOR_PATTERN))
-    .nullable()
-    .describe('Pass as `cursor` for the next page; null on the last page'),
+    .nullable(z.string().check(z.regex(new RegExp(CURSOR_PATTERN))))
+    .check(z.describe('Pass as `cursor` for the next page; null on the last page')),
 });

@@ -82,7 +82,7 @@ describe('Organization delete', () => {
   it('finishing a delete of an organization caught mid-rename drops both places', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Split Brain');
-    const { stores } = withFaults(h.stores, { call: 'tenants.renameCollection' }); // the rename never gets past its move
+    const { stores } = withFaults(h.stores, { call: 'tenants.renameCollection' }); // the rename never gets past its collection rename
     await expect(h.service(stores).update(caller, { name: 'Split Brain', newName: 'Whole Brain' })).rejects.toThrow();
     const renaming = await h.current(org.id);
     if (renaming?.operation?.kind !== 'rename') throw new Error('no rename recorded');

@@ -37,7 +37,9 @@ describe('Recovery of abandoned operations', () => {
   it('finishes an abandoned rename as a new owner: the commit presents the new fencing token', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Half Renamed');
-    await dieDuring(h, (svc) => svc.update(caller, { name: 'Half Renamed', newName: 'Fully Renamed' }), { call: 'tenants.renameCollection' });
+    await dieDuring(h, (svc) => svc.update(caller, { name: 'Half Renamed', newName: 'Fully Renamed' }), {
+      call: 'tenants.renameCollection',
+    });
     const dead = (await h.current(org.id)) as Organization;
     const deadToken = dead.operation?.kind === 'rename' ? dead.operation.owner : undefined;
     const tokens: (string | null | undefined)[] = [];
@@ -99,7 +101,9 @@ describe('Recovery of abandoned operations', () => {
   it('leaves an operation alone while its run holds a live lock, even after the operation is a lease old', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Slow Rename');
-    await dieDuring(h, (svc) => svc.update(caller, { name: 'Slow Rename', newName: 'Slower' }), { call: 'tenants.renameCollection' });
+    await dieDuring(h, (svc) => svc.update(caller, { name: 'Slow Rename', newName: 'Slower' }), {
+      call: 'tenants.renameCollection',
+    });
     h.lapse();
     const lock = await h.holdLock(org.id, 'update'); // its owner renews its lease: alive
 
