@@ -127,6 +127,10 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     throw error;
   }
 
+  // The deploy-time database setup, as the stack's trigger runs it before the routes serve.
+  const { createMasterIndexes } = await import('#core/mongo/indexes.ts');
+  await createMasterIndexes(client.db(masterDb));
+
   const load = handlerLoader(root);
 
   // The signer the login function uses, over the same key: tokens identical in form to a login's.

@@ -20,18 +20,29 @@ import { UnavailableError } from './errors.ts';
 /** Reads the string value of one secret (its ARN or name). */
 export type SecretReader = (secretId: string) => Promise<string>;
 
-/** How long one read through the extension may take, in ms, before it is an outage (503). */
-const EXTENSION_TIMEOUT_MS = 5_000;
+/**
+ * How long one read through the extension may take in all, in ms, before it is an outage (503): well
+ * inside the shortest function timeout (the authorizer's 5 s), so the answer is a 503, not a kill.
+ */
+export const EXTENSION_DEADLINE_MS = 2_000;
+
+/**
+ * Secrets Manager errors that mean "not now" rather than "wrong", which the extension passes on in a
+ * 4xx body (Secrets Manager API Reference, GetSecretValue, Errors; common errors).
+ */
+const TRANSIENT_ERRORS = ['ThrottlingException', 'InternalServiceError', 'ServiceUnavailable', 'RequestTimeout'];
 
 /**
  * A reader through the AWS Parameters and Secrets Lambda Extension: `GET
  * http://localhost:<port>/secretsmanager/get?secretId=<id>` with the function's session token in
  * `X-Aws-Parameters-Secrets-Token`; the answer is GetSecretValue's JSON.
  *
- * Errors: the extension unreachable, timing out or answering 5xx/429 is {@link UnavailableError}
- * (503, the request may be retried); any other refusal is an `Error` naming the secret and the
- * status, a configuration fault, named `ResourceNotFoundException` (as the SDK's) when the secret
- * has no value.
+ * Errors: the extension unreachable, not done within {@link EXTENSION_DEADLINE_MS}, answering 5xx
+ * or 429, or passing on a transient Secrets Manager error is {@link UnavailableError} (503, the
+ * request may be retried); any other refusal is an `Error` naming the secret and the status, a
+ * configuration fault, named `ResourceNotFoundException` (as the SDK's) when the secret has no
+ * value. How the real extension words a refusal's body is not documented: only the error's name is
+ * relied on, anywhere in the body.
  */
 export function extensionReader(
   port: number,
@@ -47,7 +58,6 @@ export function extensionReader(
           port,
           path: `/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
           headers: { 'X-Aws-Parameters-Secrets-Token': sessionToken() ?? '' },
-          timeout: EXTENSION_TIMEOUT_MS,
         },
         (response) => {
           let body = '';
@@ -57,8 +67,11 @@ export function extensionReader(
           });
           response.on('error', unavailable);
           response.on('end', () => {
+            clearTimeout(deadline);
             const status = response.statusCode ?? 0;
-            if (status >= 500 || status === 429) return unavailable(new Error(`secrets extension answered ${status}`));
+            if (status >= 500 || status === 429 || TRANSIENT_ERRORS.some((name) => body.includes(name))) {
+              return unavailable(new Error(`secrets extension answered ${status}`));
+            }
             if (status !== 200) {
               const refusal = new Error(`Secret ${secretId} could not be read: the extension answered ${status}`);
               // The extension passes Secrets Manager's error on: name it as the SDK would, so callers
@@ -74,7 +87,12 @@ export function extensionReader(
           });
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`secrets extension silent for ${EXTENSION_TIMEOUT_MS} ms`)));
+      // A deadline for the whole exchange (Node's `timeout` option only bounds an idle socket).
+      const deadline = setTimeout(
+        () => request.destroy(new Error(`secrets extension not done in ${EXTENSION_DEADLINE_MS} ms`)),
+        EXTENSION_DEADLINE_MS,
+      );
+      request.on('close', () => clearTimeout(deadline));
       request.on('error', unavailable);
     });
 }

@@ -64,6 +64,12 @@ async function container(uri: string) {
 }
 type Container = Awaited<ReturnType<typeof container>>;
 
+/** The deploy-time database setup, on the container's database. */
+async function setUpDatabase(app: Container): Promise<void> {
+  const { createMasterIndexes } = await import('#core/mongo/indexes.ts');
+  await createMasterIndexes((await app.client()).db(process.env.MASTER_DB_NAME));
+}
+
 /** What the outage checks send: one request per route; writes only touch the sacrificial organization. */
 interface Fixture {
   acme: { token: string; caller: Caller; recordId: string };
@@ -243,6 +249,7 @@ describe('A database that pauses, dies and comes back', () => {
   beforeAll(async () => {
     db = await BreakableDatabase.start();
     app = await container(db.uri);
+    await setUpDatabase(app); // as the deploy does before the routes serve
     f = await fixture(app);
   });
 

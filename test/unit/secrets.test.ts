@@ -1,9 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnavailableError } from '#core/errors.ts';
 import { resolveMongoUri } from '#core/mongo/client.ts';
-import { clearSecretCache, extensionReader, getSecretString, readSecretSource } from '#core/secrets.ts';
+import { clearSecretCache, EXTENSION_DEADLINE_MS, extensionReader, getSecretString, readSecretSource } from '#core/secrets.ts';
 import { startSecretsStandIn } from '../../bin/cold-start/secrets-stand-in.ts';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -116,6 +118,36 @@ describe('extensionReader on a secret without a value', () => {
       });
     } finally {
       await extension.close();
+    }
+  });
+});
+
+describe('extensionReader when Secrets Manager or the extension cannot answer now', () => {
+  it('is an outage (503) when the extension passes on a throttling error in a 400', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(400).end('ThrottlingException: Rate exceeded');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await expect(extensionReader(port, () => 't')('arn:db')).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up after its deadline, as an outage, when the extension accepts the call and never answers', async () => {
+    const server = createServer(() => {}); // holds every request open
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const started = performance.now();
+      await expect(extensionReader(port, () => 't')('arn:db')).rejects.toBeInstanceOf(UnavailableError);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(EXTENSION_DEADLINE_MS - 50);
+      expect(performance.now() - started).toBeLessThan(EXTENSION_DEADLINE_MS + 1_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 });

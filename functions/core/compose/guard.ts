@@ -16,7 +16,7 @@ export function tokenGuard(): () => Promise<TokenGuard> {
   const config = verifierConfig();
   const { revocationCacheMs, keyMaxAgeMs } = guardConfig();
   const verifier = createTokenVerifier({ ...config, publicKeys: keyMaterial(config.publicKeys, keyMaxAgeMs), keyMaxAgeMs });
-  const db = database();
+  const db = database({ requireSetUp: false }); // see database(): no unique index behind revocation look-ups
   return once(async () => {
     const { master } = await db();
     return new TokenGuard({

@@ -23,6 +23,8 @@ export const MASTER_COLLECTIONS = {
   revocations: 'revocations',
   /** Failed logins per email and per source address, for the lockout. */
   loginFailures: 'login_failures',
+  /** What the database setup made: one document, `master`, listing the indexes (see indexes.ts). */
+  setup: 'setup',
 } as const;
 
 export type MasterCollection = (typeof MASTER_COLLECTIONS)[keyof typeof MASTER_COLLECTIONS];

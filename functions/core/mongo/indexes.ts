@@ -44,9 +44,20 @@ export interface MasterIndexReport {
   readonly unsupported: readonly string[];
 }
 
+/** `collection.index`, as the setup records and reports each index. */
+const indexName = (index: MasterIndex) => `${index.collection}.${index.options.name}`;
+
+/** The setup's record in {@link C.setup}: which indexes it made, and when. */
+interface SetupRecord {
+  readonly _id: 'master';
+  readonly indexes: readonly string[];
+  readonly at: Date;
+}
+
 /**
- * Creates every index of {@link MASTER_INDEXES} in `db` (idempotent). Fails on anything but a TTL
- * index the server cannot make.
+ * Creates every index of {@link MASTER_INDEXES} in `db` (idempotent), then records that it did (the
+ * `master` document of the `setup` collection, which {@link isSetUp} reads). Fails on anything but a
+ * TTL index the server cannot make, and then records nothing.
  *
  * @example
  * await createMasterIndexes(client.db('orgs_master'));
@@ -56,7 +67,7 @@ export async function createMasterIndexes(db: Db): Promise<MasterIndexReport> {
   const unsupported: string[] = [];
   await Promise.all(
     MASTER_INDEXES.map(async ({ collection, key, options, ttl }) => {
-      const name = `${collection}.${options.name}`;
+      const name = indexName({ collection, key, options });
       try {
         await db.collection(collection).createIndex(key, options);
         created.push(name);
@@ -66,5 +77,18 @@ export async function createMasterIndexes(db: Db): Promise<MasterIndexReport> {
       }
     }),
   );
+  await db
+    .collection<SetupRecord>(C.setup)
+    .updateOne({ _id: 'master' }, { $set: { indexes: MASTER_INDEXES.map(indexName), at: new Date() } }, { upsert: true });
   return { created: created.sort(), unsupported: unsupported.sort() };
+}
+
+/**
+ * True when the database setup has run on `db` for every index this build lists: one read by `_id`,
+ * which a function makes once per container before its first store call. A master database without
+ * its unique indexes would let two admins share an email, so a function refuses to serve on one.
+ */
+export async function isSetUp(db: Db): Promise<boolean> {
+  const record = await db.collection<SetupRecord>(C.setup).findOne({ _id: 'master' });
+  return record !== null && MASTER_INDEXES.every((index) => record.indexes.includes(indexName(index)));
 }
