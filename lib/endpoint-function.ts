@@ -40,7 +40,7 @@ export const OPTIONAL_DRIVER_MODULES = [
  *
  * - ESM for Node 24 (`index.mjs`); the banner gives CommonJS dependencies (the MongoDB driver) the
  *   `require` that Node's ESM scope lacks, or their `require('node:…')` calls would throw.
- * - `module` before `main`, so packages that ship both (the AWS SDK) are tree-shaken from their ESM.
+ * - `module` before `main`, so packages that ship both (jose, zod) are tree-shaken from their ESM.
  * - No AWS SDK: functions read their secrets through the Parameters and Secrets Lambda Extension
  *   ({@link SECRETS_EXTENSION}); `SECRETS_SOURCE` is defined as `extension` at build time, so the
  *   SDK path of `functions/core/secrets.ts` is removed from every bundle.

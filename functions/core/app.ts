@@ -80,10 +80,10 @@ function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions):
 export function records(): () => Promise<RecordsService> {
   const { cacheMs } = placementConfig();
   const stores = storesFactory();
-  const orgService = organizationsOn(stores, {}); // settles dead operations a records request meets
+  const orgService = organizationsOn(stores, {}); // recovers dead operations a records request meets
   return once(async () => {
     const s = await stores();
-    const settler = await orgService();
+    const recovery = await orgService();
     return new RecordsService({
       orgs: s.org.orgs,
       records: s.records,
@@ -92,7 +92,7 @@ export function records(): () => Promise<RecordsService> {
       releasePlace: async (place) => {
         if (!(await s.org.orgs.isPlaceInUse(place))) await s.org.tenants.drop(place);
       },
-      recoverAbandoned: (orgId) => settler.recoverAbandoned(orgId),
+      recoverAbandoned: (orgId) => recovery.recoverAbandoned(orgId),
       cacheMs,
     });
   });

@@ -78,13 +78,14 @@ export function statusOf(error: AppError): number {
 export function problemResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' };
   let body: Problem;
-  if (error instanceof AppError) {
-    const status = statusOf(error);
+  const status = error instanceof AppError ? statusOf(error) : 500;
+  if (error instanceof AppError && status !== 500) {
     body = problem(status, error.code, error.message, error instanceof ValidationError ? error.issues : undefined);
     const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
     if (status === 401) headers['www-authenticate'] = 'Bearer';
   } else {
+    // Anything else, a typed error with no status in the table included, says nothing of itself.
     body = problem(500, 'internal_error', 'An unexpected error occurred.');
   }
   return { statusCode: body.status, headers, body: JSON.stringify(body) };

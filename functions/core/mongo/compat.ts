@@ -81,7 +81,7 @@ export function isIgnorableIndexRefusal(error: unknown): boolean {
  * - MongoDB: reports `info.uuid` as a BSON UUID (binary subtype 4), stable across a rename.
  * - FerretDB: reports it as a plain string, which is not read here.
  * - So: `undefined` on FerretDB, and a rename takes the path for servers without identities (a
- *   missing source means the rename happened already; see tenant-spaces.ts `move`).
+ *   missing source means the rename happened already; see tenant-spaces.ts `renameCollection`).
  */
 export function collectionUuid(entry: Document): string | undefined {
   const uuid = (entry as { info?: { uuid?: unknown } }).info?.uuid;

@@ -7,7 +7,9 @@ import type { Operation, OperationLock, Organization } from './model.ts';
  * - the **fencing token**: a rename or move records the lock id of the run doing it as the operation's
  *   `owner`; every later change of the organization document by that run presents it (the `owner`
  *   argument of `OrganizationStore.transition`), and a take-over replaces it, so a run that was taken
- *   over can neither commit nor undo anything;
+ *   over can neither commit nor undo anything. A request that undoes a dead move does not take it
+ *   over: it presents the dead run's own token, so if that run is only slow, the two race on one
+ *   conditional update and exactly one of them wins;
  * - the **fencing epoch**: `placementVersion` goes up each time a change that moved (or tried to move)
  *   the data ends, committed or undone; a records write compares it before and after, so no write is
  *   acknowledged in a place the data has left (see `#core/records/service.ts`). The data generation of

@@ -106,6 +106,7 @@ export interface Organization {
 export interface OperationLock extends Lease {
   readonly orgId: string;
   readonly lockId: string;
+  /** What the lock is held for; `settle` is a recovery (the stored value keeps its first name). */
   readonly kind: 'update' | 'move' | 'delete' | 'settle';
 }
 

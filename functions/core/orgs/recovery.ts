@@ -18,9 +18,12 @@ import { recoverRename } from './rename.ts';
  * once, no lease needed), a move undone by a request and finished by the operator.
  */
 
-/** One thing {@link reconcile} could not settle, and why (error name and message). */
+/** One thing {@link reconcile} could not recover or free, and why (error name and message). */
 export interface ReconcileFailure {
-  /** `settle`: recovering an organization's operation; `name`, `lock`, `place`: freeing one. */
+  /**
+   * `settle`: recovering an organization's operation; `name`, `lock`, `place`: freeing one. The
+   * values are part of the reconciler's log and answer, so they keep their first names.
+   */
   readonly step: 'settle' | 'name' | 'lock' | 'place';
   /** The organization id, the slug, or `database.collection`. */
   readonly subject: string;
