@@ -90,6 +90,8 @@ export function embeddedBackend(): EmbeddedBackend {
 export interface EmbeddedMongo {
   readonly uri: string;
   readonly backend: EmbeddedBackend;
+  /** The PostgreSQL cluster under FerretDB (backend `postgresql`), for looking at it with psql. */
+  readonly postgresqlUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -154,7 +156,7 @@ export async function startEmbeddedMongo(options: { port?: number; backend?: Emb
     await stop();
     throw error;
   }
-  return { uri, backend, stop };
+  return { uri, backend, postgresqlUrl: postgres?.url, stop };
 }
 
 interface Postgres {
