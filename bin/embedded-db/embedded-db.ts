@@ -167,7 +167,7 @@ interface Postgres {
 
 /** PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian), else initdb on PATH. */
 function postgresBinDir(): string | undefined {
-  if (process.env.PG_BIN) return process.env.PG_BIN;
+  if (process.env.PG_BIN) return existsSync(join(process.env.PG_BIN, 'initdb')) ? process.env.PG_BIN : undefined;
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
     const [newest] = readdirSync(debian)
