@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,9 +10,10 @@ import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 
 /**
- * The embedded MongoDB-compatible database for tests and local runs: FerretDB (SQLite backend),
- * built once from the pinned Go module beside this file and reused, started on a free loopback port
- * with a throw-away data folder.
+ * The embedded MongoDB-compatible database for tests and local runs: FerretDB, built once from the
+ * pinned Go module beside this file and reused, started on a free loopback port with a throw-away
+ * data folder. Two backends: SQLite (the default) and PostgreSQL (a throw-away cluster of the
+ * machine's PostgreSQL, started and stopped with FerretDB); `EMBEDDED_DB` picks one.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,10 +61,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilReady(uri: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntilReady(uri: string, child: ChildProcess, output: () => string, extra = () => ''): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}:\n${output()}${extra()}`);
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
     try {
       await client.db('admin').command({ ping: 1 });
@@ -74,16 +75,30 @@ async function waitUntilReady(uri: string, child: ChildProcess, output: () => st
       await client.close().catch(() => {});
     }
   }
-  throw new Error(`FerretDB did not answer within 20 s:\n${output()}`);
+  throw new Error(`FerretDB did not answer within 20 s:\n${output()}${extra()}`);
+}
+
+export type EmbeddedBackend = 'sqlite' | 'postgresql';
+
+/** The backend `EMBEDDED_DB` names (`sqlite` when unset). */
+export function embeddedBackend(): EmbeddedBackend {
+  const value = process.env.EMBEDDED_DB || 'sqlite';
+  if (value === 'sqlite' || value === 'postgresql') return value;
+  throw new Error(`EMBEDDED_DB must be sqlite or postgresql, not ${JSON.stringify(value)}`);
 }
 
 export interface EmbeddedMongo {
   readonly uri: string;
+  readonly backend: EmbeddedBackend;
+  /** The PostgreSQL cluster under FerretDB (backend `postgresql`), for looking at it with psql. */
+  readonly postgresqlUrl?: string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts a private FerretDB and resolves once it answers `ping`.
+ * Starts a private FerretDB and resolves once it answers `ping`. With `backend: 'postgresql'` (or
+ * `EMBEDDED_DB=postgresql`) it first creates and starts a throw-away PostgreSQL cluster; `stop()`
+ * stops both and removes their files.
  *
  * @example
  * const db = await startEmbeddedMongo();
@@ -91,11 +106,25 @@ export interface EmbeddedMongo {
  * // ...
  * await db.stop();
  */
-export async function startEmbeddedMongo(options: { port?: number } = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo(options: { port?: number; backend?: EmbeddedBackend } = {}): Promise<EmbeddedMongo> {
+  const backend = options.backend ?? embeddedBackend();
   const binary = await ensureBinary();
   const dataDir = await mkdtemp(join(tmpdir(), 'orgs-ferretdb-'));
+  let postgres: Postgres | undefined;
+  let args: string[];
+  try {
+    if (backend === 'postgresql') {
+      postgres = await startPostgres(dataDir);
+      args = ['--handler=postgresql', `--postgresql-url=${postgres.url}`];
+    } else {
+      args = [`--sqlite-dir=${dataDir}`];
+    }
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const port = options.port ?? (await freePort());
-  const child = spawn(binary, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-dir=${dataDir}`, '--log-level=error'], {
+  const child = spawn(binary, [`--listen-addr=127.0.0.1:${port}`, ...args, '--log-level=error'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -112,14 +141,139 @@ export async function startEmbeddedMongo(options: { port?: number } = {}): Promi
       await exited;
       clearTimeout(timer);
     }
+    await postgres?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
-    await waitUntilReady(uri, child, () => stderr);
+    await waitUntilReady(
+      uri,
+      child,
+      () => stderr,
+      () => (postgres ? `\nPostgreSQL log:\n${postgres.output()}` : ''),
+    );
   } catch (error) {
     await stop();
     throw error;
   }
-  return { uri, stop };
+  return { uri, backend, postgresqlUrl: postgres?.url, stop };
+}
+
+interface Postgres {
+  readonly url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian), else initdb on PATH. */
+function postgresBinDir(): string | undefined {
+  if (process.env.PG_BIN) return existsSync(join(process.env.PG_BIN, 'initdb')) ? process.env.PG_BIN : undefined;
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const [newest] = readdirSync(debian)
+      .filter((v) => existsSync(join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (newest) return join(debian, newest, 'bin');
+  }
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
+  }
+  return undefined;
+}
+
+/** PostgreSQL refuses to run as root: as root, run it as EMBEDDED_PG_USER (default `postgres`). */
+async function postgresIds(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const user = process.env.EMBEDDED_PG_USER || 'postgres';
+  try {
+    const uid = Number((await run('id', ['-u', user])).stdout.trim());
+    const gid = Number((await run('id', ['-g', user])).stdout.trim());
+    return { uid, gid };
+  } catch {
+    throw new Error(
+      `PostgreSQL refuses to run as root and there is no user ${JSON.stringify(user)} to run it as ` +
+        '(installing Debian\'s postgresql package creates "postgres"; or set EMBEDDED_PG_USER).',
+    );
+  }
+}
+
+/**
+ * A throw-away PostgreSQL cluster in `<dir>/pg`: initdb with trust auth, listening on 127.0.0.1
+ * only (a free port) and on a Unix socket in that folder, fsync off. Resolves once it accepts
+ * connections and the `ferretdb` database exists.
+ */
+async function startPostgres(dir: string): Promise<Postgres> {
+  const bin = postgresBinDir();
+  if (!bin) {
+    throw new Error(
+      'EMBEDDED_DB=postgresql needs PostgreSQL (initdb and postgres), found neither in PG_BIN, ' +
+        '/usr/lib/postgresql/*/bin nor PATH. On Debian: apt-get install postgresql',
+    );
+  }
+  const ids = await postgresIds();
+  if (ids) await chown(dir, ids.uid, ids.gid);
+  const pgData = join(dir, 'pg');
+  const as = ids ? { uid: ids.uid, gid: ids.gid } : {};
+  try {
+    await run(join(bin, 'initdb'), ['-D', pgData, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+      ...as,
+      cwd: dir,
+      maxBuffer: 4 * 1024 * 1024,
+    });
+  } catch (error) {
+    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
+    throw new Error(`initdb failed:\n${stdout}${stderr}`);
+  }
+  const port = await freePort();
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    port: String(port),
+    unix_socket_directories: dir,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '200',
+    shared_buffers: '128MB',
+  };
+  const child = spawn(
+    join(bin, 'postgres'),
+    ['-D', pgData, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+    { ...as, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // fast shutdown
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
+  const deadline = Date.now() + 20_000;
+  const connect = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'];
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`PostgreSQL exited with code ${child.exitCode}:\n${output}`);
+      try {
+        await run(join(bin, 'createdb'), [...connect, 'ferretdb'], { cwd: dir });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(`PostgreSQL did not accept connections within 20 s:\n${(error as Error).message}\n${output}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `postgres://postgres@127.0.0.1:${port}/ferretdb`, output: () => output, stop };
 }

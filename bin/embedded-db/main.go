@@ -1,5 +1,6 @@
-// Command ferretdb runs FerretDB (SQLite backend) as an embedded library on one loopback address,
-// for tests and local runs. Built from this module so the pinned FerretDB version is in go.sum.
+// Command ferretdb runs FerretDB as an embedded library on one loopback address, for tests and
+// local runs: on SQLite (--sqlite-dir, the default handler) or on PostgreSQL (--handler postgresql
+// --postgresql-url postgres://...). Built from this module so the pinned FerretDB version is in go.sum.
 package main
 
 import (
@@ -16,12 +17,28 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	dir := flag.String("sqlite-dir", "", "absolute path of an existing folder for the SQLite files")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	dir := flag.String("sqlite-dir", "", "absolute path of an existing folder for the SQLite files (sqlite)")
+	pgURL := flag.String("postgresql-url", "", "connection string, e.g. postgres://127.0.0.1:5432/ferretdb (postgresql)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb: --sqlite-dir is required")
+	config := ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: *listen}, Handler: *handler}
+	switch *handler {
+	case "sqlite":
+		if *dir == "" {
+			fmt.Fprintln(os.Stderr, "ferretdb: --sqlite-dir is required with --handler sqlite")
+			os.Exit(2)
+		}
+		config.SQLiteURL = "file:" + *dir + "/"
+	case "postgresql":
+		if *pgURL == "" {
+			fmt.Fprintln(os.Stderr, "ferretdb: --postgresql-url is required with --handler postgresql")
+			os.Exit(2)
+		}
+		config.PostgreSQLURL = *pgURL
+	default:
+		fmt.Fprintln(os.Stderr, "ferretdb: --handler must be sqlite or postgresql, not", *handler)
 		os.Exit(2)
 	}
 
@@ -33,12 +50,9 @@ func main() {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
-	})
+	config.Logger = logger
+
+	f, err := ferretdb.New(&config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
