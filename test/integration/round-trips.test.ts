@@ -1,0 +1,468 @@
+import type { CommandStartedEvent, MongoClient } from 'mongodb';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { tokenGuard } from '#core/compose/guard.ts';
+import { databaseConfig } from '#core/config.ts';
+import { getMongoClient } from '#core/mongo/client.ts';
+import { handler as login } from '../../functions/admin-login/handler.ts';
+import { handler as logout } from '../../functions/admin-logout/handler.ts';
+import { handler as logoutAll } from '../../functions/admin-logout-all/handler.ts';
+import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
+import { createHandler as createAuthorizer } from '../../functions/authorizer/handler.ts';
+import { handler as createOrg } from '../../functions/org-create/handler.ts';
+import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
+import { handler as getOrg } from '../../functions/org-get/handler.ts';
+import { handler as updateOrg } from '../../functions/org-update/handler.ts';
+import { handler as createRecord } from '../../functions/records-create/handler.ts';
+import { handler as deleteRecord } from '../../functions/records-delete/handler.ts';
+import { handler as getRecord } from '../../functions/records-get/handler.ts';
+import { handler as listRecords } from '../../functions/records-list/handler.ts';
+import { handler as patchRecord } from '../../functions/records-patch/handler.ts';
+import { handler as replaceRecord } from '../../functions/records-replace/handler.ts';
+import { type AuthorizerContext, authorizeToken, createOrganization, logIn } from '../support/auth.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { authorizerEvent, type EventOptions, invoke } from '../support/events.ts';
+
+/**
+ * Round trips per route: the database commands one warm request makes, as the driver's command
+ * monitoring reports them (`commandStarted`, as `<commandName> <collection>`), against the table
+ * below. A route that makes more commands than its row says fails, and so does one that makes fewer
+ * or other ones, so the table (and BENCHMARKS.md's "Round trips per route", which explains each
+ * command) stays true.
+ *
+ * Warm: each measured request comes after an earlier request to the same handler module, which did
+ * the container's first-request work (server discovery, the connection, the once-per-container
+ * setup check `find _setup`). Commands the driver sends on its own are left out explicitly
+ * ({@link DRIVER_INTERNAL}): the handshake and monitoring (`hello`, `isMaster`), authentication
+ * (`saslStart`, `saslContinue`) and session clean-up at close (`endSessions`). Every other command,
+ * `getMore` and `killCursors` included, is a round trip of the service and is counted.
+ */
+
+// Every client of this file reports the commands it starts; only the handlers' shared client is watched.
+vi.hoisted(() => {
+  const uri = process.env.MONGODB_URI ?? '';
+  process.env.MONGODB_URI = `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true`;
+});
+
+useTestDatabase();
+
+/** Sent by the driver itself, not by a service step: never counted. */
+const DRIVER_INTERNAL = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', 'saslContinue', 'endSessions']);
+
+/**
+ * Route (and variant) → the commands one warm request makes, in order. Collection mode (the
+ * default placement), PLACEMENT_CACHE_SECONDS 5 (the default).
+ */
+const EXPECTED: Record<string, readonly string[]> = {
+  'POST /org/create': [
+    'insert org_names',
+    'insert organizations',
+    'insert admins',
+    'create org_*',
+    'createIndexes org_*',
+    'update organizations',
+    'find organizations',
+  ],
+  'GET /org/get': ['find organizations'],
+  'PUT /org/update: rename': [
+    'find organizations',
+    'find admins',
+    'insert org_locks',
+    'find organizations',
+    'insert org_names',
+    'listCollections tenants',
+    'listCollections tenants',
+    'update organizations',
+    'find organizations',
+    'listCollections tenants',
+    'listCollections tenants',
+    'renameCollection org_*',
+    'update organizations',
+    'find organizations',
+    'drop org_*',
+    'delete org_names',
+    'delete org_locks',
+  ],
+  'PUT /org/update: email change': [
+    'find organizations',
+    'find admins',
+    'insert org_locks',
+    'find organizations',
+    'update admins',
+    'update organizations',
+    'find organizations',
+    'delete org_locks',
+  ],
+  'PUT /org/update: password change': [
+    'find organizations',
+    'find admins',
+    'insert org_locks',
+    'find organizations',
+    'update admins',
+    'update organizations',
+    'find organizations',
+    'delete org_locks',
+  ],
+  'DELETE /org/delete': [
+    'find organizations',
+    'insert org_locks',
+    'update organizations',
+    'find organizations',
+    'drop org_*',
+    'delete refresh_tokens',
+    'delete admins',
+    'delete org_names',
+    'delete org_locks',
+    'delete organizations',
+  ],
+  'POST /admin/login': [
+    'find login_failures',
+    'find login_failures',
+    'find admins',
+    'find organizations',
+    'delete login_failures',
+    'insert refresh_tokens',
+  ],
+  'POST /admin/refresh': [
+    'find refresh_tokens',
+    'find revocations',
+    'insert refresh_token_uses',
+    'find admins',
+    'find organizations',
+    'insert refresh_tokens',
+  ],
+  'POST /admin/logout': ['update revocations', 'update revocations'],
+  'POST /admin/logout-all': ['update admins', 'update revocations', 'update revocations'],
+  'POST /org/records': ['find organizations', 'insert org_*', 'find organizations'],
+  'GET /org/records (placement not cached)': ['find organizations', 'find org_*', 'find organizations'],
+  'GET /org/records (placement cached)': ['find org_*', 'find organizations'],
+  'GET /org/records/{id} (placement not cached)': ['find organizations', 'find org_*', 'find organizations'],
+  'GET /org/records/{id} (placement cached)': ['find org_*', 'find organizations'],
+  'PUT /org/records/{id}': ['find organizations', 'findAndModify org_*', 'find organizations'],
+  'PATCH /org/records/{id}': ['find organizations', 'find org_*', 'findAndModify org_*', 'find organizations'],
+  'DELETE /org/records/{id}': ['find organizations', 'delete org_*', 'find organizations'],
+  'authorizer (cache off)': ['find admins', 'find revocations'],
+  'authorizer (cache on, token not seen)': ['find admins', 'find revocations'],
+  'authorizer (cache on, same token within the cache time)': [],
+};
+
+let client: MongoClient;
+
+/**
+ * What a command acts on: its collection, with an organization's place written `org_*` (its name
+ * has a random suffix) and a rename's `db.collection` source cut to the collection; a command on a
+ * database as a whole (`listCollections`, `dropDatabase`) names the database, `master` or `tenants`.
+ */
+function target(event: CommandStartedEvent): string {
+  const value = event.command[event.commandName];
+  const name =
+    typeof value === 'string'
+      ? value.slice(value.indexOf('.') + 1)
+      : event.databaseName === process.env.MASTER_DB_NAME
+        ? 'master'
+        : event.databaseName === process.env.TENANT_DB_NAME
+          ? 'tenants'
+          : event.databaseName;
+  return name.replace(/^org_[a-z0-9_]*_[0-9a-f]{10}$/, 'org_*');
+}
+
+/** The commands `run` starts on the handlers' client, driver-internal ones left out. */
+async function commandsOf(run: () => Promise<unknown>): Promise<string[]> {
+  const started: string[] = [];
+  const listener = (event: CommandStartedEvent) => {
+    if (DRIVER_INTERNAL.has(event.commandName)) return;
+    started.push(`${event.commandName} ${target(event)}`);
+  };
+  client.on('commandStarted', listener);
+  try {
+    await run();
+  } finally {
+    client.off('commandStarted', listener);
+  }
+  return started;
+}
+
+/** Asserts the row, and keeps what was measured for the summary printed at the end. */
+function expectRow(row: string, commands: string[]): void {
+  const expected = EXPECTED[row];
+  expect(expected, `no row "${row}" in the table; measured: ${JSON.stringify(commands)}`).toBeDefined();
+  expect(commands.length, `${row}: ${commands.length} commands, the table says ${expected?.length}`).toBe(expected?.length);
+  expect(commands, row).toEqual(expected);
+}
+
+const password = 'round trip password';
+let seq = 0;
+
+interface Admin {
+  readonly name: string;
+  readonly email: string;
+  readonly tokens: { access_token: string; refresh_token: string; organization_id: string };
+  readonly caller: AuthorizerContext;
+}
+
+/** A new organization, its admin signed in, and the authorizer's context for its token. */
+async function newAdmin(): Promise<Admin> {
+  seq += 1;
+  const name = `Round Trips ${seq}`;
+  const email = `admin${seq}@round-trips.example`;
+  await createOrganization(name, email, password);
+  const tokens = await logIn(email, password);
+  const caller = await authorizeToken(tokens.access_token);
+  if (!caller) throw new Error('the new admin was not authorized');
+  return { name, email, tokens, caller };
+}
+
+async function call(handler: unknown, options: EventOptions, status: number) {
+  const answer = await invoke(handler, options);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer;
+}
+
+const callerOf = (admin: Admin) => admin.caller as unknown as EventOptions['caller'];
+
+/**
+ * Runs `request` for a first admin (the warm-up: the handler module's first request) and measures
+ * it for a second one, each prepared by `prepare` outside the measurement.
+ */
+async function warmThenMeasure<T>(prepare: () => Promise<T>, request: (subject: T) => Promise<unknown>): Promise<string[]> {
+  await request(await prepare());
+  const subject = await prepare();
+  return commandsOf(() => request(subject));
+}
+
+beforeAll(async () => {
+  client = await getMongoClient(databaseConfig());
+});
+
+describe('Round trips per route (warm requests, collection mode)', () => {
+  it('POST /org/create', async () => {
+    const commands = await warmThenMeasure(
+      async () => {
+        seq += 1;
+        return seq;
+      },
+      (n) =>
+        call(
+          createOrg,
+          {
+            method: 'POST',
+            path: '/org/create',
+            body: { organization_name: `Created ${n}`, email: `created${n}@round-trips.example`, password },
+          },
+          201,
+        ),
+    );
+    expectRow('POST /org/create', commands);
+  });
+
+  it('GET /org/get', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(getOrg, { method: 'GET', path: '/org/get', query: { organization_name: a.name } }, 200),
+    );
+    expectRow('GET /org/get', commands);
+  });
+
+  it('PUT /org/update: rename', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(
+        updateOrg,
+        {
+          method: 'PUT',
+          path: '/org/update',
+          body: { organization_name: a.name, new_organization_name: `${a.name} Renamed` },
+          caller: callerOf(a),
+        },
+        200,
+      ),
+    );
+    expectRow('PUT /org/update: rename', commands);
+  });
+
+  it('PUT /org/update: email change', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(
+        updateOrg,
+        { method: 'PUT', path: '/org/update', body: { organization_name: a.name, email: `new.${a.email}` }, caller: callerOf(a) },
+        200,
+      ),
+    );
+    expectRow('PUT /org/update: email change', commands);
+  });
+
+  it('PUT /org/update: password change', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(
+        updateOrg,
+        {
+          method: 'PUT',
+          path: '/org/update',
+          body: { organization_name: a.name, password: 'another long secret' },
+          caller: callerOf(a),
+        },
+        200,
+      ),
+    );
+    expectRow('PUT /org/update: password change', commands);
+  });
+
+  it('DELETE /org/delete', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(deleteOrg, { method: 'DELETE', path: '/org/delete', query: { organization_name: a.name }, caller: callerOf(a) }, 200),
+    );
+    expectRow('DELETE /org/delete', commands);
+  });
+
+  it('POST /admin/login', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(login, { method: 'POST', path: '/admin/login', body: { email: a.email, password } }, 200),
+    );
+    expectRow('POST /admin/login', commands);
+  });
+
+  it('POST /admin/refresh', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(refresh, { method: 'POST', path: '/admin/refresh', body: { refresh_token: a.tokens.refresh_token } }, 200),
+    );
+    expectRow('POST /admin/refresh', commands);
+  });
+
+  it('POST /admin/logout', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(logout, { method: 'POST', path: '/admin/logout', caller: callerOf(a) }, 204),
+    );
+    expectRow('POST /admin/logout', commands);
+  });
+
+  it('POST /admin/logout-all', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(logoutAll, { method: 'POST', path: '/admin/logout-all', caller: callerOf(a) }, 204),
+    );
+    expectRow('POST /admin/logout-all', commands);
+  });
+});
+
+describe('Round trips per records route (warm requests, collection mode)', () => {
+  /** An admin with one record, made through the create handler. */
+  async function withRecord() {
+    const admin = await newAdmin();
+    const created = await call(
+      createRecord,
+      { method: 'POST', path: '/org/records', body: { title: 'first', n: 1 }, caller: callerOf(admin) },
+      201,
+    );
+    return { admin, id: created.body.id as string };
+  }
+
+  const recordPath = (id: string) => `/org/records/${id}`;
+
+  it('POST /org/records', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(createRecord, { method: 'POST', path: '/org/records', body: { title: 'a record' }, caller: callerOf(a) }, 201),
+    );
+    expectRow('POST /org/records', commands);
+  });
+
+  // Reads use the container's cached placement (PLACEMENT_CACHE_SECONDS): measured once for an
+  // organization this container has not read for yet, and once right after a request for it.
+  for (const cached of [false, true]) {
+    const variant = cached ? 'placement cached' : 'placement not cached';
+
+    it(`GET /org/records (${variant})`, async () => {
+      const list = (a: Admin) => call(listRecords, { method: 'GET', path: '/org/records', query: {}, caller: callerOf(a) }, 200);
+      const commands = await warmThenMeasure(async () => {
+        const { admin } = await withRecord();
+        if (cached) await list(admin);
+        return admin;
+      }, list);
+      expectRow(`GET /org/records (${variant})`, commands);
+    });
+
+    it(`GET /org/records/{id} (${variant})`, async () => {
+      const get = ({ admin, id }: { admin: Admin; id: string }) =>
+        call(getRecord, { method: 'GET', path: recordPath(id), params: { id }, caller: callerOf(admin) }, 200);
+      const commands = await warmThenMeasure(async () => {
+        const subject = await withRecord();
+        if (cached) await get(subject);
+        return subject;
+      }, get);
+      expectRow(`GET /org/records/{id} (${variant})`, commands);
+    });
+  }
+
+  it('PUT /org/records/{id}', async () => {
+    const commands = await warmThenMeasure(withRecord, ({ admin, id }) =>
+      call(
+        replaceRecord,
+        { method: 'PUT', path: recordPath(id), params: { id }, body: { title: 'replaced' }, caller: callerOf(admin) },
+        200,
+      ),
+    );
+    expectRow('PUT /org/records/{id}', commands);
+  });
+
+  it('PATCH /org/records/{id}', async () => {
+    const commands = await warmThenMeasure(withRecord, ({ admin, id }) =>
+      call(
+        patchRecord,
+        { method: 'PATCH', path: recordPath(id), params: { id }, body: { title: 'patched', n: null }, caller: callerOf(admin) },
+        200,
+      ),
+    );
+    expectRow('PATCH /org/records/{id}', commands);
+  });
+
+  it('DELETE /org/records/{id}', async () => {
+    const commands = await warmThenMeasure(withRecord, ({ admin, id }) =>
+      call(deleteRecord, { method: 'DELETE', path: recordPath(id), params: { id }, caller: callerOf(admin) }, 204),
+    );
+    expectRow('DELETE /org/records/{id}', commands);
+  });
+});
+
+describe('Round trips of the authorizer (warm, per token check)', () => {
+  /** An authorizer whose revocation cache lasts `seconds` (REVOCATION_CACHE_SECONDS, read when it is made). */
+  function authorizerWithCache(seconds: number) {
+    vi.stubEnv('REVOCATION_CACHE_SECONDS', String(seconds));
+    try {
+      return createAuthorizer(tokenGuard());
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }
+
+  async function allowed(authorize: ReturnType<typeof createAuthorizer>, token: string) {
+    const result = await authorize(authorizerEvent(`Bearer ${token}`));
+    expect(result.isAuthorized).toBe(true);
+  }
+
+  it('authorizer, revocation cache off (REVOCATION_CACHE_SECONDS=0)', async () => {
+    const authorize = authorizerWithCache(0);
+    let admin: Admin | undefined;
+    const commands = await warmThenMeasure(
+      async () => {
+        admin = await newAdmin();
+        return admin;
+      },
+      (a) => allowed(authorize, a.tokens.access_token),
+    );
+    // With no cache, the same token checked again costs the same.
+    const token = admin?.tokens.access_token ?? '';
+    expect(await commandsOf(() => allowed(authorize, token))).toEqual(commands);
+    expectRow('authorizer (cache off)', commands);
+  });
+
+  it('authorizer, revocation cache on (5 s): a token not seen before, then the same token again', async () => {
+    const authorize = authorizerWithCache(5);
+    let admin: Admin | undefined;
+    const first = await warmThenMeasure(
+      async () => {
+        admin = await newAdmin();
+        return admin;
+      },
+      (a) => allowed(authorize, a.tokens.access_token),
+    );
+    expectRow('authorizer (cache on, token not seen)', first);
+    const token = admin?.tokens.access_token ?? '';
+    const repeat = await commandsOf(() => allowed(authorize, token));
+    expectRow('authorizer (cache on, same token within the cache time)', repeat);
+  });
+});
