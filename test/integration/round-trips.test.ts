@@ -31,10 +31,15 @@ import { authorizerEvent, type EventOptions, invoke } from '../support/events.ts
  *
  * Warm: each measured request comes after an earlier request to the same handler module, which did
  * the container's first-request work (server discovery, the connection, the once-per-container
- * setup check `find _setup`). Commands the driver sends on its own are left out explicitly
+ * setup check `find setup`). Commands the driver sends on its own are left out explicitly
  * ({@link DRIVER_INTERNAL}): the handshake and monitoring (`hello`, `isMaster`), authentication
  * (`saslStart`, `saslContinue`) and session clean-up at close (`endSessions`). Every other command,
- * `getMore` and `killCursors` included, is a round trip of the service and is counted.
+ * `getMore` and `killCursors` included, is a round trip of the service and is counted. Commands a
+ * step starts together (`Promise.all`: the login throttle's two reads, logout's two revocations, the
+ * authorizer's two look-ups) are started in the order the code lists them.
+ *
+ * Run it with `npx vitest run test/integration/round-trips.test.ts` (the embedded FerretDB, or the
+ * server `MONGODB_URI` names).
  */
 
 // Every client of this file reports the commands it starts; only the handlers' shared client is watched.
@@ -143,6 +148,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   'authorizer (cache off)': ['find admins', 'find revocations'],
   'authorizer (cache on, token not seen)': ['find admins', 'find revocations'],
   'authorizer (cache on, same token within the cache time)': [],
+  'authorizer (cache on, new token of an admin seen within the cache time)': ['find revocations'],
 };
 
 let client: MongoClient;
@@ -450,7 +456,7 @@ describe('Round trips of the authorizer (warm, per token check)', () => {
     expectRow('authorizer (cache off)', commands);
   });
 
-  it('authorizer, revocation cache on (5 s): a token not seen before, then the same token again', async () => {
+  it('authorizer, revocation cache on (5 s): a token not seen before, the same token again, a new token of that admin', async () => {
     const authorize = authorizerWithCache(5);
     let admin: Admin | undefined;
     const first = await warmThenMeasure(
@@ -464,5 +470,9 @@ describe('Round trips of the authorizer (warm, per token check)', () => {
     const token = admin?.tokens.access_token ?? '';
     const repeat = await commandsOf(() => allowed(authorize, token));
     expectRow('authorizer (cache on, same token within the cache time)', repeat);
+    // A new token of the same admin (a new login): the admin's token version is cached, the token is not.
+    const next = await logIn(admin?.email ?? '', password);
+    const sameAdmin = await commandsOf(() => allowed(authorize, next.access_token));
+    expectRow('authorizer (cache on, new token of an admin seen within the cache time)', sameAdmin);
   });
 });
