@@ -187,7 +187,7 @@ async function commandsOf(run: () => Promise<unknown>): Promise<string[]> {
   return started;
 }
 
-/** Asserts the row, and keeps what was measured for the summary printed at the end. */
+/** Asserts that `commands` are the row's: as many, the same, in the same order. */
 function expectRow(row: string, commands: string[]): void {
   const expected = EXPECTED[row];
   expect(expected, `no row "${row}" in the table; measured: ${JSON.stringify(commands)}`).toBeDefined();
