@@ -45,16 +45,16 @@ export class RawDb {
   }
 
   /**
-   * PUT /org/update with a new email and no rename, 8 round trips (`OrganizationService.update` and
+   * PUT /org/update with a new email and no rename, 7 round trips (`OrganizationService.update` and
    * `#update`, `OperationLocks.hold`):
    * 1. find organizations by slug (`#owned` → `#findByName` → `orgs.findBySlug`);
    * 2. find admins by the caller's admin id (`admins.findById`);
    * 3. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
    * 4. find organizations by id, the re-read under the lock (`orgs.findById`);
    * 5. update admins: email, updatedAt, tokenVersion + 1 (`admins.updateCredentials`);
-   * 6. conditional update of organizations while active: updatedAt (`orgs.transition`);
-   * 7. find organizations by id, the transition's re-read (`MongoOrganizationStore.transition`);
-   * 8. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
+   * 6. conditional findAndModify of organizations while active: updatedAt, answering the document as
+   *    updated (`orgs.transition`);
+   * 7. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
    * (The lock's heartbeat renews only every third of the lease, 40 s by default: never in a bench call.)
    */
   async updateEmail(slug: string, adminId: string, email: string): Promise<Document | null> {
@@ -68,11 +68,12 @@ export class RawDb {
       const org = await this.#orgs.findOne({ _id: found._id });
       if (org?.status !== 'active') return null;
       await this.#admins.updateOne({ _id: admin._id }, { $set: { email, updatedAt: new Date() }, $inc: { tokenVersion: 1 } });
-      const result = await this.#orgs.updateOne(
+      const updated = await this.#orgs.findOneAndUpdate(
         { _id: org._id, status: { $in: ['active'] } },
         { $set: { updatedAt: new Date() } },
+        { returnDocument: 'after' },
       );
-      return result.matchedCount === 0 ? org : await this.#orgs.findOne({ _id: org._id });
+      return updated ?? org;
     } finally {
       await this.#locks.deleteOne({ _id: found._id, lockId });
     }

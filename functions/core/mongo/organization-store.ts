@@ -76,9 +76,12 @@ export class MongoOrganizationStore implements OrganizationStore {
     const update =
       operation === null ? { $set: set, $unset: { operation: '' as const } } : { $set: operation ? { ...set, operation } : set };
     const fence = owner === undefined ? {} : { 'operation.owner': owner };
-    const result = await this.#col.updateOne({ _id, status: { $in: [...from] }, ...fence } as Filter<OrgDoc>, update);
-    if (result.matchedCount === 0) return null;
-    return this.findById(id);
+    // One round trip, and the document exactly as this update left it (MongoDB's findAndModify is
+    // atomic on one document), not as a later read would find it.
+    const doc = await this.#col.findOneAndUpdate({ _id, status: { $in: [...from] }, ...fence } as Filter<OrgDoc>, update, {
+      returnDocument: 'after',
+    });
+    return doc ? toOrg(doc) : null;
   }
 
   async remove(id: string): Promise<void> {
