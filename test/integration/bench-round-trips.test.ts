@@ -1,10 +1,11 @@
-import type { CommandStartedEvent, MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installBcryptProbe } from '../../bin/bench/bcrypt-probe.ts';
 import { type CaseRequest, type Pools, routeCases } from '../../bin/bench/cases.ts';
 import { type BenchEnv, createBenchEnv } from '../../bin/bench/env.ts';
 import { invokeRoute } from '../../bin/bench/handlers.ts';
 import { Seeder } from '../../bin/bench/seed.ts';
+import { commandsStarted } from '../support/commands.ts';
 
 /**
  * The overhead figures compare a route's handler with its driver baseline (bin/bench/raw.ts); they
@@ -19,18 +20,7 @@ describe('Bench: each baseline makes the round trips of its route', () => {
   const probe = installBcryptProbe();
 
   /** `find organizations`, `insert org_locks`, ...: each command a call starts on `client`. */
-  async function commandsOf(client: MongoClient, run: () => Promise<unknown>): Promise<string[]> {
-    const started: string[] = [];
-    const listener = (event: CommandStartedEvent) =>
-      started.push(`${event.commandName} ${String(event.command[event.commandName] ?? '')}`);
-    client.on('commandStarted', listener);
-    try {
-      await run();
-    } finally {
-      client.off('commandStarted', listener);
-    }
-    return started;
-  }
+  const commandsOf = (client: MongoClient, run: () => Promise<unknown>) => commandsStarted(client, run);
 
   beforeAll(async () => {
     const uri = process.env.MONGODB_URI ?? '';

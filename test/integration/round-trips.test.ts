@@ -19,6 +19,7 @@ import { handler as listRecords } from '../../functions/records-list/handler.ts'
 import { handler as patchRecord } from '../../functions/records-patch/handler.ts';
 import { handler as replaceRecord } from '../../functions/records-replace/handler.ts';
 import { type AuthorizerContext, authorizeToken, createOrganization, logIn } from '../support/auth.ts';
+import { commandsStarted } from '../support/commands.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, invoke } from '../support/events.ts';
 
@@ -166,20 +167,10 @@ function target(event: CommandStartedEvent): string {
 }
 
 /** The commands `run` starts on the handlers' client, driver-internal ones left out. */
-async function commandsOf(run: () => Promise<unknown>): Promise<string[]> {
-  const started: string[] = [];
-  const listener = (event: CommandStartedEvent) => {
-    if (DRIVER_INTERNAL.has(event.commandName)) return;
-    started.push(`${event.commandName} ${target(event)}`);
-  };
-  client.on('commandStarted', listener);
-  try {
-    await run();
-  } finally {
-    client.off('commandStarted', listener);
-  }
-  return started;
-}
+const commandsOf = (run: () => Promise<unknown>) =>
+  commandsStarted(client, run, (event) =>
+    DRIVER_INTERNAL.has(event.commandName) ? undefined : `${event.commandName} ${target(event)}`,
+  );
 
 /** Asserts that `commands` are the row's: as many, the same, in the same order. */
 function expectRow(row: string, commands: string[]): void {
