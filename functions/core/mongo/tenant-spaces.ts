@@ -85,9 +85,28 @@ export class MongoTenantSpaces implements TenantSpaces {
     return uuid === undefined ? { exists: true } : { exists: true, uuid };
   }
 
+  /** Both places' identities, in one `listCollections` (they are in one database). */
+  async #identities(
+    from: PlaceName,
+    to: PlaceName,
+  ): Promise<[{ exists: boolean; uuid?: string }, { exists: boolean; uuid?: string }]> {
+    const entries = await this.#db(from)
+      .listCollections({ name: { $in: [from.collection, to.collection] } })
+      .toArray();
+    const of = (name: string) => {
+      const entry = entries.find((e) => e.name === name);
+      if (!entry) return { exists: false };
+      const uuid = collectionUuid(entry);
+      return uuid === undefined ? { exists: true } : { exists: true, uuid };
+    };
+    return [of(from.collection), of(to.collection)];
+  }
+
   async identify(placement: Placement): Promise<string | undefined> {
-    if (!(await this.#identity(placement)).exists) await this.create(placement);
-    return (await this.#identity(placement)).uuid;
+    const found = await this.#identity(placement);
+    if (found.exists) return found.uuid;
+    await this.create(placement);
+    return (await this.#identity(placement)).uuid; // the new collection's, read once it exists
   }
 
   async renameCollection(from: Placement, to: Placement, sourceId?: string): Promise<void> {
@@ -106,7 +125,7 @@ export class MongoTenantSpaces implements TenantSpaces {
       return;
     }
     for (let attempt = 1; ; attempt += 1) {
-      const [source, target] = await Promise.all([this.#identity(from), this.#identity(to)]);
+      const [source, target] = await this.#identities(from, to);
       if (target.uuid === sourceId) return; // moved already
       // Whatever holds the target name is a stray (a late write after its owner left): not ours.
       if (target.exists) await this.#col(to).drop();
