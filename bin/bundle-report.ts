@@ -26,7 +26,7 @@
  * --json writes { runs, node, baselineMs, functions: [{ function, bytes, importMsMedian }], imports,
  * firstResponse }; the bench reads baselineMs and functions.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,7 @@ import {
   REFERENCE_SOURCES,
 } from '../lib/bundles.ts';
 import { authorizerEvent, httpEvent } from '../test/support/events.ts';
+import { runBundle } from './cold-start/run-bundle.ts';
 import { startSecretsStandIn } from './cold-start/secrets-stand-in.ts';
 import { startEmbeddedMongo } from './embedded-db/embedded-db.ts';
 
@@ -212,10 +213,11 @@ interface Invocation {
 }
 
 /** One cold invocation of a bundle in a fresh process, with the driver's connection and command log on stderr. */
-function invokeCold(bundle: Bundle, env: Record<string, string>, event: unknown): Promise<Invocation> {
-  const runner = join(import.meta.dirname, 'cold-start', 'invoke-bundle.ts');
-  const child = spawn(process.execPath, [runner, bundle.file], {
-    env: {
+async function invokeCold(bundle: Bundle, env: Record<string, string>, event: unknown): Promise<Invocation> {
+  const { answer, stderr } = await runBundle(
+    bundle.function,
+    bundle.file,
+    {
       ...bare,
       ...bundle.environment,
       ...env,
@@ -224,24 +226,10 @@ function invokeCold(bundle: Bundle, env: Record<string, string>, event: unknown)
       MONGODB_LOG_SERVER_SELECTION: 'debug',
       MONGODB_LOG_MAX_DOCUMENT_LENGTH: '0',
       MONGODB_LOG_PATH: 'stderr',
-      BUNDLE_EVENT: JSON.stringify(event),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${bundle.function} exited with ${code}:\n${childOutput(stderr + stdout)}`));
-      resolve({ ...JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'), stderr });
-    });
-  });
+    event,
+  );
+  return { ...(answer as Omit<Invocation, 'stderr'>), stderr };
 }
 
 /** Total length of the union of intervals [start, end], in the intervals' unit. */

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASTER_INDEXES } from '#core/mongo/indexes.ts';
+import { runBundle } from '../../bin/cold-start/run-bundle.ts';
 import { type SecretsStandIn, startSecretsStandIn } from '../../bin/cold-start/secrets-stand-in.ts';
-import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions, childOutput } from '../../lib/bundles.ts';
+import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions } from '../../lib/bundles.ts';
 import { AUTHORIZER_FUNCTION, authorizer, databaseSetup, routes, scheduledFunctions } from '../../lib/routes.ts';
 import { closeClientsAfterAll, masterDb } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, httpEvent } from '../support/events.ts';
@@ -18,8 +18,6 @@ import { authorizerEvent, type EventOptions, httpEvent } from '../support/events
  */
 
 closeClientsAfterAll();
-
-const RUNNER = join(import.meta.dirname, '..', '..', 'bin', 'cold-start', 'invoke-bundle.ts');
 
 let outdir: string;
 let bundles: Map<string, Bundle>;
@@ -70,22 +68,10 @@ async function invokeBundle(name: string, event: unknown, overrides: Record<stri
     AWS_CONFIG_FILE: join(outdir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'no-aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
-    BUNDLE_EVENT: JSON.stringify(event),
     ...overrides,
   };
-  const child = spawn(process.execPath, [RUNNER, bundle.file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${childOutput(stderr + stdout)}`);
-  const last = stdout.trim().split('\n').at(-1) ?? '';
-  return { ...JSON.parse(last), secretsRead: [...secrets.requested] };
+  const { answer } = await runBundle(name, bundle.file, env, event);
+  return { ...(answer as Omit<Invocation, 'secretsRead'>), secretsRead: [...secrets.requested] };
 }
 
 const http = (name: string, options: EventOptions) => invokeBundle(name, httpEvent(options));
