@@ -4,6 +4,7 @@ import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
 import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
+import { insertUnique } from './insert-unique.ts';
 import { oid } from './object-ids.ts';
 
 /** The MongoDB adapter for admins (`admins` in the master database): unique email, token version. */
@@ -32,13 +33,7 @@ export class MongoAdminStore implements AdminStore {
 
   async insert(admin: Admin): Promise<'ok' | 'email_taken'> {
     const { id, orgId, ...rest } = admin;
-    try {
-      await this.#col.insertOne({ ...rest, _id: new ObjectId(id), orgId: new ObjectId(orgId) });
-      return 'ok';
-    } catch (error) {
-      if (isDuplicateKey(error)) return 'email_taken';
-      throw error;
-    }
+    return (await insertUnique(this.#col, { ...rest, _id: new ObjectId(id), orgId: new ObjectId(orgId) })) ? 'ok' : 'email_taken';
   }
 
   async findById(id: string): Promise<Admin | null> {

@@ -2,8 +2,8 @@ import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import type { OperationLock } from '../orgs/model.ts';
 import type { OperationLockStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
+import { insertUnique } from './insert-unique.ts';
 import { oid } from './object-ids.ts';
 
 /**
@@ -39,19 +39,13 @@ export class MongoOperationLockStore implements OperationLockStore {
   async acquire(lock: OperationLock): Promise<boolean> {
     const _id = oid(lock.orgId);
     if (!_id) return false;
-    try {
-      await this.#col.insertOne({
-        _id,
-        lockId: lock.lockId,
-        kind: lock.kind,
-        startedAt: lock.startedAt,
-        ...(lock.renewedAt ? { renewedAt: lock.renewedAt } : {}),
-      });
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+    return insertUnique(this.#col, {
+      _id,
+      lockId: lock.lockId,
+      kind: lock.kind,
+      startedAt: lock.startedAt,
+      ...(lock.renewedAt ? { renewedAt: lock.renewedAt } : {}),
+    });
   }
 
   async find(orgId: string): Promise<OperationLock | null> {

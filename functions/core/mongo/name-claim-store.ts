@@ -2,8 +2,8 @@ import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { NameClaim } from '../orgs/model.ts';
 import type { NameClaimStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
+import { insertUnique } from './insert-unique.ts';
 
 /**
  * The MongoDB adapter for name reservations (`org_names` in the master database): keyed by slug, so a
@@ -24,13 +24,7 @@ export class MongoNameClaimStore implements NameClaimStore {
   }
 
   async claim(claim: NameClaim): Promise<boolean> {
-    try {
-      await this.#col.insertOne({ _id: claim.slug, orgId: new ObjectId(claim.orgId), claimedAt: claim.claimedAt });
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+    return insertUnique(this.#col, { _id: claim.slug, orgId: new ObjectId(claim.orgId), claimedAt: claim.claimedAt });
   }
 
   async find(slug: string): Promise<NameClaim | null> {

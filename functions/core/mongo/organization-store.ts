@@ -2,8 +2,8 @@ import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
 import type { Operation, Organization, OrgStatus, Placement } from '../orgs/model.ts';
 import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
+import { insertUnique } from './insert-unique.ts';
 import { oid } from './object-ids.ts';
 
 /**
@@ -39,18 +39,13 @@ export class MongoOrganizationStore implements OrganizationStore {
 
   async insert(org: Organization): Promise<'ok' | 'slug_taken'> {
     const { id, adminId, operation, ...rest } = org;
-    try {
-      await this.#col.insertOne({
-        ...rest,
-        _id: new ObjectId(id),
-        adminId: new ObjectId(adminId),
-        ...(operation ? { operation } : {}),
-      });
-      return 'ok';
-    } catch (error) {
-      if (isDuplicateKey(error)) return 'slug_taken';
-      throw error;
-    }
+    const inserted = await insertUnique(this.#col, {
+      ...rest,
+      _id: new ObjectId(id),
+      adminId: new ObjectId(adminId),
+      ...(operation ? { operation } : {}),
+    });
+    return inserted ? 'ok' : 'slug_taken';
   }
 
   async findById(id: string): Promise<Organization | null> {

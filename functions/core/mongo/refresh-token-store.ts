@@ -1,8 +1,8 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { RefreshTokenRecord, RefreshTokenStore } from '../auth/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
+import { insertUnique } from './insert-unique.ts';
 
 /**
  * The MongoDB adapter for refresh tokens (`refresh_tokens`, by hash) and their spending
@@ -47,13 +47,7 @@ export class MongoRefreshTokenStore implements RefreshTokenStore {
   }
 
   async markUsed(hash: string, at: Date, expiresAt: Date): Promise<boolean> {
-    try {
-      await this.#uses.insertOne({ _id: hash, at, expiresAt });
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+    return insertUnique(this.#uses, { _id: hash, at, expiresAt });
   }
 
   async removeByOrg(orgId: string): Promise<void> {
