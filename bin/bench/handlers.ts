@@ -31,13 +31,14 @@ export async function invokeRoute(env: BenchEnv, probe: BcryptProbe, key: string
   const route = env.route(key);
   const handler = await env.load(route.function);
   const jwt = route.auth === 'jwt';
-  const caller = jwt ? await env.authorize({ adminId: request.org.adminId, orgId: request.org.orgId }) : undefined;
+  const identity = { adminId: request.org.adminId, orgId: request.org.orgId };
+  const caller = jwt ? await env.authorize(identity) : undefined;
   const event = httpEvent({
     method: route.method,
     path: route.path,
     ...(request.query ? { query: request.query } : {}),
     ...(request.body !== undefined ? { body: request.body } : {}),
-    ...(jwt ? { headers: { authorization: `Bearer ${await env.token(caller!)}` }, caller } : {}),
+    ...(jwt ? { headers: { authorization: `Bearer ${await env.token(identity)}` }, caller } : {}),
   });
   const context = env.context(route.function);
   probe.take();

@@ -115,6 +115,7 @@ export class Seeder {
       const master = this.#env.client.db(this.#env.masterDb);
       await master.collection(C.organizations).insertMany(docs.map((d) => d.org));
       await master.collection(C.admins).insertMany(docs.map((d) => d.admin));
+      await master.collection<{ _id: string }>(C.memberships).insertMany(docs.map((d) => d.membership));
       await master.collection<{ _id: string }>(C.nameClaims).insertMany(docs.map((d) => d.claim));
       const collectionsStarted = performance.now();
       await this.#createCollections(docs.map((d) => d.org.placement.collection as string));
@@ -153,6 +154,14 @@ export class Seeder {
       org: { ...t.org, _id, name, slug, placement: this.#placementFor(slug), adminId, createdAt: now, updatedAt: now },
       admin: { ...t.admin, _id: adminId, email, orgId: _id, createdAt: now, updatedAt: now },
       claim: { ...t.claim, _id: slug, orgId: _id, claimedAt: now },
+      membership: {
+        _id: `${_id.toHexString()}:${adminId.toHexString()}`,
+        orgId: _id,
+        userId: adminId,
+        role: 'owner',
+        createdAt: now,
+        updatedAt: now,
+      },
       seeded: { index, name, slug, orgId: _id.toHexString(), adminId: adminId.toHexString(), email } satisfies SeededOrg,
     };
   }

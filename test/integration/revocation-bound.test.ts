@@ -27,7 +27,9 @@ beforeAll(async () => {
       issuer: 'orgs-service',
       audience: 'orgs-api',
     }),
-    admins: mongoOrgStores(testClient(), master, testPlacements()).admins,
+    users: mongoOrgStores(testClient(), master, testPlacements()).admins,
+    memberships: mongoOrgStores(testClient(), master, testPlacements()).memberships,
+    roles: mongoOrgStores(testClient(), master, testPlacements()).roles,
     revocations: mongoAuthStores(testClient().db(master)).revocations,
     cacheMs: CACHE_MS,
     now: () => new Date(clock.t),
@@ -43,7 +45,7 @@ describe('Revocation bound', () => {
     expect((await invoke(logout, { method: 'POST', path: '/admin/logout', caller })).status).toBe(204);
 
     clock.t += CACHE_MS - 1;
-    await expect(guard.check(token)).resolves.toMatchObject({ adminId: caller.adminId });
+    await expect(guard.check(token)).resolves.toMatchObject({ userId: caller.userId });
     clock.t += 2;
     await expect(guard.check(token)).rejects.toMatchObject({ name: 'UnauthorizedError', code: 'token_revoked' });
   });

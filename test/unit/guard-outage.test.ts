@@ -9,7 +9,7 @@ import { UnavailableError } from '#core/errors.ts';
  */
 
 const claims: VerifiedToken = {
-  adminId: 'admin-1',
+  userId: 'admin-1',
   orgId: 'org-1',
   sessionId: 'session-1',
   tokenId: 'token-1',
@@ -21,7 +21,12 @@ const verifier: TokenVerifier = { verify: async () => claims };
 
 /** A database whose answers the test sets, and which can go away. */
 function database() {
-  const state = { version: 2 as number | null, revoked: [] as string[], down: false as false | 'refusing' | 'silent' };
+  const state = {
+    version: 2 as number | null,
+    role: 'owner' as string | null,
+    revoked: [] as string[],
+    down: false as false | 'refusing' | 'silent',
+  };
   const answer = <T>(value: () => T): Promise<T> => {
     if (state.down === 'refusing') return Promise.reject(new UnavailableError());
     if (state.down === 'silent') return new Promise<T>(() => {});
@@ -29,16 +34,28 @@ function database() {
   };
   return {
     state,
-    admins: {
-      findById: (id: string) =>
-        answer(() => (state.version === null ? null : ({ id, orgId: 'org-1', tokenVersion: state.version } as never))),
+    users: {
+      findById: (id: string) => answer(() => (state.version === null ? null : ({ id, tokenVersion: state.version } as never))),
     },
+    memberships: {
+      find: (orgId: string, userId: string) =>
+        answer(() => (state.role === null ? null : ({ orgId, userId, role: state.role } as never))),
+    },
+    roles: { find: () => answer(() => null) },
     revocations: { revoke: async () => {}, revoked: () => answer(() => state.revoked) },
   };
 }
 
 function guardOver(db: ReturnType<typeof database>, lookupBudgetMs = 100) {
-  return new TokenGuard({ verifier, admins: db.admins, revocations: db.revocations, cacheMs: 0, lookupBudgetMs });
+  return new TokenGuard({
+    verifier,
+    users: db.users,
+    memberships: db.memberships,
+    roles: db.roles,
+    revocations: db.revocations,
+    cacheMs: 0,
+    lookupBudgetMs,
+  });
 }
 
 describe('Class: TokenGuard, when the database cannot answer', () => {
@@ -48,7 +65,7 @@ describe('Class: TokenGuard, when the database cannot answer', () => {
     const guard = guardOver(db, 100);
     const started = performance.now();
 
-    await expect(guard.check('token')).resolves.toMatchObject({ adminId: 'admin-1', orgId: 'org-1' });
+    await expect(guard.check('token')).resolves.toMatchObject({ userId: 'admin-1', orgId: 'org-1' });
 
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(performance.now() - started).toBeGreaterThanOrEqual(95);
@@ -97,7 +114,9 @@ describe('Class: TokenGuard, when the database cannot answer', () => {
     const db = database();
     const guard = new TokenGuard({
       verifier,
-      admins: { findById: () => Promise.reject(new TypeError('bug')) },
+      users: { findById: () => Promise.reject(new TypeError('bug')) },
+      memberships: db.memberships,
+      roles: db.roles,
       revocations: db.revocations,
       cacheMs: 0,
     });
