@@ -59,11 +59,15 @@ interface Server {
  * Starts a server script as its own process. Its output goes to a file rather than a pipe: the
  * local API writes a line per request, and a pipe would make the bench wake up to read each one.
  */
-async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<Server> {
+async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp, nodeOptions: string[] = []): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'orgs-bench-server-'));
   const logFile = join(dir, 'output.log');
   const log = await open(logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', log.fd, log.fd] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script], {
+    cwd: root,
+    env,
+    stdio: ['ignore', log.fd, log.fd],
+  });
   await log.close(); // the child holds its own copy
   const orphan = () => child.kill('SIGTERM'); // the bench exits on an error or a signal: take the server along
   process.once('exit', orphan);
@@ -243,16 +247,21 @@ export interface HttpOptions {
    */
   readonly seconds: number;
   readonly maxRequests: number;
+  /** A folder for a CPU profile of each server (`--cpu-prof`), named after it. */
+  readonly profileDir?: string;
 }
 
 export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions): Promise<HttpResult> {
   const tokens = new Map<string, string>();
   for (const org of pools.writers) tokens.set(org.adminId, await env.token({ adminId: org.adminId, orgId: org.orgId }));
 
+  const profile = (name: string) =>
+    options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const api = await startServer(
     join('bin', 'local-api.ts'),
     env.childEnv({ PORT: '0', HOST: '127.0.0.1' }),
     /Local API listening on (http:\/\/\S+)/,
+    profile('local-api'),
   );
   let baseline: Server | undefined;
   try {
@@ -260,6 +269,7 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
       join('bin', 'bench', 'bare-server.ts'),
       env.childEnv({ PORT: '0' }),
       /listening on (http:\/\/\S+)/,
+      profile('bare-server'),
     );
     const servers = [api, baseline];
     const rounds = Math.max(1, Math.round(options.seconds));

@@ -160,22 +160,28 @@ function coldStartSection(c: ColdStartResult): string {
 }
 
 function scaleSection(s: ScaleResult): string {
+  const percent = (share: number | undefined) =>
+    share === undefined || !Number.isFinite(share) ? '-' : `${Math.round(share * 100)}%`;
   const rows = s.points.flatMap((p) =>
     p.rows.map((r) => [
+      p.mode,
       String(p.orgs),
       r.route,
       duo(r.measured),
       duo(r.baseline),
       sign(r.overheadMs.p50),
-      p.seedSeconds > 0 ? `${p.seedSeconds} s` : '-',
+      percent(r.dbShare),
+      p.seedSeconds > 0 ? `${p.seedSeconds} s (${ms(p.msPerPlace)} ms/place)` : '-',
     ]),
   );
   const lines = [
-    `Scale: ${s.mode} mode, each organization with its own collection, ms (n=${s.iterations} per side and point)`,
-    table(['orgs', 'route', 'handler p50/p95', 'driver p50/p95', 'overhead p50', 'seeding'], rows),
+    `Scale: each organization with its own place and ${s.recordsPerOrg} records, by placement mode, ms ` +
+      `(n=${s.iterations} per side, route and point; login without bcrypt; seeding ${s.seedSeconds} s in all)`,
+    table(['mode', 'orgs', 'route', 'handler p50/p95', 'driver p50/p95', 'overhead p50', 'db share', 'seeding'], rows),
     ...s.ratios.map(
       (r) =>
-        `${r.route}: ${r.toOrgs} vs ${r.fromOrgs} orgs: handler ${times(r.handlerP50Ratio)}, driver ${times(r.baselineP50Ratio)} at p50`,
+        `${r.mode} mode, ${r.route}: ${r.toOrgs} vs ${r.fromOrgs} orgs: handler ${times(r.handlerP50Ratio)}, ` +
+        `driver ${times(r.baselineP50Ratio)} at p50 (target ${times(s.targetRatio)}: ${r.withinTarget ? 'met' : 'not met'})`,
     ),
   ];
   if (s.limited) lines.push(s.limited);
