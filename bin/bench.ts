@@ -127,6 +127,7 @@ try {
         iterations: opts.scaleIterations,
         budgetSeconds: opts.scaleBudget,
         parallel: opts.scaleParallel,
+        progress,
       },
       dbTimer,
     );

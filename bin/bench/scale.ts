@@ -64,6 +64,8 @@ export interface ScaleOptions {
   readonly budgetSeconds: number;
   /** Places created at once while seeding. */
   readonly parallel: number;
+  /** Told what the part is doing (a line at a time). */
+  readonly progress?: (line: string) => void;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function runScale(
       if (requested < have) notes.push(`${mode} mode: ${requested} organizations requested, but it already had ${have}.`);
       const result = await seeder.growTo(requested, { mode, deadline, parallel: options.parallel });
       seedSeconds += result.seconds;
+      options.progress?.(`scale: ${mode} mode seeded to ${result.reached} in ${round(result.seconds, 1)} s`);
       grown.set(mode, { seconds: round(result.seconds, 1), msPerPlace: round(result.lastMsPerPlace, 1) });
       if (result.stoppedByBudget && !limited) {
         limited =
@@ -105,6 +108,7 @@ export async function runScale(
       const pools: Pools = { readers: orgs, writers: orgs };
       const rows: HandlerRow[] = [];
       for (const c of cases) rows.push(await measureCase(env, probe, c, pools, options.iterations, 2, dbTimer));
+      options.progress?.(`scale: ${mode} mode measured at ${orgs.length}`);
       const seeded = grown.get(mode);
       points.push({
         mode,
