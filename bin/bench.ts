@@ -94,6 +94,7 @@ try {
       concurrency: opts.concurrency,
       seconds: opts.httpSeconds,
       maxRequests: opts.httpRequests,
+      authorizerCacheSeconds: opts.httpAuthorizerCache,
       ...(opts.profile ? { profileDir: resolve(opts.profile) } : {}),
     });
   }

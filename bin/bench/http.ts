@@ -44,6 +44,8 @@ export interface LoadRow {
 export interface HttpResult {
   /** About this many seconds of load per side and row. */
   readonly secondsPerSide: number;
+  /** The local API's authorizer result cache, seconds. */
+  readonly authorizerCacheSeconds: number;
   readonly maxRequestsPerSide: number;
   readonly rows: LoadRow[];
 }
@@ -249,6 +251,8 @@ export interface HttpOptions {
   readonly maxRequests: number;
   /** A folder for a CPU profile of each server (`--cpu-prof`), named after it. */
   readonly profileDir?: string;
+  /** The local API's authorizer result cache (API Gateway's `resultsCacheTtl`), seconds. */
+  readonly authorizerCacheSeconds: number;
 }
 
 export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions): Promise<HttpResult> {
@@ -259,7 +263,11 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
     options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const api = await startServer(
     join('bin', 'local-api.ts'),
-    env.childEnv({ PORT: '0', HOST: '127.0.0.1' }),
+    env.childEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOCAL_API_AUTHORIZER_CACHE_SECONDS: String(options.authorizerCacheSeconds),
+    }),
     /Local API listening on (http:\/\/\S+)/,
     profile('local-api'),
   );
@@ -313,7 +321,12 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         });
       }
     }
-    return { secondsPerSide: options.seconds, maxRequestsPerSide: options.maxRequests, rows };
+    return {
+      secondsPerSide: options.seconds,
+      authorizerCacheSeconds: options.authorizerCacheSeconds,
+      maxRequestsPerSide: options.maxRequests,
+      rows,
+    };
   } finally {
     await baseline?.stop();
     await api.stop();

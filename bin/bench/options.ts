@@ -3,6 +3,9 @@ import type { PlacementMode } from '#core/orgs/model.ts';
 
 /** `npm run bench -- [options]`: what to run and how long. Defaults keep a full run to a few minutes. */
 
+/** The prod stage's API Gateway authorizer cache: revocation bound 60 s less the authorizer's own 5 s (lib/stages.ts). */
+export const PROD_AUTHORIZER_CACHE_SECONDS = 55;
+
 export const PARTS = ['handlers', 'http', 'login', 'authorizer', 'coldstart', 'scale'] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -17,6 +20,8 @@ export interface BenchOptions {
   readonly httpSeconds: number;
   readonly httpRequests: number;
   readonly concurrency: readonly number[];
+  /** API Gateway's authorizer result cache in the HTTP part's local API, seconds (prod's by default). */
+  readonly httpAuthorizerCache: number;
   /** Token verifications (and authorizer calls) per side. */
   readonly authorizerIterations: number;
   /** Organizations of each placement mode at each scale point. */
@@ -43,6 +48,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --http-seconds <s>             length of one HTTP load run (default 2)
   --http-requests <n>            most requests of one HTTP load run (default 5000)
   --concurrency <list>           HTTP connections (default 1,10,50)
+  --http-authorizer-cache <s>    the local API's authorizer result cache, as API Gateway's (default 55, prod's; 0 = dev's)
   --authorizer-iterations <n>    token verifications per side (default 2000)
   --orgs <list>                  organizations per mode at each scale point (default 100,1000,10000)
   --modes <list>                 placement modes of the scale part (default collection,database)
@@ -89,6 +95,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'http-requests': { type: 'string' },
       'http-seconds': { type: 'string' },
       concurrency: { type: 'string' },
+      'http-authorizer-cache': { type: 'string' },
       'authorizer-iterations': { type: 'string' },
       orgs: { type: 'string' },
       modes: { type: 'string' },
@@ -121,6 +128,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     httpSeconds: seconds('http-seconds', values['http-seconds'], 2),
     httpRequests: positive('http-requests', values['http-requests'], 5000),
     concurrency: list('concurrency', values.concurrency, [1, 10, 50]),
+    httpAuthorizerCache: positive('http-authorizer-cache', values['http-authorizer-cache'], PROD_AUTHORIZER_CACHE_SECONDS, 0),
     authorizerIterations: positive('authorizer-iterations', values['authorizer-iterations'], 2000),
     orgs: list('orgs', values.orgs, [100, 1_000, 10_000]).sort((a, b) => a - b),
     modes: (['collection', 'database'] as const).filter((m) => modes.includes(m)),

@@ -100,7 +100,8 @@ function httpSection(h: HttpResult): string {
       ),
   );
   return [
-    `Through HTTP: local API vs node:http + driver under autocannon, about ${h.secondsPerSide} s per side in alternating rounds, latency ms`,
+    `Through HTTP: local API vs node:http + driver under autocannon, about ${h.secondsPerSide} s per side in alternating rounds, latency ms ` +
+      `(the local API's authorizer result cache: ${h.authorizerCacheSeconds} s)`,
     table(['route', 'conc', 'api rps', 'p50', 'p99', 'non-2xx', 'bare rps', 'p50', 'p99', 'non-2xx', 'rps ratio'], rows),
     ...problems,
   ].join('\n');

@@ -110,6 +110,7 @@ describe('Bench: report', () => {
       },
       http: {
         secondsPerSide: 2,
+        authorizerCacheSeconds: 55,
         maxRequestsPerSide: 5000,
         rows: [{ route: 'PUT /org/update', concurrency: 10, api: figures(non2xx), baseline: figures(0), rpsRatio: 1 }],
       },
