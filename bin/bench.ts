@@ -115,7 +115,7 @@ try {
     progress(`scale: ${opts.orgs.join(', ')} organizations per mode (${opts.modes.join(', ')})`);
     const { databaseConfig } = await import('#core/config.ts');
     const { getMongoClient } = await import('#core/mongo/client.ts');
-    const dbTimer = new DbTimer();
+    const dbTimer = new DbTimer(env.masterDb);
     dbTimer.watch(await getMongoClient(databaseConfig()));
     parts.scale = await runScale(
       env,

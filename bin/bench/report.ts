@@ -171,14 +171,14 @@ function scaleSection(s: ScaleResult): string {
       duo(r.measured),
       duo(r.baseline),
       sign(r.overheadMs.p50),
-      percent(r.dbShare),
+      `${percent(r.dbShare)} (${percent(r.masterDbShare)})`,
       p.seedSeconds > 0 ? `${p.seedSeconds} s (${ms(p.msPerPlace)} ms/place)` : '-',
     ]),
   );
   const lines = [
     `Scale: each organization with its own place and ${s.recordsPerOrg} records, by placement mode, ms ` +
       `(n=${s.iterations} per side, route and point; login without bcrypt; seeding ${s.seedSeconds} s in all)`,
-    table(['mode', 'orgs', 'route', 'handler p50/p95', 'driver p50/p95', 'overhead p50', 'db share', 'seeding'], rows),
+    table(['mode', 'orgs', 'route', 'handler p50/p95', 'driver p50/p95', 'overhead p50', 'db share (master)', 'seeding'], rows),
     ...s.ratios.map(
       (r) =>
         `${r.mode} mode, ${r.route}: ${r.toOrgs} vs ${r.fromOrgs} orgs: handler ${times(r.handlerP50Ratio)}, ` +

@@ -97,7 +97,7 @@ describe('Bench', () => {
         'GET /org/records/{id}',
         'POST /org/records',
       ]);
-      for (const row of point.rows) positive([row.measured.p50, row.baseline.p50, row.db.p50, row.dbShare]);
+      for (const row of point.rows) positive([row.measured.p50, row.baseline.p50, row.db.p50, row.dbShare, row.masterDbShare]);
     }
     expect(result.scale.ratios).toHaveLength(8);
   }, 90_000);
