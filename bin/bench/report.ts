@@ -89,6 +89,8 @@ function httpSection(h: HttpResult): string {
     ms(r.baseline.latency.p99),
     failures(r.baseline),
     times(r.rpsRatio),
+    `${ms(r.api.cpuMsPerRequest)} / ${ms(r.baseline.cpuMsPerRequest)}`,
+    times(r.baseline.cpuMsPerRequest / r.api.cpuMsPerRequest),
   ]);
   const problems = h.rows.flatMap((r) =>
     (['api', 'baseline'] as const)
@@ -102,7 +104,25 @@ function httpSection(h: HttpResult): string {
   return [
     `Through HTTP: local API vs node:http + driver under autocannon, about ${h.secondsPerSide} s per side in alternating rounds, latency ms ` +
       `(the local API's authorizer result cache: ${h.authorizerCacheSeconds} s)`,
-    table(['route', 'conc', 'api rps', 'p50', 'p99', 'non-2xx', 'bare rps', 'p50', 'p99', 'non-2xx', 'rps ratio'], rows),
+    table(
+      [
+        'route',
+        'conc',
+        'api rps',
+        'p50',
+        'p99',
+        'non-2xx',
+        'bare rps',
+        'p50',
+        'p99',
+        'non-2xx',
+        'rps ratio',
+        'cpu ms/req api / bare',
+        'cpu ratio',
+      ],
+      rows,
+    ),
+    "(cpu: the server process's CPU time per answered request; cpu ratio: bare / api, the requests per second the API would reach where its CPU is what runs out)",
     ...problems,
   ].join('\n');
 }

@@ -64,6 +64,8 @@ describe('Bench', () => {
         0, 0, 0, 0,
       ]);
       positive([row.api.rps, row.baseline.rps, row.api.latency.p50, row.baseline.latency.p99]);
+      expect(row.api.cpuMsPerRequest).toBeGreaterThanOrEqual(0);
+      expect(row.baseline.cpuMsPerRequest).toBeGreaterThanOrEqual(0);
       expect(row.api.requests).toBeGreaterThanOrEqual(row.concurrency);
     }
     expect(result.http.rows.map((r: { concurrency: number }) => r.concurrency)).toEqual([1, 4, 1, 4]);

@@ -85,6 +85,7 @@ describe('Bench: report', () => {
     errors: 0,
     timeouts: 0,
     cutShortRounds: 0,
+    cpuMsPerRequest: 1.5,
   });
   const result = (non2xx: number) =>
     ({
