@@ -1,4 +1,21 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { newKeySet } from '#core/auth/keys.ts';
+import {
+  BUNDLE_SECRET_ARNS,
+  type Bundle,
+  bundleFunctions,
+  bundleHoldings,
+  bundleSource,
+  childOutput,
+  type Holdings,
+  REFERENCE_SOURCES,
+} from '../lib/bundles.ts';
 /**
  * The cold-start report, in one run.
  *
@@ -26,23 +43,7 @@
  * --json writes { runs, node, baselineMs, functions: [{ function, bytes, importMsMedian }], imports,
  * firstResponse }; the bench reads baselineMs and functions.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { newKeySet } from '#core/auth/keys.ts';
-import {
-  BUNDLE_SECRET_ARNS,
-  type Bundle,
-  bundleFunctions,
-  bundleHoldings,
-  bundleSource,
-  childOutput,
-  type Holdings,
-  REFERENCE_SOURCES,
-} from '../lib/bundles.ts';
+import type { TestCaller } from '../test/support/callers.ts';
 import { authorizerEvent, httpEvent } from '../test/support/events.ts';
 import { runBundle } from './cold-start/run-bundle.ts';
 import { startSecretsStandIn } from './cold-start/secrets-stand-in.ts';
@@ -344,7 +345,7 @@ async function firstResponseReport(bundles: Bundle[]): Promise<FirstResponseRow[
       const token = JSON.parse(login.result.body ?? '{}').access_token as string;
       const decision = await measure('authorizer', authorizerEvent(`Bearer ${token}`));
       if (!decision.result.isAuthorized) throw new Error('the authorizer denied a fresh token');
-      const caller = decision.result.context as { adminId: string; orgId: string };
+      const caller = decision.result.context as unknown as TestCaller;
       await measure('org-get', httpEvent({ method: 'GET', path: '/org/get', query: { organization_name: name } }));
       await measure('records-create', httpEvent({ method: 'POST', path: '/org/records', body: { kind: 'note', n: i }, caller }));
       await measure('openapi', httpEvent({ method: 'GET', path: '/openapi.json' }));

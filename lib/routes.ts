@@ -1,8 +1,10 @@
 /**
  * The route table: one row per HTTP endpoint. The CDK stack, the local API server and the API
- * document are all generated from this list, so they cannot drift apart. It imports nothing, so any
- * of them can load it cheaply.
+ * document are all generated from this list, so they cannot drift apart; the functions read their
+ * row's `permission` from it. It imports no code (types only), so any of them can load it cheaply.
  */
+
+import type { Permission } from '../functions/core/members/permissions.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -31,6 +33,11 @@ export interface Route extends FunctionSpec {
   readonly method: HttpMethod;
   readonly path: string;
   readonly auth: 'public' | 'jwt';
+  /**
+   * What the caller's role in the active organization must allow (`jwt` routes only). The HTTP chain
+   * enforces it (403 `permission_denied`); a `jwt` route without one is open to every member.
+   */
+  readonly permission?: Permission;
   readonly summary: string;
   /** Part of the published API description; a stage may leave such routes out. */
   readonly docs?: boolean;
@@ -99,6 +106,7 @@ export const routes: readonly Route[] = [
     path: '/org/update',
     function: 'org-update',
     auth: 'jwt',
+    permission: 'organization:update',
     summary: 'Rename the organization or change admin credentials',
     // Hashes only when the password changes: standard memory keeps the common rename cheap.
     needs: ['database'],
@@ -108,6 +116,7 @@ export const routes: readonly Route[] = [
     path: '/org/delete',
     function: 'org-delete',
     auth: 'jwt',
+    permission: 'organization:delete',
     summary: 'Delete the organization and all its data',
     needs: ['database'],
   },
@@ -157,6 +166,7 @@ export const routes: readonly Route[] = [
     path: '/org/records',
     function: 'records-create',
     auth: 'jwt',
+    permission: 'records:write',
     summary: 'Create a record',
     needs: ['database'],
   },
@@ -165,6 +175,7 @@ export const routes: readonly Route[] = [
     path: '/org/records',
     function: 'records-list',
     auth: 'jwt',
+    permission: 'records:read',
     summary: 'List records, newest first',
     needs: ['database'],
   },
@@ -173,6 +184,7 @@ export const routes: readonly Route[] = [
     path: '/org/records/{id}',
     function: 'records-get',
     auth: 'jwt',
+    permission: 'records:read',
     summary: 'Read a record',
     needs: ['database'],
   },
@@ -181,6 +193,7 @@ export const routes: readonly Route[] = [
     path: '/org/records/{id}',
     function: 'records-replace',
     auth: 'jwt',
+    permission: 'records:write',
     summary: "Replace a record's data",
     needs: ['database'],
   },
@@ -189,6 +202,7 @@ export const routes: readonly Route[] = [
     path: '/org/records/{id}',
     function: 'records-patch',
     auth: 'jwt',
+    permission: 'records:write',
     summary: 'Merge fields into a record',
     needs: ['database'],
   },
@@ -197,7 +211,109 @@ export const routes: readonly Route[] = [
     path: '/org/records/{id}',
     function: 'records-delete',
     auth: 'jwt',
+    permission: 'records:write',
     summary: 'Delete a record',
     needs: ['database'],
   },
+  {
+    method: 'GET',
+    path: '/me',
+    function: 'me',
+    auth: 'jwt',
+    summary: 'Who you are: your active organization, role and permissions, and all your organizations',
+    needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/me/switch',
+    function: 'me-switch',
+    auth: 'jwt',
+    summary: 'Get tokens for another of your organizations (no password)',
+    needs: ['database', 'signingKey'],
+  },
+  {
+    method: 'GET',
+    path: '/org/members',
+    function: 'members-list',
+    auth: 'jwt',
+    permission: 'members:read',
+    summary: "List the organization's members",
+    needs: ['database'],
+  },
+  {
+    method: 'PUT',
+    path: '/org/members/{user_id}',
+    function: 'members-update',
+    auth: 'jwt',
+    permission: 'members:manage',
+    summary: "Change a member's role",
+    needs: ['database'],
+  },
+  {
+    method: 'DELETE',
+    path: '/org/members/{user_id}',
+    function: 'members-remove',
+    auth: 'jwt',
+    permission: 'members:manage',
+    summary: 'Remove a member',
+    needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/org/leave',
+    function: 'org-leave',
+    auth: 'jwt',
+    summary: 'Leave the organization',
+    needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/org/transfer-ownership',
+    function: 'org-transfer',
+    auth: 'jwt',
+    permission: 'organization:delete',
+    summary: 'Make another member owner; you become an admin (owners only)',
+    needs: ['database'],
+  },
+  {
+    method: 'GET',
+    path: '/org/roles',
+    function: 'roles-list',
+    auth: 'jwt',
+    permission: 'members:read',
+    summary: 'List the roles members can hold, with their permissions',
+    needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/org/roles',
+    function: 'roles-create',
+    auth: 'jwt',
+    permission: 'roles:manage',
+    summary: 'Create a custom role',
+    needs: ['database'],
+  },
+  {
+    method: 'PUT',
+    path: '/org/roles/{name}',
+    function: 'roles-update',
+    auth: 'jwt',
+    permission: 'roles:manage',
+    summary: "Change a custom role's permissions",
+    needs: ['database'],
+  },
+  {
+    method: 'DELETE',
+    path: '/org/roles/{name}',
+    function: 'roles-delete',
+    auth: 'jwt',
+    permission: 'roles:manage',
+    summary: 'Delete a custom role no member holds',
+    needs: ['database'],
+  },
 ];
+
+/** The permission the route served by `functionName` needs, if any (see {@link Route.permission}). */
+export function permissionOf(functionName: string): Permission | undefined {
+  return routes.find((route) => route.function === functionName)?.permission;
+}

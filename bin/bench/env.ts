@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { MongoClient, ObjectId } from 'mongodb';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { type Route, routes } from '../../lib/routes.ts';
+import type { TestCaller } from '../../test/support/callers.ts';
 import { authorizerEvent } from '../../test/support/events.ts';
 import { type EmbeddedBackend, type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
 import { handlerLoader, lambdaContext } from '../local-api/gateway.ts';
@@ -58,7 +59,7 @@ export interface BenchEnv {
   /** An access token for an admin, signed as the login function signs it. */
   token(caller: Caller): Promise<string>;
   /** The context the authorizer hands to JWT routes for a caller, from a real token and authorizer call. */
-  authorize(caller: Caller): Promise<Caller>;
+  authorize(caller: Caller): Promise<TestCaller>;
   /** The environment a child process (the local API) needs to serve the same databases. */
   childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -161,10 +162,17 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
       .db(masterDb)
       .collection(C.admins)
       .findOne({ _id: new ObjectId(caller.adminId) });
-    return (await signer.sign({ ...caller, sessionId: `bench-${caller.adminId}`, tokenVersion: admin?.tokenVersion ?? 0 })).token;
+    return (
+      await signer.sign({
+        userId: caller.adminId,
+        orgId: caller.orgId,
+        sessionId: `bench-${caller.adminId}`,
+        tokenVersion: admin?.tokenVersion ?? 0,
+      })
+    ).token;
   };
 
-  const authorized = new Map<string, Promise<Caller>>();
+  const authorized = new Map<string, Promise<TestCaller>>();
   const authorize = (caller: Caller) => {
     let pending = authorized.get(caller.adminId);
     if (!pending) {
@@ -173,7 +181,7 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
         const event = authorizerEvent(`Bearer ${await token(caller)}`);
         const decision = (await authorizer(event, lambdaContext('authorizer', 'bench'))) as AuthorizerDecision;
         if (!decision.isAuthorized || !decision.context) throw new Error('the authorizer refused a bench token');
-        return decision.context;
+        return decision.context as unknown as TestCaller;
       })();
       authorized.set(caller.adminId, pending);
     }

@@ -42,7 +42,8 @@ export async function invokeRoute(
   const route = env.route(key);
   const handler = await env.load(route.function);
   const jwt = route.auth === 'jwt';
-  const caller = jwt ? await env.authorize({ adminId: request.org.adminId, orgId: request.org.orgId }) : undefined;
+  const identity = { adminId: request.org.adminId, orgId: request.org.orgId };
+  const caller = jwt ? await env.authorize(identity) : undefined;
   const params = request.params;
   const event = httpEvent({
     method: route.method,
@@ -50,7 +51,7 @@ export async function invokeRoute(
     ...(request.query ? { query: request.query } : {}),
     ...(params ? { params } : {}),
     ...(request.body !== undefined ? { body: request.body } : {}),
-    ...(jwt ? { headers: { authorization: `Bearer ${await env.token(caller!)}` }, caller } : {}),
+    ...(jwt ? { headers: { authorization: `Bearer ${await env.token(identity)}` }, caller } : {}),
   });
   const context = env.context(route.function);
   probe.take();

@@ -17,6 +17,7 @@ import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 export class RawDb {
   readonly #orgs: Collection<Document>;
   readonly #admins: Collection<Document>;
+  readonly #memberships: Collection<Document>;
   readonly #locks: Collection<Document>;
   readonly #failures: Collection<Document>;
   readonly #refreshTokens: Collection<{ _id: string } & Document>;
@@ -30,6 +31,7 @@ export class RawDb {
     const db = client.db(masterDb);
     this.#orgs = db.collection(C.organizations);
     this.#admins = db.collection(C.admins);
+    this.#memberships = db.collection(C.memberships);
     this.#locks = db.collection(C.locks);
     this.#failures = db.collection(C.loginFailures);
     this.#refreshTokens = db.collection<{ _id: string } & Document>(C.refreshTokens);
@@ -126,12 +128,13 @@ export class RawDb {
   }
 
   /**
-   * POST /admin/login with the right password, without signing, 6 round trips in 5 steps
+   * POST /admin/login with the right password, without signing, 7 round trips in 6 steps
    * (`LoginService.login`, `LoginThrottle`, `SessionService.start`):
    * 1. find login_failures of the email and, at once, of the source IP (`throttle.check`, two
    *    `AttemptLog.latest` in parallel);
    * 2. find admins by email (`admins.findByEmail`);
-   * 3. find organizations by id (`orgs.findById`), after the password check;
+   * 3. find the user's memberships, after the password check (`sessions.organizationsOf`);
+   * 3b. find their organizations by id (`orgs.findMany`);
    * 4. delete the email's login_failures (`throttle.succeeded` → `AttemptLog.clear`);
    * 5. insert into refresh_tokens (`sessions.start` → `#issue` → `RefreshTokenStore.insert`).
    * A failed login records a failure per key instead of steps 4 and 5 (`throttle.failed`). bcrypt
@@ -155,7 +158,12 @@ export class RawDb {
     );
     const admin = await this.#admins.findOne({ email });
     const matched = admin !== null && (await bcrypt.compare(password, admin.passwordHash));
-    const org = admin && matched ? await this.#orgs.findOne({ _id: admin.orgId }) : null;
+    const memberships =
+      admin && matched
+        ? await this.#memberships.find({ userId: admin._id }).sort({ createdAt: 1, _id: 1 }).limit(100).toArray()
+        : [];
+    const orgs = memberships.length > 0 ? await this.#orgs.find({ _id: { $in: memberships.map((m) => m.orgId) } }).toArray() : [];
+    const org = orgs.find((o) => o._id.equals(admin?.orgId)) ?? orgs[0] ?? null;
     if (!admin || !org || !['active', 'renaming', 'moving'].includes(org.status)) {
       const expiresAt = new Date(now.getTime() + this.#session.failureWindowMs);
       await Promise.all(keys.map(([key]) => this.#failures.insertOne({ key, at: now, expiresAt })));

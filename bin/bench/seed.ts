@@ -7,12 +7,12 @@ import type { BenchEnv } from './env.ts';
 /**
  * Organizations for the bench, in either placement mode. The first is created by the real
  * POST /org/create handler; every other one is a copy of the documents that create wrote, with its
- * own ids, name, slug, placement and email, written straight to the database in bulk: the master
- * documents of many organizations per `insertMany`, then each organization's place (its collection,
- * or its database, with the records index the service makes) and a few records in the shape the
- * record store writes, several places at a time. That is thousands of times faster than
- * bcrypt-hashing a password per organization, and the documents stay exactly as the service writes
- * them (every admin shares the first one's password hash).
+ * own ids, name, slug, placement and email, and its admin's owner membership, written straight to
+ * the database in bulk: the master documents of many organizations per `insertMany`, then each
+ * organization's place (its collection, or its database, with the records index the service makes)
+ * and a few records in the shape the record store writes, several places at a time. That is
+ * thousands of times faster than bcrypt-hashing a password per organization, and the documents stay
+ * exactly as the service writes them (every admin shares the first one's password hash).
  */
 
 export const BENCH_PASSWORD = 'bench password 1';
@@ -71,6 +71,7 @@ interface Copy {
   readonly org: Document;
   readonly admin: Document;
   readonly claim: Document;
+  readonly membership: Document;
   readonly records: Document[];
   readonly seeded: SeededOrg;
 }
@@ -175,6 +176,10 @@ export class Seeder {
           copies.map((c) => c.claim as { _id: string }),
           { ordered: false },
         ),
+        master.collection<{ _id: string }>(C.memberships).insertMany(
+          copies.map((c) => c.membership as { _id: string }),
+          { ordered: false },
+        ),
       ]);
       const placesStarted = performance.now();
       await this.#createPlaces(copies, options.parallel ?? 4);
@@ -215,6 +220,14 @@ export class Seeder {
       org: { ...t.org, _id, name, slug, placement, adminId, createdAt: now, updatedAt: now },
       admin: { ...t.admin, _id: adminId, email, orgId: _id, createdAt: now, updatedAt: now },
       claim: { ...t.claim, _id: slug, orgId: _id, claimedAt: now },
+      membership: {
+        _id: `${_id.toHexString()}:${adminId.toHexString()}`,
+        orgId: _id,
+        userId: adminId,
+        role: 'owner',
+        createdAt: now,
+        updatedAt: now,
+      },
       records,
       seeded: {
         index,

@@ -4,13 +4,15 @@ import { tokenResponse } from '#core/auth/responses.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
 import { schema } from './schema.ts';
 
-/** POST /admin/login: an access token and a refresh token for an organization's admin. */
+/** POST /admin/login: an access token and a refresh token for a user, in one of their organizations. */
 export function createHandler(service: () => Promise<LoginService>) {
   return publicEndpoint({
     name: 'admin-login',
     contract: schema,
     handle: async ({ body, event }) =>
-      tokenResponse(await (await service()).login(body.email, body.password, event.requestContext.http.sourceIp)),
+      tokenResponse(
+        await (await service()).login(body.email, body.password, event.requestContext.http.sourceIp, body.organization_id),
+      ),
   });
 }
 

@@ -1,5 +1,5 @@
 import { contract } from '#core/http/contract.ts';
-import { EXAMPLE, NOT_BLANK_PATTERN, Tokens } from '#core/orgs/schemas.ts';
+import { EXAMPLE, NOT_BLANK_PATTERN, objectId, Tokens } from '#core/orgs/schemas.ts';
 import * as z from '#core/zod.ts';
 
 /**
@@ -13,9 +13,12 @@ export const schema = contract({
         .string()
         .check(z.trim(), z.minLength(1), z.maxLength(254), z.toLowerCase(), z.meta({ pattern: NOT_BLANK_PATTERN })),
       password: z.string().check(z.minLength(1), z.maxLength(1024)),
+      organization_id: z.optional(
+        objectId.check(z.meta({ description: 'Sign in to this organization; default: the one you created, else your oldest.' })),
+      ),
     }),
   },
   success: { status: 200, description: 'An access token (30 minutes) and a refresh token.', body: Tokens },
-  errors: [400, 401, 413, 415, 429, 503],
+  errors: [400, 401, 403, 413, 415, 429, 503],
   example: { body: { email: EXAMPLE.email, password: EXAMPLE.password } },
 });

@@ -16,9 +16,18 @@ import { log } from '#core/log.ts';
  * 503 with Retry-After while the database is unreachable.
  */
 
+/**
+ * What the authorizer hands the route. HTTP API context values are strings, numbers or booleans, so
+ * the permissions travel as one space-separated string.
+ */
 export interface AuthorizerContext {
-  adminId: string;
+  userId: string;
   orgId: string;
+  role: string;
+  /** The role's permissions, separated by spaces. */
+  permissions: string;
+  /** `unverified` when the database could not be asked (see `TokenGuard`); else empty. */
+  membership: string;
   sessionId: string;
   tokenId: string;
   expiresAt: number;
@@ -43,8 +52,11 @@ export function createHandler(guard: () => Promise<TokenGuard>) {
       return {
         isAuthorized: true,
         context: {
-          adminId: caller.adminId,
+          userId: caller.userId,
           orgId: caller.orgId,
+          role: caller.role,
+          permissions: caller.permissions.join(' '),
+          membership: caller.membership ?? '',
           sessionId: caller.sessionId ?? '',
           tokenId: caller.tokenId ?? '',
           expiresAt: caller.expiresAt ?? 0,

@@ -8,8 +8,12 @@ import { once } from './cache.ts';
 import { database } from './compose/database.ts';
 import { keyMaterial } from './compose/keys.ts';
 import { databaseConfig, guardConfig, orgsConfig, placementConfig, sessionConfig, signerConfig } from './config.ts';
+import { MembersService } from './members/service.ts';
+import type { MemberLockStore } from './members/stores.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
-import { withUnavailableMapping } from './mongo/errors.ts';
+import { callDatabase, withUnavailableMapping } from './mongo/errors.ts';
+import { mongoMemberLockStore } from './mongo/member-lock-store.ts';
+import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations.ts';
 import { MongoRecordStore } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
@@ -26,6 +30,8 @@ import { PlacementPolicy } from './tenancy/placement-policy.ts';
 
 export interface Stores {
   readonly org: OrgStores;
+  /** The member-list locks (memberships and roles are in `org`). */
+  readonly memberLocks: MemberLockStore;
   readonly auth: AuthStores;
   readonly records: RecordStore;
 }
@@ -47,6 +53,7 @@ export function storesFactory(): () => Promise<Stores> {
     const { client, master } = await db();
     return {
       org: mongoOrgStores(client, master.databaseName, policy),
+      memberLocks: mongoMemberLockStore(master),
       auth: mongoAuthStores(master),
       records: withUnavailableMapping(new MongoRecordStore(client)),
     };
@@ -111,6 +118,7 @@ function sessionsWith(stores: () => Promise<Stores>, options: { signing: boolean
     return new SessionService({
       admins: s.org.admins,
       orgs: s.org.orgs,
+      memberships: s.org.memberships,
       refreshTokens: s.auth.refreshTokens,
       revocations: s.auth.revocations,
       signer,
@@ -129,6 +137,32 @@ export function logouts(): () => Promise<SessionService> {
   return sessionsWith(storesFactory(), { signing: false });
 }
 
+/** The members and roles use cases, for the members-*, roles-* and org-leave/transfer handlers. */
+export function members(): () => Promise<MembersService> {
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new MembersService({
+      memberships: s.org.memberships,
+      roles: s.org.roles,
+      memberLocks: s.memberLocks,
+      users: s.org.admins,
+    });
+  });
+}
+
+/**
+ * The master database's data migrations (`mongo/migrations.ts`), for the reconciler: what an older
+ * function version wrote during a deploy is migrated within one reconciler period.
+ */
+export function dataMigrations(): () => Promise<MigrationReport> {
+  const db = database();
+  return async () => {
+    const { master } = await db();
+    return callDatabase(() => migrateAdminsToMembers(master));
+  };
+}
+
 /** The login use case, for the admin-login handler. */
 export function logins(): () => Promise<LoginService> {
   const orgs = orgsConfig();
@@ -143,7 +177,7 @@ export function logins(): () => Promise<LoginService> {
       maxFailuresPerIp: limits.maxFailuresPerIp,
       windowMs: limits.failureWindowMs,
     });
-    return new LoginService({ admins: s.org.admins, orgs: s.org.orgs, hasher, sessions: await sessionService(), throttle });
+    return new LoginService({ admins: s.org.admins, hasher, sessions: await sessionService(), throttle });
   });
 }
 

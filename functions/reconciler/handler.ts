@@ -1,4 +1,5 @@
-import { organizations } from '#core/app.ts';
+import { dataMigrations, organizations } from '#core/app.ts';
+import type { MigrationReport } from '#core/mongo/migrations.ts';
 import { errorFields, log } from '#core/log.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
@@ -6,17 +7,24 @@ import type { OrganizationService } from '#core/orgs/service.ts';
 /**
  * Runs on a schedule: finishes or undoes every create, rename, move and delete whose run died midway
  * (its lease has passed), frees name reservations and locks nobody uses and removes places no
- * organization uses. One that cannot be recovered is logged and does not stop the others. Safe to
- * run often and concurrently.
+ * organization uses, then runs the data migrations (`migrate`). One that cannot be recovered is
+ * logged and does not stop the others. Safe to run often and concurrently.
  */
-export function createHandler(service: () => Promise<OrganizationService>) {
-  return async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
+export function createHandler(
+  service: () => Promise<OrganizationService>,
+  migrate: () => Promise<MigrationReport> = async () => ({ ownersAdded: 0 }),
+) {
+  return async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>> & MigrationReport> => {
     try {
       const result = await (await service()).reconcile();
+      const migrated = await migrate().catch((error) => {
+        log.error('data migration failed; the next run tries again', errorFields(error));
+        return { ownersAdded: 0 };
+      });
       const { failures, ...counts } = result;
       // Each failure was logged where it happened; the rest was recovered all the same.
-      (failures.length === 0 ? log.info : log.error)('reconciled', { ...counts, failures: failures.length });
-      return result;
+      (failures.length === 0 ? log.info : log.error)('reconciled', { ...counts, ...migrated, failures: failures.length });
+      return { ...result, ...migrated };
     } catch (error) {
       log.error('reconcile failed', errorFields(error));
       throw error;
@@ -24,4 +32,4 @@ export function createHandler(service: () => Promise<OrganizationService>) {
   };
 }
 
-export const handler = createHandler(organizations({ label: collectionLabel }));
+export const handler = createHandler(organizations({ label: collectionLabel }), dataMigrations());

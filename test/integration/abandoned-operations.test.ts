@@ -60,7 +60,7 @@ describe.each(PLACEMENT_MODES)('A request meeting an operation whose run died (%
     expect((await api.createOrg(name, email, password)).status).toBe(201);
     const context = await authorizeToken((await logIn(email, password)).access_token);
     if (!context) throw new Error('token refused');
-    return { adminId: context.adminId, orgId: context.orgId };
+    return { userId: context.userId, orgId: context.orgId };
   }
 
   it('a records write undoes a dead move and is applied where the data is', async () => {

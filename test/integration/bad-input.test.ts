@@ -10,7 +10,7 @@ import { type EventOptions, invoke } from '../support/events.ts';
 useTestDatabase();
 
 const valid = { organization_name: 'Valid Org', email: 'admin@valid.example', password: 'long enough' };
-const caller = { adminId: '0123456789abcdef01234567', orgId: '0123456789abcdef01234567' };
+const caller = { userId: '0123456789abcdef01234567', orgId: '0123456789abcdef01234567' };
 const post = (extra: Partial<EventOptions>): EventOptions => ({ method: 'POST', path: '/org/create', ...extra });
 
 /** Every case must answer this status with a problem+json body that leaks nothing internal. */

@@ -79,7 +79,7 @@ const body = (invocation: Invocation) => JSON.parse(invocation.result.body);
 
 describe('Bundles', () => {
   let token = '';
-  let caller: { adminId: string; orgId: string } | undefined;
+  let caller: { userId: string; orgId: string } | undefined;
 
   it('exist for every route function, the authorizer, the scheduled functions and the database setup', () => {
     expect([...bundles.keys()].sort()).toEqual(
@@ -172,7 +172,7 @@ describe('Bundles', () => {
 
     expect(decision.result).toMatchObject({
       isAuthorized: true,
-      context: { adminId: expect.any(String), orgId: expect.any(String) },
+      context: { userId: expect.any(String), orgId: expect.any(String) },
     });
     expect(decision.secretsRead.sort()).toEqual(
       [BUNDLE_SECRET_ARNS.databaseUriArn, BUNDLE_SECRET_ARNS.verificationKeysArn].sort(),

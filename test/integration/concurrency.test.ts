@@ -74,7 +74,7 @@ describe('Rename of an organization holding 1,000 documents', () => {
     const answer = await invoke(updateOrg, {
       method: 'PUT',
       path: '/org/update',
-      caller: auth.context as { adminId: string; orgId: string },
+      caller: auth.context as { userId: string; orgId: string },
       body: { organization_name: 'Big Data Co', new_organization_name: 'Huge Data Co' },
     });
 

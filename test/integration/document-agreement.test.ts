@@ -44,7 +44,7 @@ async function caller(name: string, email: string) {
   await createOrganization(name, email, password);
   const context = await authorizeToken((await logIn(email, password)).access_token);
   if (!context) throw new Error('token refused');
-  return { adminId: context.adminId, orgId: context.orgId };
+  return { userId: context.userId, orgId: context.orgId };
 }
 
 describe('The document and the handlers agree', () => {

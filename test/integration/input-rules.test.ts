@@ -89,7 +89,7 @@ async function callerFor(email: string, password: string) {
   expect(answer.status, answer.text).toBe(200);
   const context = await authorizeToken(answer.body.access_token);
   if (!context) throw new Error('token refused');
-  return { adminId: context.adminId, orgId: context.orgId };
+  return { userId: context.userId, orgId: context.orgId };
 }
 
 const composed = 'ma\u00f1ana secret';
@@ -167,7 +167,7 @@ describe('Passwords in any Unicode form', () => {
 });
 
 describe('Query strings', () => {
-  let caller: { adminId: string; orgId: string };
+  let caller: { userId: string; orgId: string };
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -323,7 +323,7 @@ const refused: [string, string, string][] = [
 ];
 
 describe('Record names and values', () => {
-  let caller: { adminId: string; orgId: string };
+  let caller: { userId: string; orgId: string };
   let existing: { id: string; text: string };
 
   const create = (text: string) => call(createRecord, { method: 'POST', path: '/org/records', caller, rawBody: text });

@@ -84,12 +84,12 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
 
   async function setUp(name: string) {
     const { org } = await service(stores, mode).create({ name, email: `${name.replaceAll(' ', '-')}@lease.example`, password });
-    const caller = { adminId: org.adminId, orgId: org.id };
+    const caller = { userId: org.adminId, orgId: org.id };
     const written = await Promise.all(Array.from({ length: 5 }, (_, n) => records().create(caller, { n })));
     return { org, caller, written };
   }
 
-  async function expectRecords(caller: { adminId: string; orgId: string }, ids: string[]) {
+  async function expectRecords(caller: { userId: string; orgId: string }, ids: string[]) {
     const page = await records().list(caller, { filter: {}, limit: 100 });
     expect(page.records.map((r) => r.id).sort()).toEqual([...ids].sort());
   }

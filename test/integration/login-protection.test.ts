@@ -8,6 +8,7 @@ import { LoginThrottle } from '#core/auth/throttle.ts';
 import { TooManyRequestsError, UnauthorizedError } from '#core/errors.ts';
 import { mongoAuthStores } from '#core/mongo/auth-stores.ts';
 import { mongoOrgStores } from '#core/mongo/stores.ts';
+import type { Organization } from '#core/orgs/model.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { createOrganization } from '../support/auth.ts';
@@ -37,8 +38,11 @@ function service(cost = 4) {
     { maxFailuresPerEmail: 10, maxFailuresPerIp: 1_000, windowMs: WINDOW_MS },
     now,
   );
-  const sessions = { start: async () => ({ accessToken: 'issued' }) as unknown as SessionTokens };
-  return new LoginService({ admins: org.admins, orgs: org.orgs, hasher: createPasswordHasher(cost), sessions, throttle });
+  const sessions = {
+    start: async () => ({ accessToken: 'issued' }) as unknown as SessionTokens,
+    organizationsOf: async () => [{ org: { id: 'org-1', status: 'active' } as Organization, role: 'owner' }],
+  };
+  return new LoginService({ admins: org.admins, hasher: createPasswordHasher(cost), sessions, throttle });
 }
 
 describe('Login lockout', () => {
@@ -72,12 +76,14 @@ describe('Login lockout', () => {
   it('counts per source address too, and across containers', async () => {
     const now = () => new Date(clock.t);
     const settings = { maxFailuresPerEmail: 1_000, maxFailuresPerIp: 5, windowMs: WINDOW_MS };
-    const sessions = { start: async () => ({ accessToken: 'issued' }) as unknown as SessionTokens };
+    const sessions = {
+      start: async () => ({ accessToken: 'issued' }) as unknown as SessionTokens,
+      organizationsOf: async () => [{ org: { id: 'org-1', status: 'active' } as Organization, role: 'owner' }],
+    };
     const containers = [0, 1].map(
       () =>
         new LoginService({
           admins: org.admins,
-          orgs: org.orgs,
           hasher: createPasswordHasher(4),
           sessions,
           throttle: new LoginThrottle(auth.attempts, settings, now),

@@ -12,7 +12,7 @@ import { authorizerEvent, invoke } from '../support/events.ts';
 useTestDatabase();
 
 const password = 'correct horse battery';
-type Caller = { adminId: string; orgId: string };
+type Caller = { userId: string; orgId: string };
 
 const create = (name: string, email: string) =>
   invoke(createOrg, { method: 'POST', path: '/org/create', body: { organization_name: name, email, password } });

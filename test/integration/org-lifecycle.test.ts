@@ -33,7 +33,7 @@ async function signIn(email: string, pw = password) {
   const token = answer.body.access_token as string;
   const auth = await authorize(authorizerEvent(`Bearer ${token}`));
   expect(auth.isAuthorized).toBe(true);
-  return { token, caller: auth.context as { adminId: string; orgId: string } };
+  return { token, caller: auth.context as { userId: string; orgId: string } };
 }
 
 describe('Function: org-create', () => {

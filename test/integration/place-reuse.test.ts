@@ -61,11 +61,11 @@ describe.each(PLACEMENT_MODES)('A late write clean-up while the data comes back 
 
   /** Renames there and back in collection mode; moves to the other mode and back in database mode. */
   async function awayAndBack(orgId: string, names: [string, string, string]) {
-    const caller = { adminId: '', orgId };
+    const caller = { userId: '', orgId };
     const svc = orgs();
     if (mode === 'collection') {
       const admin = (await stores.orgs.findById(orgId))?.adminId ?? '';
-      const as = { ...caller, adminId: admin };
+      const as = { ...caller, userId: admin };
       await svc.update(as, { name: names[0], newName: names[1] });
       return { back: () => svc.update(as, { name: names[1], newName: names[2] }).then(() => undefined) };
     }
@@ -75,7 +75,7 @@ describe.each(PLACEMENT_MODES)('A late write clean-up while the data comes back 
 
   async function setUp(name: string) {
     const { org } = await orgs().create({ name, email: `${name.replaceAll(' ', '-')}@reuse.example`, password });
-    return { org, caller: { adminId: org.adminId, orgId: org.id } };
+    return { org, caller: { userId: org.adminId, orgId: org.id } };
   }
 
   async function liveRecords(orgId: string) {

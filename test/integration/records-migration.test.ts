@@ -46,7 +46,7 @@ async function orgWithAdmin(api: Api, name: string, email: string): Promise<Call
   expect((await api.createOrg(name, email, password)).status).toBe(201);
   const context = await authorizeToken((await logIn(email, password)).access_token);
   if (!context) throw new Error('token refused');
-  return { adminId: context.adminId, orgId: context.orgId };
+  return { userId: context.userId, orgId: context.orgId };
 }
 
 // ------------------------------------------------------------------ writers and their ledger
@@ -249,7 +249,7 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
 
   async function setUp(name: string) {
     const { org } = await orgs().create({ name, email: `${name.replaceAll(' ', '-')}@late.example`, password });
-    return { org, caller: { adminId: org.adminId, orgId: org.id } };
+    return { org, caller: { userId: org.adminId, orgId: org.id } };
   }
 
   it('an insert that lands after the old place was dropped is applied in the new place; the old place stays gone', async () => {

@@ -23,7 +23,7 @@ async function orgWithAdmin(api: Api, name: string, email: string): Promise<Call
   const { access_token } = await logIn(email, password);
   const context = await authorizeToken(access_token);
   if (!context) throw new Error('token refused');
-  return { adminId: context.adminId, orgId: context.orgId };
+  return { userId: context.userId, orgId: context.orgId };
 }
 
 const placementOf = async (orgId: string) =>

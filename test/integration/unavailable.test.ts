@@ -47,7 +47,7 @@ const names = [
 type Name = (typeof names)[number];
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 type AuthorizerResult = { isAuthorized: boolean; context?: Record<string, unknown> };
-type Caller = { adminId: string; orgId: string; sessionId: string; tokenId: string; expiresAt: number };
+type Caller = { userId: string; orgId: string; sessionId: string; tokenId: string; expiresAt: number };
 
 /** Every handler in a fresh module graph (a new container) whose database is `uri`. */
 async function container(uri: string) {
@@ -223,7 +223,7 @@ describe('A database that refuses connections', () => {
     const app = await container(`mongodb://127.0.0.1:${await freePort()}/`);
     const config = signerConfig();
     const signer = createTokenSigner({ ...config, privateKey: config.privateKey.value ?? '' });
-    const ids = { adminId: '0123456789abcdef01234568', orgId: '0123456789abcdef01234569', sessionId: 'outage-session' };
+    const ids = { userId: '0123456789abcdef01234568', orgId: '0123456789abcdef01234569', sessionId: 'outage-session' };
     const { token } = await signer.sign({ ...ids, tokenVersion: 0 });
     const caller = { ...ids, tokenId: 'outage-token', expiresAt: 0 };
     const recordId = '0123456789abcdef01234567';

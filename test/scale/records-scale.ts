@@ -54,7 +54,7 @@ const { invoke } = await import('../support/events.ts');
 
 type Mode = 'collection' | 'database';
 const MODES: Mode[] = ['collection', 'database'];
-type Caller = { adminId: string; orgId: string };
+type Caller = { userId: string; orgId: string };
 
 const client = new MongoClient(uri);
 await createMasterIndexes(client.db('scale_master'));
@@ -86,7 +86,7 @@ async function addOrg(mode: Mode, n: number): Promise<void> {
     email: `scale-${mode}-${n}@scale.example`,
     password: 'scale password',
   });
-  const caller = { adminId: org.adminId, orgId: org.id };
+  const caller = { userId: org.adminId, orgId: org.id };
   const created = await invoke(createRecord, {
     method: 'POST',
     path: '/org/records',

@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import type { PlacementMode } from '#core/orgs/model.ts';
+import type { TestCaller } from './callers.ts';
 import { type Answer, invoke } from './events.ts';
 
 /**
@@ -8,7 +9,7 @@ import { type Answer, invoke } from './events.ts';
  * may run side by side in one test file (other placement modes, other containers serving one org).
  */
 
-export type Caller = { adminId: string; orgId: string };
+export type Caller = TestCaller;
 
 export async function loadApi(mode: PlacementMode, env: Record<string, string> = {}) {
   vi.resetModules();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { closeMongoClient } from '#core/mongo/client.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { createMasterIndexes } from '#core/mongo/indexes.ts';
+import { migrateAdminsToMembers } from '#core/mongo/migrations.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { Placement, PlacementMode } from '#core/orgs/model.ts';
 import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
@@ -51,11 +52,14 @@ export async function placeExists(place: Place): Promise<boolean> {
 
 /**
  * This file's master database as a deploy leaves it: the database setup (the `db-setup` function's
- * index creation) runs once before the file's tests, as the stack's trigger runs it before the routes
+ * index creation and data migrations) runs once before the file's tests, as the stack's trigger runs it before the routes
  * serve. Its clients are closed after.
  */
 export function useTestDatabase(): void {
-  beforeAll(() => createMasterIndexes(masterDb()));
+  beforeAll(async () => {
+    await createMasterIndexes(masterDb());
+    await migrateAdminsToMembers(masterDb());
+  });
   closeClientsAfterAll();
 }
 

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '#core/http/endpoint.ts';
+import { authorizerContextOf, type TestCaller } from './callers.ts';
 
 /** API Gateway HTTP API (payload 2.0) events, as the service receives them in AWS. */
 
@@ -15,7 +16,7 @@ export interface EventOptions {
   readonly headers?: Record<string, string>;
   readonly base64?: boolean;
   /** The authorizer's context for JWT routes. */
-  readonly caller?: { adminId: string; orgId: string };
+  readonly caller?: TestCaller;
 }
 
 export function httpEvent(options: EventOptions): HttpEvent {
@@ -47,7 +48,7 @@ export function httpEvent(options: EventOptions): HttpEvent {
     isBase64Encoded: options.base64 ?? false,
   };
   if (options.caller) {
-    (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: options.caller };
+    (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: authorizerContextOf(options.caller) };
   }
   return event;
 }

@@ -29,6 +29,11 @@ import {
  */
 
 const LEASE_MS = 60_000;
+/**
+ * Each test interrupts its operation at every store call, one run per call (a delete makes about
+ * fifteen, a move more): longer than the suite's default per-test limit on a loaded machine.
+ */
+const EVERY_STEP_TIMEOUT_MS = 120_000;
 const clock = { t: Date.parse('2026-01-01T00:00:00Z') };
 const hasher = createPasswordHasher(4);
 let stores: OrgStores;
@@ -107,13 +112,13 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
 
   async function createOrg(name: string, email: string) {
     const { org } = await service().create({ name, email, password });
-    return { caller: { adminId: org.adminId, orgId: org.id }, org };
+    return { caller: { userId: org.adminId, orgId: org.id }, org };
   }
 
   const current = async (id: string) => (await stores.orgs.findById(id)) as Organization;
 
   describe.each(modes)('Interrupted create ($mode)', ({ crash }) => {
-    it('converges at every step: a retry succeeds and nothing is orphaned', async () => {
+    it('converges at every step: a retry succeeds and nothing is orphaned', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
       const { steps } = await probe((svc) =>
         svc.create({
           name: `probe create ${placementMode} ${crash}`,
@@ -140,7 +145,7 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
       }
     });
 
-    it('converges at every step when only the reconciler runs afterwards', async () => {
+    it('converges at every step when only the reconciler runs afterwards', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
       const { steps } = await probe((svc) =>
         svc.create({
           name: `probe reconcile ${placementMode} ${crash}`,
@@ -166,7 +171,7 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
   });
 
   describe.each(modes)('Interrupted rename ($mode)', ({ crash }) => {
-    it('converges at every step without losing a document', async () => {
+    it('converges at every step without losing a document', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
       const probed = await createOrg(
         `probe rename ${placementMode} ${crash}`,
         `probe-rename-${placementMode}-${crash}@x.example`,
@@ -217,7 +222,7 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
   const other = placementMode === 'collection' ? 'database' : 'collection';
 
   describe.each(modes)(`Interrupted move to ${other} mode ($mode)`, ({ crash }) => {
-    it('converges at every step without losing a document or a record', async () => {
+    it('converges at every step without losing a document or a record', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
       const probed = await createOrg(`probe move ${placementMode} ${crash}`, `probe-move-${placementMode}-${crash}@x.example`);
       const { steps, commitAt } = await probe((svc) => svc.move({ id: probed.org.id }, other));
       expect(steps).toBeGreaterThanOrEqual(5);
@@ -264,7 +269,7 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
   });
 
   describe.each(modes)('Interrupted delete ($mode)', ({ crash }) => {
-    it('converges at every step: a retry finishes the delete', async () => {
+    it('converges at every step: a retry finishes the delete', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
       const probed = await createOrg(
         `probe delete ${placementMode} ${crash}`,
         `probe-delete-${placementMode}-${crash}@x.example`,

@@ -9,7 +9,7 @@ import { UnavailableError } from '#core/errors.ts';
  */
 
 const claims: VerifiedToken = {
-  adminId: 'admin-1',
+  userId: 'admin-1',
   orgId: 'org-1',
   sessionId: 'session-1',
   tokenId: 'token-1',
@@ -21,7 +21,12 @@ const verifier: TokenVerifier = { verify: async () => claims };
 
 /** A database whose answers the test sets, and which can go away. */
 function database() {
-  const state = { version: 2 as number | null, revoked: [] as string[], down: false as false | 'refusing' | 'silent' };
+  const state = {
+    version: 2 as number | null,
+    role: 'owner' as string | null,
+    revoked: [] as string[],
+    down: false as false | 'refusing' | 'silent',
+  };
   const answer = <T>(value: () => T): Promise<T> => {
     if (state.down === 'refusing') return Promise.reject(new UnavailableError());
     if (state.down === 'silent') return new Promise<T>(() => {});
@@ -29,16 +34,28 @@ function database() {
   };
   return {
     state,
-    admins: {
-      findById: (id: string) =>
-        answer(() => (state.version === null ? null : ({ id, orgId: 'org-1', tokenVersion: state.version } as never))),
+    users: {
+      findById: (id: string) => answer(() => (state.version === null ? null : ({ id, tokenVersion: state.version } as never))),
     },
+    memberships: {
+      find: (orgId: string, userId: string) =>
+        answer(() => (state.role === null ? null : ({ orgId, userId, role: state.role } as never))),
+    },
+    roles: { find: () => answer(() => null) },
     revocations: { revoke: async () => {}, revoked: () => answer(() => state.revoked) },
   };
 }
 
 function guardOver(db: ReturnType<typeof database>, lookupBudgetMs = 100) {
-  return new TokenGuard({ verifier, admins: db.admins, revocations: db.revocations, cacheMs: 0, lookupBudgetMs });
+  return new TokenGuard({
+    verifier,
+    users: db.users,
+    memberships: db.memberships,
+    roles: db.roles,
+    revocations: db.revocations,
+    cacheMs: 0,
+    lookupBudgetMs,
+  });
 }
 
 describe('Class: TokenGuard, when the database cannot answer', () => {
@@ -48,10 +65,36 @@ describe('Class: TokenGuard, when the database cannot answer', () => {
     const guard = guardOver(db, 100);
     const started = performance.now();
 
-    await expect(guard.check('token')).resolves.toMatchObject({ adminId: 'admin-1', orgId: 'org-1' });
+    await expect(guard.check('token')).resolves.toMatchObject({ userId: 'admin-1', orgId: 'org-1' });
 
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
+  it('gives a caller whose role it never learnt no permission and marks the membership unverified', async () => {
+    const db = database();
+    db.state.down = 'refusing';
+
+    await expect(guardOver(db).check('token')).resolves.toMatchObject({ role: '', permissions: [], membership: 'unverified' });
+  });
+
+  it('keeps the role it last saw for a member, and refuses one it last saw removed', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    db.state.role = 'member';
+    await guard.check('token');
+    db.state.down = 'refusing';
+    await expect(guard.check('token')).resolves.toMatchObject({
+      role: 'member',
+      permissions: ['members:read', 'records:read', 'records:write'],
+    });
+
+    const other = database();
+    const removedGuard = guardOver(other);
+    other.state.role = null;
+    await expect(removedGuard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+    other.state.down = 'silent';
+    await expect(removedGuard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
   });
 
   it('accepts a token it last saw valid, on a refused look-up at once', async () => {
@@ -97,7 +140,9 @@ describe('Class: TokenGuard, when the database cannot answer', () => {
     const db = database();
     const guard = new TokenGuard({
       verifier,
-      admins: { findById: () => Promise.reject(new TypeError('bug')) },
+      users: { findById: () => Promise.reject(new TypeError('bug')) },
+      memberships: db.memberships,
+      roles: db.roles,
       revocations: db.revocations,
       cacheMs: 0,
     });

@@ -9,7 +9,7 @@ import { createTokenSigner, createTokenVerifier } from '#core/auth/tokens.ts';
 import { writeKeyFile } from '../../bin/local-api/keys.ts';
 import { fileKeyStore, rotate, secretsKeyStore } from '../../bin/rotate-keys.ts';
 
-const claims = { adminId: 'a', orgId: 'o', sessionId: 's', tokenVersion: 0 };
+const claims = { userId: 'a', orgId: 'o', sessionId: 's', tokenVersion: 0 };
 const opts = { issuer: 'orgs-service', audience: 'orgs-api', ttlSeconds: 600 };
 const sign = (keys: KeySet) => createTokenSigner({ ...opts, privateKey: JSON.stringify(keys.privateKey) }).sign(claims);
 const verifierFor = (keys: KeySet) => createTokenVerifier({ ...opts, publicKeys: JSON.stringify(keys.publicKeys) });
@@ -24,10 +24,10 @@ describe('Key rotation', () => {
     const retired = retirePreviousKeys(rotated);
 
     expect(rotated.privateKey.kid).not.toBe(first.privateKey.kid);
-    await expect(verifierFor(rotated).verify(old.token)).resolves.toMatchObject({ adminId: 'a' });
-    await expect(verifierFor(rotated).verify(fresh.token)).resolves.toMatchObject({ adminId: 'a' });
+    await expect(verifierFor(rotated).verify(old.token)).resolves.toMatchObject({ userId: 'a' });
+    await expect(verifierFor(rotated).verify(fresh.token)).resolves.toMatchObject({ userId: 'a' });
     await expect(verifierFor(retired).verify(old.token)).rejects.toMatchObject({ name: 'UnauthorizedError' });
-    await expect(verifierFor(retired).verify(fresh.token)).resolves.toMatchObject({ adminId: 'a' });
+    await expect(verifierFor(retired).verify(fresh.token)).resolves.toMatchObject({ userId: 'a' });
   });
 
   it('lets a running verifier pick up a key rotated in after it loaded its set', async () => {
@@ -63,7 +63,7 @@ describe('bin/rotate-keys', () => {
     const keys = await rotate(store, { init: true });
 
     expect(written).toEqual([`public:${keys.privateKey.kid}`, `private:${keys.privateKey.kid}`]);
-    await expect(verifierFor(keys).verify((await sign(keys)).token)).resolves.toMatchObject({ adminId: 'a' });
+    await expect(verifierFor(keys).verify((await sign(keys)).token)).resolves.toMatchObject({ userId: 'a' });
   });
 
   it('rotates and retires a local key file', async () => {

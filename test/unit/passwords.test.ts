@@ -4,7 +4,7 @@ import { LoginService } from '#core/auth/login.ts';
 import { createPasswordHasher, newPassword, passwordProblem, passwordTooLong, preparePassword } from '#core/auth/passwords.ts';
 import type { SessionTokens } from '#core/auth/sessions.ts';
 import type { Admin, Organization } from '#core/orgs/model.ts';
-import type { AdminStore, OrganizationStore } from '#core/orgs/stores.ts';
+import type { AdminStore } from '#core/orgs/stores.ts';
 
 const composed = 'ma\u00f1ana secret'; // ñ as one code point
 const decomposed = 'man\u0303ana secret'; // n + COMBINING TILDE
@@ -162,13 +162,15 @@ describe('LoginService', () => {
     createdAt: new Date(),
     updatedAt: new Date(),
   };
-  const org = { id: 'b'.repeat(24), name: 'Org', status: 'active' } as Organization;
+  const _org = { id: 'b'.repeat(24), name: 'Org', status: 'active' } as Organization;
 
   /** Records what the login compares, to show both failure paths do the same work. */
   function serviceRecording(verified: (string | undefined)[]) {
     const admins = { findByEmail: async (email: string) => (email === admin.email ? admin : null) } as AdminStore;
-    const orgs = { findById: async () => org } as unknown as OrganizationStore;
-    const sessions = { start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens };
+    const sessions = {
+      start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens,
+      organizationsOf: async () => [{ org: { id: 'org-1', status: 'active' } as Organization, role: 'owner' }],
+    };
     const real = createPasswordHasher(4);
     const hasher = {
       hash: real.hash,
@@ -178,7 +180,7 @@ describe('LoginService', () => {
         return real.check(pw, hash);
       },
     };
-    return new LoginService({ admins, orgs, hasher, sessions });
+    return new LoginService({ admins, hasher, sessions });
   }
 
   it('does one bcrypt comparison for an unknown email, as for a wrong password', async () => {
@@ -205,9 +207,11 @@ describe('LoginService: passwords hashed before preparation', () => {
         replaced.push([id, previous, next]);
       },
     } as unknown as AdminStore;
-    const orgs = { findById: async () => ({ id: admin.orgId, status: 'active' }) } as unknown as OrganizationStore;
-    const sessions = { start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens };
-    const service = new LoginService({ admins, orgs, hasher: createPasswordHasher(4), sessions });
+    const sessions = {
+      start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens,
+      organizationsOf: async () => [{ org: { id: 'org-1', status: 'active' } as Organization, role: 'owner' }],
+    };
+    const service = new LoginService({ admins, hasher: createPasswordHasher(4), sessions });
 
     await expect(service.login(admin.email, decomposed)).resolves.toMatchObject({ accessToken: 'token' });
 
@@ -232,9 +236,11 @@ describe('LoginService: passwords hashed before preparation', () => {
         replaced += 1;
       },
     } as unknown as AdminStore;
-    const orgs = { findById: async () => ({ id: admin.orgId, status: 'active' }) } as unknown as OrganizationStore;
-    const sessions = { start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens };
-    const service = new LoginService({ admins, orgs, hasher: createPasswordHasher(4), sessions });
+    const sessions = {
+      start: async () => ({ accessToken: 'token' }) as unknown as SessionTokens,
+      organizationsOf: async () => [{ org: { id: 'org-1', status: 'active' } as Organization, role: 'owner' }],
+    };
+    const service = new LoginService({ admins, hasher: createPasswordHasher(4), sessions });
 
     await service.login(admin.email, decomposed);
     await service.login(admin.email, composed);

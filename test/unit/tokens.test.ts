@@ -36,11 +36,11 @@ describe('Token signer and verifier', () => {
   it('round-trips the caller', async () => {
     const signer = createTokenSigner({ ...options, privateKey: privateJwk, ttlSeconds: 1800 });
 
-    const issued = await signer.sign({ adminId: 'admin-9', orgId: 'org-9', sessionId: 'session-9', tokenVersion: 3 });
+    const issued = await signer.sign({ userId: 'admin-9', orgId: 'org-9', sessionId: 'session-9', tokenVersion: 3 });
 
     expect(issued.expiresIn).toBe(1800);
     expect(await verifier.verify(issued.token)).toEqual({
-      adminId: 'admin-9',
+      userId: 'admin-9',
       orgId: 'org-9',
       sessionId: 'session-9',
       tokenVersion: 3,

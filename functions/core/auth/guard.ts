@@ -1,14 +1,18 @@
 import { PromiseCache } from '../cache.ts';
 import { UnauthorizedError, UnavailableError } from '../errors.ts';
 import { log } from '../log.ts';
+import { isBuiltInRole, permissionsOf } from '../members/permissions.ts';
+import type { MembershipStore, RoleStore } from '../members/stores.ts';
 import type { AdminStore } from '../orgs/stores.ts';
 import type { RevocationStore } from './stores.ts';
 import type { Caller, TokenVerifier, VerifiedToken } from './tokens.ts';
 
 /**
- * What the authorizer checks on every request: a valid signature and claims, then revocation in the
- * database: the token itself (logout), its session (logout, refresh token reuse), and the admin's
- * token version (logout everywhere, credential change, deletion of the admin or the organization).
+ * What the authorizer checks on every request: a valid signature and claims, then in the database
+ * revocation (the token itself: logout; its session: logout, refresh token reuse; the user's token
+ * version: logout everywhere, credential change, deletion of the user) and membership (the user's
+ * role in the token's organization, and a custom role's permissions: a removal, a role change or the
+ * organization's deletion).
  *
  * Database answers are cached per container for `cacheMs`, so a revoked token may still pass for
  * at most that long here, plus API Gateway's own authorizer cache TTL in front of it.
@@ -22,7 +26,9 @@ import type { Caller, TokenVerifier, VerifiedToken } from './tokens.ts';
 
 export interface GuardDeps {
   readonly verifier: TokenVerifier;
-  readonly admins: Pick<AdminStore, 'findById'>;
+  readonly users: Pick<AdminStore, 'findById'>;
+  readonly memberships: Pick<MembershipStore, 'find'>;
+  readonly roles: Pick<RoleStore, 'find'>;
   readonly revocations: RevocationStore;
   readonly cacheMs: number;
   readonly now?: () => Date;
@@ -82,56 +88,91 @@ export class TokenGuard {
     return stale?.(value) ? ((await this.#cache.get(key, remembered, { fresh: true })) as T) : value;
   }
 
-  /** The caller a token speaks for; {@link UnauthorizedError} when it is invalid or revoked. */
+  /** The caller a token speaks for; {@link UnauthorizedError} when it is invalid, revoked or no longer a member. */
   async check(token: string): Promise<Caller> {
     const claims = await this.#deps.verifier.verify(token);
-    const adminKey = `admin:${claims.adminId}`;
-    const revokedKey = `revoked:${claims.tokenId}:${claims.sessionId}`;
+    const keys = keysOf(claims);
     const lookup = Promise.all([
       this.#cached(
-        adminKey,
-        async () => {
-          const admin = await this.#deps.admins.findById(claims.adminId);
-          return admin && admin.orgId === claims.orgId ? admin.tokenVersion : null;
-        },
+        keys.user,
+        async () => (await this.#deps.users.findById(claims.userId))?.tokenVersion ?? null,
         // Versions only grow: a token newer than what we remember means our memory is old.
         (version) => version !== null && version < claims.tokenVersion,
       ),
-      this.#cached(revokedKey, () =>
+      this.#cached(keys.member, async () => (await this.#deps.memberships.find(claims.orgId, claims.userId))?.role ?? null),
+      this.#cached(keys.revoked, () =>
         this.#deps.revocations.revoked([`jti:${claims.tokenId}`, `sid:${claims.sessionId}`], this.#now()),
       ),
     ]);
     let version: number | null;
+    let role: string | null;
     let revokedKeys: string[];
+    let custom: readonly string[] | undefined;
     try {
-      [version, revokedKeys] = await within(lookup, this.#deps.lookupBudgetMs ?? LOOKUP_BUDGET_MS);
+      const budget = this.#deps.lookupBudgetMs ?? LOOKUP_BUDGET_MS;
+      [version, role, revokedKeys] = await within(lookup, budget);
+      if (role !== null && !isBuiltInRole(role)) {
+        const name = role;
+        custom =
+          (await within(
+            this.#cached(`role:${claims.orgId}:${name}`, async () => {
+              const found = await this.#deps.roles.find(claims.orgId, name);
+              return found ? [...found.permissions] : null;
+            }),
+            budget,
+          )) ?? undefined;
+      }
     } catch (error) {
       if (!(error instanceof UnavailableError || error instanceof LookupTimeoutError)) throw error;
-      return this.#decideWithoutLookup(claims, adminKey, revokedKey, error);
+      return this.#decideWithoutLookup(claims, keys, error);
     }
-    if (version === null || version !== claims.tokenVersion || revokedKeys.length > 0) throw revoked();
-    return callerOf(claims);
+    if (version === null || version !== claims.tokenVersion || role === null || revokedKeys.length > 0) throw revoked();
+    return callerOf(claims, role, permissionsOf(role, custom));
   }
 
-  /** The outage rule: refuse what this container knew to be revoked, accept the rest. */
-  #decideWithoutLookup(claims: VerifiedToken, adminKey: string, revokedKey: string, error: Error): Caller {
-    const version = this.#known.get(adminKey) as number | null | undefined;
-    const revokedKeys = this.#known.get(revokedKey) as string[] | undefined;
+  /**
+   * The outage rule: refuse what this container knew to be revoked (or no longer a member), accept
+   * the rest with the role it last knew. A caller whose role it never learnt gets no permission and
+   * `membership: 'unverified'`, which a route needing one answers with 503 (the route needs the
+   * database too).
+   */
+  #decideWithoutLookup(claims: VerifiedToken, keys: ReturnType<typeof keysOf>, error: Error): Caller {
+    const version = this.#known.get(keys.user) as number | null | undefined;
+    const role = this.#known.get(keys.member) as string | null | undefined;
+    const revokedKeys = this.#known.get(keys.revoked) as string[] | undefined;
     const knownRevoked =
-      version === null || (version !== undefined && version > claims.tokenVersion) || (revokedKeys?.length ?? 0) > 0;
+      version === null ||
+      role === null ||
+      (version !== undefined && version > claims.tokenVersion) ||
+      (revokedKeys?.length ?? 0) > 0;
     log.warn('revocation look-up unavailable; decided from what this container knew', {
       reason: error.name,
       decision: knownRevoked ? 'refused' : 'accepted',
     });
     if (knownRevoked) throw revoked();
-    return callerOf(claims);
+    if (role === undefined) return { ...callerOf(claims, '', []), membership: 'unverified' };
+    const custom = isBuiltInRole(role)
+      ? undefined
+      : (this.#known.get(`role:${claims.orgId}:${role}`) as string[] | null | undefined);
+    return callerOf(claims, role, permissionsOf(role, custom ?? undefined));
   }
 }
 
-function callerOf(claims: VerifiedToken): Caller {
+/** The cache keys of one token's look-ups. */
+function keysOf(claims: VerifiedToken) {
   return {
-    adminId: claims.adminId,
+    user: `user:${claims.userId}`,
+    member: `member:${claims.orgId}:${claims.userId}`,
+    revoked: `revoked:${claims.tokenId}:${claims.sessionId}`,
+  };
+}
+
+function callerOf(claims: VerifiedToken, role: string, permissions: readonly string[]): Caller {
+  return {
+    userId: claims.userId,
     orgId: claims.orgId,
+    role,
+    permissions,
     sessionId: claims.sessionId,
     tokenId: claims.tokenId,
     expiresAt: claims.expiresAt,

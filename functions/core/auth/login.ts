@@ -1,15 +1,15 @@
 import { UnauthorizedError } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
-import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
+import type { AdminStore } from '../orgs/stores.ts';
 import type { PasswordHasher } from './passwords.ts';
-import type { SessionService, SessionTokens } from './sessions.ts';
+import { notAMember, type SessionService, type SessionTokens } from './sessions.ts';
 import type { LoginThrottle } from './throttle.ts';
 
 export interface LoginDeps {
+  /** The users (see `Admin`). */
   readonly admins: AdminStore;
-  readonly orgs: OrganizationStore;
   readonly hasher: PasswordHasher;
-  readonly sessions: Pick<SessionService, 'start'>;
+  readonly sessions: Pick<SessionService, 'start' | 'organizationsOf'>;
   readonly throttle?: LoginThrottle;
 }
 
@@ -23,26 +23,41 @@ export class LoginService {
     this.#deps = deps;
   }
 
-  async login(email: string, password: string, sourceIp?: string): Promise<SessionTokens> {
+  /**
+   * Signs a user in to one of their organizations: `organizationId` when given, else the one they
+   * created (while they still belong to it), else the oldest membership. The answer names the
+   * organization chosen and lists all of them.
+   *
+   * @throws UnauthorizedError `invalid_credentials` (401) for a wrong email or password, or a user
+   *   who belongs to no live organization (the same answer, so it tells nothing).
+   * @throws ForbiddenError `not_a_member` (403) when the password is right but `organizationId` is
+   *   not one of the user's organizations.
+   * @throws TooManyRequestsError (429) from the throttle.
+   */
+  async login(email: string, password: string, sourceIp?: string, organizationId?: string): Promise<SessionTokens> {
     await this.#deps.throttle?.check(email, sourceIp);
     const admin = await this.#deps.admins.findByEmail(email);
-    // The hasher compares against a dummy when there is no admin (or the password is over 72 bytes),
+    // The hasher compares against a dummy when there is no user (or the password is over 72 bytes),
     // so every failure costs the same bcrypt work.
     const { matched, rehash } = await this.#deps.hasher.check(password, admin?.passwordHash);
-    const org = admin && matched ? await this.#deps.orgs.findById(admin.orgId) : null;
-    if (!admin || !matched || !org || (org.status !== 'active' && org.status !== 'renaming' && org.status !== 'moving')) {
+    const organizations = admin && matched ? await this.#deps.sessions.organizationsOf(admin.id) : [];
+    if (!admin || !matched || organizations.length === 0) {
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
     }
     await this.#deps.throttle?.succeeded(email);
+    const chosen = organizationId
+      ? organizations.find((choice) => choice.org.id === organizationId)
+      : (organizations.find((choice) => choice.org.id === admin.orgId) ?? organizations[0]);
+    if (!chosen) throw notAMember();
     if (rehash) {
       // The hash predates password preparation (it matched the password as typed) or the configured
       // cost has risen since it was made: replace it while we hold the password.
       await this.#deps.hasher
         .hash(password)
         .then((next) => this.#deps.admins.replaceHash(admin.id, admin.passwordHash, next))
-        .catch((error) => log.warn('password rehash failed', { adminId: admin.id, ...errorFields(error) }));
+        .catch((error) => log.warn('password rehash failed', { userId: admin.id, ...errorFields(error) }));
     }
-    return this.#deps.sessions.start(admin, org);
+    return this.#deps.sessions.start(admin, chosen.org, chosen.role, organizations);
   }
 }

@@ -1,6 +1,6 @@
 import type { SessionTokens } from './sessions.ts';
 
-/** The body login and refresh answer with. */
+/** The body login, refresh and switch answer with (`organizations` from login and switch). */
 export function tokenResponse(tokens: SessionTokens) {
   return {
     access_token: tokens.accessToken,
@@ -10,5 +10,15 @@ export function tokenResponse(tokens: SessionTokens) {
     refresh_expires_in: tokens.refreshExpiresIn,
     organization_id: tokens.org.id,
     organization_name: tokens.org.name,
+    role: tokens.role,
+    ...(tokens.organizations
+      ? {
+          organizations: tokens.organizations.map(({ org, role }) => ({
+            organization_id: org.id,
+            organization_name: org.name,
+            role,
+          })),
+        }
+      : {}),
   };
 }

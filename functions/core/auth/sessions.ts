@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { UnauthorizedError } from '../errors.ts';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { log } from '../log.ts';
+import type { MembershipStore } from '../members/stores.ts';
 import type { Admin, Organization } from '../orgs/model.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
 import type { RefreshTokenStore, RevocationStore } from './stores.ts';
@@ -12,17 +13,30 @@ import type { Caller, TokenSigner } from './tokens.ts';
  * one again means it leaked, so the whole family is revoked.
  */
 
+/** One organization a user belongs to, as login and switch list them. */
+export interface OrganizationChoice {
+  readonly org: Organization;
+  readonly role: string;
+}
+
 export interface SessionTokens {
   readonly accessToken: string;
   readonly expiresIn: number;
   readonly refreshToken: string;
   readonly refreshExpiresIn: number;
+  /** The active organization the tokens are for. */
   readonly org: Organization;
+  /** The caller's role there when the tokens were issued. */
+  readonly role: string;
+  /** Every organization the user belongs to (login and switch). */
+  readonly organizations?: readonly OrganizationChoice[];
 }
 
 export interface SessionDeps {
+  /** The users (see `Admin`). */
   readonly admins: AdminStore;
   readonly orgs: OrganizationStore;
+  readonly memberships: Pick<MembershipStore, 'find' | 'listByUser'>;
   readonly refreshTokens: RefreshTokenStore;
   readonly revocations: RevocationStore;
   /** Needed to start and refresh sessions; logout works without one. */
@@ -31,10 +45,17 @@ export interface SessionDeps {
   readonly now?: () => Date;
 }
 
+/** 403 `not_a_member`: the user does not belong to that organization (or it is not live). */
+export const notAMember = () => new ForbiddenError('not_a_member', 'You are not a member of that organization.');
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const invalidRefresh = () => new UnauthorizedError('invalid_refresh_token', 'The refresh token is invalid, expired or revoked.');
-const live = (org: Organization | null): org is Organization =>
-  org !== null && (org.status === 'active' || org.status === 'renaming' || org.status === 'moving');
+/** An organization one may sign in to: it exists and is not being created or deleted. */
+export const live = (org: Organization | null | undefined): org is Organization =>
+  !!org && (org.status === 'active' || org.status === 'renaming' || org.status === 'moving');
+
+/** How many organizations login and switch list at most. */
+export const MAX_LISTED_ORGANIZATIONS = 100;
 
 export class SessionService {
   readonly #deps: SessionDeps;
@@ -45,18 +66,68 @@ export class SessionService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** Starts a new session (a new refresh token family) for an authenticated admin. */
-  start(admin: Admin, org: Organization): Promise<SessionTokens> {
-    return this.#issue(admin, org, randomUUID());
+  /** Starts a new session (a new refresh token family) for an authenticated user in `org`, where they hold `role`. */
+  start(admin: Admin, org: Organization, role: string, organizations?: readonly OrganizationChoice[]): Promise<SessionTokens> {
+    return this.#issue(admin, org, role, randomUUID(), organizations);
   }
 
-  async #issue(admin: Admin, org: Organization, familyId: string): Promise<SessionTokens> {
+  /**
+   * The live organizations `userId` belongs to, with the role in each, oldest membership first (at
+   * most {@link MAX_LISTED_ORGANIZATIONS}).
+   */
+  async organizationsOf(userId: string): Promise<OrganizationChoice[]> {
+    const memberships = await this.#deps.memberships.listByUser(userId, MAX_LISTED_ORGANIZATIONS);
+    if (memberships.length === 0) return [];
+    const orgs = new Map((await this.#deps.orgs.findMany(memberships.map((m) => m.orgId))).map((o) => [o.id, o]));
+    return memberships.flatMap((m) => {
+      const org = orgs.get(m.orgId);
+      return live(org) ? [{ org, role: m.role }] : [];
+    });
+  }
+
+  /**
+   * Starts a session in another organization the caller belongs to: no password, the caller's
+   * valid token is the proof. The current session stays as it is.
+   *
+   * @throws ForbiddenError `not_a_member` (403) when the caller is not a member of a live `orgId`.
+   */
+  async switchTo(caller: Caller, orgId: string): Promise<SessionTokens> {
+    const [user, organizations] = await Promise.all([
+      this.#deps.admins.findById(caller.userId),
+      this.organizationsOf(caller.userId),
+    ]);
+    const target = organizations.find((choice) => choice.org.id === orgId);
+    if (!user || !target) throw notAMember();
+    return this.start(user, target.org, target.role, organizations);
+  }
+
+  /**
+   * The caller's profile: the user and every organization they belong to.
+   *
+   * @throws UnauthorizedError `invalid_token` (401) when the user no longer exists.
+   */
+  async profile(caller: Caller): Promise<{ user: Admin; organizations: OrganizationChoice[] }> {
+    const [user, organizations] = await Promise.all([
+      this.#deps.admins.findById(caller.userId),
+      this.organizationsOf(caller.userId),
+    ]);
+    if (!user) throw new UnauthorizedError('invalid_token', 'The access token is missing, malformed, expired or not ours.');
+    return { user, organizations };
+  }
+
+  async #issue(
+    admin: Admin,
+    org: Organization,
+    role: string,
+    familyId: string,
+    organizations?: readonly OrganizationChoice[],
+  ): Promise<SessionTokens> {
     const now = this.#now();
     const refreshToken = randomBytes(32).toString('base64url');
     await this.#deps.refreshTokens.insert({
       hash: hashToken(refreshToken),
       familyId,
-      adminId: admin.id,
+      userId: admin.id,
       orgId: org.id,
       tokenVersion: admin.tokenVersion,
       createdAt: now,
@@ -64,7 +135,7 @@ export class SessionService {
     });
     if (!this.#deps.signer) throw new Error('This session service has no signing key');
     const access = await this.#deps.signer.sign({
-      adminId: admin.id,
+      userId: admin.id,
       orgId: org.id,
       sessionId: familyId,
       tokenVersion: admin.tokenVersion,
@@ -75,6 +146,8 @@ export class SessionService {
       refreshToken,
       refreshExpiresIn: Math.round(this.#deps.refreshTtlMs / 1000),
       org,
+      role,
+      ...(organizations ? { organizations } : {}),
     };
   }
 
@@ -89,15 +162,19 @@ export class SessionService {
 
     if (!(await this.#deps.refreshTokens.markUsed(hash, now, record.expiresAt))) {
       await this.#deps.revocations.revoke(familyKey, new Date(now.getTime() + this.#deps.refreshTtlMs));
-      log.warn('refresh token reused; session revoked', { adminId: record.adminId, orgId: record.orgId });
+      log.warn('refresh token reused; session revoked', { userId: record.userId, orgId: record.orgId });
       throw new UnauthorizedError('refresh_token_reused', 'The refresh token was already used; the session is revoked.');
     }
 
-    const admin = await this.#deps.admins.findById(record.adminId);
-    if (!admin || admin.orgId !== record.orgId || admin.tokenVersion !== record.tokenVersion) throw invalidRefresh();
-    const org = await this.#deps.orgs.findById(admin.orgId);
-    if (!live(org)) throw invalidRefresh();
-    return this.#issue(admin, org, record.familyId);
+    // The user (token version), the membership (still a member, and the role now) and the
+    // organization (still live), read together.
+    const [admin, membership, org] = await Promise.all([
+      this.#deps.admins.findById(record.userId),
+      this.#deps.memberships.find(record.orgId, record.userId),
+      this.#deps.orgs.findById(record.orgId),
+    ]);
+    if (!admin || admin.tokenVersion !== record.tokenVersion || !membership || !live(org)) throw invalidRefresh();
+    return this.#issue(admin, org, membership.role, record.familyId);
   }
 
   /** Ends the caller's session: its refresh token family and the access token presented. */
@@ -114,7 +191,7 @@ export class SessionService {
 
   /** Ends every session of the caller: all its access and refresh tokens stop working. */
   async logoutEverywhere(caller: Caller): Promise<void> {
-    await this.#deps.admins.bumpTokenVersion(caller.adminId, this.#now());
+    await this.#deps.admins.bumpTokenVersion(caller.userId, this.#now());
     await this.logout(caller);
   }
 }

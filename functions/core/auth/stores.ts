@@ -8,9 +8,10 @@ export interface RefreshTokenRecord {
   readonly hash: string;
   /** All refresh tokens descending from one login share a family (the session). */
   readonly familyId: string;
-  readonly adminId: string;
+  /** The user the family belongs to. */
+  readonly userId: string;
   readonly orgId: string;
-  /** The admin's token version when the family began; a later "logout everywhere" invalidates it. */
+  /** The user's token version when the family began; a later "logout everywhere" invalidates it. */
   readonly tokenVersion: number;
   readonly createdAt: Date;
   readonly expiresAt: Date;

@@ -11,10 +11,24 @@ import { UnauthorizedError } from '../errors.ts';
 
 export const TOKEN_ALGORITHMS = ['EdDSA'] as const;
 
-/** Who is calling, as proven by a verified access token. */
+/**
+ * Who is calling, as proven by a verified access token and the caller's membership: the user, the
+ * active organization, and the role the user holds in it now (looked up by the authorizer, so a
+ * role change or a removal reaches every token within the revocation bound).
+ */
 export interface Caller {
-  readonly adminId: string;
+  readonly userId: string;
+  /** The active organization (the token's `org` claim). */
   readonly orgId: string;
+  /** The caller's role in the active organization. */
+  readonly role: string;
+  /** What that role allows (see `#core/members/permissions.ts`). */
+  readonly permissions: readonly string[];
+  /**
+   * `unverified` when the authorizer could not reach the database and did not know the caller's
+   * membership: the caller has no permission, and a route that needs one answers 503.
+   */
+  readonly membership?: 'unverified';
   /** The session (refresh token family) the token belongs to. */
   readonly sessionId?: string;
   /** The token's own id (`jti`). */
@@ -23,9 +37,13 @@ export interface Caller {
   readonly expiresAt?: number;
 }
 
+/** Who the caller is, without what they may do: what the organization and records services need. */
+export type CallerIdentity = Pick<Caller, 'userId' | 'orgId'>;
+
 /** What a verified token says, before revocation is checked. */
 export interface VerifiedToken {
-  readonly adminId: string;
+  /** The user (`sub`). */
+  readonly userId: string;
   readonly orgId: string;
   readonly sessionId: string;
   readonly tokenId: string;
@@ -39,7 +57,8 @@ export interface IssuedToken {
 }
 
 export interface TokenClaims {
-  readonly adminId: string;
+  /** The user (`sub`). */
+  readonly userId: string;
   readonly orgId: string;
   readonly sessionId: string;
   readonly tokenVersion: number;
@@ -88,7 +107,7 @@ export function createTokenSigner(options: SignerOptions): TokenSigner {
       const { alg, kid, key } = await signingKey();
       const token = await new SignJWT({ org: claims.orgId, sid: claims.sessionId, ver: claims.tokenVersion })
         .setProtectedHeader({ alg, kid, typ: 'JWT' })
-        .setSubject(claims.adminId)
+        .setSubject(claims.userId)
         .setIssuer(options.issuer)
         .setAudience(options.audience)
         .setIssuedAt()
@@ -135,7 +154,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       throw new Error('token claims have the wrong types');
     }
     if (typeof ver !== 'number' || !Number.isInteger(ver) || typeof exp !== 'number') throw new Error('bad ver or exp');
-    return { adminId: sub, orgId: org, sessionId: sid, tokenId: jti, tokenVersion: ver, expiresAt: exp };
+    return { userId: sub, orgId: org, sessionId: sid, tokenId: jti, tokenVersion: ver, expiresAt: exp };
   }
 
   return {

@@ -3,7 +3,9 @@ import { createTokenVerifier } from '../auth/tokens.ts';
 import { once } from '../cache.ts';
 import { guardConfig, verifierConfig } from '../config.ts';
 import { mongoAdminStore } from '../mongo/admin-store.ts';
+import { mongoMembershipStore } from '../mongo/membership-store.ts';
 import { mongoRevocationStore } from '../mongo/revocation-store.ts';
+import { mongoRoleStore } from '../mongo/role-store.ts';
 import { database } from './database.ts';
 import { keyMaterial } from './keys.ts';
 
@@ -21,7 +23,9 @@ export function tokenGuard(): () => Promise<TokenGuard> {
     const { master } = await db();
     return new TokenGuard({
       verifier,
-      admins: mongoAdminStore(master),
+      users: mongoAdminStore(master),
+      memberships: mongoMembershipStore(master),
+      roles: mongoRoleStore(master),
       revocations: mongoRevocationStore(master),
       cacheMs: revocationCacheMs,
     });

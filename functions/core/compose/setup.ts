@@ -2,15 +2,17 @@ import { databaseConfig } from '../config.ts';
 import { getMongoClient } from '../mongo/client.ts';
 import { callDatabase, mapOutage } from '../mongo/errors.ts';
 import { createMasterIndexes, type MasterIndexReport } from '../mongo/indexes.ts';
+import { type MigrationReport, migrateAdminsToMembers } from '../mongo/migrations.ts';
 
 /**
- * The one-time database setup: the master database's indexes. It runs at deploy time (the `db-setup`
+ * The one-time database setup: the master database's indexes, then its data migrations
+ * (`migrations.ts`). It runs at deploy time (the `db-setup`
  * function, run by the stack's trigger), when the local API starts and before the tests; request
  * paths never create indexes.
  */
 
 export type DatabaseSetupResult =
-  | ({ readonly status: 'done'; readonly database: string } & MasterIndexReport)
+  | ({ readonly status: 'done'; readonly database: string } & MasterIndexReport & MigrationReport)
   | { readonly status: 'skipped'; readonly reason: string };
 
 /** The database secret exists but holds no value yet (the first deploy creates it empty). */
@@ -38,7 +40,9 @@ export function databaseSetup(): () => Promise<DatabaseSetupResult> {
       }
       throw mapOutage(error);
     }
-    const report = await callDatabase(() => createMasterIndexes(client.db(config.masterDb)));
-    return { status: 'done', database: config.masterDb, ...report };
+    const master = client.db(config.masterDb);
+    const report = await callDatabase(() => createMasterIndexes(master));
+    const migrated = await callDatabase(() => migrateAdminsToMembers(master));
+    return { status: 'done', database: config.masterDb, ...report, ...migrated };
   };
 }

@@ -5,15 +5,19 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { permissionOf } from '../../../lib/routes.ts';
 import type { Caller } from '../auth/tokens.ts';
 import {
   type FieldIssue,
+  ForbiddenError,
   PayloadTooLargeError,
   UnauthorizedError,
+  UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
+import type { Permission } from '../members/permissions.ts';
 import type * as z from '../zod.ts';
 import type { Contract } from './contract.ts';
 import { decodeUtf8, MAX_REPORTED_ISSUES, parseJson } from './json.ts';
@@ -31,7 +35,17 @@ import { parseQuery } from './query.ts';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** What the authorizer puts in `requestContext.authorizer.lambda`. */
-export type AuthorizerContext = { adminId?: string; orgId?: string; sessionId?: string; tokenId?: string; expiresAt?: number };
+export type AuthorizerContext = {
+  userId?: string;
+  orgId?: string;
+  role?: string;
+  /** Space-separated. */
+  permissions?: string;
+  membership?: string;
+  sessionId?: string;
+  tokenId?: string;
+  expiresAt?: number;
+};
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -108,27 +122,47 @@ function readBody(event: HttpEvent): unknown {
 
 function readCaller(event: HttpEvent): Caller {
   const context = (event.requestContext as { authorizer?: { lambda?: AuthorizerContext } }).authorizer?.lambda;
-  if (typeof context?.adminId !== 'string' || typeof context.orgId !== 'string') {
+  if (typeof context?.userId !== 'string' || typeof context.orgId !== 'string' || typeof context.role !== 'string') {
     throw new UnauthorizedError('unauthenticated', 'A valid access token is required.');
   }
   return {
-    adminId: context.adminId,
+    userId: context.userId,
     orgId: context.orgId,
+    role: context.role,
+    permissions: (context.permissions ?? '').split(' ').filter(Boolean),
+    ...(context.membership === 'unverified' ? { membership: 'unverified' as const } : {}),
     ...(context.sessionId ? { sessionId: context.sessionId } : {}),
     ...(context.tokenId ? { tokenId: context.tokenId } : {}),
     ...(typeof context.expiresAt === 'number' ? { expiresAt: context.expiresAt } : {}),
   };
 }
 
+/**
+ * The one place a route's permission (its row's `permission` in the route table) is enforced:
+ * 403 `permission_denied` when the caller's role lacks it, 503 when the authorizer could not learn
+ * the role (a database outage; see `TokenGuard`).
+ */
+function authorize(caller: Caller, permission: Permission | undefined): Caller {
+  if (permission === undefined || caller.permissions.includes(permission)) return caller;
+  if (caller.membership === 'unverified') {
+    throw new UnavailableError('The service cannot check your role right now.', { retryAfterSeconds: 5 });
+  }
+  throw new ForbiddenError('permission_denied', `Your role (${caller.role}) does not allow this: it needs ${permission}.`);
+}
+
 /** Validates the request before the handler runs and leaves the result on `event.parsed`. */
-function parseRequest(contract: Contract, auth: 'public' | 'jwt'): MiddlewareObj<ParsedEvent, HttpResult> {
+function parseRequest(
+  contract: Contract,
+  auth: 'public' | 'jwt',
+  permission?: Permission,
+): MiddlewareObj<ParsedEvent, HttpResult> {
   const { body, query, params } = contract.request;
   return {
     name: 'parseRequest',
     before: (request) => {
       const event = request.event;
       event.parsed = {
-        caller: auth === 'jwt' ? readCaller(event) : undefined,
+        caller: auth === 'jwt' ? authorize(readCaller(event), permission) : undefined,
         params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
         query: query ? validate(query, parseQuery(event.rawQueryString ?? ''), 'query') : undefined,
         body: body ? validate(body, readBody(event), 'body') : undefined,
@@ -172,7 +206,7 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
   const { status } = spec.contract.success;
   return middy<ParsedEvent, HttpResult, Error, Context>()
     .use(respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>)
-    .use(parseRequest(spec.contract, auth))
+    .use(parseRequest(spec.contract, auth, permissionOf(spec.name)))
     .handler(async (event): Promise<HttpResult> => {
       if (!event.parsed) throw new Error('request was not parsed');
       const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);

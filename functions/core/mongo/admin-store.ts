@@ -13,15 +13,22 @@ export interface AdminDoc {
   _id: ObjectId;
   email: string;
   passwordHash: string;
-  orgId: ObjectId;
+  /** The organization the user created; absent for users who joined by invitation. */
+  orgId?: ObjectId;
   tokenVersion?: number;
+  /**
+   * The document's shape (MongoDB's schema versioning pattern): absent on documents written before
+   * memberships, whose `orgId` was their only organization; 2 once that organization's owner
+   * membership exists (see `migrations.ts`).
+   */
+  schemaVersion?: 2;
   createdAt: Date;
   updatedAt: Date;
 }
 
 function toAdmin(doc: AdminDoc): Admin {
-  const { _id, orgId, tokenVersion, ...rest } = doc;
-  return { ...rest, id: _id.toHexString(), orgId: orgId.toHexString(), tokenVersion: tokenVersion ?? 0 };
+  const { _id, orgId, tokenVersion, schemaVersion: _version, ...rest } = doc;
+  return { ...rest, id: _id.toHexString(), ...(orgId ? { orgId: orgId.toHexString() } : {}), tokenVersion: tokenVersion ?? 0 };
 }
 
 export class MongoAdminStore implements AdminStore {
@@ -33,7 +40,8 @@ export class MongoAdminStore implements AdminStore {
 
   async insert(admin: Admin): Promise<'ok' | 'email_taken'> {
     const { id, orgId, ...rest } = admin;
-    return (await insertUnique(this.#col, { ...rest, _id: new ObjectId(id), orgId: new ObjectId(orgId) })) ? 'ok' : 'email_taken';
+    const doc: AdminDoc = { ...rest, _id: new ObjectId(id), schemaVersion: 2, ...(orgId ? { orgId: new ObjectId(orgId) } : {}) };
+    return (await insertUnique(this.#col, doc)) ? 'ok' : 'email_taken';
   }
 
   async findById(id: string): Promise<Admin | null> {
@@ -69,8 +77,22 @@ export class MongoAdminStore implements AdminStore {
     if (_id) await this.#col.updateOne({ _id }, { $inc: { tokenVersion: 1 }, $set: { updatedAt: at } });
   }
 
-  async removeByOrg(orgId: string): Promise<void> {
-    await this.#col.deleteMany({ orgId: new ObjectId(orgId) });
+  async listIdsByOrg(orgId: string): Promise<string[]> {
+    const org = oid(orgId);
+    if (!org) return [];
+    const docs = await this.#col.find({ orgId: org }, { projection: { _id: 1 } }).toArray();
+    return docs.map((doc) => doc._id.toHexString());
+  }
+
+  async findMany(ids: readonly string[]): Promise<Admin[]> {
+    const _ids = ids.map(oid).filter((id): id is ObjectId => id !== null);
+    if (_ids.length === 0) return [];
+    return (await this.#col.find({ _id: { $in: _ids } }).toArray()).map(toAdmin);
+  }
+
+  async removeMany(ids: readonly string[]): Promise<void> {
+    const _ids = ids.map(oid).filter((id): id is ObjectId => id !== null);
+    if (_ids.length > 0) await this.#col.deleteMany({ _id: { $in: _ids } });
   }
 }
 

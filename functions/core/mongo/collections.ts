@@ -9,8 +9,22 @@
 export const MASTER_COLLECTIONS = {
   /** Organizations' metadata: name, unique slug, status, placement, the operation in progress. */
   organizations: 'organizations',
-  /** Admins: unique lower-case email, bcrypt hash, organization, token version. */
+  /**
+   * Users: one identity each, unique lower-case email, bcrypt hash, token version, and `orgId`, the
+   * organization the user created (absent for users who joined by invitation). The name is the
+   * collection's first one, from when an organization had exactly one admin.
+   */
   admins: 'admins',
+  /** Who belongs to which organization, with which role: `_id` `<orgId>:<userId>`. */
+  memberships: 'memberships',
+  /** Organizations' custom roles: `_id` `<orgId>:<name>`, with their permissions. */
+  roles: 'roles',
+  /** One lock per organization while a role changes or a member goes (the owner invariant). */
+  memberLocks: 'member_locks',
+  /** Invitations to join an organization: hashed single-use secret, role, expiry, state. */
+  invitations: 'invitations',
+  /** Email waiting to go out (or gone): what the mailer sends, retried until sent. */
+  outbox: 'outbox',
   /** Name reservations, by slug: held while an organization is created or renamed, and after. */
   nameClaims: 'org_names',
   /** One lock per organization while a create, rename, move or delete runs. */

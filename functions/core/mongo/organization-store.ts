@@ -54,6 +54,12 @@ export class MongoOrganizationStore implements OrganizationStore {
     return doc ? toOrg(doc) : null;
   }
 
+  async findMany(ids: readonly string[]): Promise<Organization[]> {
+    const _ids = ids.map(oid).filter((id): id is NonNullable<typeof id> => id !== null);
+    if (_ids.length === 0) return [];
+    return (await this.#col.find({ _id: { $in: _ids } }).toArray()).map(toOrg);
+  }
+
   async findBySlug(slug: string): Promise<Organization | null> {
     const doc = await this.#col.findOne({ slug });
     return doc ? toOrg(doc) : null;

@@ -12,6 +12,7 @@ import { insertUnique } from './insert-unique.ts';
 export interface RefreshDoc {
   _id: string;
   familyId: string;
+  /** The user (the field keeps its first name, from the one-admin model). */
   adminId: ObjectId;
   orgId: ObjectId;
   tokenVersion: number;
@@ -35,15 +36,15 @@ export class MongoRefreshTokenStore implements RefreshTokenStore {
   }
 
   async insert(record: RefreshTokenRecord): Promise<void> {
-    const { hash, adminId, orgId, ...rest } = record;
-    await this.#col.insertOne({ ...rest, _id: hash, adminId: new ObjectId(adminId), orgId: new ObjectId(orgId) });
+    const { hash, userId, orgId, ...rest } = record;
+    await this.#col.insertOne({ ...rest, _id: hash, adminId: new ObjectId(userId), orgId: new ObjectId(orgId) });
   }
 
   async find(hash: string, now: Date): Promise<RefreshTokenRecord | null> {
     const doc = await this.#col.findOne({ _id: hash, expiresAt: { $gt: now } });
     if (!doc) return null;
     const { _id, adminId, orgId, ...rest } = doc;
-    return { ...rest, hash: _id, adminId: adminId.toHexString(), orgId: orgId.toHexString() };
+    return { ...rest, hash: _id, userId: adminId.toHexString(), orgId: orgId.toHexString() };
   }
 
   async markUsed(hash: string, at: Date, expiresAt: Date): Promise<boolean> {

@@ -5,8 +5,10 @@ import { mongoAdminStore } from './admin-store.ts';
 import { mongoRefreshTokenStore } from './auth-stores.ts';
 import { withUnavailableMapping } from './errors.ts';
 import { mongoOperationLockStore } from './lock-store.ts';
+import { mongoMembershipStore } from './membership-store.ts';
 import { mongoNameClaimStore } from './name-claim-store.ts';
 import { mongoOrganizationStore } from './organization-store.ts';
+import { mongoRoleStore } from './role-store.ts';
 import { MongoTenantSpaces } from './tenant-spaces.ts';
 
 /** The MongoDB adapters for the organization ports: one per file, put together here. */
@@ -25,6 +27,8 @@ export function mongoOrgStores(client: MongoClient, masterDb: string, policy: Pl
     locks: mongoOperationLockStore(db),
     names: mongoNameClaimStore(db),
     admins: mongoAdminStore(db),
+    memberships: mongoMembershipStore(db),
+    roles: mongoRoleStore(db),
     tenants: withUnavailableMapping(new MongoTenantSpaces(client, policy)),
     sessions: mongoRefreshTokenStore(db),
   };

@@ -1,6 +1,7 @@
 import { ConflictError } from '../errors.ts';
 import { lapsed, type OrgContext } from './context.ts';
 import type { Organization } from './model.ts';
+import { removePeopleOf } from './people.ts';
 
 /**
  * Telling an abandoned operation (its run died: its lease lapsed) from a live one, and recovering it
@@ -44,7 +45,7 @@ export async function tryRecover(ctx: OrgContext, org: Organization): Promise<bo
 export async function recoverIfAbandoned(ctx: OrgContext, orgId: string): Promise<boolean> {
   const org = await ctx.stores.orgs.findById(orgId);
   if (!org) {
-    await ctx.stores.admins.removeByOrg(orgId);
+    await removePeopleOf(ctx, orgId, { withCreator: true });
     return true;
   }
   if (!isAbandoned(ctx, org) || !(await tryRecover(ctx, org))) return false;

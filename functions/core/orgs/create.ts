@@ -5,6 +5,7 @@ import { emailTaken, nameTaken, type OrgContext, operationInProgress } from './c
 import { underLegacyKey } from './lookup.ts';
 import { type Organization, toSlug } from './model.ts';
 import { claimName } from './name-claims.ts';
+import { addFounder, removePeopleOf } from './people.ts';
 
 /**
  * The create operation: claim the name, insert the organization (`creating`, with a `create`
@@ -61,6 +62,7 @@ export async function createOrganization(
       }
     }
     if ((await insertAdmin(ctx, org, input.email, passwordHash)) === 'email_taken') throw emailTaken();
+    await addFounder(ctx, org);
     await s.tenants.create(org.placement);
     const active = await s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
     if (!active) throw operationInProgress(); // undone by a reconciler that thought this run dead
@@ -92,7 +94,7 @@ async function insertAdmin(
   const first = await ctx.stores.admins.insert(admin);
   if (first === 'ok') return first;
   const holder = await ctx.stores.admins.findByEmail(email);
-  if (holder && holder.orgId !== org.id && (await recoverIfAbandoned(ctx, holder.orgId))) {
+  if (holder?.orgId && holder.orgId !== org.id && (await recoverIfAbandoned(ctx, holder.orgId))) {
     return ctx.stores.admins.insert(admin);
   }
   return first;
@@ -100,7 +102,7 @@ async function insertAdmin(
 
 /**
  * Undoes a create, from wherever it stopped (every step idempotent): drops its place, removes its
- * admins, and, unless the organization went active meanwhile, its document and its name claims. The
+ * people (see `removePeopleOf`), and, unless the organization went active meanwhile, its document and its name claims. The
  * undo of a failed step and the recovery of an abandoned create.
  *
  * @throws a store failure; the create is then left for the next recovery.
@@ -108,7 +110,7 @@ async function insertAdmin(
 export async function undoCreate(ctx: OrgContext, org: Organization): Promise<void> {
   const s = ctx.stores;
   await s.tenants.drop(org.placement);
-  await s.admins.removeByOrg(org.id);
+  await removePeopleOf(ctx, org.id, { withCreator: true });
   const current = await s.orgs.findById(org.id);
   if (current && current.status === 'creating') await s.orgs.remove(org.id);
   if (!current || current.status === 'creating') await s.names.releaseAllOf(org.id);

@@ -1,13 +1,15 @@
-import type { Caller } from '../auth/tokens.ts';
+import type { CallerIdentity } from '../auth/tokens.ts';
 import type { OrgContext } from './context.ts';
 import { operationInProgress } from './context.ts';
 import { ownedBy } from './lookup.ts';
 import type { Organization } from './model.ts';
+import { removePeopleOf } from './people.ts';
 
 /**
  * The delete operation: mark the organization `deleting` (under a delete lock, which other deletes
- * share: deletes are idempotent and may overlap), then drop its places, its admins' sessions, its
- * admins, its name claims, its lock and its document, in that order. A delete is never undone: a
+ * share: deletes are idempotent and may overlap), then drop its places, its sessions, its people
+ * (memberships, custom roles, and users who belong to no other organization), its name claims, its
+ * lock and its document, in that order. A delete is never undone: a
  * retry, a request meeting it or recovery finishes it ({@link finishDelete}), at once, without
  * waiting for a lease.
  */
@@ -20,7 +22,7 @@ import type { Organization } from './model.ts';
  * @throws ConflictError `operation_in_progress` (409) while a rename or move runs, or another change holds the lock.
  * @throws a store failure; the organization stays `deleting` and a retry finishes it.
  */
-export async function deleteOrganization(ctx: OrgContext, caller: Caller, name: string): Promise<Organization> {
+export async function deleteOrganization(ctx: OrgContext, caller: CallerIdentity, name: string): Promise<Organization> {
   const s = ctx.stores;
   const org = await ownedBy(ctx, caller, name);
   if (org.status === 'renaming' || org.status === 'moving') throw operationInProgress();
@@ -55,7 +57,7 @@ export async function finishDelete(ctx: OrgContext, org: Organization): Promise<
     await s.tenants.drop(org.operation.to);
   }
   await s.sessions.removeByOrg(org.id);
-  await s.admins.removeByOrg(org.id);
+  await removePeopleOf(ctx, org.id);
   await s.names.releaseAllOf(org.id);
   await s.locks.release(org.id);
   await s.orgs.remove(org.id);

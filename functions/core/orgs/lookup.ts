@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/tokens.ts';
+import type { CallerIdentity } from '../auth/tokens.ts';
 import { lapsed, notFound, notYours, type OrgContext } from './context.ts';
 import { legacySlug, type Organization, toSlug } from './model.ts';
 
@@ -46,7 +46,7 @@ export async function getLive(ctx: OrgContext, name: string): Promise<Organizati
  * @throws ForbiddenError `not_your_organization` (403) when it is another organization.
  * @throws ConflictError `operation_in_progress` (409) when the operation's run is alive after all.
  */
-export async function ownedBy(ctx: OrgContext, caller: Caller, name: string): Promise<Organization> {
+export async function ownedBy(ctx: OrgContext, caller: CallerIdentity, name: string): Promise<Organization> {
   let org = await findByName(ctx, name);
   if (!org || org.status === 'creating') throw notFound();
   if (org.id !== caller.orgId) throw notYours();

@@ -110,11 +110,17 @@ export interface OperationLock extends Lease {
   readonly kind: 'update' | 'move' | 'delete' | 'settle';
 }
 
+/**
+ * A user: one identity across the service (unique email, one password), a member of any number of
+ * organizations (see `#core/members/model.ts`). The type keeps the name of the time when every
+ * organization had exactly one admin.
+ */
 export interface Admin {
   readonly id: string;
   readonly email: string;
   readonly passwordHash: string;
-  readonly orgId: string;
+  /** The organization the user created, if any (recovery of a half-done create uses it). */
+  readonly orgId?: string;
   /** Bumped by "logout everywhere" and credential changes; tokens carrying an older one are dead. */
   readonly tokenVersion: number;
   readonly createdAt: Date;

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/tokens.ts';
+import type { CallerIdentity } from '../auth/tokens.ts';
 import { errorFields, log } from '../log.ts';
 import { emailTaken, nameTaken, notFound, notYours, type OrgContext, operationInProgress } from './context.ts';
 import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
@@ -32,12 +32,12 @@ export interface UpdateInput {
  * @throws ConflictError `operation_in_progress` (409, Retry-After) while another change holds the lock.
  * @throws ConflictError `organization_name_taken` or `email_taken` (409); nothing is changed.
  */
-export async function updateOrganization(ctx: OrgContext, caller: Caller, input: UpdateInput): Promise<Organization> {
+export async function updateOrganization(ctx: OrgContext, caller: CallerIdentity, input: UpdateInput): Promise<Organization> {
   const found = await ownedBy(ctx, caller, input.name);
   if (found.status !== 'active') throw found.status === 'deleting' ? notFound() : operationInProgress();
 
-  const admin = await ctx.stores.admins.findById(caller.adminId);
-  if (!admin || admin.orgId !== found.id) throw notYours();
+  const admin = await ctx.stores.admins.findById(caller.userId);
+  if (!admin) throw notYours();
 
   return ctx.locks.hold(found.id, 'update', async (lock) => {
     const org = await ctx.stores.orgs.findById(found.id); // as it is now that nobody else may change it

@@ -68,7 +68,8 @@ export const password = newPassword;
 /** `?organization_name=` as the public and delete routes take it. */
 export const OrganizationNameQuery = z.strictObject({ organization_name: organizationName });
 
-const objectId = z.string().check(z.regex(/^[0-9a-f]{24}$/));
+/** A 24-digit hex id (a MongoDB ObjectId). */
+export const objectId = z.string().check(z.regex(/^[0-9a-f]{24}$/));
 
 /** An organization's public metadata. */
 export const PublicOrganization = z
@@ -95,6 +96,15 @@ export const DeletedOrganization = z
   .strictObject({ deleted: z.literal(true), organization_name: z.string() })
   .check(z.meta({ id: 'DeletedOrganization' }));
 
+/** One organization of the caller's, with the caller's role there. */
+export const OrganizationChoice = z
+  .strictObject({
+    organization_id: objectId,
+    organization_name: z.string(),
+    role: z.string(),
+  })
+  .check(z.meta({ id: 'OrganizationChoice' }));
+
 export const Tokens = z
   .strictObject({
     access_token: z.string(),
@@ -102,8 +112,14 @@ export const Tokens = z
     expires_in: z.int(),
     refresh_token: z.string(),
     refresh_expires_in: z.int(),
-    organization_id: objectId,
+    organization_id: objectId.check(z.meta({ description: 'The active organization the tokens are for.' })),
     organization_name: z.string(),
+    role: z.string().check(z.meta({ description: "The caller's role in the active organization." })),
+    organizations: z.optional(
+      z
+        .array(OrganizationChoice)
+        .check(z.meta({ description: 'Every organization the user belongs to (login and switch only).' })),
+    ),
   })
   .check(z.meta({ id: 'Tokens' }));
 

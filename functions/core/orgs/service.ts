@@ -1,5 +1,5 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
-import type { Caller } from '../auth/tokens.ts';
+import type { CallerIdentity } from '../auth/tokens.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import type { OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
@@ -91,7 +91,7 @@ export class OrganizationService {
    *
    * @throws NotFoundError (404), ForbiddenError (403), ConflictError (409: name or email taken, `operation_in_progress`).
    */
-  update(caller: Caller, input: UpdateInput): Promise<Organization> {
+  update(caller: CallerIdentity, input: UpdateInput): Promise<Organization> {
     return updateOrganization(this.#ctx, caller, input);
   }
 
@@ -112,7 +112,7 @@ export class OrganizationService {
    *
    * @throws NotFoundError (404), ForbiddenError (403), ConflictError `operation_in_progress` (409).
    */
-  delete(caller: Caller, name: string): Promise<Organization> {
+  delete(caller: CallerIdentity, name: string): Promise<Organization> {
     return deleteOrganization(this.#ctx, caller, name);
   }
 

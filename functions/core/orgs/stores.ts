@@ -1,3 +1,4 @@
+import type { MembershipStore, RoleStore } from '../members/stores.ts';
 import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement } from './model.ts';
 
 /**
@@ -25,6 +26,8 @@ export interface OrganizationStore {
   insert(org: Organization): Promise<'ok' | 'slug_taken'>;
   findById(id: string): Promise<Organization | null>;
   findBySlug(slug: string): Promise<Organization | null>;
+  /** The organizations among `ids` that exist, in no particular order. */
+  findMany(ids: readonly string[]): Promise<Organization[]>;
   /**
    * Applies `changes` only while the organization is in one of `from` and, when `owner` is given, while
    * its operation's owner is `owner` (the fencing token; `null` matches an operation without one).
@@ -75,7 +78,12 @@ export interface AdminStore {
   replaceHash(id: string, previous: string, next: string): Promise<void>;
   /** Revokes every token the admin holds. */
   bumpTokenVersion(id: string, at: Date): Promise<void>;
-  removeByOrg(orgId: string): Promise<void>;
+  /** The ids of the users who created `orgId` (one, or none once migrated away). */
+  listIdsByOrg(orgId: string): Promise<string[]>;
+  /** The users among `ids`, by id. */
+  findMany(ids: readonly string[]): Promise<Admin[]>;
+  /** Removes these users. */
+  removeMany(ids: readonly string[]): Promise<void>;
 }
 
 /** The places that hold organizations' data. Every method is idempotent. */
@@ -107,6 +115,8 @@ export interface SessionCleanup {
 
 export interface OrgStores {
   readonly orgs: OrganizationStore;
+  readonly memberships: MembershipStore;
+  readonly roles: RoleStore;
   readonly locks: OperationLockStore;
   readonly names: NameClaimStore;
   readonly admins: AdminStore;

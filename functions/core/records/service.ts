@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/tokens.ts';
+import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, NotFoundError, PayloadTooLargeError, UnavailableError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
@@ -137,7 +137,7 @@ export class RecordsService {
 
   // ---------------------------------------------------------------- use cases
 
-  async create(caller: Caller, data: RecordData): Promise<StoredRecord> {
+  async create(caller: CallerIdentity, data: RecordData): Promise<StoredRecord> {
     if (recordBytes(data) > MAX_RECORD_BYTES) throw tooLarge();
     const at = this.#now();
     const record: StoredRecord = { id: newId(), data, createdAt: at, updatedAt: at, rev: 0 };
@@ -151,13 +151,13 @@ export class RecordsService {
     return record;
   }
 
-  async get(caller: Caller, id: string): Promise<StoredRecord> {
+  async get(caller: CallerIdentity, id: string): Promise<StoredRecord> {
     const record = await this.#read(caller.orgId, (place) => this.#deps.records.find(place, id));
     if (!record) throw recordNotFound();
     return record;
   }
 
-  async list(caller: Caller, input: ListInput): Promise<Page> {
+  async list(caller: CallerIdentity, input: ListInput): Promise<Page> {
     const after = input.cursor === undefined ? undefined : (decodeCursor(input.cursor) ?? undefined);
     const rows = await this.#read(caller.orgId, (place) =>
       this.#deps.records.list(place, { filter: input.filter, limit: input.limit + 1, ...(after ? { after } : {}) }),
@@ -167,20 +167,20 @@ export class RecordsService {
     return { records, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
   }
 
-  async replace(caller: Caller, id: string, data: RecordData): Promise<StoredRecord> {
+  async replace(caller: CallerIdentity, id: string, data: RecordData): Promise<StoredRecord> {
     if (recordBytes(data) > MAX_RECORD_BYTES) throw tooLarge();
     const record = await this.#write(caller.orgId, (place) => this.#deps.records.update(place, id, data, this.#now()));
     if (!record) throw recordNotFound();
     return record;
   }
 
-  async patch(caller: Caller, id: string, patch: RecordData): Promise<StoredRecord> {
+  async patch(caller: CallerIdentity, id: string, patch: RecordData): Promise<StoredRecord> {
     const record = await this.#write(caller.orgId, (place) => this.#merge(place, id, patch));
     if (!record) throw recordNotFound();
     return record;
   }
 
-  async remove(caller: Caller, id: string): Promise<void> {
+  async remove(caller: CallerIdentity, id: string): Promise<void> {
     let removed = false; // by any attempt: a retry after a move finds it gone
     await this.#write(caller.orgId, async (place) => {
       if (await this.#deps.records.remove(place, id)) removed = true;

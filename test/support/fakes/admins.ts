@@ -49,8 +49,19 @@ export class FakeAdminStore implements AdminStore {
     if (admin) this.#admins.set(id, { ...admin, tokenVersion: admin.tokenVersion + 1, updatedAt: new Date(at) });
   }
 
-  async removeByOrg(orgId: string): Promise<void> {
-    for (const [id, admin] of this.#admins) if (admin.orgId === orgId) this.#admins.delete(id);
+  async listIdsByOrg(orgId: string): Promise<string[]> {
+    return [...this.#admins.values()].filter((admin) => admin.orgId === orgId).map((admin) => admin.id);
+  }
+
+  async findMany(ids: readonly string[]): Promise<Admin[]> {
+    return ids.flatMap((id) => {
+      const admin = this.#admins.get(id);
+      return admin ? [copy(admin)] : [];
+    });
+  }
+
+  async removeMany(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.#admins.delete(id);
   }
 
   /** Every admin, for assertions. */

@@ -1,6 +1,7 @@
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { FakeAdminStore } from './admins.ts';
 import { FakeOperationLockStore } from './locks.ts';
+import { FakeMembershipStore, FakeRoleStore } from './members.ts';
 import { FakeNameClaimStore } from './names.ts';
 import { FakeOrganizationStore } from './organizations.ts';
 import { FakeSessionCleanup } from './sessions.ts';
@@ -8,6 +9,7 @@ import { FakeTenantSpaces } from './tenants.ts';
 
 export { FakeAdminStore } from './admins.ts';
 export { FakeOperationLockStore } from './locks.ts';
+export { FakeMemberLockStore, FakeMembershipStore, FakeRoleStore } from './members.ts';
 export { FakeNameClaimStore } from './names.ts';
 export { FakeOrganizationStore } from './organizations.ts';
 export { FakeRecordStore } from './records.ts';
@@ -20,6 +22,8 @@ export interface FakeOrgStores extends OrgStores {
   readonly locks: FakeOperationLockStore;
   readonly names: FakeNameClaimStore;
   readonly admins: FakeAdminStore;
+  readonly memberships: FakeMembershipStore;
+  readonly roles: FakeRoleStore;
   readonly tenants: FakeTenantSpaces;
   readonly sessions: FakeSessionCleanup;
 }
@@ -31,6 +35,8 @@ export function fakeOrgStores(): FakeOrgStores {
     locks: new FakeOperationLockStore(),
     names: new FakeNameClaimStore(),
     admins: new FakeAdminStore(),
+    memberships: new FakeMembershipStore(),
+    roles: new FakeRoleStore(),
     tenants: new FakeTenantSpaces(),
     sessions: new FakeSessionCleanup(),
   };

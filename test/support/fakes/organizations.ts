@@ -24,6 +24,13 @@ export class FakeOrganizationStore implements OrganizationStore {
     return doc ? copy(doc) : null;
   }
 
+  async findMany(ids: readonly string[]): Promise<Organization[]> {
+    return ids.flatMap((id) => {
+      const doc = this.#docs.get(id);
+      return doc ? [copy(doc)] : [];
+    });
+  }
+
   async findBySlug(slug: string): Promise<Organization | null> {
     const doc = [...this.#docs.values()].find((d) => d.slug === slug);
     return doc ? copy(doc) : null;

@@ -102,13 +102,30 @@ describe('Function: authorizer over a fake guard', () => {
   const token = 'aaa.bbb.ccc';
 
   it('allows a token the guard accepts and hands its caller to the route', async () => {
-    const handler = authorizer(guard(async () => ({ adminId: 'a1', orgId: 'o1', sessionId: 's1' })));
+    const handler = authorizer(
+      guard(async () => ({
+        userId: 'a1',
+        orgId: 'o1',
+        role: 'member',
+        permissions: ['records:read', 'records:write'],
+        sessionId: 's1',
+      })),
+    );
 
     const decision = await handler(authorizerEvent(`Bearer ${token}`));
 
     expect(decision).toEqual({
       isAuthorized: true,
-      context: { adminId: 'a1', orgId: 'o1', sessionId: 's1', tokenId: '', expiresAt: 0 },
+      context: {
+        userId: 'a1',
+        orgId: 'o1',
+        role: 'member',
+        permissions: 'records:read records:write',
+        membership: '',
+        sessionId: 's1',
+        tokenId: '',
+        expiresAt: 0,
+      },
     });
   });
 

@@ -27,7 +27,7 @@ describe('Organization delete', () => {
   it('finishes a half-done delete when retried', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Half Done');
-    const { stores } = withFaults(h.stores, { call: 'admins.removeByOrg' });
+    const { stores } = withFaults(h.stores, { call: 'memberships.removeByOrg' });
 
     await expect(h.service(stores).delete(caller, 'Half Done')).rejects.toThrow(/injected/);
     expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });

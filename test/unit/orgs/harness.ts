@@ -1,5 +1,5 @@
 import { createPasswordHasher } from '#core/auth/passwords.ts';
-import type { Caller } from '#core/auth/tokens.ts';
+import type { CallerIdentity } from '#core/auth/tokens.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OperationLock, Organization, PlacementMode } from '#core/orgs/model.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
@@ -31,7 +31,7 @@ export interface Harness {
   /** Moves the clock past one lease. */
   lapse(): void;
   /** Creates an organization with an admin (email derived from the name unless given). */
-  createOrg(name: string, email?: string, mode?: PlacementMode): Promise<{ org: Organization; caller: Caller }>;
+  createOrg(name: string, email?: string, mode?: PlacementMode): Promise<{ org: Organization; caller: CallerIdentity }>;
   /** Takes the organization's lock as a live run would (started now). */
   holdLock(orgId: string, kind?: OperationLock['kind'], lockId?: string): Promise<OperationLock>;
   /** The organization's document as stored now. */
@@ -63,7 +63,7 @@ export function harness(defaultMode: PlacementMode = 'collection'): Harness {
     },
     async createOrg(name, email = `${name.toLowerCase().replaceAll(' ', '-')}@example.test`, mode = defaultMode) {
       const { org } = await service(stores, mode).create({ name, email, password });
-      return { org, caller: { adminId: org.adminId, orgId: org.id } };
+      return { org, caller: { userId: org.adminId, orgId: org.id } };
     },
     async holdLock(orgId, kind = 'update', lockId = 'live-run') {
       const lock: OperationLock = { orgId, lockId, kind, startedAt: now() };

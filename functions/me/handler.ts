@@ -1,0 +1,25 @@
+import { logouts } from '#core/app.ts';
+import type { SessionService } from '#core/auth/sessions.ts';
+import { jwtEndpoint } from '#core/http/endpoint.ts';
+import { schema } from './schema.ts';
+
+/** GET /me: who the caller is, and in which organizations. */
+export function createHandler(service: () => Promise<SessionService>) {
+  return jwtEndpoint({
+    name: 'me',
+    contract: schema,
+    handle: async ({ caller }) => {
+      const { user, organizations } = await (await service()).profile(caller);
+      return {
+        user_id: user.id,
+        email: user.email,
+        active_organization_id: caller.orgId,
+        role: caller.role,
+        permissions: [...caller.permissions],
+        organizations: organizations.map(({ org, role }) => ({ organization_id: org.id, organization_name: org.name, role })),
+      };
+    },
+  });
+}
+
+export const handler = createHandler(logouts());

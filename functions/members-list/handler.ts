@@ -1,0 +1,16 @@
+import { members } from '#core/app.ts';
+import { jwtEndpoint } from '#core/http/endpoint.ts';
+import { toMemberList } from '#core/members/schemas.ts';
+import type { MembersService } from '#core/members/service.ts';
+import { schema } from './schema.ts';
+
+/** GET /org/members: the caller's organization's members, a page at a time. */
+export function createHandler(service: () => Promise<MembersService>) {
+  return jwtEndpoint({
+    name: 'members-list',
+    contract: schema,
+    handle: async ({ query, caller }) => toMemberList(await (await service()).list(caller, query.limit, query.cursor)),
+  });
+}
+
+export const handler = createHandler(members());

@@ -1,0 +1,17 @@
+import { members } from '#core/app.ts';
+import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { MembersService } from '#core/members/service.ts';
+import { schema } from './schema.ts';
+
+/** DELETE /org/members/{user_id}: removes a member from the caller's organization. */
+export function createHandler(service: () => Promise<MembersService>) {
+  return jwtEndpoint({
+    name: 'members-remove',
+    contract: schema,
+    handle: async ({ params, caller }) => {
+      await (await service()).remove(caller, params.user_id);
+    },
+  });
+}
+
+export const handler = createHandler(members());
