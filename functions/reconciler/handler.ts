@@ -1,6 +1,6 @@
 import { dataMigrations, organizations } from '#core/app.ts';
-import type { MigrationReport } from '#core/mongo/migrations.ts';
 import { errorFields, log } from '#core/log.ts';
+import type { MigrationReport } from '#core/mongo/migrations.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 
