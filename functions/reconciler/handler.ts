@@ -1,5 +1,7 @@
+import type { Context } from 'aws-lambda';
 import { organizations } from '#core/app.ts';
 import { errorFields, log } from '#core/log.ts';
+import { observe } from '#core/observe.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 
@@ -10,7 +12,7 @@ import type { OrganizationService } from '#core/orgs/service.ts';
  * run often and concurrently.
  */
 export function createHandler(service: () => Promise<OrganizationService>) {
-  return async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
+  const run = async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>>> => {
     try {
       const result = await (await service()).reconcile();
       const { failures, ...counts } = result;
@@ -22,6 +24,8 @@ export function createHandler(service: () => Promise<OrganizationService>) {
       throw error;
     }
   };
+  // An observed invocation, so the moves and deletes it finishes are counted (`#core/metrics.ts`).
+  return (_event?: unknown, context?: Context) => observe({ route: 'reconciler', lambda: context }, run);
 }
 
 export const handler = createHandler(organizations({ label: collectionLabel }));

@@ -1,5 +1,6 @@
 import { UnauthorizedError } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { SessionService, SessionTokens } from './sessions.ts';
@@ -31,6 +32,7 @@ export class LoginService {
     const { matched, rehash } = await this.#deps.hasher.check(password, admin?.passwordHash);
     const org = admin && matched ? await this.#deps.orgs.findById(admin.orgId) : null;
     if (!admin || !matched || !org || (org.status !== 'active' && org.status !== 'renaming' && org.status !== 'moving')) {
+      metrics.count('loginFailed');
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
     }
