@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
 import { currentRequest } from './request-context.ts';
 
@@ -26,6 +27,8 @@ export type LogFields = Record<string, string | number | boolean | undefined>;
  */
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'orgs-service',
+  // Given here because Powertools reads its variables in upper case only; ours is `info`, `silent`...
+  logLevel: process.env.LOG_LEVEL?.toUpperCase() as LogLevel | undefined,
   logRecordOrder: ['level', 'message', 'timestamp', 'service', 'function', 'correlation_id', 'orgId', 'userId'],
 });
 
