@@ -85,7 +85,12 @@ async function signedUp() {
     body: { organization_name: name, email, password },
   });
   expect(created.status).toBe(201);
-  const tokens = await call(login, { requestId: `login-${seq}`, method: 'POST', path: '/admin/login', body: { email, password } });
+  const tokens = await call(login, {
+    requestId: `login-${seq}`,
+    method: 'POST',
+    path: '/admin/login',
+    body: { email, password },
+  });
   expect(tokens.status).toBe(200);
   return { name, email, password, ...(tokens.body as { access_token: string; refresh_token: string }) };
 }
@@ -168,7 +173,7 @@ describe('Metrics (Embedded Metric Format)', () => {
     expect(directive?.Dimensions).toEqual([['service', 'route']]);
     expect(record.service).toBe('orgs-service-test');
     // Every declared metric has a value in the record, as CloudWatch requires.
-    for (const metric of directive?.Metrics as { Name: string; Unit: string }[]) {
+    for (const metric of (directive?.Metrics ?? []) as { Name: string; Unit: string }[]) {
       expect(['Count', 'Milliseconds']).toContain(metric.Unit);
       const value = record[metric.Name];
       expect(typeof value === 'number' || Array.isArray(value), metric.Name).toBe(true);
@@ -203,7 +208,13 @@ describe('Metrics (Embedded Metric Format)', () => {
       params: { id: '000000000000000000000000' },
     });
     const record = recordOf('req-metrics-404');
-    expect(record).toMatchObject({ route: 'records-get', orgId: caller.orgId, userId: caller.adminId, Status4xx: 1, Status5xx: 0 });
+    expect(record).toMatchObject({
+      route: 'records-get',
+      orgId: caller.orgId,
+      userId: caller.adminId,
+      Status4xx: 1,
+      Status5xx: 0,
+    });
     expect(record._aws.CloudWatchMetrics[0].Dimensions.flat()).not.toContain('orgId');
     expect(record.PlacementCacheHit).toBeDefined();
 
