@@ -59,7 +59,7 @@ export class ServiceQueries extends Construct {
         [...props.functionLogs],
         new QueryString({
           filterStatements: ['(message = "request" and status >= 400) or level = "ERROR"'],
-          stats: 'count(*) as answers by function, status, code, level',
+          statsStatements: ['count(*) as answers by function, status, code, level'],
           sort: 'answers desc',
           limit: 100,
         }),
