@@ -46,7 +46,7 @@ export function createHandler(guard: () => Promise<TokenGuard>) {
     if (!token) return DENY;
     try {
       const caller = await (await guard()).check(token);
-      identifyCaller({ orgId: caller.orgId, userId: (caller as { userId?: string }).userId ?? caller.adminId });
+      identifyCaller(caller);
       return {
         isAuthorized: true,
         context: {

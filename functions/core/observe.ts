@@ -43,13 +43,25 @@ export function observe<T>(start: InvocationStart, work: (request: RequestContex
   });
 }
 
+/** Who is calling, as the authorizer's context or a verified caller names it. */
+export interface CallerIds {
+  readonly orgId?: unknown;
+  readonly userId?: unknown;
+  /** The admin, where a caller has no `userId`: the admin is then the user. */
+  readonly adminId?: unknown;
+}
+
 /**
- * Names the caller of the current invocation: its log lines from now on carry `orgId` and `userId`,
- * and its metrics record them as metadata.
+ * Names the caller of the current invocation: its log lines from now on carry `orgId` and `userId`
+ * (`userId`, else `adminId`), and its metrics record them as metadata. Fields that are not non-empty
+ * strings are left out, so it takes the authorizer's context as it comes, before it is checked.
  */
-export function identifyCaller(caller: { readonly orgId: string; readonly userId?: string | undefined }): void {
+export function identifyCaller(caller: CallerIds | undefined): void {
   const request = currentRequest();
-  if (!request) return;
-  request.orgId = caller.orgId;
-  if (caller.userId) request.userId = caller.userId;
+  if (!request || !caller) return;
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const orgId = text(caller.orgId);
+  const userId = text(caller.userId) ?? text(caller.adminId);
+  if (orgId) request.orgId = orgId;
+  if (userId) request.userId = userId;
 }

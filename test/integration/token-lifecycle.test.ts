@@ -277,7 +277,10 @@ describe('Logging', () => {
     const text = logged.join('\n');
 
     expect(logged.length).toBeGreaterThan(10);
-    expect(logged.some((line) => line.includes('"CloudWatchMetrics"')), 'the metrics were searched too').toBe(true);
+    expect(
+      logged.some((line) => line.includes('"CloudWatchMetrics"')),
+      'the metrics were searched too',
+    ).toBe(true);
     expect(secrets.length).toBeGreaterThan(10);
     for (const secret of [password, 'a brand new password', ...secrets, ...hashes]) {
       expect(text.includes(secret), 'a secret reached the logs').toBe(false);

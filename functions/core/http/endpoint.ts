@@ -112,12 +112,10 @@ function readBody(event: HttpEvent): unknown {
 
 function readCaller(event: HttpEvent): Caller {
   const context = (event.requestContext as { authorizer?: { lambda?: AuthorizerContext } }).authorizer?.lambda;
+  identifyCaller(context); // the log lines and metrics of this request name the caller from here on
   if (typeof context?.adminId !== 'string' || typeof context.orgId !== 'string') {
     throw new UnauthorizedError('unauthenticated', 'A valid access token is required.');
   }
-  // `userId` when the authorizer gives one, else the admin is the user.
-  const userId = (context as { userId?: unknown }).userId;
-  identifyCaller({ orgId: context.orgId, userId: typeof userId === 'string' ? userId : context.adminId });
   return {
     adminId: context.adminId,
     orgId: context.orgId,
