@@ -1,7 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { organizations } from '#core/app.ts';
+import { MongoRecordStore } from '#core/mongo/record-store.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { observe } from '#core/observe.ts';
+import { RecordsService } from '#core/records/service.ts';
+import type { RecordStore } from '#core/records/stores.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
 import { handler as authorize } from '../../functions/authorizer/handler.ts';
@@ -9,8 +13,9 @@ import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as createRecord } from '../../functions/records-create/handler.ts';
 import { handler as getRecord } from '../../functions/records-get/handler.ts';
-import { useTestDatabase } from '../support/db.ts';
+import { testClient, testPlacements, useTestDatabase } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, httpEvent } from '../support/events.ts';
+import { gate } from '../support/gate.ts';
 
 /**
  * What an operator gets from the service's logs and metrics, through the real handlers and database:
@@ -279,6 +284,44 @@ describe('Metrics (Embedded Metric Format)', () => {
     });
     expect(answer.status).toBe(200);
     expect(recordOf('req-delete')).toMatchObject({ route: 'org-delete', OrganizationsDeleted: 1 });
+  });
+
+  it('counts a records write the fence sent to the new place', async () => {
+    const admin = await signedUp();
+    const { caller } = await protectedCall(getRecord, admin.access_token, 'req-fence-caller', {
+      method: 'GET',
+      path: '/org/records/000000000000000000000000',
+      params: { id: '000000000000000000000000' },
+    });
+    // A records service whose next insert waits, holding the placement it read, until released.
+    const held = gate(false);
+    const base = new MongoRecordStore(testClient());
+    const store = new Proxy(base, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        if (key !== 'insert') return value.bind(target);
+        return async (...args: unknown[]) => {
+          await held.pass();
+          return value.apply(target, args);
+        };
+      },
+    }) as RecordStore;
+    const stores = mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements());
+    const releasePlace = async () => {};
+    const records = new RecordsService({ orgs: stores.orgs, records: store, releasePlace, cacheMs: 60_000 });
+
+    held.arm();
+    const write = observe({ route: 'records-create', correlationId: 'req-fenced' }, () =>
+      records.create({ adminId: caller.adminId, orgId: caller.orgId }, { late: true }),
+    );
+    await held.reached;
+    await (await organizations()()).move({ id: caller.orgId }, 'database');
+    held.release();
+    await write;
+
+    expect(recordOf('req-fenced')).toMatchObject({ FencedWrites: 1 });
+    expect(recordOf('req-fence-caller').FencedWrites).toBeUndefined();
   });
 
   it('writes nothing when a measurement is taken outside an invocation', async () => {
