@@ -15,6 +15,8 @@ import {
   childOutput,
   type Holdings,
   REFERENCE_SOURCES,
+  TELEMETRY_ENVIRONMENT,
+  TELEMETRY_SOURCES,
 } from '../lib/bundles.ts';
 /**
  * The cold-start report, in one run.
@@ -22,7 +24,8 @@ import {
  * 1. Imports. Every function is bundled as the stack bundles it, and so are two yardsticks built
  *    by this script from the same libraries with the same options (lib/bundles.ts
  *    `REFERENCE_SOURCES`): the reference (every library imported eagerly) and the MongoDB driver
- *    alone. Each bundle is imported in a fresh Node process, turn by turn with a bare `node -e 0`,
+ *    alone; and two telemetry yardsticks (`TELEMETRY_SOURCES`): Powertools' Logger and Metrics, which
+ *    every function loads, and its Tracer, which none does (what X-Ray tracing would add). Each bundle is imported in a fresh Node process, turn by turn with a bare `node -e 0`,
  *    several times; a function's cost is its median over the bare process, and its ratio is that
  *    cost over the reference's. The targets: the authorizer at most 0.6x, the openapi function at
  *    most 0.15x, every database function at most 0.8x.
@@ -132,10 +135,22 @@ async function bundlesAt(ref: string, outdir: string): Promise<{ bundles: Bundle
 async function importReport(bundles: Bundle[], outdir: string, before: Bundle[] = []) {
   const reference = await bundleSource(outdir, 'reference', REFERENCE_SOURCES.reference);
   const driver = await bundleSource(outdir, 'driver', REFERENCE_SOURCES.driver);
-  const targets: Target[] = [
-    { name: 'node -e 0', args: ['-e', '0'], env: bare, samples: [] },
+  const telemetry = await bundleSource(outdir, 'telemetry', TELEMETRY_SOURCES.loggerAndMetrics);
+  const tracer = await bundleSource(outdir, 'tracer', TELEMETRY_SOURCES.tracer);
+  const yardsticks: Target[] = [
     { name: 'reference (all libraries)', bytes: reference.bytes, ...importing(reference.file), samples: [] },
     { name: 'mongodb driver alone', bytes: driver.bytes, ...importing(driver.file), samples: [] },
+    {
+      name: 'powertools logger + metrics',
+      bytes: telemetry.bytes,
+      ...importing(telemetry.file, TELEMETRY_ENVIRONMENT),
+      samples: [],
+    },
+    { name: 'powertools tracer (not used)', bytes: tracer.bytes, ...importing(tracer.file, TELEMETRY_ENVIRONMENT), samples: [] },
+  ];
+  const targets: Target[] = [
+    { name: 'node -e 0', args: ['-e', '0'], env: bare, samples: [] },
+    ...yardsticks,
     ...bundles.map((b) => ({ name: b.function, bytes: b.bytes, ...importing(b.file, b.environment), samples: [] })),
     ...before.map((b) => ({ name: `${b.function} (before)`, bytes: b.bytes, ...importing(b.file, b.environment), samples: [] })),
   ];
@@ -147,7 +162,7 @@ async function importReport(bundles: Bundle[], outdir: string, before: Bundle[] 
   const cost = (t: Target) => median(t.samples) - baselineMs;
   const referenceCost = cost(targets[1]!);
   const rows = targets.slice(1).map((t, index) => {
-    const isFunction = index >= 2;
+    const isFunction = index >= yardsticks.length;
     const ratio = cost(t) / referenceCost;
     const fn = t.name.replace(/ \(before\)$/, '');
     return {

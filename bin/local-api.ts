@@ -3,6 +3,8 @@
  * `npm start`: every route of the route table on http://127.0.0.1:$PORT (default 3000), through the
  * same handlers and authorizer as in AWS, on MONGODB_URI or an embedded database it starts and stops.
  */
+// First: readable logs, set up before any function module loads Powertools.
+import './local-api/readable-logs.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routes } from '../lib/routes.ts';

@@ -87,6 +87,30 @@ export const REFERENCE_SOURCES = {
   driver: "import * as mongodb from 'mongodb';\nglobalThis.reference = [mongodb];",
 } as const;
 
+/**
+ * Telemetry yardsticks for the cold-start report, built like {@link REFERENCE_SOURCES}: Powertools'
+ * Logger and Metrics, which every function loads (`functions/core/log.ts`, `metrics.ts`), and its
+ * Tracer, which none loads, with the X-Ray SDK it imports, set up as in a Lambda with tracing on
+ * ({@link TELEMETRY_ENVIRONMENT}): what tracing would add to each function's import.
+ */
+export const TELEMETRY_SOURCES = {
+  loggerAndMetrics: [
+    "import { Logger } from '@aws-lambda-powertools/logger';",
+    "import { Metrics } from '@aws-lambda-powertools/metrics';",
+    "globalThis.telemetry = [new Logger(), new Metrics({ namespace: 'OrgsService' })];",
+  ].join('\n'),
+  tracer: "import { Tracer } from '@aws-lambda-powertools/tracer';\nglobalThis.telemetry = new Tracer();",
+} as const;
+
+/** What a Lambda function with active tracing finds in its environment, for the telemetry yardsticks. */
+export const TELEMETRY_ENVIRONMENT = {
+  AWS_LAMBDA_FUNCTION_NAME: 'telemetry-yardstick',
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+  POWERTOOLS_SERVICE_NAME: 'orgs-service',
+  POWERTOOLS_TRACE_ENABLED: 'true',
+  _X_AMZN_TRACE_ID: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=1',
+} as const;
+
 /** The esbuild options every function is bundled with ({@link BUNDLING}), for builds outside CDK. */
 function esbuildOptions(): import('esbuild').BuildOptions {
   return {

@@ -28,6 +28,7 @@ import {
   scheduledFunctions as scheduledFunctionTable,
 } from './routes.ts';
 import { ServiceAlarms } from './service-alarms.ts';
+import { ServiceDashboard, telemetryEnvironment } from './service-dashboard.ts';
 import { ServiceSecrets } from './service-secrets.ts';
 import {
   AUTHORIZER_TIMEOUT_SECONDS,
@@ -86,6 +87,8 @@ export class OrgsServiceStack extends Stack {
   /** Runs the database setup function during each deployment that changes it. */
   readonly databaseSetup: Trigger;
   readonly alarms: ServiceAlarms;
+  /** The stage's dashboard and saved Logs Insights queries. */
+  readonly dashboard: ServiceDashboard;
 
   constructor(scope: Construct, id: string, props: OrgsServiceStackProps) {
     const { config } = props;
@@ -113,7 +116,7 @@ export class OrgsServiceStack extends Stack {
         timeout: Duration.seconds(timeoutSeconds),
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
-        environment: { LOG_LEVEL: config.logLevel },
+        environment: { LOG_LEVEL: config.logLevel, ...telemetryEnvironment(config) },
         readsSecrets: spec.needs.some((need) => need !== 'passwordHashing'),
       });
       provideNeeds(fn, spec.needs, { secrets: this.secrets, config });
@@ -219,6 +222,17 @@ export class OrgsServiceStack extends Stack {
       functions: serving,
       authorizer: authorizerFunction.function,
       thresholds: config.alarms,
+    });
+
+    this.dashboard = new ServiceDashboard(this, 'Monitoring', {
+      prefix,
+      api: this.api,
+      functions: serving,
+      authorizer: authorizerFunction.function,
+      alarms: this.alarms.alarms,
+      thresholds: config.alarms,
+      functionLogs: [...this.functions.values()].map((fn) => fn.logGroup),
+      accessLogs,
     });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API', value: this.apiStage.url });

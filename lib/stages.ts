@@ -46,6 +46,11 @@ export interface StageConfig {
   /** What happens to log groups and created secrets when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Share of invocations (0 to 1) logged at `debug` whatever `logLevel` says: Powertools' debug
+   * sampling (POWERTOOLS_LOGGER_SAMPLE_RATE), decided anew at each invocation.
+   */
+  readonly logDebugSampleRate: number;
   /** bcrypt cost; at least 10 (the functions refuse less outside tests). */
   readonly bcryptCost: number;
   /** How long a create, rename or delete may run before another request may settle it. */
@@ -110,6 +115,7 @@ export const stages = {
     logRetention: RetentionDays.ONE_WEEK,
     removalPolicy: RemovalPolicy.DESTROY,
     logLevel: 'debug',
+    logDebugSampleRate: 0, // everything is logged at debug already
     bcryptCost: 10,
     operationLeaseSeconds: common.operationLeaseSeconds,
     placementMode: common.placementMode,
@@ -131,6 +137,7 @@ export const stages = {
     logRetention: RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
     logLevel: 'info',
+    logDebugSampleRate: 0.1,
     bcryptCost: 12,
     operationLeaseSeconds: common.operationLeaseSeconds,
     placementMode: common.placementMode,
@@ -151,6 +158,7 @@ export const stages = {
     logRetention: RetentionDays.SIX_MONTHS,
     removalPolicy: RemovalPolicy.RETAIN,
     logLevel: 'info',
+    logDebugSampleRate: 0.01,
     bcryptCost: 12,
     operationLeaseSeconds: common.operationLeaseSeconds,
     placementMode: common.placementMode,
@@ -195,6 +203,9 @@ export class StageConfigError extends Error {
 function check(config: StageConfig): StageConfig {
   const problems: string[] = [];
   if (config.bcryptCost < 10) problems.push(`bcryptCost must be at least 10 (got ${config.bcryptCost})`);
+  if (!(config.logDebugSampleRate >= 0 && config.logDebugSampleRate <= 1)) {
+    problems.push(`logDebugSampleRate must be between 0 and 1 (got ${config.logDebugSampleRate})`);
+  }
   if (config.operationLeaseSeconds <= ROUTE_TIMEOUT_SECONDS) {
     problems.push(
       `operationLeaseSeconds (${config.operationLeaseSeconds}) must exceed the route timeout (${ROUTE_TIMEOUT_SECONDS} s), ` +

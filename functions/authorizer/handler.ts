@@ -1,8 +1,10 @@
-import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import type { TokenGuard } from '#core/auth/guard.ts';
 import { tokenGuard } from '#core/compose/guard.ts';
 import { UnauthorizedError } from '#core/errors.ts';
 import { log } from '#core/log.ts';
+import { metrics } from '#core/metrics.ts';
+import { identifyCaller, observe } from '#core/observe.ts';
 
 /**
  * The API Gateway HTTP API Lambda authorizer (payload 2.0, simple responses). It verifies the access
@@ -42,13 +44,18 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** The authorizer over `guard` (tests hand it one over fake stores). */
+/**
+ * The authorizer over `guard` (tests hand it one over fake stores). Each call is an observed
+ * invocation (`#core/observe.ts`) under API Gateway's request id, the one the route's lines carry:
+ * its metrics count denials (as 403s) and failures (as 500s).
+ */
 export function createHandler(guard: () => Promise<TokenGuard>) {
-  return async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+  const decide = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
     const token = bearerToken(event.headers?.authorization ?? event.identitySource?.[0]);
     if (!token) return DENY;
     try {
       const caller = await (await guard()).check(token);
+      identifyCaller(caller);
       return {
         isAuthorized: true,
         context: {
@@ -70,6 +77,18 @@ export function createHandler(guard: () => Promise<TokenGuard>) {
       return DENY;
     }
   };
+  return (event: APIGatewayRequestAuthorizerEventV2, context?: Context): Promise<AuthorizerResult> =>
+    observe({ route: 'authorizer', correlationId: event.requestContext?.requestId, lambda: context }, async () => {
+      try {
+        const result = await decide(event);
+        metrics.authorizerDecision(result.isAuthorized);
+        metrics.status(result.isAuthorized ? 200 : 403);
+        return result;
+      } catch (error) {
+        metrics.status(500);
+        throw error;
+      }
+    });
 }
 
 export const handler = createHandler(tokenGuard());

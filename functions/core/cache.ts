@@ -1,3 +1,6 @@
+import type { CacheName } from './metric-names.ts';
+import { metrics } from './metrics.ts';
+
 /**
  * The one promise cache of the service: a value loaded once and shared by concurrent callers,
  * optionally for a limited time. A load that fails is forgotten, so the next call tries again.
@@ -10,6 +13,8 @@ export interface PromiseCacheOptions {
   readonly maxEntries?: number;
   /** Milliseconds now (tests inject a clock). */
   readonly now?: () => number;
+  /** Counts each look-up as a hit or a miss of this cache's hit-rate metric (`metric-names.ts`). */
+  readonly metric?: CacheName;
 }
 
 export class PromiseCache<K, V> {
@@ -32,7 +37,9 @@ export class PromiseCache<K, V> {
     const now = this.#now();
     const hit = this.#entries.get(key);
     const maxAge = options.maxAgeMs ?? this.#options.maxAgeMs;
-    if (hit && !options.fresh && (maxAge === undefined || now - hit.at < maxAge)) return hit.value;
+    const served = hit && !options.fresh && (maxAge === undefined || now - hit.at < maxAge);
+    if (this.#options.metric) metrics.cacheLookup(this.#options.metric, Boolean(served));
+    if (hit && served) return hit.value;
     if (!hit && this.#entries.size >= (this.#options.maxEntries ?? Number.POSITIVE_INFINITY)) this.#entries.clear();
     const entry = { value: load(), at: now };
     this.#entries.set(key, entry);

@@ -1,6 +1,8 @@
+import type { Context } from 'aws-lambda';
 import { dataMigrations, organizations } from '#core/app.ts';
 import { errorFields, log } from '#core/log.ts';
 import type { MigrationReport } from '#core/mongo/migrations.ts';
+import { observe } from '#core/observe.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 
@@ -14,7 +16,7 @@ export function createHandler(
   service: () => Promise<OrganizationService>,
   migrate: () => Promise<MigrationReport> = async () => ({ ownersAdded: 0 }),
 ) {
-  return async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>> & MigrationReport> => {
+  const run = async (): Promise<Awaited<ReturnType<OrganizationService['reconcile']>> & MigrationReport> => {
     try {
       const result = await (await service()).reconcile();
       const migrated = await migrate().catch((error) => {
@@ -30,6 +32,8 @@ export function createHandler(
       throw error;
     }
   };
+  // An observed invocation, so the moves and deletes it finishes are counted (`#core/metrics.ts`).
+  return (_event?: unknown, context?: Context) => observe({ route: 'reconciler', lambda: context }, run);
 }
 
 export const handler = createHandler(organizations({ label: collectionLabel }), dataMigrations());

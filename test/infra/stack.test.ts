@@ -1,5 +1,12 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUSINESS_METRIC,
+  CACHE_METRIC,
+  DURATION_METRIC,
+  METRICS_NAMESPACE,
+  REQUEST_METRIC,
+} from '../../functions/core/metric-names.ts';
 import { ACCESS_LOG_FIELDS } from '../../lib/orgs-service-stack.ts';
 import {
   AUTHORIZER_FUNCTION,
@@ -70,15 +77,15 @@ describe('Stack: OrgsService (dev)', () => {
     expect(functionNames).toContain(AUTHORIZER_FUNCTION);
   });
 
-  it('runs every function on Node.js 24, arm64, with X-Ray tracing and its own log group', () => {
+  it('runs every function on Node.js 24, arm64, without X-Ray tracing, with its own log group', () => {
     for (const name of functionNames) {
       expect(functionProps(name), name).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
       });
+      expect(functionProps(name).TracingConfig, name).toBeUndefined();
       const logGroup = functionProps(name).LoggingConfig.LogGroup.Ref;
       expect(dev.json.Resources[logGroup].Properties.LogGroupName).toBe(`/aws/lambda/${prefix}-${name}`);
     }
@@ -233,7 +240,12 @@ describe('Stack: OrgsService (dev)', () => {
   it('gives each function the configuration its needs declare', () => {
     const ids = secretIds();
     const expectedFor = (needs: readonly Need[]) => {
-      const env: Record<string, unknown> = { LOG_LEVEL: config.logLevel };
+      const env: Record<string, unknown> = {
+        LOG_LEVEL: config.logLevel,
+        POWERTOOLS_SERVICE_NAME: prefix,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOGGER_SAMPLE_RATE: String(config.logDebugSampleRate),
+      };
       if (needs.includes('database')) {
         Object.assign(env, {
           MONGODB_SECRET_ID: { Ref: ids.database },
@@ -390,6 +402,69 @@ describe('Stack: OrgsService (dev)', () => {
         Threshold: config.alarms.p99DurationMs,
       });
     }
+  });
+
+  /** A dashboard body as text, each reference written as its JSON. */
+  const dashboardBody = (): { text: string; refs: string[] } => {
+    const [dashboard] = Object.values(dev.template.findResources('AWS::CloudWatch::Dashboard')) as any[];
+    const parts = dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    return {
+      text: parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(''),
+      refs: parts.filter((p) => typeof p !== 'string').map((p) => JSON.stringify(p)),
+    };
+  };
+
+  it('has one dashboard for the stage, over every metric the functions write', () => {
+    dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    dev.template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: prefix });
+    const { text } = dashboardBody();
+    const names = [REQUEST_METRIC, CACHE_METRIC, BUSINESS_METRIC, DURATION_METRIC].flatMap((m) => Object.values(m));
+    for (const name of names) expect(text, name).toContain(name);
+    // Per-route charts search this stage's metrics by the two dimensions; nothing is per organization.
+    expect(text).toContain(`SEARCH('{${METRICS_NAMESPACE},route,service} MetricName=\\"Latency\\" service=\\"${prefix}\\"'`);
+    expect(text).not.toMatch(/orgId/);
+    for (const title of [
+      'Requests per route',
+      'Latency p99 per route',
+      '5xx answers per route',
+      'Authorizer',
+      'Database time',
+      'Cache hit rates',
+      'Organizations and logins',
+    ]) {
+      expect(text, title).toContain(title);
+    }
+  });
+
+  it('shows every alarm on the dashboard, with the metrics the alarms watch', () => {
+    const { text, refs } = dashboardBody();
+    const alarms = Object.keys(dev.template.findResources('AWS::CloudWatch::Alarm'));
+    for (const alarm of alarms) expect(refs, alarm).toContain(JSON.stringify({ 'Fn::GetAtt': [alarm, 'Arn'] }));
+    // The per-function charts draw the alarms' own metrics (Lambda Duration p99, Throttles) with their thresholds.
+    for (const name of servingNames) expect(refs, name).toContain(JSON.stringify({ Ref: functionId(name) }));
+    expect(text).toContain(`"value":${config.alarms.p99DurationMs}`);
+    expect(text).toContain(`"value":${config.alarms.throttles}`);
+  });
+
+  it('saves the Logs Insights queries: one organization, one request, errors by route, slowest requests', () => {
+    const queries = dev.template.findResources('AWS::Logs::QueryDefinition');
+    const byName = new Map(Object.values(queries).map((q: any) => [q.Properties.Name, q.Properties]));
+    expect([...byName.keys()].sort()).toEqual(
+      ['errors-by-route', 'everything-of-one-organization', 'one-request', 'slowest-requests'].map((n) => `${prefix}/${n}`),
+    );
+    const functionLogGroups = functionNames.map((name) => functionProps(name).LoggingConfig.LogGroup.Ref);
+    const accessLogs = logicalIdOf('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/${prefix}/access` });
+    const groupsOf = (name: string) => (byName.get(`${prefix}/${name}`).LogGroupNames as { Ref: string }[]).map((g) => g.Ref);
+
+    const org = byName.get(`${prefix}/everything-of-one-organization`);
+    expect(org.QueryString).toContain('filter orgId = "ORG_ID"');
+    expect(groupsOf('everything-of-one-organization').sort()).toEqual([...functionLogGroups, accessLogs].sort());
+    expect(byName.get(`${prefix}/one-request`).QueryString).toContain(
+      'correlation_id = "REQUEST_ID" or requestId = "REQUEST_ID"',
+    );
+    expect(byName.get(`${prefix}/errors-by-route`).QueryString).toMatch(/stats count\(\*\) as answers by function/);
+    expect(byName.get(`${prefix}/slowest-requests`).QueryString).toContain('sort ms desc');
+    expect(groupsOf('slowest-requests').sort()).toEqual([...functionLogGroups].sort());
   });
 
   it('allows the stage’s CORS origins for the route table’s methods', () => {

@@ -18,8 +18,12 @@ import { invoke } from '../support/events.ts';
  */
 
 // Revocation takes effect at once here; the bound a cache adds is tested in revocation-bound.test.ts.
+// Every level is logged and the metrics are written too, so both are searched for secrets; the
+// logger reads its level when it is loaded.
 vi.hoisted(() => {
   process.env.REVOCATION_CACHE_SECONDS = '0';
+  process.env.LOG_LEVEL = 'debug';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 });
 
 useTestDatabase();
@@ -27,7 +31,6 @@ useTestDatabase();
 const logged: string[] = [];
 const secrets: string[] = [];
 beforeAll(() => {
-  vi.stubEnv('LOG_LEVEL', 'debug');
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
       logged.push(args.map(String).join(' '));
@@ -274,6 +277,10 @@ describe('Logging', () => {
     const text = logged.join('\n');
 
     expect(logged.length).toBeGreaterThan(10);
+    expect(
+      logged.some((line) => line.includes('"CloudWatchMetrics"')),
+      'the metrics were searched too',
+    ).toBe(true);
     expect(secrets.length).toBeGreaterThan(10);
     for (const secret of [password, 'a brand new password', ...secrets, ...hashes]) {
       expect(text.includes(secret), 'a secret reached the logs').toBe(false);

@@ -15,6 +15,9 @@ process.env.MASTER_DB_NAME = `t_${run}_master`;
 process.env.TENANT_DB_NAME = `t_${run}_tenants`;
 process.env.BCRYPT_COST = '4';
 process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
+// Powertools writes through the global console (which tests can watch) and publishes no metrics
+// unless a test turns them on (POWERTOOLS_METRICS_DISABLED=false).
+process.env.POWERTOOLS_DEV = 'true';
 
 const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
 const kid = `test-${run}`;

@@ -74,6 +74,7 @@ export class TokenGuard {
       maxAgeMs: deps.cacheMs,
       maxEntries: deps.maxEntries ?? 10_000,
       now: () => this.#now().getTime(),
+      metric: 'revocation',
     });
   }
 

@@ -1,5 +1,6 @@
 import { UnauthorizedError } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import type { AdminStore } from '../orgs/stores.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { notAMember, type SessionService, type SessionTokens } from './sessions.ts';
@@ -42,6 +43,7 @@ export class LoginService {
     const { matched, rehash } = await this.#deps.hasher.check(password, admin?.passwordHash);
     const organizations = admin && matched ? await this.#deps.sessions.organizationsOf(admin.id) : [];
     if (!admin || !matched || organizations.length === 0) {
+      metrics.count('loginFailed');
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
     }

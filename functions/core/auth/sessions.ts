@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { MembershipStore } from '../members/stores.ts';
+import { metrics } from '../metrics.ts';
 import type { Admin, Organization } from '../orgs/model.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
 import type { RefreshTokenStore, RevocationStore } from './stores.ts';
@@ -164,6 +165,7 @@ export class SessionService {
     if (!(await this.#deps.refreshTokens.markUsed(hash, now, record.expiresAt))) {
       await this.#deps.revocations.revoke(familyKey, new Date(now.getTime() + this.#deps.refreshTtlMs));
       log.warn('refresh token reused; session revoked', { userId: record.userId, orgId: record.orgId });
+      metrics.count('refreshTokenReuse');
       throw new UnauthorizedError('refresh_token_reused', 'The refresh token was already used; the session is revoked.');
     }
 

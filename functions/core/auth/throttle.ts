@@ -1,4 +1,5 @@
 import { TooManyRequestsError } from '../errors.ts';
+import { metrics } from '../metrics.ts';
 import type { AttemptLog } from './stores.ts';
 
 /**
@@ -43,6 +44,7 @@ export class LoginThrottle {
     );
     const until = Math.max(...lockedUntil);
     if (until > now.getTime()) {
+      metrics.count('lockout');
       throw new TooManyRequestsError(
         'too_many_attempts',
         'Too many failed logins; try again later.',

@@ -81,7 +81,7 @@ const read = (key: KeyMaterial, fresh: boolean): Promise<string> =>
 
 /** A value loaded now and again: re-loaded after `maxAgeMs`, or at once when forced. */
 function reloading<T>(load: (fresh: boolean) => Promise<T>, maxAgeMs: number) {
-  const cache = new PromiseCache<true, T>({ maxAgeMs });
+  const cache = new PromiseCache<true, T>({ maxAgeMs, metric: 'keys' });
   return (force = false): Promise<T> => cache.get(true, () => load(force), { fresh: force });
 }
 

@@ -18,6 +18,8 @@ import {
 } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
 import type { Permission } from '../members/permissions.ts';
+import { metrics } from '../metrics.ts';
+import { identifyCaller, observe } from '../observe.ts';
 import type * as z from '../zod.ts';
 import type { Contract } from './contract.ts';
 import { decodeUtf8, MAX_REPORTED_ISSUES, parseJson } from './json.ts';
@@ -28,7 +30,9 @@ import { parseQuery } from './query.ts';
 /**
  * The HTTP chain every endpoint shares: body and query parsing with zod, the caller from the
  * authorizer, one mapping of errors to problem+json, and one log line per request. An endpoint file
- * declares its schemas and calls one service.
+ * declares its schemas and calls one service. Each request runs in an observed invocation
+ * (`observe.ts`): its log lines carry the request id, and the organization and user once the caller
+ * is read; its metrics (latency, 4xx, 5xx, database time) are published when it ends.
  */
 
 /** API Gateway's body limit is larger; ours is a product limit. */
@@ -122,6 +126,7 @@ function readBody(event: HttpEvent): unknown {
 
 function readCaller(event: HttpEvent): Caller {
   const context = (event.requestContext as { authorizer?: { lambda?: AuthorizerContext } }).authorizer?.lambda;
+  identifyCaller(context); // the log lines and metrics of this request name the caller from here on
   if (typeof context?.userId !== 'string' || typeof context.orgId !== 'string' || typeof context.role !== 'string') {
     throw new UnauthorizedError('unauthenticated', 'A valid access token is required.');
   }
@@ -172,7 +177,7 @@ function parseRequest(
   };
 }
 
-/** Maps errors to problem+json and writes one access log line (never the body). */
+/** Maps errors to problem+json, writes one access log line (never the body) and counts the status. */
 function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
   const started = new WeakMap<object, number>();
   const line = (event: HttpEvent, status: number | undefined, extra?: Record<string, string | number | undefined>) =>
@@ -182,7 +187,6 @@ function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
       path: event.rawPath,
       status,
       ms: Math.round(performance.now() - (started.get(event) ?? performance.now())),
-      requestId: event.requestContext?.requestId,
       ...extra,
     });
   return {
@@ -191,20 +195,28 @@ function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
       started.set(request.event, performance.now());
     },
     after: (request) => {
+      metrics.status(request.response?.statusCode ?? 200);
       line(request.event, request.response?.statusCode);
     },
     onError: (request) => {
       const response = problemResponse(request.error);
       if (response.statusCode === 500) log.error('unhandled error', { function: name, ...errorFields(request.error) });
       request.response = response;
+      metrics.status(response.statusCode ?? 500);
       line(request.event, response.statusCode, { code: (request.error as { code?: string } | null)?.code });
     },
   };
 }
 
+/** `chain` as one observed invocation of the function `name`. */
+function observed(name: string, chain: (event: ParsedEvent, context: Context) => Promise<HttpResult>) {
+  return (event: HttpEvent, context: Context): Promise<HttpResult> =>
+    observe({ route: name, correlationId: event.requestContext?.requestId, lambda: context }, () => chain(event, context));
+}
+
 function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') {
   const { status } = spec.contract.success;
-  return middy<ParsedEvent, HttpResult, Error, Context>()
+  const chain = middy<ParsedEvent, HttpResult, Error, Context>()
     .use(respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>)
     .use(parseRequest(spec.contract, auth, permissionOf(spec.name)))
     .handler(async (event): Promise<HttpResult> => {
@@ -219,6 +231,7 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
         body: JSON.stringify(body),
       };
     });
+  return observed(spec.name, chain);
 }
 
 /** An endpoint anyone may call. */
@@ -241,11 +254,12 @@ export function jwtEndpoint<T extends Contract>(spec: Spec<T, Caller>) {
  */
 export function documentEndpoint(name: string, document: unknown) {
   const body = JSON.stringify(document);
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const chain = middy<HttpEvent, HttpResult, Error, Context>()
     .use(respond(name))
     .handler(async () => ({
       statusCode: 200,
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
       body,
     }));
+  return observed(name, chain);
 }

@@ -2,6 +2,7 @@ import { type Collection, type CollectionOptions, type Db, type DbOptions, Mongo
 import { PromiseCache } from '../cache.ts';
 import type { DatabaseConfig } from '../config.ts';
 import { log } from '../log.ts';
+import { recordDatabaseCall } from '../metrics.ts';
 import { getSecretString } from '../secrets.ts';
 import { type DatabaseWatch, databaseWatch } from './health.ts';
 
@@ -28,10 +29,12 @@ export async function resolveMongoUri(config: DatabaseConfig): Promise<string> {
  * notes; per-stage timeouts instead). No socketTimeoutMS either: a long call on a live server is
  * legitimate (a copy), and a silent server is detected by the heartbeats (see health.ts).
  * Monitoring uses the driver's default mode, polling on AWS Lambda (serverMonitoringMode `auto`).
+ * Command monitoring is on: each command's duration (and nothing of its content) goes to the
+ * current invocation's database time (`metrics.ts`).
  */
 export function createMongoClient(uri: string, config: DatabaseConfig): MongoClient {
   const bound = config.serverSelectionTimeoutMS;
-  return new MongoClient(uri, {
+  const client = new MongoClient(uri, {
     maxPoolSize: config.maxPoolSize,
     minPoolSize: 0,
     maxIdleTimeMS: 60_000,
@@ -40,7 +43,11 @@ export function createMongoClient(uri: string, config: DatabaseConfig): MongoCli
     waitQueueTimeoutMS: bound,
     heartbeatFrequencyMS: Math.max(500, Math.floor(bound / 2)),
     appName: 'orgs-service',
+    monitorCommands: true,
   });
+  client.on('commandSucceeded', (event) => recordDatabaseCall(event.duration));
+  client.on('commandFailed', (event) => recordDatabaseCall(event.duration));
+  return client;
 }
 
 type AnyFunction = (...args: unknown[]) => unknown;

@@ -1,5 +1,6 @@
 import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { recoverIfAbandoned } from './abandoned.ts';
 import { emailTaken, nameTaken, type OrgContext, operationInProgress } from './context.ts';
 import { underLegacyKey } from './lookup.ts';
@@ -66,6 +67,7 @@ export async function createOrganization(
     await s.tenants.create(org.placement);
     const active = await s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
     if (!active) throw operationInProgress(); // undone by a reconciler that thought this run dead
+    metrics.count('organizationCreated');
     return { org: active, adminEmail: input.email };
   } catch (error) {
     await undoCreate(ctx, org).catch((undoError) =>

@@ -1,4 +1,5 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
+import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
 import { operationInProgress } from './context.ts';
 import { ownedBy } from './lookup.ts';
@@ -62,6 +63,7 @@ export async function finishDelete(ctx: OrgContext, org: Organization): Promise<
   await s.names.releaseAllOf(org.id);
   await s.locks.release(org.id);
   await s.orgs.remove(org.id);
+  metrics.count('organizationDeleted');
 }
 
 /**

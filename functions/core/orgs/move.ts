@@ -1,4 +1,5 @@
 import { errorFields, log } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { lapsed, notFound, type OrgContext, operationInProgress, type RecoveredBy } from './context.ts';
 import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
 import { findByName } from './lookup.ts';
@@ -94,6 +95,8 @@ async function finishMove(ctx: OrgContext, org: Organization): Promise<Organizat
     fencingTokenOf(op),
   );
   if (!done) throw operationInProgress();
+  metrics.count('moveCompleted');
+  metrics.duration('move', done.updatedAt.getTime() - op.startedAt.getTime());
   await s.tenants
     .drop(op.from)
     .catch((error) => log.warn('old place not removed; reconcile will', { orgId: org.id, ...errorFields(error) }));

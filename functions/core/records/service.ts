@@ -2,6 +2,7 @@ import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, NotFoundError, PayloadTooLargeError, UnavailableError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { type Organization, type Placement, samePlace } from '../orgs/model.ts';
 import type { OrganizationStore } from '../orgs/stores.ts';
 import {
@@ -207,7 +208,9 @@ export class RecordsService {
   async #access(orgId: string, fresh: boolean): Promise<Access | null> {
     const now = Date.now();
     const hit = this.#cache.get(orgId);
-    if (!fresh && hit && now - hit.at < this.#deps.cacheMs) return hit.access;
+    const served = hit !== undefined && now - hit.at < this.#deps.cacheMs;
+    if (!fresh) metrics.cacheLookup('placement', served);
+    if (!fresh && served) return hit.access;
     const access = accessOf(await this.#deps.orgs.findById(orgId));
     if (this.#deps.cacheMs > 0) {
       if (this.#cache.size >= CACHE_MAX_ENTRIES) this.#cache.clear();
@@ -260,6 +263,7 @@ export class RecordsService {
         return result;
       }
       // The data moved (or is moving) while we wrote: wait for the move to end, then write again.
+      metrics.count('fencedWrite');
       const settled = after?.write ? after : await this.#waitFor(orgId, (a) => a.write, unconfirmed);
       if (!settled) {
         await this.#cleanUp(touched, undefined, undoStray);
