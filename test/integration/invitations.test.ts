@@ -446,3 +446,104 @@ describe('Expiry and the member limit', () => {
     });
   });
 });
+
+describe('The outbox', () => {
+  const outboxAt = (clock: { now: number }, mailer: () => Promise<void>) =>
+    new Outbox(mongoOutboxStore(masterDb()), async () => ({ send: mailer }), {
+      now: () => new Date(clock.now),
+      maxAttempts: 3,
+      baseDelayMs: 1_000,
+      leaseMs: 60_000,
+    });
+  const message = (to: string) => ({ to, subject: 'Join us', text: 'https://app.example/join?token=SECRET-IN-THE-BODY' });
+
+  it('retries a failed send with backoff, then gives it up, removing the body and logging no secret', async () => {
+    const clock = { now: Date.parse('2031-01-01T00:00:00Z') };
+    const start = clock.now;
+    const outbox = outboxAt(clock, () => Promise.reject(new Error('SES says no')));
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
+    vi.stubEnv('LOG_LEVEL', 'warn');
+    const doc = () => masterDb().collection(C.outbox).findOne({ to: 'retry@example.com' });
+    try {
+      expect(await outbox.enqueueAndSend('0123456789abcdef0000aaaa', message('retry@example.com'))).toBe(false);
+      expect(await doc()).toMatchObject({ state: 'queued', attempts: 1, text: expect.any(String) });
+      expect((await doc())?.nextAttemptAt.getTime()).toBe(start + 1_000);
+
+      clock.now = start + 999;
+      expect(await outbox.drain()).toEqual({ sent: 0, failed: 0, abandoned: 0 });
+      clock.now = start + 1_000;
+      expect(await outbox.drain()).toEqual({ sent: 0, failed: 1, abandoned: 0 });
+      expect((await doc())?.nextAttemptAt.getTime()).toBe(start + 1_000 + 2_000);
+      clock.now = start + 3_000;
+      expect(await outbox.drain()).toEqual({ sent: 0, failed: 0, abandoned: 1 });
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    expect(await doc()).toMatchObject({ state: 'failed', attempts: 3, failedAt: new Date(start + 3_000) });
+    expect((await doc())?.text).toBeUndefined();
+    expect(logged.some((line) => line.includes('email given up'))).toBe(true);
+    expect(logged.join('\n')).not.toContain('SECRET-IN-THE-BODY');
+  });
+
+  it('sends what a failed first attempt left behind on the next drain', async () => {
+    const clock = { now: Date.parse('2032-01-01T00:00:00Z') };
+    let up = false;
+    const delivered: string[] = [];
+    const outbox = outboxAt(clock, async () => {
+      if (!up) throw new Error('not yet');
+      delivered.push('later@example.com');
+    });
+    await outbox.enqueueAndSend('0123456789abcdef0000bbbb', message('later@example.com'));
+    up = true;
+    clock.now += 1_000;
+
+    expect(await outbox.drain()).toEqual({ sent: 1, failed: 0, abandoned: 0 });
+
+    expect(delivered).toEqual(['later@example.com']);
+    const doc = await masterDb().collection(C.outbox).findOne({ to: 'later@example.com' });
+    expect(doc).toMatchObject({ state: 'sent', attempts: 2 });
+    expect(doc?.text).toBeUndefined();
+  });
+});
+
+describe('Amazon SES', () => {
+  it('sends SendEmail from MAIL_FROM to the invited email, with a link whose token accepts', async () => {
+    const ses = mockClient(SESv2Client);
+    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
+    try {
+      const stores = mongoOrgStores(testClient(), masterDb().databaseName, testPlacements());
+      const service = new InvitationsService({
+        invitations: mongoInvitationStore(masterDb()),
+        memberships: stores.memberships,
+        roles: stores.roles,
+        users: stores.admins,
+        orgs: stores.orgs,
+        outbox: new Outbox(mongoOutboxStore(masterDb()), async () => new SesMailer('no-reply@acme.example')),
+        inviteUrlBase: 'https://app.example/join',
+        ttlMs: 3_600_000,
+        memberLimit: 10_000,
+      });
+
+      const { mailed } = await service.invite(actor(acme), 'ses@example.com', 'member');
+
+      expect(mailed).toBe(true);
+      const calls = ses.commandCalls(SendEmailCommand);
+      expect(calls).toHaveLength(1);
+      const input = calls[0]?.args[0].input;
+      expect(input).toMatchObject({
+        FromEmailAddress: 'no-reply@acme.example',
+        Destination: { ToAddresses: ['ses@example.com'] },
+        Content: { Simple: { Subject: { Data: 'You are invited to join Invite Acme' } } },
+      });
+      const text = input?.Content?.Simple?.Body?.Text?.Data ?? '';
+      expect(text).toContain('https://app.example/join?token=');
+      const accepted = await accept(tokenIn(text), 'ses password');
+      expect(accepted.status).toBe(200);
+      expect(accepted.body.organization_id).toBe(acme.orgId);
+    } finally {
+      ses.restore();
+    }
+  });
+});
