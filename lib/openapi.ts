@@ -1,4 +1,5 @@
 import type { Contract } from '../functions/core/http/contract.ts';
+import { BUILT_IN_ROLES, type Permission } from '../functions/core/members/permissions.ts';
 import * as z from '../functions/core/zod.ts';
 import type { Route } from './routes.ts';
 
@@ -159,6 +160,8 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
     const operation: Json = {
       operationId: route.function.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()),
       summary: route.summary,
+      ...(route.auth === 'jwt' ? { description: permissionNote(route.permission) } : {}),
+      ...(route.permission ? { 'x-permission': route.permission } : {}),
       tags: [route.path.split('/')[1] ?? 'api'],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(body
@@ -187,7 +190,7 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
       title: options.title ?? 'Organizations API',
       version: options.version ?? '0.1.0',
       description:
-        'Multi-tenant organization management: organizations, their admins, sessions and records. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`.',
+        "Multi-tenant organization management: organizations, their members and roles, sessions and records. Each protected operation names the permission it needs (`x-permission`); the caller's role in the active organization must hold it, or the answer is 403 `permission_denied`. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`.",
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     paths,
@@ -198,4 +201,13 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
       },
     },
   };
+}
+
+/** The sentence an operation's description gives about who may call it. */
+function permissionNote(permission: Permission | undefined): string {
+  if (!permission) return 'Any member of the active organization may call this.';
+  const roles = (Object.keys(BUILT_IN_ROLES) as (keyof typeof BUILT_IN_ROLES)[]).filter((role) =>
+    (BUILT_IN_ROLES[role] as readonly string[]).includes(permission),
+  );
+  return `Requires the permission \`${permission}\` in the active organization (built-in roles: ${roles.join(', ')}; or a custom role holding it).`;
 }

@@ -6,6 +6,7 @@ import { DOCUMENT_PATH, renderOpenApi } from '../../bin/openapi.ts';
 import { routes } from '../../lib/routes.ts';
 import { closeClientsAfterAll } from '../support/db.ts';
 import { type RunningApi, startLocalApi } from '../support/local-api.ts';
+import { addMember } from '../support/members.ts';
 
 /** The OpenAPI document: valid, current, complete, and true of the running API. */
 
@@ -150,6 +151,30 @@ describe('The document against the running local API', () => {
     await run('/org/records/{id}', 'put', refreshed.access_token, undefined, id);
     await run('/org/records/{id}', 'patch', refreshed.access_token, undefined, id);
     await run('/org/records/{id}', 'delete', refreshed.access_token, undefined, id);
+
+    // Members and roles: the example ids are made real by overriding them with the members made here.
+    const owner = refreshed.access_token;
+    const orgId = refreshed.organization_id ?? '';
+    const [promoted, heir, leaver] = await Promise.all(
+      ['promoted', 'heir', 'leaver'].map((who) => addMember(orgId, `${who}@acme.example`)),
+    );
+    if (!promoted || !heir || !leaver) throw new Error('members were not made');
+    const tokenOf = async (email: string) =>
+      (await runExample('/admin/login', 'post', undefined, { email, password: 'member password' })).access_token;
+    const profile = await run('/me', 'get', owner);
+    await run('/me/switch', 'post', owner, { organization_id: orgId });
+    await run('/org/members', 'get', owner);
+    await run('/org/roles', 'post', owner);
+    await run('/org/roles', 'get', owner);
+    await run('/org/roles/{name}', 'put', owner);
+    await run('/org/roles/{name}', 'delete', owner);
+    await run('/org/members/{user_id}', 'put', owner, undefined, { user_id: promoted.userId });
+    await run('/org/members/{user_id}', 'delete', owner, undefined, { user_id: promoted.userId });
+    await run('/org/leave', 'post', await tokenOf(leaver.email));
+    await run('/org/transfer-ownership', 'post', owner, { user_id: heir.userId });
+    // and back, so that the example admin may delete the organization at the end
+    await runExample('/org/transfer-ownership', 'post', await tokenOf(heir.email), { user_id: profile.user_id });
+
     await run('/org/update', 'put', refreshed.access_token);
     await run('/admin/logout', 'post', (await login()).access_token);
     await run('/admin/logout-all', 'post', (await login()).access_token);
