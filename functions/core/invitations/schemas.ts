@@ -43,7 +43,7 @@ export const InvitationListQuery = z.strictObject({
   cursor: z.optional(
     z.string().check(z.regex(/^[0-9a-f]{24}$/, 'is not a cursor this API issued'), z.describe("The previous page's next_cursor")),
   ),
-  status: z.optional(InvitationStatus.check(z.describe('Only invitations in this state now'))),
+  status: z.optional(z.enum(INVITATION_STATUSES).check(z.describe('Only invitations in this state now'))),
 });
 
 export const InvitationList = z.strictObject({
