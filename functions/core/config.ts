@@ -256,7 +256,7 @@ export function mailConfig(env: Env = process.env): MailConfig {
   const mailer = read.oneOf<MailerKind>('MAILER', ['ses', 'mailbox'], 'mailbox');
   const from = read.text('MAIL_FROM', mailer === 'ses' ? undefined : 'no-reply@orgs-service.localhost') ?? '';
   if (mailer === 'ses' && from === '') read.problem('MAIL_FROM', 'set the sender address (a verified SES identity)');
-  const inviteUrlBase = read.text('INVITE_URL_BASE', 'http://127.0.0.1:3000/invitations/accept') ?? '';
+  const inviteUrlBase = read.text('INVITE_URL_BASE', 'http://localhost:5173/invitations/accept') ?? '';
   if (!URL.canParse(inviteUrlBase) || !/^https?:$/.test(new URL(inviteUrlBase).protocol)) {
     read.problem('INVITE_URL_BASE', 'must be an http or https URL');
   }
