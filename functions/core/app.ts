@@ -24,9 +24,10 @@ import { Outbox, type OutboxStore } from './mail/outbox.ts';
 import { MembersService } from './members/service.ts';
 import type { MemberLockStore } from './members/stores.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
-import { withUnavailableMapping } from './mongo/errors.ts';
+import { callDatabase, withUnavailableMapping } from './mongo/errors.ts';
 import { mongoInvitationStore } from './mongo/invitation-store.ts';
 import { mongoMemberLockStore } from './mongo/member-lock-store.ts';
+import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations.ts';
 import { mongoOutboxStore } from './mongo/outbox-store.ts';
 import { MongoRecordStore } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
@@ -167,6 +168,18 @@ export function members(): () => Promise<MembersService> {
       users: s.org.admins,
     });
   });
+}
+
+/**
+ * The master database's data migrations (`mongo/migrations.ts`), for the reconciler: what an older
+ * function version wrote during a deploy is migrated within one reconciler period.
+ */
+export function dataMigrations(): () => Promise<MigrationReport> {
+  const db = database();
+  return async () => {
+    const { master } = await db();
+    return callDatabase(() => migrateAdminsToMembers(master));
+  };
 }
 
 /** The login use case, for the admin-login handler. */

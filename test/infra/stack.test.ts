@@ -24,9 +24,10 @@ const servingNames = functionNames.filter((name) => name !== databaseSetup.funct
 
 let dev: Synthesized;
 
+// Synthesizing bundles every function (30) with esbuild: longer than the default hook limit on 2 busy cores.
 beforeAll(() => {
   dev = synthStage('dev');
-});
+}, 240_000);
 
 function logicalIdOf(type: string, props: Record<string, unknown>): string {
   const found = Object.keys(dev.template.findResources(type, { Properties: props }));

@@ -31,7 +31,7 @@ beforeAll(async () => {
     [BUNDLE_SECRET_ARNS.signingKeyArn]: process.env.JWT_PRIVATE_KEY!,
     [BUNDLE_SECRET_ARNS.verificationKeysArn]: process.env.JWT_PUBLIC_KEYS!,
   });
-}, 120_000);
+}, 240_000); // bundles every function (30)
 
 afterAll(async () => {
   await secrets?.close();

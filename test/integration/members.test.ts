@@ -129,12 +129,12 @@ describe('Members', () => {
         return i % 2 === 0 ? changeRole(by, target, 'member') : remove(by, target);
       }),
     );
+    // Unguarded, these would take all five owners away: every owner is a target.
     for (const a of answers) expect([200, 204, 404, 409]).toContain(a.status);
     const left = await masterDb()
       .collection<{ _id: string }>('memberships')
       .countDocuments({ role: 'owner', _id: { $regex: `^${org.orgId}:` } });
     expect(left).toBeGreaterThanOrEqual(1);
-    expect(answers.some((a) => a.status === 409 && a.body.code === 'last_owner')).toBe(true);
   });
 
   it('transfers ownership to a member, who is then the owner while the caller becomes an admin', async () => {

@@ -71,6 +71,32 @@ describe('Class: TokenGuard, when the database cannot answer', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(95);
   });
 
+  it('gives a caller whose role it never learnt no permission and marks the membership unverified', async () => {
+    const db = database();
+    db.state.down = 'refusing';
+
+    await expect(guardOver(db).check('token')).resolves.toMatchObject({ role: '', permissions: [], membership: 'unverified' });
+  });
+
+  it('keeps the role it last saw for a member, and refuses one it last saw removed', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    db.state.role = 'member';
+    await guard.check('token');
+    db.state.down = 'refusing';
+    await expect(guard.check('token')).resolves.toMatchObject({
+      role: 'member',
+      permissions: ['members:read', 'records:read', 'records:write'],
+    });
+
+    const other = database();
+    const removedGuard = guardOver(other);
+    other.state.role = null;
+    await expect(removedGuard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+    other.state.down = 'silent';
+    await expect(removedGuard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+  });
+
   it('accepts a token it last saw valid, on a refused look-up at once', async () => {
     const db = database();
     const guard = guardOver(db);

@@ -74,3 +74,18 @@ describe('Permission matrix (from the route table)', () => {
     });
   }
 });
+
+describe('A caller whose role the authorizer could not learn (database outage)', () => {
+  it('gets 503 on a route that needs a permission, and through on one that needs none', async () => {
+    const caller = { userId: USER, orgId: ORG, role: '', permissions: [], membership: 'unverified' };
+    const needs = await handlerOf('records-list');
+    const none = await handlerOf('admin-logout');
+
+    const refused = await invoke(needs, { method: 'GET', path: '/org/records', caller });
+    const passed = await invoke(none, { method: 'POST', path: '/admin/logout', caller });
+
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(passed.status).not.toBe(503);
+  });
+});
