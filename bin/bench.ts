@@ -11,8 +11,9 @@ import { dirname, resolve } from 'node:path';
 import { orgsConfig } from '#core/config.ts';
 import { runAuthorizer } from './bench/authorizer.ts';
 import { installBcryptProbe } from './bench/bcrypt-probe.ts';
-import { type Pools, routeCases } from './bench/cases.ts';
+import { type Pools, routeCases, scaleCases } from './bench/cases.ts';
 import { runColdStart } from './bench/cold-start.ts';
+import { DbTimer } from './bench/db-time.ts';
 import { createBenchEnv } from './bench/env.ts';
 import { runHandlers } from './bench/handlers.ts';
 import { runHttp } from './bench/http.ts';
@@ -53,7 +54,8 @@ const startedAt = new Date();
 const started = performance.now();
 const loadStart = round(loadavg()[0] ?? 0, 2);
 
-const env = await createBenchEnv({ bcryptCost: opts.bcryptCost });
+// The scale part counts the handlers' time in database commands: their client reports its commands.
+const env = await createBenchEnv({ bcryptCost: opts.bcryptCost, monitorCommands: opts.parts.includes('scale') });
 progress(`server: ${env.server.label}; databases ${env.masterDb}, ${env.tenantDb}`);
 let closing: Promise<void> | undefined;
 const close = () => {
@@ -74,12 +76,13 @@ try {
   // Writers outnumber the HTTP connections several times over, spreading the load across organizations
   // (two updates of one organization at once: the second is 409 operation_in_progress, by design).
   const writerOrgs = Math.max(5, 4 * Math.max(...opts.concurrency));
-  await seeder.growTo(READER_ORGS + writerOrgs);
+  const has = (part: string) => opts.parts.some((p) => p === part);
+  // The scale part seeds its own; alone, it starts from the one organization the create handler made.
+  if (['handlers', 'http', 'login', 'authorizer'].some(has)) await seeder.growTo(READER_ORGS + writerOrgs);
   const pools: Pools = {
     readers: seeder.orgs.slice(0, READER_ORGS),
     writers: seeder.orgs.slice(READER_ORGS, READER_ORGS + writerOrgs),
   };
-  const has = (part: string) => opts.parts.some((p) => p === part);
 
   if (has('handlers')) {
     progress('handler overhead');
@@ -91,6 +94,8 @@ try {
       concurrency: opts.concurrency,
       seconds: opts.httpSeconds,
       maxRequests: opts.httpRequests,
+      authorizerCacheSeconds: opts.httpAuthorizerCache,
+      ...(opts.profile ? { profileDir: resolve(opts.profile) } : {}),
     });
   }
   if (has('login')) {
@@ -107,14 +112,27 @@ try {
     parts.coldStart = await runColdStart(opts.bundleReport);
   }
   if (has('scale')) {
-    progress(`scale: ${opts.orgs.join(', ')} organizations`);
+    progress(`scale: ${opts.orgs.join(', ')} organizations per mode (${opts.modes.join(', ')})`);
+    const { databaseConfig } = await import('#core/config.ts');
+    const { getMongoClient } = await import('#core/mongo/client.ts');
+    const dbTimer = new DbTimer(env.masterDb);
+    dbTimer.watch(await getMongoClient(databaseConfig()));
     parts.scale = await runScale(
       env,
       probe,
       seeder,
-      routeCases.filter((c) => !c.bcrypt),
-      { counts: opts.orgs, iterations: opts.scaleIterations, budgetSeconds: opts.scaleBudget },
+      scaleCases,
+      {
+        counts: opts.orgs,
+        modes: opts.modes,
+        iterations: opts.scaleIterations,
+        budgetSeconds: opts.scaleBudget,
+        parallel: opts.scaleParallel,
+        progress,
+      },
+      dbTimer,
     );
+    dbTimer.stop();
   }
 } catch (error) {
   console.error(`bench failed: ${(error as Error).stack ?? error}`);

@@ -34,7 +34,12 @@ if (setup.status !== 'done') throw new Error(`Database setup did not run: ${setu
 
 const load = handlerLoader(root);
 
-const server = createLocalApi({ routes, load, extra: docsAnswer });
+// LOCAL_API_AUTHORIZER_CACHE_SECONDS: API Gateway's authorizer result cache (0, the dev stage's, by default).
+const authorizerCacheSeconds = Number(process.env.LOCAL_API_AUTHORIZER_CACHE_SECONDS ?? 0);
+if (!Number.isFinite(authorizerCacheSeconds) || authorizerCacheSeconds < 0) {
+  throw new Error('LOCAL_API_AUTHORIZER_CACHE_SECONDS must be a number of seconds, 0 or more');
+}
+const server = createLocalApi({ routes, load, extra: docsAnswer, authorizerCacheSeconds });
 server.listen(port, host, () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;

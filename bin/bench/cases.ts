@@ -18,6 +18,8 @@ export interface CaseRequest {
   /** Whose request it is: the caller of a JWT route. */
   readonly org: SeededOrg;
   readonly query?: Record<string, string>;
+  /** Path parameters: `{id}` in the route's path. */
+  readonly params?: Record<string, string>;
   readonly body?: unknown;
   /** Runs after the handler answered as expected. */
   readonly after?: () => void;
@@ -56,17 +58,31 @@ let emails = 0;
 /** An address no admin has yet, so every update is a real change that succeeds. */
 export const freshEmail = (org: SeededOrg) => `admin+${++emails}@${org.slug.replaceAll('_', '-')}.example`;
 
-export const routeCases: readonly RouteCase[] = [
-  {
-    route: 'GET /org/get',
-    note: 'public read by name',
-    status: 200,
-    request: (pools, i) => {
-      const org = pick(pools.readers, i);
-      return { org, query: { organization_name: org.name } };
-    },
-    baseline: (raw, pools, i) => raw.getOrg(pick(pools.readers, i).slug),
+const getOrg: RouteCase = {
+  route: 'GET /org/get',
+  note: 'public read by name',
+  status: 200,
+  request: (pools, i) => {
+    const org = pick(pools.readers, i);
+    return { org, query: { organization_name: org.name } };
   },
+  baseline: (raw, pools, i) => raw.getOrg(pick(pools.readers, i).slug),
+};
+
+const login: RouteCase = {
+  route: 'POST /admin/login',
+  note: 'correct password; bcrypt taken out of both sides',
+  status: 200,
+  bcrypt: true,
+  request: (pools, i) => {
+    const org = pick(pools.readers, i);
+    return { org, body: { email: org.email, password: BENCH_PASSWORD } };
+  },
+  baseline: (raw, pools, i) => raw.login(pick(pools.readers, i).email, BENCH_PASSWORD),
+};
+
+export const routeCases: readonly RouteCase[] = [
+  getOrg,
   {
     route: 'PUT /org/update',
     note: 'new admin email, no rename',
@@ -89,15 +105,38 @@ export const routeCases: readonly RouteCase[] = [
       org.email = email;
     },
   },
+  login,
+];
+
+/** The body of the bench's records writes: three fields. */
+const recordBody = (i: number) => ({ kind: 'bench', i, note: `record ${i}` });
+
+/**
+ * The routes of the scale part, in both placement modes: the public read, a login, and a records read
+ * and write (each a fence around one operation on the organization's own place). Readers and writers
+ * are the same organizations there; a records write only adds a record.
+ */
+export const scaleCases: readonly RouteCase[] = [
+  getOrg,
+  login,
   {
-    route: 'POST /admin/login',
-    note: 'correct password; bcrypt taken out of both sides',
+    route: 'GET /org/records/{id}',
+    note: 'one record by id, placement cache off',
     status: 200,
-    bcrypt: true,
     request: (pools, i) => {
       const org = pick(pools.readers, i);
-      return { org, body: { email: org.email, password: BENCH_PASSWORD } };
+      return { org, params: { id: org.recordId } };
     },
-    baseline: (raw, pools, i) => raw.login(pick(pools.readers, i).email, BENCH_PASSWORD),
+    baseline: (raw, pools, i) => {
+      const org = pick(pools.readers, i);
+      return raw.getRecord(org.orgId, org.recordId);
+    },
+  },
+  {
+    route: 'POST /org/records',
+    note: 'a new record of three fields',
+    status: 201,
+    request: (pools, i) => ({ org: pick(pools.writers, i), body: recordBody(i) }),
+    baseline: (raw, pools, i) => raw.createRecord(pick(pools.writers, i).orgId, recordBody(i)),
   },
 ];

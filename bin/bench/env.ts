@@ -9,7 +9,7 @@ import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { type Route, routes } from '../../lib/routes.ts';
 import type { TestCaller } from '../../test/support/callers.ts';
 import { authorizerEvent } from '../../test/support/events.ts';
-import { type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
+import { type EmbeddedBackend, type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
 import { handlerLoader, lambdaContext } from '../local-api/gateway.ts';
 import { RawDb } from './raw.ts';
 
@@ -29,6 +29,8 @@ export interface ServerInfo {
   /** What the output says the figures ran on. */
   readonly label: string;
   readonly embedded: boolean;
+  /** The embedded FerretDB's storage (see bin/embedded-db); absent for a server at MONGODB_URI. */
+  readonly backend?: EmbeddedBackend;
   /** The MongoDB version the server reports (FerretDB reports the one it emulates). */
   readonly reportedVersion: string;
 }
@@ -68,21 +70,33 @@ async function embeddedVersion(): Promise<string> {
   return /github\.com\/FerretDB\/FerretDB (v[\d.]+)/.exec(goMod)?.[1]?.slice(1) ?? 'unknown version';
 }
 
-async function describeServer(client: MongoClient, embedded: boolean): Promise<ServerInfo> {
+async function describeServer(client: MongoClient, embedded: EmbeddedMongo | undefined): Promise<ServerInfo> {
   const info = await client.db('admin').command({ buildInfo: 1 });
   const reportedVersion = String(info.version ?? 'unknown');
   if ('ferretdbVersion' in info) {
     const reported = String(info.ferretdbVersion).replace(/^v/, '');
     const version = embedded ? await embeddedVersion() : reported;
-    const where = embedded ? 'embedded, SQLite backend' : 'MONGODB_URI';
+    const backend = embedded?.backend === 'postgresql' ? 'PostgreSQL' : 'SQLite';
+    const where = embedded ? `embedded, ${backend} backend` : 'MONGODB_URI';
     const label = version === 'unknown' ? `FerretDB (${where})` : `FerretDB ${version} (${where})`;
-    return { kind: 'ferretdb', label, embedded, reportedVersion };
+    return {
+      kind: 'ferretdb',
+      label,
+      embedded: embedded !== undefined,
+      ...(embedded ? { backend: embedded.backend } : {}),
+      reportedVersion,
+    };
   }
-  return { kind: 'mongodb', label: `MongoDB ${reportedVersion} (MONGODB_URI)`, embedded, reportedVersion };
+  return { kind: 'mongodb', label: `MongoDB ${reportedVersion} (MONGODB_URI)`, embedded: false, reportedVersion };
 }
 
 export interface EnvOptions {
   readonly bcryptCost: number;
+  /**
+   * Makes the bench's client and the handlers' client report their commands (`monitorCommands`), for
+   * the database's share of a call (see DbTimer). Not passed to child processes (the local API).
+   */
+  readonly monitorCommands?: boolean;
 }
 
 /**
@@ -96,6 +110,7 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     process.env.MONGODB_URI = embedded.uri;
   }
   const uri = process.env.MONGODB_URI ?? '';
+  const inProcessUri = options.monitorCommands ? `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true` : uri;
   const run = randomBytes(3).toString('hex');
   const masterDb = `bench_${run}_master`;
   const tenantDb = `bench_${run}_tenants`;
@@ -104,6 +119,8 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const kid = `bench-${run}`;
   const handlerEnv: Record<string, string> = {
     MONGODB_URI: uri,
+    // Every records read looks its organization up, as a container's first read of it does.
+    PLACEMENT_CACHE_SECONDS: '0',
     MASTER_DB_NAME: masterDb,
     TENANT_DB_NAME: tenantDb,
     BCRYPT_COST: String(options.bcryptCost),
@@ -116,12 +133,12 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     LOGIN_MAX_FAILURES_PER_EMAIL: '1000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
   };
-  Object.assign(process.env, handlerEnv);
+  Object.assign(process.env, handlerEnv, { MONGODB_URI: inProcessUri });
 
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+  const client = new MongoClient(inProcessUri, { serverSelectionTimeoutMS: 5_000 });
   let server: ServerInfo;
   try {
-    server = await describeServer(client, embedded !== undefined);
+    server = await describeServer(client, embedded);
   } catch (error) {
     await client.close().catch(() => {});
     await embedded?.stop();

@@ -1,6 +1,7 @@
 import { httpEvent } from '../../test/support/events.ts';
 import type { BcryptProbe } from './bcrypt-probe.ts';
 import type { Pools, RouteCase } from './cases.ts';
+import type { DbTimer } from './db-time.ts';
 import type { BenchEnv } from './env.ts';
 import type { SeededOrg } from './seed.ts';
 import { difference, ratio, type Summary, summarize } from './stats.ts';
@@ -18,34 +19,55 @@ export interface Call {
   readonly ms: number;
   /** Of which inside bcrypt. */
   readonly bcryptMs: number;
+  /** Of which in database commands, and of those on the master database (with a DbTimer; else 0). */
+  readonly dbMs: number;
+  readonly masterDbMs: number;
 }
 
 export interface Invocation {
   readonly org: SeededOrg;
   readonly query?: Record<string, string>;
+  readonly params?: Record<string, string>;
   readonly body?: unknown;
 }
 
 /** One call of a route's real handler, as the local API would make it. */
-export async function invokeRoute(env: BenchEnv, probe: BcryptProbe, key: string, request: Invocation): Promise<Call> {
+export async function invokeRoute(
+  env: BenchEnv,
+  probe: BcryptProbe,
+  key: string,
+  request: Invocation,
+  dbTimer?: DbTimer,
+): Promise<Call> {
   const route = env.route(key);
   const handler = await env.load(route.function);
   const jwt = route.auth === 'jwt';
   const identity = { adminId: request.org.adminId, orgId: request.org.orgId };
   const caller = jwt ? await env.authorize(identity) : undefined;
+  const params = request.params;
   const event = httpEvent({
     method: route.method,
-    path: route.path,
+    path: params ? route.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '') : route.path,
     ...(request.query ? { query: request.query } : {}),
+    ...(params ? { params } : {}),
     ...(request.body !== undefined ? { body: request.body } : {}),
     ...(jwt ? { headers: { authorization: `Bearer ${await env.token(identity)}` }, caller } : {}),
   });
   const context = env.context(route.function);
   probe.take();
+  dbTimer?.take();
   const started = performance.now();
   const result = (await handler(event, context)) as { statusCode?: number; body?: string };
   const ms = performance.now() - started;
-  return { status: result.statusCode ?? 200, body: result.body ?? '', ms, bcryptMs: probe.take() };
+  const db = dbTimer?.take();
+  return {
+    status: result.statusCode ?? 200,
+    body: result.body ?? '',
+    ms,
+    bcryptMs: probe.take(),
+    dbMs: db?.ms ?? 0,
+    masterDbMs: db?.masterMs ?? 0,
+  };
 }
 
 export interface HandlerRow {
@@ -63,6 +85,14 @@ export interface HandlerRow {
   readonly overheadMs: { p50: number; p95: number; p99: number };
   /** measured p50 / baseline p50. */
   readonly ratioP50: number;
+  /**
+   * Time in database commands per handler call, and its share of the measured (bcrypt-free) time:
+   * the sum over calls of one over the sum of the other. Only with a DbTimer.
+   */
+  readonly db?: Summary;
+  readonly dbShare?: number;
+  /** The share of the measured time in commands on the master database (organizations, admins, ...). */
+  readonly masterDbShare?: number;
 }
 
 export async function measureCase(
@@ -72,15 +102,18 @@ export async function measureCase(
   pools: Pools,
   iterations: number,
   warmup: number,
+  dbTimer?: DbTimer,
 ): Promise<HandlerRow> {
   const route = env.route(c.route);
   const handler: number[] = [];
   const bcrypt: number[] = [];
+  const db: number[] = [];
+  const masterDb: number[] = [];
   const baseline: number[] = [];
 
   const callHandler = async (i: number, record: boolean) => {
     const request = c.request(pools, i);
-    const call = await invokeRoute(env, probe, c.route, request);
+    const call = await invokeRoute(env, probe, c.route, request, dbTimer);
     if (call.status !== c.status) {
       throw new Error(`${c.route} answered ${call.status} (expected ${c.status}): ${call.body.slice(0, 300)}`);
     }
@@ -88,6 +121,8 @@ export async function measureCase(
     if (record) {
       handler.push(call.ms);
       bcrypt.push(call.bcryptMs);
+      db.push(call.dbMs);
+      masterDb.push(call.masterDbMs);
     }
   };
   const callBaseline = async (i: number, record: boolean) => {
@@ -109,8 +144,10 @@ export async function measureCase(
     }
   }
 
-  const measured = summarize(handler.map((ms, k) => ms - (bcrypt[k] ?? 0)));
+  const bcryptFree = handler.map((ms, k) => ms - (bcrypt[k] ?? 0));
+  const measured = summarize(bcryptFree);
   const base = summarize(baseline);
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   return {
     route: c.route,
     function: route.function,
@@ -121,6 +158,9 @@ export async function measureCase(
     baseline: base,
     overheadMs: difference(measured, base),
     ratioP50: ratio(measured.p50, base.p50),
+    ...(dbTimer
+      ? { db: summarize(db), dbShare: ratio(sum(db), sum(bcryptFree)), masterDbShare: ratio(sum(masterDb), sum(bcryptFree)) }
+      : {}),
   };
 }
 

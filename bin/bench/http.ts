@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,11 @@ export interface LoadFigures {
   readonly timeouts: number;
   /** Rounds that hit their time limit with requests unanswered (their answers are missing). */
   readonly cutShortRounds: number;
+  /**
+   * The server process's CPU time (user and system) per answered request over the measured rounds,
+   * ms: unlike requests per second, it does not depend on how busy the rest of the machine is.
+   */
+  readonly cpuMsPerRequest: number;
 }
 
 export interface LoadRow {
@@ -44,26 +50,49 @@ export interface LoadRow {
 export interface HttpResult {
   /** About this many seconds of load per side and row. */
   readonly secondsPerSide: number;
+  /** The local API's authorizer result cache, seconds. */
+  readonly authorizerCacheSeconds: number;
   readonly maxRequestsPerSide: number;
   readonly rows: LoadRow[];
 }
 
 interface Server {
   readonly url: string;
+  /** CPU milliseconds (user and system) the server's process has used so far; NaN where unknown. */
+  cpuMs(): number;
   /** Throws with the server's last output if it has exited. */
   assertRunning(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** A process's user plus system CPU time in ms, from /proc (Linux); NaN elsewhere or once it is gone. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (in parentheses, which may hold spaces): utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**
  * Starts a server script as its own process. Its output goes to a file rather than a pipe: the
  * local API writes a line per request, and a pipe would make the bench wake up to read each one.
  */
-async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<Server> {
+async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp, nodeOptions: string[] = []): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'orgs-bench-server-'));
   const logFile = join(dir, 'output.log');
   const log = await open(logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', log.fd, log.fd] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script], {
+    cwd: root,
+    env,
+    stdio: ['ignore', log.fd, log.fd],
+  });
   await log.close(); // the child holds its own copy
   const orphan = () => child.kill('SIGTERM'); // the bench exits on an error or a signal: take the server along
   process.once('exit', orphan);
@@ -83,6 +112,7 @@ async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp
 
   return {
     url,
+    cpuMs: () => processCpuMs(child.pid),
     async assertRunning() {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`${script} exited (${child.exitCode ?? child.signalCode}) during the load run:\n${await output()}`);
@@ -154,9 +184,20 @@ interface Tally {
   cutShort: number;
   /** From the first request to the last answer. */
   seconds: number;
+  /** The server's CPU ms over the measured rounds. */
+  cpuMs: number;
 }
 
-const emptyTally = (): Tally => ({ latencies: [], statuses: {}, non2xx: 0, errors: 0, timeouts: 0, cutShort: 0, seconds: 0 });
+const emptyTally = (): Tally => ({
+  latencies: [],
+  statuses: {},
+  non2xx: 0,
+  errors: 0,
+  timeouts: 0,
+  cutShort: 0,
+  seconds: 0,
+  cpuMs: 0,
+});
 
 /**
  * One load run, added to `tally`. A measured round sends `amount` requests and waits for every
@@ -232,6 +273,7 @@ function figures(t: Tally): LoadFigures {
     errors: t.errors,
     timeouts: t.timeouts,
     cutShortRounds: t.cutShort,
+    cpuMsPerRequest: round(t.cpuMs / requests, 2),
   };
 }
 
@@ -243,16 +285,27 @@ export interface HttpOptions {
    */
   readonly seconds: number;
   readonly maxRequests: number;
+  /** A folder for a CPU profile of each server (`--cpu-prof`), named after it. */
+  readonly profileDir?: string;
+  /** The local API's authorizer result cache (API Gateway's `resultsCacheTtl`), seconds. */
+  readonly authorizerCacheSeconds: number;
 }
 
 export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions): Promise<HttpResult> {
   const tokens = new Map<string, string>();
   for (const org of pools.writers) tokens.set(org.adminId, await env.token({ adminId: org.adminId, orgId: org.orgId }));
 
+  const profile = (name: string) =>
+    options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const api = await startServer(
     join('bin', 'local-api.ts'),
-    env.childEnv({ PORT: '0', HOST: '127.0.0.1' }),
+    env.childEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOCAL_API_AUTHORIZER_CACHE_SECONDS: String(options.authorizerCacheSeconds),
+    }),
     /Local API listening on (http:\/\/\S+)/,
+    profile('local-api'),
   );
   let baseline: Server | undefined;
   try {
@@ -260,6 +313,7 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
       join('bin', 'bench', 'bare-server.ts'),
       env.childEnv({ PORT: '0' }),
       /listening on (http:\/\/\S+)/,
+      profile('bare-server'),
     );
     const servers = [api, baseline];
     const rounds = Math.max(1, Math.round(options.seconds));
@@ -288,8 +342,11 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         for (let r = 0; r < rounds; r++) {
           // A, B, B, A, ...: a drift in the machine's load falls on both sides alike.
           for (const server of r % 2 === 0 ? servers : [...servers].reverse()) {
-            await load(plan(server, { amount, seconds: Math.max(15, roundSeconds * 10) }), tallies.get(server));
+            const tally = tallies.get(server);
+            const cpuBefore = server.cpuMs();
+            await load(plan(server, { amount, seconds: Math.max(15, roundSeconds * 10) }), tally);
             await settle(server, pools);
+            if (tally) tally.cpuMs += server.cpuMs() - cpuBefore;
           }
         }
         const a = figures(tallies.get(api)!);
@@ -303,7 +360,12 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
         });
       }
     }
-    return { secondsPerSide: options.seconds, maxRequestsPerSide: options.maxRequests, rows };
+    return {
+      secondsPerSide: options.seconds,
+      authorizerCacheSeconds: options.authorizerCacheSeconds,
+      maxRequestsPerSide: options.maxRequests,
+      rows,
+    };
   } finally {
     await baseline?.stop();
     await api.stop();

@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
+import type { PlacementMode } from '#core/orgs/model.ts';
 
 /** `npm run bench -- [options]`: what to run and how long. Defaults keep a full run to a few minutes. */
+
+/** The prod stage's API Gateway authorizer cache: revocation bound 60 s less the authorizer's own 5 s (lib/stages.ts). */
+export const PROD_AUTHORIZER_CACHE_SECONDS = 55;
 
 export const PARTS = ['handlers', 'http', 'login', 'authorizer', 'coldstart', 'scale'] as const;
 export type Part = (typeof PARTS)[number];
@@ -16,15 +20,23 @@ export interface BenchOptions {
   readonly httpSeconds: number;
   readonly httpRequests: number;
   readonly concurrency: readonly number[];
+  /** API Gateway's authorizer result cache in the HTTP part's local API, seconds (prod's by default). */
+  readonly httpAuthorizerCache: number;
   /** Token verifications (and authorizer calls) per side. */
   readonly authorizerIterations: number;
-  /** Organizations in the database at each scale point. */
+  /** Organizations of each placement mode at each scale point. */
   readonly orgs: readonly number[];
+  /** The placement modes the scale part seeds and measures. */
+  readonly modes: readonly PlacementMode[];
   readonly scaleIterations: number;
+  /** Places the scale part creates at once while seeding. */
+  readonly scaleParallel: number;
   /** Seconds the scale part may spend seeding; 0 for no limit. */
   readonly scaleBudget: number;
   readonly json: string;
   readonly bundleReport: string;
+  /** A folder for CPU profiles of the HTTP part's two servers (Node's --cpu-prof), when set. */
+  readonly profile?: string;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -36,12 +48,16 @@ export const USAGE = `Usage: npm run bench -- [options]
   --http-seconds <s>             length of one HTTP load run (default 2)
   --http-requests <n>            most requests of one HTTP load run (default 5000)
   --concurrency <list>           HTTP connections (default 1,10,50)
+  --http-authorizer-cache <s>    the local API's authorizer result cache, as API Gateway's (default 55, prod's; 0 = dev's)
   --authorizer-iterations <n>    token verifications per side (default 2000)
-  --orgs <list>                  organizations at each scale point (default 100,10000)
-  --scale-iterations <n>         calls per route and scale point (default 10)
-  --scale-budget <s>             seconds the scale part may spend seeding, 0 = no limit (default 30)
+  --orgs <list>                  organizations per mode at each scale point (default 100,1000,10000)
+  --modes <list>                 placement modes of the scale part (default collection,database)
+  --scale-iterations <n>         calls per route, side, mode and scale point (default 20)
+  --scale-parallel <n>           places created at once while seeding (default 4)
+  --scale-budget <s>             seconds the scale part may spend seeding, 0 = no limit (default 900)
   --json <file>                  where the figures go (default .local/bench-results.json)
   --bundle-report <file>         script that measures bundles (default bin/bundle-report.ts)
+  --profile <dir>                CPU-profile the HTTP part's servers into <dir> (summary: node bin/bench/profile-summary.ts <file>)
   -h, --help
 
 The database is MONGODB_URI when set, else an embedded FerretDB started for the run.`;
@@ -79,12 +95,16 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'http-requests': { type: 'string' },
       'http-seconds': { type: 'string' },
       concurrency: { type: 'string' },
+      'http-authorizer-cache': { type: 'string' },
       'authorizer-iterations': { type: 'string' },
       orgs: { type: 'string' },
+      modes: { type: 'string' },
       'scale-iterations': { type: 'string' },
+      'scale-parallel': { type: 'string' },
       'scale-budget': { type: 'string' },
       json: { type: 'string' },
       'bundle-report': { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -96,6 +116,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   for (const part of parts) {
     if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--parts: unknown part "${part}" (${PARTS.join(', ')})`);
   }
+  const modes = (values.modes ?? 'collection,database').split(',').map((m) => m.trim());
+  for (const mode of modes) {
+    if (mode !== 'collection' && mode !== 'database') throw new Error(`--modes: unknown mode "${mode}" (collection, database)`);
+  }
   return {
     parts: PARTS.filter((p) => parts.includes(p)),
     iterations: positive('iterations', values.iterations, 200),
@@ -104,11 +128,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     httpSeconds: seconds('http-seconds', values['http-seconds'], 2),
     httpRequests: positive('http-requests', values['http-requests'], 5000),
     concurrency: list('concurrency', values.concurrency, [1, 10, 50]),
+    httpAuthorizerCache: positive('http-authorizer-cache', values['http-authorizer-cache'], PROD_AUTHORIZER_CACHE_SECONDS, 0),
     authorizerIterations: positive('authorizer-iterations', values['authorizer-iterations'], 2000),
-    orgs: list('orgs', values.orgs, [100, 10_000]).sort((a, b) => a - b),
-    scaleIterations: positive('scale-iterations', values['scale-iterations'], 10),
-    scaleBudget: positive('scale-budget', values['scale-budget'], 30, 0),
+    orgs: list('orgs', values.orgs, [100, 1_000, 10_000]).sort((a, b) => a - b),
+    modes: (['collection', 'database'] as const).filter((m) => modes.includes(m)),
+    scaleIterations: positive('scale-iterations', values['scale-iterations'], 20),
+    scaleParallel: positive('scale-parallel', values['scale-parallel'], 4),
+    scaleBudget: positive('scale-budget', values['scale-budget'], 900, 0),
     json: values.json ?? '.local/bench-results.json',
     bundleReport: values['bundle-report'] ?? 'bin/bundle-report.ts',
+    ...(values.profile ? { profile: values.profile } : {}),
   };
 }

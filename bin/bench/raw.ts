@@ -105,6 +105,29 @@ export class RawDb {
   }
 
   /**
+   * GET /org/records/{id}, 3 round trips (`RecordsService.get` → `#read`), with the placement cache
+   * off (the bench sets PLACEMENT_CACHE_SECONDS=0: a container's first read of an organization):
+   * 1. find organizations by id (`#access(orgId, false)` → `orgs.findById`);
+   * 2. find the record in the organization's place, by id and the place's generation
+   *    (`MongoRecordStore.find`);
+   * 3. find organizations by id again, the check after the read (`#access(orgId, true)`).
+   */
+  async getRecord(orgId: string, recordId: string): Promise<Document | null> {
+    if (!ObjectId.isValid(orgId) || !ObjectId.isValid(recordId)) return null;
+    const _id = new ObjectId(orgId);
+    const org = await this.#orgs.findOne({ _id });
+    if (!org || !['active', 'renaming', 'moving'].includes(org.status)) return null;
+    const place = org.placement;
+    const record = await this.#client
+      .db(place.database)
+      .collection(place.collection)
+      .findOne({ _id: new ObjectId(recordId), gen: place.gen ?? null });
+    const after = await this.#orgs.findOne({ _id });
+    if ((after?.placementVersion ?? 0) !== (org.placementVersion ?? 0)) return null;
+    return record;
+  }
+
+  /**
    * POST /admin/login with the right password, without signing, 7 round trips in 6 steps
    * (`LoginService.login`, `LoginThrottle`, `SessionService.start`):
    * 1. find login_failures of the email and, at once, of the source IP (`throttle.check`, two

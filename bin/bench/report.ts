@@ -89,6 +89,8 @@ function httpSection(h: HttpResult): string {
     ms(r.baseline.latency.p99),
     failures(r.baseline),
     times(r.rpsRatio),
+    `${ms(r.api.cpuMsPerRequest)} / ${ms(r.baseline.cpuMsPerRequest)}`,
+    times(r.baseline.cpuMsPerRequest / r.api.cpuMsPerRequest),
   ]);
   const problems = h.rows.flatMap((r) =>
     (['api', 'baseline'] as const)
@@ -100,8 +102,27 @@ function httpSection(h: HttpResult): string {
       ),
   );
   return [
-    `Through HTTP: local API vs node:http + driver under autocannon, about ${h.secondsPerSide} s per side in alternating rounds, latency ms`,
-    table(['route', 'conc', 'api rps', 'p50', 'p99', 'non-2xx', 'bare rps', 'p50', 'p99', 'non-2xx', 'rps ratio'], rows),
+    `Through HTTP: local API vs node:http + driver under autocannon, about ${h.secondsPerSide} s per side in alternating rounds, latency ms ` +
+      `(the local API's authorizer result cache: ${h.authorizerCacheSeconds} s)`,
+    table(
+      [
+        'route',
+        'conc',
+        'api rps',
+        'p50',
+        'p99',
+        'non-2xx',
+        'bare rps',
+        'p50',
+        'p99',
+        'non-2xx',
+        'rps ratio',
+        'cpu ms/req api / bare',
+        'cpu ratio',
+      ],
+      rows,
+    ),
+    "(cpu: the server process's CPU time per answered request; cpu ratio: bare / api, the requests per second the API would reach where its CPU is what runs out)",
     ...problems,
   ].join('\n');
 }
@@ -160,22 +181,28 @@ function coldStartSection(c: ColdStartResult): string {
 }
 
 function scaleSection(s: ScaleResult): string {
+  const percent = (share: number | undefined) =>
+    share === undefined || !Number.isFinite(share) ? '-' : `${Math.round(share * 100)}%`;
   const rows = s.points.flatMap((p) =>
     p.rows.map((r) => [
+      p.mode,
       String(p.orgs),
       r.route,
       duo(r.measured),
       duo(r.baseline),
       sign(r.overheadMs.p50),
-      p.seedSeconds > 0 ? `${p.seedSeconds} s` : '-',
+      `${percent(r.dbShare)} (${percent(r.masterDbShare)})`,
+      p.seedSeconds > 0 ? `${p.seedSeconds} s (${ms(p.msPerPlace)} ms/place)` : '-',
     ]),
   );
   const lines = [
-    `Scale: ${s.mode} mode, each organization with its own collection, ms (n=${s.iterations} per side and point)`,
-    table(['orgs', 'route', 'handler p50/p95', 'driver p50/p95', 'overhead p50', 'seeding'], rows),
+    `Scale: each organization with its own place and ${s.recordsPerOrg} records, by placement mode, ms ` +
+      `(n=${s.iterations} per side, route and point; login without bcrypt; seeding ${s.seedSeconds} s in all)`,
+    table(['mode', 'orgs', 'route', 'handler p50/p95', 'driver p50/p95', 'overhead p50', 'db share (master)', 'seeding'], rows),
     ...s.ratios.map(
       (r) =>
-        `${r.route}: ${r.toOrgs} vs ${r.fromOrgs} orgs: handler ${times(r.handlerP50Ratio)}, driver ${times(r.baselineP50Ratio)} at p50`,
+        `${r.mode} mode, ${r.route}: ${r.toOrgs} vs ${r.fromOrgs} orgs: handler ${times(r.handlerP50Ratio)}, ` +
+        `driver ${times(r.baselineP50Ratio)} at p50 (target ${times(s.targetRatio)}: ${r.withinTarget ? 'met' : 'not met'})`,
     ),
   ];
   if (s.limited) lines.push(s.limited);

@@ -203,9 +203,42 @@ export interface LocalApiOptions {
   readonly log?: (line: string) => void;
   /** Answers requests outside the route table (the docs page); undefined passes. */
   readonly extra?: (method: string, path: string) => Promise<Answer | undefined>;
+  /**
+   * API Gateway's authorizer result cache: seconds a decision (allow or deny) is reused for the same
+   * `Authorization` header without calling the authorizer, as the stack's `resultsCacheTtl` does
+   * (0 in the dev stage, 25 in staging, 55 in prod; see `authorizerCacheTtl` in lib/stages.ts).
+   * Default 0: every request calls the authorizer, as in the dev stage.
+   */
+  readonly authorizerCacheSeconds?: number;
 }
 
-async function answer(options: LocalApiOptions, req: IncomingMessage): Promise<Answer> {
+type Decision = APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>;
+
+/** Decisions by `Authorization` header until their expiry (epoch ms), as API Gateway caches them. */
+class DecisionCache {
+  readonly #ttlMs: number;
+  readonly #entries = new Map<string, { decision: Decision; until: number }>();
+
+  constructor(seconds: number) {
+    this.#ttlMs = seconds * 1000;
+  }
+
+  get(key: string): Decision | undefined {
+    if (this.#ttlMs <= 0) return undefined;
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > Date.now()) return hit.decision;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, decision: Decision): void {
+    if (this.#ttlMs <= 0) return;
+    if (this.#entries.size >= 10_000) this.#entries.clear();
+    this.#entries.set(key, { decision, until: Date.now() + this.#ttlMs });
+  }
+}
+
+async function answer(options: LocalApiOptions, decisions: DecisionCache, req: IncomingMessage): Promise<Answer> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const match = matchRoute(options.routes, req.method, url.pathname);
   if (!match) return (await options.extra?.(req.method ?? 'GET', url.pathname)) ?? gatewayAnswer(404, 'Not Found');
@@ -217,15 +250,18 @@ async function answer(options: LocalApiOptions, req: IncomingMessage): Promise<A
   if (route.auth === 'jwt') {
     const authorization = event.headers.authorization;
     if (!authorization) return gatewayAnswer(401, 'Unauthorized');
-    const authorizer = await options.load(AUTHORIZER_FUNCTION);
-    let decision: APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>;
-    try {
-      decision = (await authorizer(
-        toAuthorizerEvent(event, authorization),
-        lambdaContext(AUTHORIZER_FUNCTION, event.requestContext.requestId),
-      )) as typeof decision;
-    } catch {
-      return gatewayAnswer(500, 'Internal Server Error');
+    let decision = decisions.get(authorization);
+    if (!decision) {
+      const authorizer = await options.load(AUTHORIZER_FUNCTION);
+      try {
+        decision = (await authorizer(
+          toAuthorizerEvent(event, authorization),
+          lambdaContext(AUTHORIZER_FUNCTION, event.requestContext.requestId),
+        )) as Decision;
+      } catch {
+        return gatewayAnswer(500, 'Internal Server Error');
+      }
+      decisions.set(authorization, decision);
     }
     if (!decision?.isAuthorized) return gatewayAnswer(403, 'Forbidden');
     (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: decision.context ?? {} };
@@ -242,9 +278,10 @@ async function answer(options: LocalApiOptions, req: IncomingMessage): Promise<A
 /** An HTTP server that serves `routes` as API Gateway would. */
 export function createLocalApi(options: LocalApiOptions): Server {
   const log = options.log ?? ((line: string) => console.log(line));
+  const decisions = new DecisionCache(options.authorizerCacheSeconds ?? 0);
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    answer(options, req)
+    answer(options, decisions, req)
       .catch(() => gatewayAnswer(500, 'Internal Server Error'))
       .then((a) => {
         res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body.byteLength) });

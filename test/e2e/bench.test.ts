@@ -64,6 +64,8 @@ describe('Bench', () => {
         0, 0, 0, 0,
       ]);
       positive([row.api.rps, row.baseline.rps, row.api.latency.p50, row.baseline.latency.p99]);
+      expect(row.api.cpuMsPerRequest).toBeGreaterThanOrEqual(0);
+      expect(row.baseline.cpuMsPerRequest).toBeGreaterThanOrEqual(0);
       expect(row.api.requests).toBeGreaterThanOrEqual(row.concurrency);
     }
     expect(result.http.rows.map((r: { concurrency: number }) => r.concurrency)).toEqual([1, 4, 1, 4]);
@@ -84,10 +86,21 @@ describe('Bench', () => {
       ratio: 2.38,
     });
 
-    expect(result.scale.points.map((p: { orgs: number }) => p.orgs)).toEqual([25, 40]);
+    expect(result.scale.points.map((p: { mode: string; orgs: number }) => `${p.mode} ${p.orgs}`)).toEqual([
+      'collection 25',
+      'database 25',
+      'collection 40',
+      'database 40',
+    ]);
     for (const point of result.scale.points) {
-      for (const row of point.rows) positive([row.measured.p50, row.baseline.p50]);
+      expect(point.rows.map((r: { route: string }) => r.route)).toEqual([
+        'GET /org/get',
+        'POST /admin/login',
+        'GET /org/records/{id}',
+        'POST /org/records',
+      ]);
+      for (const row of point.rows) positive([row.measured.p50, row.baseline.p50, row.db.p50, row.dbShare, row.masterDbShare]);
     }
-    expect(result.scale.ratios).toHaveLength(2);
+    expect(result.scale.ratios).toHaveLength(8);
   }, 90_000);
 });

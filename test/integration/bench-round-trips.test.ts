@@ -1,7 +1,7 @@
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installBcryptProbe } from '../../bin/bench/bcrypt-probe.ts';
-import { type CaseRequest, type Pools, routeCases } from '../../bin/bench/cases.ts';
+import { type CaseRequest, type Pools, routeCases, scaleCases } from '../../bin/bench/cases.ts';
 import { type BenchEnv, createBenchEnv } from '../../bin/bench/env.ts';
 import { invokeRoute } from '../../bin/bench/handlers.ts';
 import { Seeder } from '../../bin/bench/seed.ts';
@@ -16,6 +16,7 @@ import { commandsStarted } from '../support/commands.ts';
 describe('Bench: each baseline makes the round trips of its route', () => {
   let env: BenchEnv;
   let pools: Pools;
+  let databasePools: Pools;
   let handlerClient: MongoClient;
   const probe = installBcryptProbe();
 
@@ -30,6 +31,8 @@ describe('Bench: each baseline makes the round trips of its route', () => {
     const seeder = await Seeder.start(env);
     await seeder.growTo(4);
     pools = { readers: seeder.orgs.slice(0, 2), writers: seeder.orgs.slice(2) };
+    await seeder.growTo(2, { mode: 'database' });
+    databasePools = { readers: seeder.databaseOrgs, writers: seeder.databaseOrgs };
     const { databaseConfig } = await import('#core/config.ts');
     const { getMongoClient } = await import('#core/mongo/client.ts');
     handlerClient = await getMongoClient(databaseConfig());
@@ -52,10 +55,20 @@ describe('Bench: each baseline makes the round trips of its route', () => {
     return commandsOf(handlerClient, call);
   }
 
-  for (const c of routeCases) {
+  for (const c of new Set([...routeCases, ...scaleCases])) {
     it(`${c.route} (${c.note})`, async () => {
       const service = await handlerCommands(c.route, c.status, () => c.request(pools, 1));
       const baseline = await commandsOf(env.client, () => c.baseline(env.raw, pools, 1));
+
+      expect(service.length).toBeGreaterThan(0);
+      expect(baseline).toEqual(service);
+    });
+  }
+
+  for (const c of scaleCases) {
+    it(`${c.route} (${c.note}), an organization in database mode`, async () => {
+      const service = await handlerCommands(c.route, c.status, () => c.request(databasePools, 1));
+      const baseline = await commandsOf(env.client, () => c.baseline(env.raw, databasePools, 1));
 
       expect(service.length).toBeGreaterThan(0);
       expect(baseline).toEqual(service);

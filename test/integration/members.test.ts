@@ -106,6 +106,52 @@ describe('Members', () => {
     expect(made.body).toMatchObject({ code: 'role_exceeds_yours' });
   });
 
+  it('decides on the caller’s role as it is now, not as the token says: a demoted owner cannot take ownership back', async () => {
+    const org = await newOrg('Stale');
+    const second = await addMember(org.orgId, 'second@stale.example', 'owner');
+    const { context: asSecond } = await signIn(second);
+    const staleOwner = org.owner; // the authorizer's answer from before the demotion
+
+    expect((await changeRole(asSecond, org.owner.userId, 'admin')).status).toBe(200);
+
+    expect((await changeRole(staleOwner, org.owner.userId, 'owner')).body).toMatchObject({ code: 'owner_only' });
+    expect((await changeRole(staleOwner, second.userId, 'member')).body).toMatchObject({ code: 'owner_only' });
+    const transferred = await invoke(transfer, {
+      method: 'POST',
+      path: '/org/transfer-ownership',
+      caller: staleOwner,
+      body: { user_id: second.userId },
+    });
+    expect(transferred.body).toMatchObject({ code: 'owner_only' });
+  });
+
+  it('lets nobody act on a member whose role holds more than their own', async () => {
+    const org = await newOrg('Weaker');
+    const admin = await addMember(org.orgId, 'admin@weaker.example', 'admin');
+    const hr = await addMember(org.orgId, 'hr@weaker.example');
+    const made = await invoke(createRole, {
+      method: 'POST',
+      path: '/org/roles',
+      caller: org.owner,
+      body: { name: 'hr', permissions: ['members:read', 'members:manage'] },
+    });
+    expect(made.status).toBe(201);
+    expect((await changeRole(org.owner, hr.userId, 'hr')).status).toBe(200);
+    const { context: asHr } = await signIn(hr);
+
+    expect((await remove(asHr, admin.userId)).body).toMatchObject({ code: 'role_exceeds_yours' });
+    expect((await changeRole(asHr, admin.userId, 'hr')).body).toMatchObject({ code: 'role_exceeds_yours' });
+  });
+
+  it('removes a user who leaves their last organization, so the email can start a new one', async () => {
+    const org = await newOrg('Parting');
+    const leaver = await addMember(org.orgId, 'leaver@parting.example');
+    const { context } = await signIn(leaver);
+    expect((await invoke(leave, { method: 'POST', path: '/org/leave', caller: context })).status).toBe(204);
+    expect(await masterDb().collection('admins').countDocuments({ email: leaver.email })).toBe(0);
+    await createOrganization('Fresh Start', leaver.email, 'a fresh password');
+  });
+
   it('never leaves an organization without an owner: the last owner cannot be demoted, removed or leave', async () => {
     const org = await newOrg('Last');
     expect((await changeRole(org.owner, org.owner.userId, 'admin')).body).toMatchObject({ code: 'last_owner' });

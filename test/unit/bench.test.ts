@@ -28,19 +28,30 @@ describe('Bench: options', () => {
     expect(options).toMatchObject({
       parts: ['handlers', 'http', 'login', 'authorizer', 'coldstart', 'scale'],
       concurrency: [1, 10, 50],
-      orgs: [100, 10_000],
+      orgs: [100, 1_000, 10_000],
+      modes: ['collection', 'database'],
       bcryptCost: 12,
     });
   });
 
   it('takes lists and keeps the parts in their running order', () => {
-    const options = parseOptions(['--parts', 'scale,handlers', '--orgs', '5000,200', '--http-seconds', '0.5']);
+    const options = parseOptions([
+      '--parts',
+      'scale,handlers',
+      '--orgs',
+      '5000,200',
+      '--http-seconds',
+      '0.5',
+      '--modes',
+      'database',
+    ]);
 
-    expect(options).toMatchObject({ parts: ['handlers', 'scale'], orgs: [200, 5000], httpSeconds: 0.5 });
+    expect(options).toMatchObject({ parts: ['handlers', 'scale'], orgs: [200, 5000], httpSeconds: 0.5, modes: ['database'] });
   });
 
   it('refuses what it does not understand', () => {
     expect(() => parseOptions(['--parts', 'everything'])).toThrow(/unknown part/);
+    expect(() => parseOptions(['--modes', 'silo'])).toThrow(/unknown mode/);
     expect(() => parseOptions(['--iterations', '0'])).toThrow(/--iterations/);
     expect(() => parseOptions(['--bcrypt-cost', '3'])).toThrow(/--bcrypt-cost/);
     expect(() => parseOptions(['--verbose'])).toThrow();
@@ -74,6 +85,7 @@ describe('Bench: report', () => {
     errors: 0,
     timeouts: 0,
     cutShortRounds: 0,
+    cpuMsPerRequest: 1.5,
   });
   const result = (non2xx: number) =>
     ({
@@ -99,6 +111,7 @@ describe('Bench: report', () => {
       },
       http: {
         secondsPerSide: 2,
+        authorizerCacheSeconds: 55,
         maxRequestsPerSide: 5000,
         rows: [{ route: 'PUT /org/update', concurrency: 10, api: figures(non2xx), baseline: figures(0), rpsRatio: 1 }],
       },

@@ -1,6 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { matchRoute } from '../../bin/local-api/gateway.ts';
-import type { Route } from '../../lib/routes.ts';
+import { createLocalApi, matchRoute } from '../../bin/local-api/gateway.ts';
+import { AUTHORIZER_FUNCTION, type Route } from '../../lib/routes.ts';
 
 const routes: Route[] = [
   { method: 'GET', path: '/org/records', function: 'list', auth: 'jwt', summary: '', needs: [] },
@@ -20,5 +21,48 @@ describe('Local API: route matching', () => {
     expect(matchRoute(routes, 'GET', '/org/records/')).toBeUndefined();
     expect(matchRoute(routes, 'GET', '/org/records/abc/def')).toBeUndefined();
     expect(matchRoute(routes, 'GET', '/org/records/%E0%A4%A')).toBeUndefined();
+  });
+});
+
+describe('Local API: the authorizer result cache', () => {
+  /** A local API over one JWT route whose authorizer counts its calls and allows `Bearer good`. */
+  async function serve(authorizerCacheSeconds?: number) {
+    let calls = 0;
+    const load = async (name: string) =>
+      name === AUTHORIZER_FUNCTION
+        ? async (event: unknown) => {
+            calls += 1;
+            const allowed = (event as { identitySource: string[] }).identitySource[0] === 'Bearer good';
+            return { isAuthorized: allowed, context: { adminId: 'a', orgId: 'o' } };
+          }
+        : async () => ({ statusCode: 204 });
+    const server = createLocalApi({ routes, load, log: () => {}, authorizerCacheSeconds });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const get = async (token: string) =>
+      (await fetch(`http://127.0.0.1:${port}/org/records`, { headers: { authorization: `Bearer ${token}` } })).status;
+    return { get, calls: () => calls, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('calls the authorizer for every request by default, as the dev stage', async () => {
+    const api = await serve();
+    try {
+      expect([await api.get('good'), await api.get('good'), await api.get('bad')]).toEqual([204, 204, 403]);
+      expect(api.calls()).toBe(3);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('reuses a decision, allow or deny, for the same Authorization header within its seconds', async () => {
+    const api = await serve(60);
+    try {
+      expect([await api.get('good'), await api.get('good'), await api.get('bad'), await api.get('bad')]).toEqual([
+        204, 204, 403, 403,
+      ]);
+      expect(api.calls()).toBe(2);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '#core/errors.ts';
 import { parseQuery } from '#core/http/query.ts';
 import {
   dataIssues,
@@ -10,6 +11,8 @@ import {
   MAX_RECORD_DEPTH,
   mergeTopLevel,
   nestedArrayPaths,
+  nulStringPaths,
+  pointAtUnsupported,
   recordBytes,
 } from '#core/records/model.ts';
 import { ListRecordsQuery, RecordIdParams, recordData } from '#core/records/schemas.ts';
@@ -71,6 +74,31 @@ describe('Records: data rules', () => {
       ['b', 'c', 0],
       ['b', 'c', 1, 'd', 0],
     ]);
+  });
+
+  it('finds strings holding NUL, in values and arrays, not in names', () => {
+    expect(nulStringPaths({ a: 'x\u0000', b: ['ok', '\u0000'], c: { d: 'fine', e: [{ f: '\u0000y' }] } })).toEqual([
+      ['a'],
+      ['b', 1],
+      ['c', 'e', 0, 'f'],
+    ]);
+  });
+
+  it('points a refusal of the database at nested arrays first, else at strings holding NUL', () => {
+    const refusal = new ValidationError('The record holds a value the database cannot store.', [], 'unsupported_value');
+    const pointed = (data: Record<string, unknown>) => {
+      try {
+        pointAtUnsupported(data)(refusal);
+      } catch (error) {
+        return (error as ValidationError).issues.map((i) => i.pointer);
+      }
+      return [];
+    };
+
+    expect(pointed({ m: [[1]], s: 'a\u0000' })).toEqual(['/m/0']);
+    expect(pointed({ s: 'a\u0000', t: ['\u0000'] })).toEqual(['/s', '/t/0']);
+    const other = new Error('other');
+    expect(() => pointAtUnsupported({ s: '\u0000' })(other)).toThrow(other);
   });
 
   it('refuses nesting deeper than the limit without walking it all', () => {

@@ -151,9 +151,9 @@ export class TokenGuard {
     });
     if (knownRevoked) throw revoked();
     if (role === undefined) return { ...callerOf(claims, '', []), membership: 'unverified' };
-    const custom = isBuiltInRole(role)
-      ? undefined
-      : (this.#known.get(`role:${claims.orgId}:${role}`) as string[] | null | undefined);
+    if (isBuiltInRole(role)) return callerOf(claims, role, permissionsOf(role));
+    const custom = this.#known.get(`role:${claims.orgId}:${role}`) as string[] | null | undefined;
+    if (custom === undefined) return { ...callerOf(claims, role, []), membership: 'unverified' }; // never learnt
     return callerOf(claims, role, permissionsOf(role, custom ?? undefined));
   }
 }

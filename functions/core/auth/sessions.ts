@@ -92,13 +92,14 @@ export class SessionService {
    * @throws ForbiddenError `not_a_member` (403) when the caller is not a member of a live `orgId`.
    */
   async switchTo(caller: Caller, orgId: string): Promise<SessionTokens> {
-    const [user, organizations] = await Promise.all([
+    const [user, membership, org, organizations] = await Promise.all([
       this.#deps.admins.findById(caller.userId),
+      this.#deps.memberships.find(orgId, caller.userId),
+      this.#deps.orgs.findById(orgId),
       this.organizationsOf(caller.userId),
     ]);
-    const target = organizations.find((choice) => choice.org.id === orgId);
-    if (!user || !target) throw notAMember();
-    return this.start(user, target.org, target.role, organizations);
+    if (!user || !membership || !live(org)) throw notAMember();
+    return this.start(user, org, membership.role, organizations);
   }
 
   /**

@@ -28,10 +28,13 @@ export interface MembersDeps {
   readonly memberships: MembershipStore;
   readonly roles: RoleStore;
   readonly memberLocks: MemberLockStore;
-  /** The users (see `Admin`), for emails. */
-  readonly users: Pick<AdminStore, 'findMany'>;
+  /** The users (see `Admin`): emails, and removal of a user who belongs nowhere any more. */
+  readonly users: Pick<AdminStore, 'findMany' | 'removeMany'>;
   readonly now?: () => Date;
-  /** How long a member lock is held at most if its holder dies (ms); default 10 s. */
+  /**
+   * How long a member lock is held at most if its holder dies (ms); default 30 s, twice a route's
+   * 15 s Lambda timeout, so a live holder never outlasts its lease.
+   */
   readonly lockLeaseMs?: number;
   /** How long a change waits for the member lock before answering 409 (ms); default 3 s. */
   readonly lockWaitMs?: number;
@@ -93,60 +96,66 @@ export class MembersService {
    * @throws ConflictError `last_owner` (409) when it would leave no owner; `members_busy` (409) when the lock stays taken.
    */
   async changeRole(caller: Actor, userId: string, role: string): Promise<MemberView> {
-    const permissions = await this.#permissionsOfRole(caller.orgId, role);
-    if (permissions === null) {
-      throw new ValidationError(
-        'The role does not exist.',
-        [{ pointer: '/role', message: 'is not a role of this organization' }],
-        'unknown_role',
-      );
-    }
-    const target = await this.#member(caller.orgId, userId);
-    if ((target.role === OWNER || role === OWNER) && caller.role !== OWNER) throw ownerOnly();
-    if (!covers(caller.permissions, permissions)) throw exceedsYours();
-    return this.#underLock(caller.orgId, async () => {
-      const now = await this.#member(caller.orgId, userId); // as it is under the lock
-      if (now.role === OWNER && role !== OWNER) await this.#keepAnOwner(caller.orgId);
+    return this.#underLock(caller.orgId, async (confirm) => {
+      // Everything as it is now that no other member change can run: the caller's own role (the
+      // authorizer's may be a revocation bound old), the role granted, the member changed.
+      const actor = await this.#actorNow(caller);
+      const permissions = await this.#permissionsOfRole(caller.orgId, role);
+      if (permissions === null) {
+        throw new ValidationError(
+          'The role does not exist.',
+          [{ pointer: '/role', message: 'is not a role of this organization' }],
+          'unknown_role',
+        );
+      }
+      const target = await this.#member(caller.orgId, userId);
+      await this.#mayActOn(actor, target, role);
+      if (!covers(actor.permissions, permissions)) throw exceedsYours();
+      if (target.role === OWNER && role !== OWNER) await this.#keepAnOwner(caller.orgId);
+      await confirm();
       if (!(await this.#deps.memberships.setRole(caller.orgId, userId, role, this.#now()))) throw memberNotFound();
-      const [view] = await this.#views([{ ...now, role }]);
-      if (!view) throw memberNotFound();
-      return view;
+      return this.#view({ ...target, role });
     });
   }
 
   /**
    * Removes `userId` from the caller's organization; their tokens for it stop working within the
-   * revocation bound. The user keeps their other organizations.
+   * revocation bound. The user keeps their other organizations; a user left in none is removed.
    *
-   * @throws NotFoundError `member_not_found` (404); ForbiddenError `owner_only` (403) for an owner
-   *   removed by a non-owner; ConflictError `last_owner` or `members_busy` (409).
+   * @throws NotFoundError `member_not_found` (404); ForbiddenError `owner_only` or
+   *   `role_exceeds_yours` (403) for a member the caller may not act on; ConflictError `last_owner`
+   *   or `members_busy` (409).
    */
   async remove(caller: Actor, userId: string): Promise<void> {
-    const target = await this.#member(caller.orgId, userId);
-    if (target.role === OWNER && caller.role !== OWNER && userId !== caller.userId) throw ownerOnly();
-    await this.#removeUnderLock(caller.orgId, userId);
+    await this.#underLock(caller.orgId, async (confirm) => {
+      const actor = await this.#actorNow(caller);
+      const target = await this.#member(caller.orgId, userId);
+      if (userId !== caller.userId) await this.#mayActOn(actor, target);
+      await this.#removeMember(target, confirm);
+    });
   }
 
   /**
-   * The caller leaves the active organization.
+   * The caller leaves the active organization (a user left in no organization is removed).
    *
    * @throws ConflictError `last_owner` (409) for the last owner (transfer ownership or delete the
    *   organization instead); `members_busy` (409).
    */
   async leave(caller: CallerIdentity): Promise<void> {
-    await this.#removeUnderLock(caller.orgId, caller.userId);
+    await this.#underLock(caller.orgId, async (confirm) =>
+      this.#removeMember(await this.#member(caller.orgId, caller.userId), confirm),
+    );
   }
 
   /**
    * Makes `userId` an owner and the caller (an owner) an `admin`, in that order, so that the
    * organization has an owner at every moment.
    *
-   * @throws ForbiddenError `owner_only` (403) when the caller is not an owner.
+   * @throws ForbiddenError `owner_only` (403) when the caller is not an owner (now, not as the token was issued).
    * @throws NotFoundError `member_not_found` (404); ConflictError `members_busy` (409).
    * @throws ValidationError `cannot_transfer_to_self` (400).
    */
   async transferOwnership(caller: Actor, userId: string): Promise<MemberView> {
-    if (caller.role !== OWNER) throw ownerOnly();
     if (userId === caller.userId) {
       throw new ValidationError(
         'You are already an owner.',
@@ -154,14 +163,14 @@ export class MembersService {
         'cannot_transfer_to_self',
       );
     }
-    return this.#underLock(caller.orgId, async () => {
+    return this.#underLock(caller.orgId, async (confirm) => {
+      if ((await this.#actorNow(caller)).role !== OWNER) throw ownerOnly();
       const target = await this.#member(caller.orgId, userId);
       const now = this.#now();
+      await confirm();
       if (!(await this.#deps.memberships.setRole(caller.orgId, userId, OWNER, now))) throw memberNotFound();
       await this.#deps.memberships.setRole(caller.orgId, caller.userId, 'admin', now);
-      const [view] = await this.#views([{ ...target, role: OWNER }]);
-      if (!view) throw memberNotFound();
-      return view;
+      return this.#view({ ...target, role: OWNER });
     });
   }
 
@@ -183,7 +192,7 @@ export class MembersService {
     input: { name: string; permissions: readonly Permission[]; description?: string },
   ): Promise<RoleView> {
     if (isBuiltInRole(input.name)) throw roleExists();
-    if (!covers(caller.permissions, input.permissions)) throw exceedsYours();
+    if (!covers((await this.#actorNow(caller)).permissions, input.permissions)) throw exceedsYours();
     const existing = await this.#deps.roles.list(caller.orgId);
     const max = this.#deps.maxCustomRoles ?? 50;
     if (existing.length >= max) throw new ConflictError('role_limit', `An organization may have at most ${max} custom roles.`);
@@ -214,9 +223,9 @@ export class MembersService {
     input: { permissions: readonly Permission[]; description?: string },
   ): Promise<RoleView> {
     if (isBuiltInRole(name)) throw builtInRole();
-    const current = await this.#deps.roles.find(caller.orgId, name);
+    const [current, actor] = await Promise.all([this.#deps.roles.find(caller.orgId, name), this.#actorNow(caller)]);
     if (!current) throw roleNotFound();
-    if (!covers(caller.permissions, current.permissions) || !covers(caller.permissions, input.permissions)) throw exceedsYours();
+    if (!covers(actor.permissions, current.permissions) || !covers(actor.permissions, input.permissions)) throw exceedsYours();
     const updated = await this.#deps.roles.update(
       caller.orgId,
       name,
@@ -237,9 +246,9 @@ export class MembersService {
    */
   async deleteRole(caller: Actor, name: string): Promise<void> {
     if (isBuiltInRole(name)) throw builtInRole();
-    const current = await this.#deps.roles.find(caller.orgId, name);
+    const [current, actor] = await Promise.all([this.#deps.roles.find(caller.orgId, name), this.#actorNow(caller)]);
     if (!current) throw roleNotFound();
-    if (!covers(caller.permissions, current.permissions)) throw exceedsYours();
+    if (!covers(actor.permissions, current.permissions)) throw exceedsYours();
     await this.#underLock(caller.orgId, async () => {
       if ((await this.#deps.memberships.countWithRole(caller.orgId, name, 1)) > 0) {
         throw new ConflictError('role_in_use', 'Members still hold this role: give them another role first.');
@@ -248,12 +257,48 @@ export class MembersService {
     });
   }
 
-  async #removeUnderLock(orgId: string, userId: string): Promise<void> {
-    await this.#underLock(orgId, async () => {
-      const target = await this.#member(orgId, userId);
-      if (target.role === OWNER) await this.#keepAnOwner(orgId);
-      if (!(await this.#deps.memberships.remove(orgId, userId))) throw memberNotFound();
-    });
+  /**
+   * Removes `target` (under the lock), keeping an owner; a user left in no organization is removed
+   * too, so that their email is free again (the same rule as an organization's deletion).
+   */
+  async #removeMember(target: Membership, confirm: () => Promise<void>): Promise<void> {
+    if (target.role === OWNER) await this.#keepAnOwner(target.orgId);
+    await confirm();
+    if (!(await this.#deps.memberships.remove(target.orgId, target.userId))) throw memberNotFound();
+    if ((await this.#deps.memberships.listByUser(target.userId, 1)).length === 0) {
+      await this.#deps.users.removeMany([target.userId]);
+    }
+  }
+
+  /**
+   * The caller's role and permissions as the database has them now (the authorizer's answer may be
+   * a revocation bound old).
+   *
+   * @throws ForbiddenError `permission_denied` (403) when the caller no longer holds a role here.
+   */
+  async #actorNow(caller: CallerIdentity): Promise<Actor> {
+    const membership = await this.#deps.memberships.find(caller.orgId, caller.userId);
+    const permissions = membership && (await this.#permissionsOfRole(caller.orgId, membership.role));
+    if (!membership || !permissions) {
+      throw new ForbiddenError('permission_denied', 'You no longer hold a role in this organization.');
+    }
+    return { userId: caller.userId, orgId: caller.orgId, role: membership.role, permissions };
+  }
+
+  /**
+   * The rules for acting on another member: only an owner touches an owner or grants `owner`, and
+   * nobody acts on a member whose role holds a permission the actor lacks.
+   */
+  async #mayActOn(actor: Actor, target: Membership, newRole?: string): Promise<void> {
+    if ((target.role === OWNER || newRole === OWNER) && actor.role !== OWNER) throw ownerOnly();
+    const held = await this.#permissionsOfRole(target.orgId, target.role);
+    if (held && !covers(actor.permissions, held)) throw exceedsYours();
+  }
+
+  /** The member as shown after a write (an email of '' if the user went meanwhile). */
+  async #view(m: Membership): Promise<MemberView> {
+    const [view] = await this.#views([m]);
+    return view ?? { userId: m.userId, email: '', role: m.role, joinedAt: m.createdAt };
   }
 
   /** Throws `last_owner` unless the organization has another owner besides the one about to go. */
@@ -283,26 +328,34 @@ export class MembersService {
     });
   }
 
-  /** Runs `work` holding the organization's member lock, waiting for it a bounded time. */
-  async #underLock<T>(orgId: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding the organization's member lock, waiting for it a bounded time. `work` calls
+   * `confirm` right before it writes: it throws `members_busy` if the lease has passed meanwhile and
+   * another change may have taken the lock.
+   */
+  async #underLock<T>(orgId: string, work: (confirm: () => Promise<void>) => Promise<T>): Promise<T> {
     const lockId = randomUUID();
-    const lease = this.#deps.lockLeaseMs ?? 10_000;
+    const lease = this.#deps.lockLeaseMs ?? 30_000;
     const deadline = Date.now() + (this.#deps.lockWaitMs ?? 3_000);
     while (!(await this.#deps.memberLocks.acquire(orgId, lockId, this.#now(), lease))) {
       if (Date.now() >= deadline) {
-        throw new ConflictError('members_busy', 'Another change to the members is in progress; try again.', {
-          retryAfterSeconds: 1,
-        });
+        throw busy();
       }
       await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
     }
+    const confirm = async () => {
+      if (!(await this.#deps.memberLocks.holds(orgId, lockId, this.#now()))) throw busy();
+    };
     try {
-      return await work();
+      return await work(confirm);
     } finally {
       await this.#deps.memberLocks.release(orgId, lockId).catch(() => undefined); // the lease frees it anyway
     }
   }
 }
+
+const busy = () =>
+  new ConflictError('members_busy', 'Another change to the members is in progress; try again.', { retryAfterSeconds: 1 });
 
 const roleExists = () => new ConflictError('role_exists', 'A role of this name exists already.');
 

@@ -56,6 +56,8 @@ export interface RoleStore {
 export interface MemberLockStore {
   /** Takes the lock for `leaseMs`; false while someone else holds an unexpired lease. */
   acquire(orgId: string, lockId: string, now: Date, leaseMs: number): Promise<boolean>;
+  /** True while `lockId` holds the organization's lock and its lease has not passed at `now`. */
+  holds(orgId: string, lockId: string, now: Date): Promise<boolean>;
   release(orgId: string, lockId: string): Promise<void>;
 }
 

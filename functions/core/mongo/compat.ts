@@ -42,12 +42,22 @@ export function isTtlIndexUnsupported(error: unknown): boolean {
  * The server refused a value of a record it cannot store.
  *
  * - MongoDB: stores every value a JSON body can hold (the API refuses the rest before the database).
- * - FerretDB: refuses arrays nested directly in arrays, with code 2 (BadValue).
+ * - FerretDB, both backends: refuses arrays nested directly in arrays, with code 2 (BadValue).
+ * - FerretDB on PostgreSQL: refuses strings holding U+0000 (NUL), which PostgreSQL's `jsonb` cannot
+ *   hold, with code 1 and `unsupported Unicode escape sequence (SQLSTATE 22P05)`; on SQLite they
+ *   are stored.
  * - So: the refusal is the client's input, a 400 `unsupported_value` that points at each nested
- *   array (see `pointAtUnsupported` in records/model.ts), never a 500.
+ *   array, or when there is none at each string holding NUL (see `pointAtUnsupported` in
+ *   records/model.ts), never a 500. The same body is stored exactly where the server can store it.
  */
 export function isUnstorableValue(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 2;
+  if (!(error instanceof MongoServerError)) return false;
+  return error.code === 2 || (error.code === 1 && isNulRefusal(error.message));
+}
+
+/** PostgreSQL's refusal of a NUL in a `jsonb` string, as FerretDB passes it on (SQLSTATE 22P05). */
+function isNulRefusal(message: string): boolean {
+  return /SQLSTATE 22P05|unsupported Unicode escape sequence/.test(message);
 }
 
 /**

@@ -32,6 +32,10 @@ export class MongoMemberLockStore implements MemberLockStore {
     return insertUnique(this.#col, doc);
   }
 
+  async holds(orgId: string, lockId: string, now: Date): Promise<boolean> {
+    return (await this.#col.countDocuments({ _id: orgId, lockId, expiresAt: { $gt: now } }, { limit: 1 })) > 0;
+  }
+
   async release(orgId: string, lockId: string): Promise<void> {
     await this.#col.deleteOne({ _id: orgId, lockId });
   }

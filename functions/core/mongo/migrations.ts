@@ -41,8 +41,20 @@ export async function migrateAdminsToMembers(db: Db, now = new Date()): Promise<
       .limit(BATCH)
       .toArray();
     if (batch.length === 0) return { ownersAdded };
+    // Only organizations that still exist: a legacy user of a deleted one gets no membership.
+    const orgIds = batch.flatMap((u) => (u.orgId ? [u.orgId] : []));
+    const liveOrgs = new Set(
+      orgIds.length === 0
+        ? []
+        : (
+            await db
+              .collection(C.organizations)
+              .find({ _id: { $in: orgIds } }, { projection: { _id: 1 } })
+              .toArray()
+          ).map((o) => String(o._id)),
+    );
     const docs = batch
-      .filter((u) => u.orgId)
+      .filter((u) => u.orgId && liveOrgs.has(String(u.orgId)))
       .map((u) => {
         const orgId = u.orgId as NonNullable<AdminDoc['orgId']>;
         return {

@@ -7,9 +7,9 @@ import { removePeopleOf } from './people.ts';
 
 /**
  * The delete operation: mark the organization `deleting` (under a delete lock, which other deletes
- * share: deletes are idempotent and may overlap), then drop its places, its sessions, its people
- * (memberships, custom roles, and users who belong to no other organization), its name claims, its
- * lock and its document, in that order. A delete is never undone: a
+ * share: deletes are idempotent and may overlap), then remove its sessions and its people
+ * (memberships, custom roles, and users who belong to no other organization; members' tokens stop
+ * here), drop its places, release its name claims, its lock and its document, in that order. A delete is never undone: a
  * retry, a request meeting it or recovery finishes it ({@link finishDelete}), at once, without
  * waiting for a lease.
  */
@@ -51,13 +51,14 @@ export async function deleteOrganization(ctx: OrgContext, caller: CallerIdentity
  */
 export async function finishDelete(ctx: OrgContext, org: Organization): Promise<void> {
   const s = ctx.stores;
+  // People first: the members' tokens stop at the next look-up, whatever the slower steps take.
+  await s.sessions.removeByOrg(org.id);
+  await removePeopleOf(ctx, org.id, { withCreator: true });
   await s.tenants.drop(org.placement);
   if (org.operation?.kind === 'rename' || org.operation?.kind === 'move') {
     await s.tenants.drop(org.operation.from);
     await s.tenants.drop(org.operation.to);
   }
-  await s.sessions.removeByOrg(org.id);
-  await removePeopleOf(ctx, org.id);
   await s.names.releaseAllOf(org.id);
   await s.locks.release(org.id);
   await s.orgs.remove(org.id);

@@ -99,19 +99,35 @@ export function nestedArrayPaths(value: unknown, path: readonly (string | number
   return Object.entries(value).flatMap(([key, item]) => nestedArrayPaths(item, [...path, key]));
 }
 
+/** Where `value` holds a string with U+0000 (NUL) (PostgreSQL-backed servers cannot store one). */
+export function nulStringPaths(value: unknown, path: readonly (string | number)[] = []): (string | number)[][] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [[...path]] : [];
+  if (value === null || typeof value !== 'object' || path.length > MAX_RECORD_DEPTH) return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => nulStringPaths(item, [...path, i]));
+  return Object.entries(value).flatMap(([key, item]) => nulStringPaths(item, [...path, key]));
+}
+
 /**
  * For a write's `.catch`: a database refusal of a value (`unsupported_value`, which names no place)
- * gets a JSON Pointer to each array nested directly in an array of `data`, the one shape such servers
- * refuse (FerretDB; MongoDB itself stores them: see `isUnstorableValue` in mongo/compat.ts). Any other
- * error passes unchanged.
+ * gets a JSON Pointer to each array nested directly in an array of `data`, or, when there is none, to
+ * each string holding NUL: the shapes such servers refuse, the first before the second (FerretDB, and
+ * FerretDB on PostgreSQL; MongoDB itself stores both: see `isUnstorableValue` in mongo/compat.ts).
+ * Any other error passes unchanged.
  */
 export function pointAtUnsupported(data: RecordData): (error: unknown) => never {
   return (error) => {
     if (error instanceof ValidationError && error.code === 'unsupported_value' && error.issues.length === 0) {
-      const issues = nestedArrayPaths(data).map((path) => ({
+      const nested = nestedArrayPaths(data).map((path) => ({
         pointer: toPointer(path),
         message: 'arrays directly inside arrays cannot be stored by this database',
       }));
+      const issues =
+        nested.length > 0
+          ? nested
+          : nulStringPaths(data).map((path) => ({
+              pointer: toPointer(path),
+              message: 'strings holding U+0000 (NUL) cannot be stored by this database',
+            }));
       throw new ValidationError(error.message, issues, error.code);
     }
     throw error;

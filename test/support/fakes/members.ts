@@ -131,6 +131,11 @@ export class FakeMemberLockStore implements MemberLockStore {
     return true;
   }
 
+  async holds(orgId: string, lockId: string, now: Date): Promise<boolean> {
+    const held = this.#locks.get(orgId);
+    return held?.lockId === lockId && held.expiresAt > now.getTime();
+  }
+
   async release(orgId: string, lockId: string): Promise<void> {
     if (this.#locks.get(orgId)?.lockId === lockId) this.#locks.delete(orgId);
   }
