@@ -24,6 +24,10 @@ if (!process.env.MONGODB_URI) {
   console.log(`Embedded database (FerretDB) at ${db.uri}`);
 }
 await ensureLocalKeys(join(root, '.local', 'jwt-keys.json'));
+// Email (invitations) goes to files in a folder, one JSON file per message, never to the network.
+process.env.MAILER ??= 'mailbox';
+process.env.MAILBOX_DIR ??= join(root, '.local', 'mailbox');
+console.log(`Email goes to ${process.env.MAILBOX_DIR} (MAILER=${process.env.MAILER})`);
 
 // The deploy-time database setup (the db-setup function's), once, before any request is served.
 const { databaseSetup } = await import('#core/compose/setup.ts');

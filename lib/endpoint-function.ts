@@ -35,13 +35,21 @@ export const OPTIONAL_DRIVER_MODULES = [
 ] as const;
 
 /**
+ * Modules the Lambda Node.js runtime provides (its AWS SDK for JavaScript v3), loaded with a dynamic
+ * `import()` by the one code path that needs them: the SES mailer (`functions/core/mail/ses-mailer.ts`).
+ * Left out of the bundles, so no function carries an AWS SDK client.
+ */
+export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/client-sesv2'] as const;
+
+/**
  * How every function is bundled, locally with the project's esbuild (no Docker). The bundle test
  * and `bin/bundle-report.ts` build through the stack itself, so they see exactly these options.
  *
  * - ESM for Node 24 (`index.mjs`); the banner gives CommonJS dependencies (the MongoDB driver) the
  *   `require` that Node's ESM scope lacks, or their `require('node:…')` calls would throw.
  * - `module` before `main`, so packages that ship both (jose, zod) are tree-shaken from their ESM.
- * - No AWS SDK: functions read their secrets through the Parameters and Secrets Lambda Extension
+ * - No AWS SDK in a bundle: the SES client is the runtime's ({@link RUNTIME_PROVIDED_MODULES});
+ *   functions read their secrets through the Parameters and Secrets Lambda Extension
  *   ({@link SECRETS_EXTENSION}); `SECRETS_SOURCE` is defined as `extension` at build time, so the
  *   SDK path of `functions/core/secrets.ts` is removed from every bundle.
  * - Minified, but with names kept: error names are logged (`errorName`) and must stay readable.
@@ -52,7 +60,7 @@ export const BUNDLING = {
   format: OutputFormat.ESM,
   mainFields: ['module', 'main'],
   banner: "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);",
-  externalModules: [...OPTIONAL_DRIVER_MODULES],
+  externalModules: [...OPTIONAL_DRIVER_MODULES, ...RUNTIME_PROVIDED_MODULES],
   define: { 'process.env.SECRETS_SOURCE': JSON.stringify('extension') },
   minify: true,
   keepNames: true,

@@ -1,3 +1,5 @@
+import { Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EndpointFunction } from './endpoint-function.ts';
 import type { Need } from './routes.ts';
 import type { ServiceSecrets } from './service-secrets.ts';
@@ -44,10 +46,32 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
         break;
       case 'passwordHashing':
         break; // memory only, see memoryFor
+      case 'mail':
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['ses:SendEmail'],
+            resources: [sesIdentityArn(fn, config)],
+          }),
+        );
+        set({ MAILER: 'ses', MAIL_FROM: config.mail.from, INVITE_URL_BASE: config.mail.inviteUrlBase });
+        break;
+      case 'invitations':
+        set({ INVITATION_TTL_HOURS: config.invitations.ttlHours, MEMBER_LIMIT: config.invitations.memberLimit });
+        break;
       default:
         throw new Error(`Unknown need: ${need satisfies never}`);
     }
   }
+}
+
+/** The ARN of the stage's SES identity, in the stack's account and region: the one thing `mail` may send from. */
+export function sesIdentityArn(fn: EndpointFunction, config: StageConfig): string {
+  return Stack.of(fn).formatArn({ service: 'ses', resource: 'identity', resourceName: config.mail.identity });
+}
+
+/** True when a function with these needs reads secrets (and so carries the secrets extension). */
+export function readsSecrets(needs: readonly Need[]): boolean {
+  return needs.some((need) => need === 'database' || need === 'signingKey' || need === 'verificationKeys');
 }
 
 /** Memory in MB for a function with these needs. */

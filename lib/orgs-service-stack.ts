@@ -16,7 +16,7 @@ import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { EndpointFunction } from './endpoint-function.ts';
 import { generateRoutes, pascalCase, routeKey } from './generate-routes.ts';
-import { memoryFor, provideNeeds } from './needs.ts';
+import { memoryFor, provideNeeds, readsSecrets } from './needs.ts';
 import {
   authorizer as authorizerSpec,
   type DeployFunction,
@@ -117,7 +117,7 @@ export class OrgsServiceStack extends Stack {
         logRetention: config.logRetention,
         removalPolicy: config.removalPolicy,
         environment: { LOG_LEVEL: config.logLevel, ...telemetryEnvironment(config) },
-        readsSecrets: spec.needs.some((need) => need !== 'passwordHashing'),
+        readsSecrets: readsSecrets(spec.needs),
       });
       provideNeeds(fn, spec.needs, { secrets: this.secrets, config });
       return fn;

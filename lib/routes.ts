@@ -18,8 +18,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * - `verificationKeys`: the public JWK Set secret, issuer and audience.
  * - `passwordHashing`: bcrypt work on every call. Lambda gives CPU in proportion to memory, so these
  *   functions get the stage's larger memory size.
+ * - `mail`: sends email through Amazon SES (`ses:SendEmail` on the stage's identity only), from the
+ *   stage's sender address, with invitation links to the stage's application page.
+ * - `invitations`: the invitation lifetime and the member limit.
  */
-export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing';
+export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing' | 'mail' | 'invitations';
 
 /** A Lambda function of the service. */
 export interface FunctionSpec {
@@ -63,8 +66,8 @@ export const scheduledFunctions: readonly ScheduledFunction[] = [
   {
     function: 'reconciler',
     schedule: 'rate(5 minutes)',
-    summary: 'Finish or undo organization changes whose run died midway; free unused name reservations',
-    needs: ['database'],
+    summary: 'Finish or undo organization changes whose run died midway; free unused name reservations; send queued email',
+    needs: ['database', 'mail'],
   },
 ];
 
@@ -310,6 +313,49 @@ export const routes: readonly Route[] = [
     permission: 'roles:manage',
     summary: 'Delete a custom role no member holds',
     needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/org/invitations',
+    function: 'invitations-create',
+    auth: 'jwt',
+    permission: 'invitations:manage',
+    summary: 'Invite someone by email to join the organization with a role',
+    needs: ['database', 'mail', 'invitations'],
+  },
+  {
+    method: 'GET',
+    path: '/org/invitations',
+    function: 'invitations-list',
+    auth: 'jwt',
+    permission: 'invitations:manage',
+    summary: "List the organization's invitations, newest first",
+    needs: ['database'],
+  },
+  {
+    method: 'DELETE',
+    path: '/org/invitations/{invitation_id}',
+    function: 'invitations-revoke',
+    auth: 'jwt',
+    permission: 'invitations:manage',
+    summary: 'Revoke an invitation',
+    needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/invitations/accept',
+    function: 'invitations-accept',
+    auth: 'public',
+    summary: 'Accept an invitation with its secret and a password (a new account, or your own password)',
+    needs: ['database', 'signingKey', 'passwordHashing', 'invitations'],
+  },
+  {
+    method: 'POST',
+    path: '/me/invitations/accept',
+    function: 'me-invitations-accept',
+    auth: 'jwt',
+    summary: 'Accept an invitation sent to your email, as the logged-in user',
+    needs: ['database', 'invitations'],
   },
 ];
 

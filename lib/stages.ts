@@ -84,6 +84,24 @@ export interface StageConfig {
     /** Functions that hash passwords on every call. bcrypt is single-threaded: more than 1,769 MB buys nothing. */
     readonly passwordHashing: number;
   };
+  /** Email (invitations) through Amazon SES. */
+  readonly mail: {
+    /**
+     * The stage's verified SES identity (a domain or an address): functions may send from it only
+     * (`ses:SendEmail` on `arn:aws:ses:<region>:<account>:identity/<identity>`).
+     */
+    readonly identity: string;
+    /** The sender, an address of {@link identity} (`MAIL_FROM`). */
+    readonly from: string;
+    /** The application page an invitation link opens; `?token=<secret>` is added (`INVITE_URL_BASE`). */
+    readonly inviteUrlBase: string;
+  };
+  readonly invitations: {
+    /** How long an invitation stays valid, in hours (`INVITATION_TTL_HOURS`). */
+    readonly ttlHours: number;
+    /** Members an organization may have at most (`MEMBER_LIMIT`), checked at invite and at accept. */
+    readonly memberLimit: number;
+  };
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
   readonly corsAllowOrigins: readonly string[];
   readonly alarms: {
@@ -104,6 +122,7 @@ const common = {
   operationLeaseSeconds: 120,
   placementMode: 'collection',
   jwt: { audience: 'orgs-api', ttlSeconds: 1_800 },
+  invitations: { ttlHours: 7 * 24, memberLimit: 10_000 },
 } as const;
 
 export const stages = {
@@ -120,6 +139,12 @@ export const stages = {
     operationLeaseSeconds: common.operationLeaseSeconds,
     placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service-dev' },
+    mail: {
+      identity: 'dev.orgs-service.example',
+      from: 'no-reply@dev.orgs-service.example',
+      inviteUrlBase: 'http://localhost:5173/invitations/accept',
+    },
+    invitations: common.invitations,
     // No caching, so a key change or a revocation shows at once while developing.
     tokenRevocationBoundSeconds: 0,
     revocationCacheSeconds: 0,
@@ -142,6 +167,12 @@ export const stages = {
     operationLeaseSeconds: common.operationLeaseSeconds,
     placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service-staging' },
+    mail: {
+      identity: 'staging.orgs-service.example',
+      from: 'no-reply@staging.orgs-service.example',
+      inviteUrlBase: 'https://app.staging.orgs-service.example/invitations/accept',
+    },
+    invitations: common.invitations,
     tokenRevocationBoundSeconds: 30,
     revocationCacheSeconds: 5,
     publishApiDocument: true,
@@ -163,6 +194,12 @@ export const stages = {
     operationLeaseSeconds: common.operationLeaseSeconds,
     placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service' },
+    mail: {
+      identity: 'orgs-service.example',
+      from: 'no-reply@orgs-service.example',
+      inviteUrlBase: 'https://app.orgs-service.example/invitations/accept',
+    },
+    invitations: common.invitations,
     tokenRevocationBoundSeconds: 60,
     revocationCacheSeconds: 5,
     publishApiDocument: false,
@@ -218,6 +255,12 @@ function check(config: StageConfig): StageConfig {
     problems.push(
       `revocationCacheSeconds (${config.revocationCacheSeconds}) must be 0 to tokenRevocationBoundSeconds (${bound})`,
     );
+  }
+  if (!URL.canParse(config.mail.inviteUrlBase))
+    problems.push(`mail.inviteUrlBase must be a URL (got ${config.mail.inviteUrlBase})`);
+  const domain = config.mail.from.split('@')[1];
+  if (config.mail.from !== config.mail.identity && domain !== config.mail.identity) {
+    problems.push(`mail.from (${config.mail.from}) must be the identity ${config.mail.identity} or an address of it`);
   }
   for (const [kind, size] of Object.entries(config.memory)) {
     if (size < 128 || size > 10_240) problems.push(`memory.${kind} must be 128 to 10240 MB (got ${size})`);

@@ -7,13 +7,28 @@ import { createTokenSigner } from './auth/tokens.ts';
 import { once } from './cache.ts';
 import { database } from './compose/database.ts';
 import { keyMaterial } from './compose/keys.ts';
-import { databaseConfig, guardConfig, orgsConfig, placementConfig, sessionConfig, signerConfig } from './config.ts';
+import { mailerFor } from './compose/mail.ts';
+import {
+  databaseConfig,
+  guardConfig,
+  invitationsConfig,
+  mailConfig,
+  orgsConfig,
+  placementConfig,
+  sessionConfig,
+  signerConfig,
+} from './config.ts';
+import { InvitationsService } from './invitations/service.ts';
+import type { InvitationStore } from './invitations/stores.ts';
+import { Outbox, type OutboxStore } from './mail/outbox.ts';
 import { MembersService } from './members/service.ts';
 import type { MemberLockStore } from './members/stores.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
 import { callDatabase, withUnavailableMapping } from './mongo/errors.ts';
+import { mongoInvitationStore } from './mongo/invitation-store.ts';
 import { mongoMemberLockStore } from './mongo/member-lock-store.ts';
 import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations.ts';
+import { mongoOutboxStore } from './mongo/outbox-store.ts';
 import { MongoRecordStore } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
@@ -34,6 +49,8 @@ export interface Stores {
   readonly memberLocks: MemberLockStore;
   readonly auth: AuthStores;
   readonly records: RecordStore;
+  readonly invitations: InvitationStore;
+  readonly outbox: OutboxStore;
 }
 
 /** How a function that names places makes a collection name readable; see {@link PlacementPolicy}. */
@@ -56,6 +73,8 @@ export function storesFactory(): () => Promise<Stores> {
       memberLocks: mongoMemberLockStore(master),
       auth: mongoAuthStores(master),
       records: withUnavailableMapping(new MongoRecordStore(client)),
+      invitations: mongoInvitationStore(master),
+      outbox: mongoOutboxStore(master),
     };
   });
 }
@@ -178,6 +197,56 @@ export function logins(): () => Promise<LoginService> {
       windowMs: limits.failureWindowMs,
     });
     return new LoginService({ admins: s.org.admins, hasher, sessions: await sessionService(), throttle });
+  });
+}
+
+/** The email outbox (invitation emails), for the reconciler: MAILER, MAIL_FROM, MAILBOX_DIR. */
+export function outbox(): () => Promise<Outbox> {
+  const mailer = mailerFor(mailConfig());
+  const stores = storesFactory();
+  return once(async () => new Outbox((await stores()).outbox, mailer));
+}
+
+/** What an invitations function does besides reading and revoking. */
+export interface InvitationsOptions {
+  /** Invites: sends email (MAILER, MAIL_FROM, INVITE_URL_BASE). */
+  readonly mail?: boolean;
+  /** Accepts with a password: hashes and compares passwords, signs tokens, uses the login throttle. */
+  readonly passwords?: boolean;
+}
+
+/** The invitations use cases, for the invitations-* handlers. */
+export function invitations(options: InvitationsOptions = {}): () => Promise<InvitationsService> {
+  const settings = invitationsConfig();
+  const mail = options.mail ? mailConfig() : undefined;
+  const mailer = mail ? mailerFor(mail) : undefined;
+  const stores = storesFactory();
+  const sessionService = options.passwords ? sessionsWith(stores, { signing: true }) : undefined;
+  const limits = options.passwords ? sessionConfig() : undefined;
+  const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
+  return once(async () => {
+    const s = await stores();
+    return new InvitationsService({
+      invitations: s.invitations,
+      memberships: s.org.memberships,
+      roles: s.org.roles,
+      users: s.org.admins,
+      orgs: s.org.orgs,
+      ttlMs: settings.ttlMs,
+      memberLimit: settings.memberLimit,
+      ...(mail && mailer ? { outbox: new Outbox(s.outbox, mailer), inviteUrlBase: mail.inviteUrlBase } : {}),
+      ...(hasher ? { hasher } : {}),
+      ...(sessionService ? { sessions: await sessionService() } : {}),
+      ...(limits
+        ? {
+            throttle: new LoginThrottle(s.auth.attempts, {
+              maxFailuresPerEmail: limits.maxFailuresPerEmail,
+              maxFailuresPerIp: limits.maxFailuresPerIp,
+              windowMs: limits.failureWindowMs,
+            }),
+          }
+        : {}),
+    });
   });
 }
 

@@ -220,3 +220,47 @@ export function guardConfig(env: Env = process.env): GuardConfig {
   read.done('token guard');
   return config;
 }
+
+export interface InvitationsConfig {
+  /** How long an invitation stays valid (ms); `INVITATION_TTL_HOURS`, 168 (7 days) by default. */
+  readonly ttlMs: number;
+  /** Members an organization may have at most; `MEMBER_LIMIT`, 10,000 by default. */
+  readonly memberLimit: number;
+}
+
+export function invitationsConfig(env: Env = process.env): InvitationsConfig {
+  const read = new EnvReader(env);
+  const config = {
+    ttlMs: read.int('INVITATION_TTL_HOURS', 168, 1, 90 * 24) * 3_600_000,
+    memberLimit: read.int('MEMBER_LIMIT', 10_000, 1, 1_000_000),
+  };
+  read.done('invitations');
+  return config;
+}
+
+/** Where email goes: Amazon SES (AWS) or a folder of files (`npm start`, tests). */
+export type MailerKind = 'ses' | 'mailbox';
+
+export interface MailConfig {
+  readonly mailer: MailerKind;
+  /** The sender (`MAIL_FROM`); with SES, an address of the stage's verified identity. */
+  readonly from: string;
+  /** The application page an invitation link opens (`INVITE_URL_BASE`); `?token=<secret>` is added. */
+  readonly inviteUrlBase: string;
+  /** The local mailbox folder (`MAILBOX_DIR`, `.local/mailbox`), for `mailbox`. */
+  readonly mailboxDir: string;
+}
+
+export function mailConfig(env: Env = process.env): MailConfig {
+  const read = new EnvReader(env);
+  const mailer = read.oneOf<MailerKind>('MAILER', ['ses', 'mailbox'], 'mailbox');
+  const from = read.text('MAIL_FROM', mailer === 'ses' ? undefined : 'no-reply@orgs-service.localhost') ?? '';
+  if (mailer === 'ses' && from === '') read.problem('MAIL_FROM', 'set the sender address (a verified SES identity)');
+  const inviteUrlBase = read.text('INVITE_URL_BASE', 'http://localhost:5173/invitations/accept') ?? '';
+  if (!URL.canParse(inviteUrlBase) || !/^https?:$/.test(new URL(inviteUrlBase).protocol)) {
+    read.problem('INVITE_URL_BASE', 'must be an http or https URL');
+  }
+  const mailboxDir = read.text('MAILBOX_DIR', '.local/mailbox') ?? '.local/mailbox';
+  read.done('mail');
+  return { mailer, from, inviteUrlBase, mailboxDir };
+}

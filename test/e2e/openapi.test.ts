@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INVITATION_EXAMPLE } from '#core/invitations/schemas.ts';
 import { DOCUMENT_PATH, renderOpenApi } from '../../bin/openapi.ts';
 import { routes } from '../../lib/routes.ts';
 import { closeClientsAfterAll } from '../support/db.ts';
 import { type RunningApi, startLocalApi } from '../support/local-api.ts';
+import { latestInvitationToken } from '../support/mailbox.ts';
 import { addMember } from '../support/members.ts';
 
 /** The OpenAPI document: valid, current, complete, and true of the running API. */
@@ -175,6 +177,22 @@ describe('The document against the running local API', () => {
     // and back, so that the example admin may delete the organization at the end
     await runExample('/org/transfer-ownership', 'post', await tokenOf(heir.email), { user_id: profile.user_id });
 
+    // Invitations: the secrets come from the mailbox folder the local API writes (.local/mailbox).
+    const mailbox = `${process.cwd()}/.local/mailbox`;
+    await run('/org/invitations', 'post', owner);
+    await run('/org/invitations', 'get', owner);
+    await run('/invitations/accept', 'post', undefined, {
+      token: await latestInvitationToken(mailbox, INVITATION_EXAMPLE.email),
+    });
+    const other = { organization_name: 'Example Other', email: 'other@other.example', password: 'other password' };
+    await runExample('/org/create', 'post', undefined, other);
+    await runExample('/org/invitations', 'post', owner, { email: other.email });
+    const otherToken = (await runExample('/admin/login', 'post', undefined, { email: other.email, password: other.password }))
+      .access_token;
+    await run('/me/invitations/accept', 'post', otherToken, { token: await latestInvitationToken(mailbox, other.email) });
+    const revocable = await runExample('/org/invitations', 'post', owner, { email: 'revocable@acme.example' });
+    await run('/org/invitations/{invitation_id}', 'delete', owner, undefined, { invitation_id: revocable.invitation_id ?? '' });
+
     await run('/org/update', 'put', refreshed.access_token);
     await run('/admin/logout', 'post', (await login()).access_token);
     await run('/admin/logout-all', 'post', (await login()).access_token);
@@ -183,5 +201,5 @@ describe('The document against the running local API', () => {
 
     const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
     expect([...ran].sort()).toEqual(documented.sort());
-  });
+  }, 90_000); // about 40 requests, some hashing passwords: room on a loaded machine
 });

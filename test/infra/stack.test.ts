@@ -175,6 +175,55 @@ describe('Stack: OrgsService (dev)', () => {
     expect(readableSecrets('reconciler')).toEqual([ids.database]);
   });
 
+  it("lets exactly the functions that need mail send email, only from the stage's SES identity, with the mail settings", () => {
+    const identityArn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:identity/${config.mail.identity}`,
+        ],
+      ],
+    };
+    const sesResources = (name: string) => {
+      const role = functionProps(name).Role['Fn::GetAtt'][0] as string;
+      const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')).filter((p: any) =>
+        p.Properties.Roles.some((r: any) => r.Ref === role),
+      );
+      return policies.flatMap((policy: any) =>
+        policy.Properties.PolicyDocument.Statement.filter((st: any) =>
+          [st.Action].flat().some((a: string) => a.startsWith('ses:')),
+        ),
+      );
+    };
+    const mailers = specs.filter((spec) => spec.needs.includes('mail')).map((spec) => spec.function);
+    expect(mailers.sort()).toEqual(['invitations-create', 'reconciler']);
+    for (const name of functionNames) {
+      const statements = sesResources(name);
+      if (!mailers.includes(name)) {
+        expect(statements, name).toEqual([]);
+        continue;
+      }
+      expect(statements, name).toEqual([{ Action: 'ses:SendEmail', Effect: 'Allow', Resource: identityArn }]);
+      expect(functionProps(name).Environment.Variables, name).toMatchObject({
+        MAILER: 'ses',
+        MAIL_FROM: config.mail.from,
+        INVITE_URL_BASE: config.mail.inviteUrlBase,
+      });
+    }
+    for (const name of ['invitations-create', 'invitations-accept', 'me-invitations-accept']) {
+      expect(functionProps(name).Environment.Variables, name).toMatchObject({
+        INVITATION_TTL_HOURS: String(config.invitations.ttlHours),
+        MEMBER_LIMIT: String(config.invitations.memberLimit),
+      });
+    }
+  });
+
   it('runs the database setup at deploy time: a trigger on the setup function, before the API and every serving function', () => {
     const ids = secretIds();
     const triggers = dev.template.findResources('Custom::Trigger');
@@ -272,6 +321,15 @@ describe('Stack: OrgsService (dev)', () => {
           REVOCATION_CACHE_SECONDS: String(config.revocationCacheSeconds),
         });
       }
+      if (needs.includes('mail')) {
+        Object.assign(env, { MAILER: 'ses', MAIL_FROM: config.mail.from, INVITE_URL_BASE: config.mail.inviteUrlBase });
+      }
+      if (needs.includes('invitations')) {
+        Object.assign(env, {
+          INVITATION_TTL_HOURS: String(config.invitations.ttlHours),
+          MEMBER_LIMIT: String(config.invitations.memberLimit),
+        });
+      }
       return env;
     };
     for (const spec of specs) {
@@ -287,7 +345,7 @@ describe('Stack: OrgsService (dev)', () => {
   it('gives every function that reads a secret the secrets extension, with its cache off, and no other function', () => {
     for (const spec of specs) {
       const props = functionProps(spec.function);
-      const readsSecret = spec.needs.some((need) => need !== 'passwordHashing');
+      const readsSecret = spec.needs.some((need) => need in secretNeeds);
       const layers = (props.Layers ?? []) as { 'Fn::FindInMap'?: [string, unknown, string] }[];
       expect(layers.length, spec.function).toBe(readsSecret ? 1 : 0);
       const found = layers[0]?.['Fn::FindInMap'];

@@ -36,6 +36,18 @@ describe('Stages', () => {
     );
   });
 
+  it('refuses a mail sender outside the stage identity and an invitation page that is not a URL', () => {
+    const bad: StageConfig = {
+      ...stages.dev,
+      mail: { identity: 'mail.example', from: 'someone@elsewhere.example', inviteUrlBase: 'not a url' },
+    };
+
+    expect(() => stageConfig('bad', { bad })).toThrow(
+      /mail\.inviteUrlBase must be a URL \(got not a url\)\n.*mail\.from \(someone@elsewhere\.example\) must be the identity mail\.example or an address of it/,
+    );
+    for (const stage of Object.values(stages)) expect(stage.mail.from.endsWith(`@${stage.mail.identity}`)).toBe(true);
+  });
+
   it('makes `cdk synth -c stage=<unknown>` exit with the message, not a stack trace', () => {
     // The CDK CLI hands context to the app in CDK_CONTEXT_JSON.
     const run = spawnSync(process.execPath, ['bin/app.ts'], {

@@ -1,5 +1,6 @@
+import { rm } from 'node:fs/promises';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tokenGuard } from '#core/compose/guard.ts';
 import { databaseConfig } from '#core/config.ts';
 import { getMongoClient } from '#core/mongo/client.ts';
@@ -8,6 +9,11 @@ import { handler as logout } from '../../functions/admin-logout/handler.ts';
 import { handler as logoutAll } from '../../functions/admin-logout-all/handler.ts';
 import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
 import { createHandler as createAuthorizer } from '../../functions/authorizer/handler.ts';
+import { handler as acceptInvitation } from '../../functions/invitations-accept/handler.ts';
+import { handler as createInvitation } from '../../functions/invitations-create/handler.ts';
+import { handler as listInvitations } from '../../functions/invitations-list/handler.ts';
+import { handler as revokeInvitation } from '../../functions/invitations-revoke/handler.ts';
+import { handler as acceptInvitationAsUser } from '../../functions/me-invitations-accept/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
@@ -22,6 +28,7 @@ import { type AuthorizerContext, authorizeToken, createOrganization, logIn } fro
 import { commandsStarted } from '../support/commands.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, invoke } from '../support/events.ts';
+import { latestInvitationToken } from '../support/mailbox.ts';
 
 /**
  * Round trips per route: the database commands one warm request makes, as the driver's command
@@ -47,6 +54,12 @@ import { authorizerEvent, type EventOptions, invoke } from '../support/events.ts
 vi.hoisted(() => {
   const uri = process.env.MONGODB_URI ?? '';
   process.env.MONGODB_URI = `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true`;
+});
+
+// Invitation email goes to this file's own mailbox folder, where the invitations rows read the secrets.
+const MAILBOX = vi.hoisted(() => {
+  process.env.MAILBOX_DIR = `${process.cwd()}/.local/test-mailbox-round-trips-${process.pid}`;
+  return process.env.MAILBOX_DIR;
 });
 
 useTestDatabase();
@@ -146,6 +159,56 @@ const EXPECTED: Record<string, readonly string[]> = {
   'PUT /org/records/{id}': ['find organizations', 'findAndModify org_*', 'find organizations'],
   'PATCH /org/records/{id}': ['find organizations', 'find org_*', 'findAndModify org_*', 'find organizations'],
   'DELETE /org/records/{id}': ['find organizations', 'delete org_*', 'find organizations'],
+  'POST /org/invitations': [
+    'find admins',
+    'find admins',
+    'find organizations',
+    'aggregate memberships',
+    'insert invitations',
+    'insert outbox',
+    'update outbox',
+  ],
+  'GET /org/invitations': ['find invitations'],
+  'DELETE /org/invitations/{invitation_id}': ['find invitations', 'insert invitation_outcomes', 'update invitations'],
+  'POST /invitations/accept: new user': [
+    'find invitations',
+    'find organizations',
+    'find admins',
+    'aggregate memberships',
+    'insert invitation_outcomes',
+    'insert admins',
+    'insert memberships',
+    'update invitations',
+    'find memberships',
+    'find organizations',
+    'insert refresh_tokens',
+  ],
+  'POST /invitations/accept: existing user': [
+    'find invitations',
+    'find organizations',
+    'find admins',
+    'find login_failures',
+    'find login_failures',
+    'delete login_failures',
+    'find memberships',
+    'aggregate memberships',
+    'insert invitation_outcomes',
+    'insert memberships',
+    'update invitations',
+    'find memberships',
+    'find organizations',
+    'insert refresh_tokens',
+  ],
+  'POST /me/invitations/accept': [
+    'find invitations',
+    'find organizations',
+    'find admins',
+    'find memberships',
+    'aggregate memberships',
+    'insert invitation_outcomes',
+    'insert memberships',
+    'update invitations',
+  ],
   'authorizer (cache off)': ['find admins', 'find memberships', 'find revocations'],
   'authorizer (cache on, token not seen)': ['find admins', 'find memberships', 'find revocations'],
   'authorizer (cache on, same token within the cache time)': [],
@@ -415,6 +478,99 @@ describe('Round trips per records route (warm requests, collection mode)', () =>
   });
 });
 
+describe('Round trips per invitations route (warm requests)', () => {
+  let invited = 0;
+  const invite = async (a: Admin, email?: string) => {
+    invited += 1;
+    const to = email ?? `invitee${invited}@round-trips.example`;
+    const answer = await call(
+      createInvitation,
+      { method: 'POST', path: '/org/invitations', body: { email: to, role: 'member' }, caller: callerOf(a) },
+      201,
+    );
+    return { id: answer.body.invitation_id as string, email: to, token: await latestInvitationToken(MAILBOX, to) };
+  };
+
+  it('POST /org/invitations', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) => invite(a));
+    expectRow('POST /org/invitations', commands);
+  });
+
+  it('GET /org/invitations', async () => {
+    const commands = await warmThenMeasure(
+      async () => {
+        const admin = await newAdmin();
+        await invite(admin);
+        return admin;
+      },
+      (a) => call(listInvitations, { method: 'GET', path: '/org/invitations', query: {}, caller: callerOf(a) }, 200),
+    );
+    expectRow('GET /org/invitations', commands);
+  });
+
+  it('DELETE /org/invitations/{invitation_id}', async () => {
+    const commands = await warmThenMeasure(
+      async () => {
+        const admin = await newAdmin();
+        return { admin, invitation: await invite(admin) };
+      },
+      ({ admin, invitation }) =>
+        call(
+          revokeInvitation,
+          {
+            method: 'DELETE',
+            path: `/org/invitations/${invitation.id}`,
+            params: { invitation_id: invitation.id },
+            caller: callerOf(admin),
+          },
+          204,
+        ),
+    );
+    expectRow('DELETE /org/invitations/{invitation_id}', commands);
+  });
+
+  it('POST /invitations/accept: new user', async () => {
+    const commands = await warmThenMeasure(
+      async () => invite(await newAdmin()),
+      (invitation) =>
+        call(
+          acceptInvitation,
+          { method: 'POST', path: '/invitations/accept', body: { token: invitation.token, password: 'invitee password' } },
+          200,
+        ),
+    );
+    expectRow('POST /invitations/accept: new user', commands);
+  });
+
+  it('POST /invitations/accept: existing user', async () => {
+    const commands = await warmThenMeasure(
+      async () => {
+        const [host, guest] = [await newAdmin(), await newAdmin()];
+        return invite(host, guest.email);
+      },
+      (invitation) =>
+        call(acceptInvitation, { method: 'POST', path: '/invitations/accept', body: { token: invitation.token, password } }, 200),
+    );
+    expectRow('POST /invitations/accept: existing user', commands);
+  });
+
+  it('POST /me/invitations/accept', async () => {
+    const commands = await warmThenMeasure(
+      async () => {
+        const [host, guest] = [await newAdmin(), await newAdmin()];
+        return { guest, invitation: await invite(host, guest.email) };
+      },
+      ({ guest, invitation }) =>
+        call(
+          acceptInvitationAsUser,
+          { method: 'POST', path: '/me/invitations/accept', body: { token: invitation.token }, caller: callerOf(guest) },
+          200,
+        ),
+    );
+    expectRow('POST /me/invitations/accept', commands);
+  });
+});
+
 describe('Round trips of the authorizer (warm, per token check)', () => {
   /** An authorizer whose revocation cache lasts `seconds` (REVOCATION_CACHE_SECONDS, read when it is made). */
   function authorizerWithCache(seconds: number) {
@@ -466,4 +622,8 @@ describe('Round trips of the authorizer (warm, per token check)', () => {
     const sameAdmin = await commandsOf(() => allowed(authorize, next.access_token));
     expectRow('authorizer (cache on, new token of an admin seen within the cache time)', sameAdmin);
   });
+});
+
+afterAll(async () => {
+  await rm(MAILBOX, { recursive: true, force: true });
 });

@@ -23,6 +23,8 @@ export const MASTER_COLLECTIONS = {
   memberLocks: 'member_locks',
   /** Invitations to join an organization: hashed single-use secret, role, expiry, state. */
   invitations: 'invitations',
+  /** Each invitation's one outcome (`accepted` or `revoked`), by invitation id: an insert only one caller wins. */
+  invitationOutcomes: 'invitation_outcomes',
   /** Email waiting to go out (or gone): what the mailer sends, retried until sent. */
   outbox: 'outbox',
   /** Name reservations, by slug: held while an organization is created or renamed, and after. */
