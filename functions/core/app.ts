@@ -29,7 +29,7 @@ import { mongoInvitationStore } from './mongo/invitation-store.ts';
 import { mongoMemberLockStore } from './mongo/member-lock-store.ts';
 import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations.ts';
 import { mongoOutboxStore } from './mongo/outbox-store.ts';
-import { MongoRecordStore } from './mongo/record-store.ts';
+import { MongoRecordStore, withPlaceGoneMapping } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
@@ -72,7 +72,7 @@ export function storesFactory(): () => Promise<Stores> {
       org: mongoOrgStores(client, master.databaseName, policy),
       memberLocks: mongoMemberLockStore(master),
       auth: mongoAuthStores(master),
-      records: withUnavailableMapping(new MongoRecordStore(client)),
+      records: withUnavailableMapping(withPlaceGoneMapping(new MongoRecordStore(client))),
       invitations: mongoInvitationStore(master),
       outbox: mongoOutboxStore(master),
     };

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { InvitationsService } from '#core/invitations/service.ts';
+import { logger } from '#core/log.ts';
 import { Outbox } from '#core/mail/outbox.ts';
 import { SesMailer } from '#core/mail/ses-mailer.ts';
 import { permissionsOf } from '#core/members/permissions.ts';
@@ -462,8 +463,12 @@ describe('The outbox', () => {
     const start = clock.now;
     const outbox = outboxAt(clock, () => Promise.reject(new Error('SES says no')));
     const logged: string[] = [];
-    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
-    vi.stubEnv('LOG_LEVEL', 'warn');
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) =>
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' '))),
+    );
+    // The logger reads LOG_LEVEL once, when it loads: set its level for this test instead.
+    const level = logger.getLevelName();
+    logger.setLogLevel('WARN');
     const doc = () => masterDb().collection(C.outbox).findOne({ to: 'retry@example.com' });
     try {
       expect(await outbox.enqueueAndSend('0123456789abcdef0000aaaa', message('retry@example.com'))).toBe(false);
@@ -478,8 +483,8 @@ describe('The outbox', () => {
       clock.now = start + 3_000;
       expect(await outbox.drain()).toEqual({ sent: 0, failed: 0, abandoned: 1 });
     } finally {
-      spy.mockRestore();
-      vi.unstubAllEnvs();
+      for (const spy of spies) spy.mockRestore();
+      logger.setLogLevel(level);
     }
     expect(await doc()).toMatchObject({ state: 'failed', attempts: 3, failedAt: new Date(start + 3_000) });
     expect((await doc())?.text).toBeUndefined();

@@ -99,3 +99,18 @@ export function collectionUuid(entry: Document): string | undefined {
   if (uuid instanceof BSON.Binary) return uuid.toString('hex');
   return undefined;
 }
+
+/**
+ * A record operation met its collection renamed or dropped under it.
+ *
+ * - MongoDB: a write into a collection renamed away meanwhile creates a new, empty collection under
+ *   the old name (a stray the records fence finds and removes); a read finds nothing. No error.
+ * - FerretDB on SQLite: the same.
+ * - FerretDB on PostgreSQL: the statement fails with code 1 and `relation ... does not exist
+ *   (SQLSTATE 42P01)`: the table was renamed or dropped while it ran.
+ * - So: the record store reports it as `PlaceGoneError`, and the records service handles it as data
+ *   that moved (waits for the new place and runs the operation there), never as a 500.
+ */
+export function isPlaceGoneMidStatement(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 1 && /SQLSTATE 42P01/.test(error.message);
+}

@@ -3,9 +3,9 @@ import { ValidationError } from '../errors.ts';
 import { numberSurvives } from '../http/json.ts';
 import type { Placement } from '../orgs/model.ts';
 import type { RecordData, StoredRecord } from '../records/model.ts';
-import type { RecordQuery, RecordStore } from '../records/stores.ts';
+import { PlaceGoneError, type RecordQuery, type RecordStore } from '../records/stores.ts';
 import { tenantCollection } from '../tenancy/placement-policy.ts';
-import { isDuplicateKey, isUnqueryableFilter, isUnstorableValue } from './compat.ts';
+import { isDuplicateKey, isPlaceGoneMidStatement, isUnqueryableFilter, isUnstorableValue } from './compat.ts';
 import { oid } from './object-ids.ts';
 
 /**
@@ -155,4 +155,24 @@ export class MongoRecordStore implements RecordStore {
     const result = await this.#col(place).deleteOne({ _id, ...visible(place) });
     return result.deletedCount > 0;
   }
+}
+
+/**
+ * `store` with a place renamed or dropped under an operation reported as `PlaceGoneError` (see
+ * `isPlaceGoneMidStatement`); every other error as it was.
+ */
+export function withPlaceGoneMapping<T extends object>(store: T): T {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await value.apply(target, args);
+        } catch (error) {
+          throw isPlaceGoneMidStatement(error) ? new PlaceGoneError({ cause: error }) : error;
+        }
+      };
+    },
+  });
 }

@@ -14,7 +14,7 @@ import {
   recordBytes,
   type StoredRecord,
 } from './model.ts';
-import type { RecordStore } from './stores.ts';
+import { PlaceGoneError, type RecordStore } from './stores.ts';
 
 /**
  * The records use cases, on the caller's organization only: the place comes from the organization
@@ -255,7 +255,19 @@ export class RecordsService {
     const touched: Placement[] = [];
     for (let attempt = 1; ; attempt += 1) {
       const place = access.placement;
-      const result = await apply(place);
+      let result: T;
+      try {
+        result = await apply(place);
+      } catch (error) {
+        if (!(error instanceof PlaceGoneError)) throw error;
+        // The place was renamed or dropped under the write, which did nothing: wait for where the
+        // data is now and write there.
+        const moved = await this.#waitFor(orgId, (a) => a.write && !samePlace(a.placement, place), unconfirmed);
+        if (!moved) throw orgGone();
+        if (attempt >= MAX_ATTEMPTS) throw unconfirmed();
+        access = moved;
+        continue;
+      }
       if (!touched.some((p) => samePlace(p, place))) touched.push(place);
       const after = await this.#access(orgId, true);
       if (after?.write && unchanged(after, access)) {
@@ -300,9 +312,15 @@ export class RecordsService {
     for (let attempt = 1; ; attempt += 1) {
       if (access && !access.read) access = await this.#waitFor(orgId, (a) => a.read, migrating);
       if (!access) throw orgGone();
-      const result = await run(access.placement);
+      let result: { value: T } | undefined;
+      try {
+        result = { value: await run(access.placement) };
+      } catch (error) {
+        if (!(error instanceof PlaceGoneError)) throw error;
+        result = undefined; // the place went under the read: read again where the data is now
+      }
       const after = await this.#access(orgId, true);
-      if (after?.read && unchanged(after, access)) return result;
+      if (after?.read && unchanged(after, access) && result) return result.value;
       if (attempt >= MAX_ATTEMPTS) throw migrating();
       access = after;
     }

@@ -14,6 +14,19 @@ export interface RecordQuery {
   readonly after?: Position;
 }
 
+/**
+ * The place was renamed or dropped while a record operation ran in it, so the operation did nothing
+ * (a server that reports this rather than writing into a new collection under the old name; see
+ * `isPlaceGoneMidStatement` in `#core/mongo/compat.ts`). The records service treats it as data that
+ * moved: it waits for the organization's new place and runs the operation there.
+ */
+export class PlaceGoneError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('The place was renamed or dropped while the operation ran', options);
+    this.name = 'PlaceGoneError';
+  }
+}
+
 export interface RecordStore {
   /** Inserts a record; `exists` when one with its id is there already (a retried insert). */
   insert(place: Placement, record: StoredRecord): Promise<'ok' | 'exists'>;
