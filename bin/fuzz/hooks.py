@@ -41,6 +41,7 @@ STATED_IN_WORDS = {
     ("PUT", "/org/update"): {"/organization_name", "/new_organization_name", "/password"},
     ("DELETE", "/org/delete"): {"/organization_name"},
     ("GET", "/org/records"): {"/cursor"},
+    ("POST", "/invitations/accept"): {"/password"},
 }
 
 # Record bodies: the embedded database (FerretDB, which the fuzz run uses) cannot store an array

@@ -14,9 +14,10 @@ export const schema = contract({
       'You are a member: tokens for the invited organization, as login answers (with every organization you belong to). A new account is created when no account has the invited email.',
     body: Tokens,
   },
-  errors: [400, 401, 409, 413, 415, 429, 503],
+  errors: [400, 401, 404, 409, 413, 415, 429, 503],
   errorDescriptions: {
-    400: 'The body is invalid, the new password breaks the rules (validation_failed at /password), or the invitation is unknown, expired, revoked or used (invitation_invalid).',
+    400: 'The body is invalid, or the new password breaks the rules (validation_failed at /password).',
+    404: 'The invitation is unknown, expired, revoked or used (invitation_invalid).',
     401: 'The invited email has an account and this is not its password (invalid_credentials, as login answers).',
     409: 'Already a member (already_member), or the organization is at its member limit (member_limit).',
   },

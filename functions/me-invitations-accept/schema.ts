@@ -8,9 +8,9 @@ export const schema = contract({
     description: 'You are a member of the organization; switch to it with POST /me/switch. Your current session stays as it is.',
     body: Joined,
   },
-  errors: [400, 401, 403, 409, 413, 415, 503],
+  errors: [400, 401, 403, 404, 409, 413, 415, 503],
   errorDescriptions: {
-    400: 'The body is invalid, or the invitation is unknown, expired, revoked or used (invitation_invalid).',
+    404: 'The invitation is unknown, expired, revoked or used (invitation_invalid).',
     403: 'The invitation was sent to another email address (invitation_not_for_you).',
     409: 'Already a member (already_member), or the organization is at its member limit (member_limit).',
   },

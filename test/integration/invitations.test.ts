@@ -75,7 +75,7 @@ const acceptAs = (caller: TestCaller, token: string) =>
   invoke(acceptAsUser, { method: 'POST', path: '/me/invitations/accept', caller, body: { token } });
 const tokenFor = (email: string) => latestInvitationToken(MAILBOX, email);
 
-const invalid = { status: 400, body: expect.objectContaining({ code: 'invitation_invalid' }) };
+const invalid = { status: 404, body: expect.objectContaining({ code: 'invitation_invalid' }) };
 
 let acme: Awaited<ReturnType<typeof organization>>;
 let globex: Awaited<ReturnType<typeof organization>>;
@@ -149,7 +149,7 @@ describe('Inviting', () => {
     expect(asOwner.body.code).toBe('owner_only');
     expect(escalating.status).toBe(403);
     expect(escalating.body.code).toBe('role_exceeds_yours');
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('unknown_role');
     expect((await invite(acme, 'boss@example.com', 'owner')).status).toBe(201);
   });
@@ -258,7 +258,7 @@ describe('Accepting', () => {
     expect((await accept(token, 'alice password')).status).toBe(200);
   });
 
-  it('refuses a second accept, a revoked invitation and an unknown or malformed secret with one 400', async () => {
+  it('refuses a second accept, a revoked invitation and an unknown or malformed secret with one 404', async () => {
     await invite(acme, 'once@example.com');
     const once = await tokenFor('once@example.com');
     const revoked = await invite(acme, 'revoked@example.com');
@@ -269,7 +269,6 @@ describe('Accepting', () => {
     for (const token of [once, revokedToken, 'A'.repeat(43), 'not-a-token']) {
       const answer = await accept(token, 'whatever password');
       expect(answer, token).toMatchObject(invalid);
-      expect(answer.body.errors).toEqual([{ pointer: '/token', message: 'is not a valid invitation' }]);
     }
     expect(await masterDb().collection(C.admins).countDocuments({ email: 'revoked@example.com' })).toBe(0);
   });

@@ -77,13 +77,12 @@ export interface Joined {
   readonly role: string;
 }
 
-/** 400 `invitation_invalid`: one answer for an unknown, expired, revoked or used secret. */
+/**
+ * 404 `invitation_invalid`: one answer for an unknown, expired, revoked or used secret (a well-formed
+ * request about an invitation that is not there to accept, not a malformed one).
+ */
 export const invitationInvalid = () =>
-  new ValidationError(
-    'The invitation is invalid, expired, revoked or already used.',
-    [{ pointer: '/token', message: 'is not a valid invitation' }],
-    'invitation_invalid',
-  );
+  new NotFoundError('invitation_invalid', 'The invitation is invalid, expired, revoked or already used.');
 const notFound = () => new NotFoundError('invitation_not_found', 'This organization has no invitation with this id.');
 const alreadyMember = () => new ConflictError('already_member', 'This person is already a member of the organization.');
 const alreadyInvited = () =>
@@ -105,7 +104,7 @@ export class InvitationsService {
    * Invites `email` into the caller's organization as `role`, and sends the invitation email
    * (through the outbox: a failed send is retried by the reconciler, the invitation stands).
    *
-   * @throws ValidationError `unknown_role` (400) when the organization has no such role.
+   * @throws NotFoundError `unknown_role` (404) when the organization has no such role.
    * @throws ForbiddenError `owner_only` (403) for `owner` by a non-owner; `role_exceeds_yours` (403).
    * @throws ConflictError `already_member`, `already_invited` or `member_limit` (409).
    */
@@ -114,11 +113,7 @@ export class InvitationsService {
     if (!outbox || !inviteUrlBase) throw new Error('This invitations service cannot send email');
     const permissions = await this.#permissionsOfRole(caller.orgId, role);
     if (permissions === null) {
-      throw new ValidationError(
-        'The role does not exist.',
-        [{ pointer: '/role', message: 'is not a role of this organization' }],
-        'unknown_role',
-      );
+      throw new NotFoundError('unknown_role', 'This organization has no role of this name.');
     }
     if (role === OWNER && caller.role !== OWNER) throw ownerOnly();
     if (!covers(caller.permissions, permissions)) throw exceedsYours();
@@ -209,7 +204,7 @@ export class InvitationsService {
    * `password` must be theirs (compared as login compares, under the login throttle). Answers tokens
    * for the invited organization, as login does.
    *
-   * @throws ValidationError `invitation_invalid` (400); `validation_failed` (400) for a new user's
+   * @throws NotFoundError `invitation_invalid` (404); `validation_failed` (400) for a new user's
    *   password that breaks the rules.
    * @throws UnauthorizedError `invalid_credentials` (401): the existing user's password is wrong.
    * @throws TooManyRequestsError `too_many_attempts` (429) from the throttle.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallerIdentity } from '../auth/tokens.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { AdminStore } from '../orgs/stores.ts';
 import type { CustomRole, Membership, MemberView } from './model.ts';
 import { BUILT_IN_ROLES, type BuiltInRole, covers, isBuiltInRole, OWNER, type Permission, permissionsOf } from './permissions.ts';
@@ -90,7 +90,7 @@ export class MembersService {
   /**
    * Gives `userId` the role `role` (built-in or custom) in the caller's organization.
    *
-   * @throws ValidationError `unknown_role` (400) when the organization has no such role.
+   * @throws NotFoundError `unknown_role` (404) when the organization has no such role.
    * @throws NotFoundError `member_not_found` (404).
    * @throws ForbiddenError `owner_only` or `role_exceeds_yours` (403).
    * @throws ConflictError `last_owner` (409) when it would leave no owner; `members_busy` (409) when the lock stays taken.
@@ -102,11 +102,7 @@ export class MembersService {
       const actor = await this.#actorNow(caller);
       const permissions = await this.#permissionsOfRole(caller.orgId, role);
       if (permissions === null) {
-        throw new ValidationError(
-          'The role does not exist.',
-          [{ pointer: '/role', message: 'is not a role of this organization' }],
-          'unknown_role',
-        );
+        throw new NotFoundError('unknown_role', 'This organization has no role of this name.');
       }
       const target = await this.#member(caller.orgId, userId);
       await this.#mayActOn(actor, target, role);
@@ -153,15 +149,11 @@ export class MembersService {
    *
    * @throws ForbiddenError `owner_only` (403) when the caller is not an owner (now, not as the token was issued).
    * @throws NotFoundError `member_not_found` (404); ConflictError `members_busy` (409).
-   * @throws ValidationError `cannot_transfer_to_self` (400).
+   * @throws ConflictError `cannot_transfer_to_self` (409).
    */
   async transferOwnership(caller: Actor, userId: string): Promise<MemberView> {
     if (userId === caller.userId) {
-      throw new ValidationError(
-        'You are already an owner.',
-        [{ pointer: '/user_id', message: 'is you' }],
-        'cannot_transfer_to_self',
-      );
+      throw new ConflictError('cannot_transfer_to_self', 'You are already an owner: name another member.');
     }
     return this.#underLock(caller.orgId, async (confirm) => {
       if ((await this.#actorNow(caller)).role !== OWNER) throw ownerOnly();
