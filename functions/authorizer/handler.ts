@@ -1,6 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import type { TokenGuard } from '#core/auth/guard.ts';
-import type { Caller } from '#core/auth/tokens.ts';
 import { tokenGuard } from '#core/compose/guard.ts';
 import { UnauthorizedError } from '#core/errors.ts';
 import { log } from '#core/log.ts';
@@ -39,20 +38,6 @@ export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<Autho
 
 const DENY = { isAuthorized: false } as unknown as AuthorizerResult;
 
-/** `caller` as the route receives it in `requestContext.authorizer.lambda` (read back by `#core/http/endpoint.ts`). */
-export function contextOf(caller: Caller): AuthorizerContext {
-  return {
-    userId: caller.userId,
-    orgId: caller.orgId,
-    role: caller.role,
-    permissions: caller.permissions.join(' '),
-    membership: caller.membership ?? '',
-    sessionId: caller.sessionId ?? '',
-    tokenId: caller.tokenId ?? '',
-    expiresAt: caller.expiresAt ?? 0,
-  };
-}
-
 /** The token of an `Authorization: Bearer <token>` header, if it has that form. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer[ ]+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)[ ]*$/i.exec(header ?? '');
@@ -73,7 +58,16 @@ export function createHandler(guard: () => Promise<TokenGuard>) {
       identifyCaller(caller);
       return {
         isAuthorized: true,
-        context: contextOf(caller),
+        context: {
+          userId: caller.userId,
+          orgId: caller.orgId,
+          role: caller.role,
+          permissions: caller.permissions.join(' '),
+          membership: caller.membership ?? '',
+          sessionId: caller.sessionId ?? '',
+          tokenId: caller.tokenId ?? '',
+          expiresAt: caller.expiresAt ?? 0,
+        },
       };
     } catch (error) {
       // Verification keys unreadable: nothing can be verified, and it is not the caller's fault, so

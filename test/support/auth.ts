@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { handler as login } from '../../functions/admin-login/handler.ts';
-import { type AuthorizerContext, handler as authorize } from '../../functions/authorizer/handler.ts';
+import { handler as authorize } from '../../functions/authorizer/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { authorizerEvent, invoke } from './events.ts';
 
@@ -22,7 +22,17 @@ export async function logIn(email: string, password: string) {
   return answer.body as { access_token: string; refresh_token: string; organization_id: string };
 }
 
-export type { AuthorizerContext };
+export type AuthorizerContext = {
+  userId: string;
+  orgId: string;
+  role: string;
+  /** Space-separated. */
+  permissions: string;
+  membership: string;
+  sessionId: string;
+  tokenId: string;
+  expiresAt: number;
+};
 
 /** What the authorizer decides for a token: the caller's context, or null when denied. */
 export async function authorizeToken(token: string): Promise<AuthorizerContext | null> {

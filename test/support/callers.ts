@@ -1,6 +1,5 @@
 import type { Caller } from '#core/auth/tokens.ts';
 import { permissionsOf } from '#core/members/permissions.ts';
-import { type AuthorizerContext, contextOf } from '../../functions/authorizer/handler.ts';
 
 /**
  * Callers for tests that call a service or a handler directly, without the authorizer. A test
@@ -41,6 +40,16 @@ export function asCaller(caller: TestCaller): Caller {
 }
 
 /** `caller` as the authorizer hands it to a route (`requestContext.authorizer.lambda`). */
-export function authorizerContextOf(caller: TestCaller): AuthorizerContext {
-  return contextOf(asCaller(caller));
+export function authorizerContextOf(caller: TestCaller): Record<string, string | number> {
+  const full = asCaller(caller);
+  return {
+    userId: full.userId,
+    orgId: full.orgId,
+    role: full.role,
+    permissions: full.permissions.join(' '),
+    membership: full.membership ?? '',
+    sessionId: full.sessionId ?? '',
+    tokenId: full.tokenId ?? '',
+    expiresAt: full.expiresAt ?? 0,
+  };
 }
