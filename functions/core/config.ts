@@ -264,3 +264,27 @@ export function mailConfig(env: Env = process.env): MailConfig {
   read.done('mail');
   return { mailer, from, inviteUrlBase, mailboxDir };
 }
+
+export interface EventsConfig {
+  /** How long events stay in the audit log (`EVENT_RETENTION_DAYS`, default 90), in ms. */
+  readonly retentionMs: number;
+  /** The EventBridge bus the dispatcher puts events on (`EVENT_BUS_NAME`); none: events go to webhooks only. */
+  readonly busName?: string;
+  /**
+   * `WEBHOOK_ALLOW_LOOPBACK=true` lets webhook endpoints be `http://` or `https://` on a loopback
+   * address (local runs and tests); never set on a deployed stage.
+   */
+  readonly allowLoopback: boolean;
+}
+
+export function eventsConfig(env: Env = process.env): EventsConfig {
+  const read = new EnvReader(env);
+  const busName = read.text('EVENT_BUS_NAME');
+  const config = {
+    retentionMs: read.int('EVENT_RETENTION_DAYS', 90, 1, 3_650) * 86_400_000,
+    ...(busName !== undefined ? { busName } : {}),
+    allowLoopback: read.oneOf('WEBHOOK_ALLOW_LOOPBACK', ['true', 'false'], 'false') === 'true',
+  };
+  read.done('events');
+  return config;
+}

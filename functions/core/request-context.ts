@@ -27,6 +27,10 @@ export interface RequestContext {
   orgId?: string;
   /** The calling user, once known. */
   userId?: string;
+  /** The HTTP request's source address (API Gateway's `requestContext.http.sourceIp`), for the event log. */
+  sourceIp?: string;
+  /** The HTTP request's User-Agent, for the event log. */
+  userAgent?: string;
   /** Sum of the durations of the database commands this invocation ran, in milliseconds. */
   databaseMs: number;
   /** How many database commands this invocation ran. */

@@ -1,4 +1,4 @@
-import { type Db, MongoClient } from 'mongodb';
+import { type Db, type Document, MongoClient } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
 import { closeMongoClient } from '#core/mongo/client.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
@@ -75,9 +75,17 @@ export function closeClientsAfterAll(): void {
 /** Removes every organization of this file, with its places, straight from the database. */
 export async function wipeOrganizations(): Promise<void> {
   await Promise.all(
-    [C.organizations, C.admins, C.nameClaims, C.locks, C.refreshTokens, C.refreshTokenUses, C.revocations].map((name) =>
-      masterDb().collection(name).deleteMany({}),
-    ),
+    [
+      C.organizations,
+      C.admins,
+      C.nameClaims,
+      C.locks,
+      C.refreshTokens,
+      C.refreshTokenUses,
+      C.revocations,
+      C.events,
+      C.eventSequences,
+    ].map((name) => masterDb().collection(name).deleteMany({})),
   );
   for (const name of await tenantCollections()) await tenantDb().collection(name).drop();
   for (const name of await tenantDatabases()) await testClient().db(name).dropDatabase();
@@ -124,6 +132,39 @@ export async function settledState() {
   const placedDbs = new Set(orgs.map((o) => o.placement.database));
   for (const name of databases) if (!placedDbs.has(name)) problems.push(`orphan database ${name}`);
   return { orgs, admins, claims, collections, databases, problems };
+}
+
+/**
+ * The event log as every settled run must leave it: nothing pending; each organization with exactly
+ * one committed `organization.created`; no committed `organization.created` of an organization that
+ * does not exist and was not deleted; per organization, sequence numbers that never repeat.
+ */
+export async function eventProblems(): Promise<{ problems: string[]; committed: Document[] }> {
+  const events = await masterDb().collection(C.events).find().toArray();
+  const orgs = await masterDb().collection(C.organizations).find().toArray();
+  const problems: string[] = [];
+  const committed = events.filter((e) => e.state === 'committed');
+  for (const e of events) if (e.state !== 'committed') problems.push(`event ${e._id} (${e.type}) is ${e.state}`);
+  const of = (type: string, orgId: string) => committed.filter((e) => e.type === type && e.orgId === orgId);
+  for (const org of orgs) {
+    const created = of('organization.created', org._id.toHexString()).length;
+    if (created !== 1) problems.push(`org ${org.slug} has ${created} created events`);
+  }
+  const live = new Set(orgs.map((o) => o._id.toHexString()));
+  for (const e of committed.filter((x) => x.type === 'organization.created')) {
+    if (!live.has(e.orgId) && of('organization.deleted', e.orgId).length === 0)
+      problems.push(`phantom created event of ${e.orgId}`);
+  }
+  for (const e of committed.filter((x) => x.type === 'organization.deleted')) {
+    if (live.has(e.orgId)) problems.push(`phantom deleted event of ${e.orgId}`);
+  }
+  const seqs = new Set<string>();
+  for (const e of events) {
+    const key = `${e.orgId}:${e.seq}`;
+    if (seqs.has(key)) problems.push(`sequence number ${key} repeats`);
+    seqs.add(key);
+  }
+  return { problems, committed };
 }
 
 /** A collection name of a place in collection mode with this readable label (see `collectionPlacement`). */

@@ -1,4 +1,4 @@
-import { ObjectId } from 'mongodb';
+import { type Document, ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
@@ -9,6 +9,7 @@ import type { OrgStores } from '#core/orgs/stores.ts';
 import { RecordsService } from '#core/records/service.ts';
 import {
   dropTenantDatabasesAfterAll,
+  eventProblems,
   masterDb,
   placeCollection,
   placeExists,
@@ -93,8 +94,14 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
     await service().reconcile();
     const state = await settledState();
     expect(state.problems).toEqual([]);
-    return state;
+    const events = await eventProblems();
+    expect(events.problems).toEqual([]);
+    return { ...state, events: events.committed };
   }
+
+  /** The committed events of `type` about organization `orgId`. */
+  const eventsOf = (state: { events: Document[] }, type: string, orgId: string) =>
+    state.events.filter((e) => e.type === type && e.orgId === orgId);
 
   /**
    * The store calls `run` makes, the number of the call that marks the operation (the first org
@@ -119,7 +126,7 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
 
   describe.each(modes)('Interrupted create ($mode)', ({ crash }) => {
     it('converges at every step: a retry succeeds and nothing is orphaned', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
-      const { steps } = await probe((svc) =>
+      const { steps, commitAt } = await probe((svc) =>
         svc.create({
           name: `probe create ${placementMode} ${crash}`,
           email: `probe-create-${placementMode}-${crash}@x.example`,
@@ -132,13 +139,24 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
         const name = `create ${placementMode} ${crash ? 'crash' : 'fail'} ${failAt}`;
         const email = `c${placementMode}${crash}${failAt}@x.example`;
 
-        await expect(service(faulty({ failAt, crash }).stores).create({ name, email, password })).rejects.toThrow(InjectedFault);
+        const outcome = await service(faulty({ failAt, crash }).stores)
+          .create({ name, email, password })
+          .then(
+            ({ org }) => org,
+            (error: unknown) => error,
+          );
+        // Once the organization is active the create stands: only the event's mark comes after, and its
+        // failure leaves the event for the reconciler.
+        if (failAt > commitAt) expect(outcome, `outcome of call ${failAt}`).toMatchObject({ status: 'active' });
+        else expect(outcome, `outcome of call ${failAt}`).toBeInstanceOf(InjectedFault);
         if (!crash) expect((await settledState()).problems, `after failing call ${failAt}`).toEqual([]);
 
-        clock.t += LEASE_MS + 1; // a crashed run holds its name until its lease has passed
-        const { org } = await service().create({ name, email, password });
-        expect(org.status).toBe('active');
-        expect(org.placement.mode).toBe(placementMode);
+        if (failAt <= commitAt) {
+          clock.t += LEASE_MS + 1; // a crashed run holds its name until its lease has passed
+          const { org } = await service().create({ name, email, password });
+          expect(org.status).toBe('active');
+          expect(org.placement.mode).toBe(placementMode);
+        }
         const state = await expectSettled();
         expect(state.orgs.filter((o) => o.name === name)).toHaveLength(1);
         await wipeOrganizations(); // each check looks at a handful of organizations
@@ -146,7 +164,7 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
     });
 
     it('converges at every step when only the reconciler runs afterwards', { timeout: EVERY_STEP_TIMEOUT_MS }, async () => {
-      const { steps } = await probe((svc) =>
+      const { steps, commitAt } = await probe((svc) =>
         svc.create({
           name: `probe reconcile ${placementMode} ${crash}`,
           email: `probe-rec-${placementMode}-${crash}@x.example`,
@@ -155,16 +173,18 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
       );
       for (let failAt = 1; failAt <= steps; failAt += 1) {
         const name = `reconcile ${placementMode} ${crash ? 'crash' : 'fail'} ${failAt}`;
-        await expect(
-          service(faulty({ failAt, crash }).stores).create({
-            name,
-            email: `r${placementMode}${crash}${failAt}@x.example`,
-            password,
-          }),
-        ).rejects.toThrow(InjectedFault);
+        const created = service(faulty({ failAt, crash }).stores).create({
+          name,
+          email: `r${placementMode}${crash}${failAt}@x.example`,
+          password,
+        });
+        if (failAt > commitAt) await expect(created).resolves.toBeTruthy();
+        else await expect(created).rejects.toThrow(InjectedFault);
 
+        // The reconciler alone: an acknowledged create keeps its organization and its event (committed
+        // by the reconciler when its mark was lost); a failed one leaves neither.
         const state = await expectSettled();
-        expect(state.orgs.some((o) => o.name === name)).toBe(false);
+        expect(state.orgs.some((o) => o.name === name)).toBe(failAt > commitAt);
         await wipeOrganizations();
       }
     });
@@ -205,9 +225,15 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
           expect(done.name).toBe(to);
         }
 
-        await expectSettled();
+        const settled = await expectSettled();
         const after = await current(caller.orgId);
         expect(after.name, `name after call ${failAt}`).toBe(crash || outcome === 'renamed' ? to : from);
+        // One event when the rename happened, none when it did not: never lost, never a phantom.
+        const renamed = eventsOf(settled, 'organization.renamed', caller.orgId);
+        expect(
+          renamed.map((e) => (e as { data?: { name?: string } }).data?.name),
+          `events after call ${failAt}`,
+        ).toEqual(after.name === to ? [to] : []);
         expect(after.placement.mode).toBe(placementMode);
         const kept = await placeCollection(after.placement)
           .find({}, { projection: { _id: 0 } })
@@ -251,8 +277,11 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
           expect((await service().move({ id: org.id }, other)).placement.mode).toBe(other);
         }
 
-        await expectSettled();
+        const settled = await expectSettled();
         const after = await current(org.id);
+        expect(eventsOf(settled, 'organization.moved', org.id), `events after call ${failAt}`).toHaveLength(
+          after.placement.mode === other ? 1 : 0,
+        );
         expect(after.placement.mode, `mode after call ${failAt}`).toBe(crash || outcome === 'moved' ? other : placementMode);
         if (after.placement.mode === other) expect(await placeExists(org.placement), 'old place').toBe(false);
         const kept = await placeCollection(after.placement)
@@ -288,6 +317,8 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
 
         const state = await expectSettled();
         expect(state.orgs.some((o) => o.name === name)).toBe(false);
+        expect(eventsOf(state, 'organization.deleted', org.id), `events after call ${failAt}`).toHaveLength(1);
+        expect(eventsOf(state, 'organization.created', org.id)).toHaveLength(1);
         expect(await placeExists(org.placement)).toBe(false);
         expect(
           await masterDb()

@@ -211,7 +211,14 @@ function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
 /** `chain` as one observed invocation of the function `name`. */
 function observed(name: string, chain: (event: ParsedEvent, context: Context) => Promise<HttpResult>) {
   return (event: HttpEvent, context: Context): Promise<HttpResult> =>
-    observe({ route: name, correlationId: event.requestContext?.requestId, lambda: context }, () => chain(event, context));
+    observe({ route: name, correlationId: event.requestContext?.requestId, lambda: context }, (request) => {
+      // Who made a change, as the event log records it (`#core/events/log.ts`).
+      const sourceIp = event.requestContext?.http?.sourceIp;
+      const userAgent = event.headers?.['user-agent'];
+      if (sourceIp) request.sourceIp = sourceIp;
+      if (userAgent) request.userAgent = userAgent.slice(0, 512);
+      return chain(event, context);
+    });
 }
 
 function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') {

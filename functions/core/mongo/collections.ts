@@ -27,6 +27,13 @@ export const MASTER_COLLECTIONS = {
   invitationOutcomes: 'invitation_outcomes',
   /** Email waiting to go out (or gone): what the mailer sends, retried until sent. */
   outbox: 'outbox',
+  /**
+   * The lifecycle events (`#core/events/`): one per change, `pending` until the change is made,
+   * numbered per organization, kept for the stage's retention (TTL on `expiresAt` where supported).
+   */
+  events: 'events',
+  /** Each organization's last event sequence number, by organization id. */
+  eventSequences: 'event_sequences',
   /** Name reservations, by slug: held while an organization is created or renamed, and after. */
   nameClaims: 'org_names',
   /** One lock per organization while a create, rename, move or delete runs. */

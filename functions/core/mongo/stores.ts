@@ -4,6 +4,7 @@ import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import { mongoAdminStore } from './admin-store.ts';
 import { mongoRefreshTokenStore } from './auth-stores.ts';
 import { withUnavailableMapping } from './errors.ts';
+import { mongoEventStore } from './event-store.ts';
 import { mongoOperationLockStore } from './lock-store.ts';
 import { mongoMembershipStore } from './membership-store.ts';
 import { mongoNameClaimStore } from './name-claim-store.ts';
@@ -31,5 +32,6 @@ export function mongoOrgStores(client: MongoClient, masterDb: string, policy: Pl
     roles: mongoRoleStore(db),
     tenants: withUnavailableMapping(new MongoTenantSpaces(client, policy)),
     sessions: mongoRefreshTokenStore(db),
+    events: mongoEventStore(db),
   };
 }

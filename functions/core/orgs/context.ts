@@ -1,5 +1,6 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import type { EventLog } from '../events/log.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import type { OperationLocks } from './locks.ts';
 import type { Organization } from './model.ts';
@@ -35,6 +36,8 @@ export interface OrgContext {
    * the module that imports them. Throws `operation_in_progress` (409) while a live run holds the lock.
    */
   readonly recover: (org: Organization, by: RecoveredBy) => Promise<void>;
+  /** The event log: each operation records its event on itself and commits it as it ends. */
+  readonly events: EventLog;
 }
 
 /** True when something last alive (started, renewed, claimed) at `at` has been silent for a whole lease. */

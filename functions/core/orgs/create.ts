@@ -1,3 +1,4 @@
+import { newEventId, userActor } from '../events/log.ts';
 import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
@@ -49,10 +50,17 @@ export async function createOrganization(
     adminId: newId(),
     createdAt: now,
     updatedAt: now,
-    operation: { kind: 'create', startedAt: now },
+    operation: { kind: 'create', startedAt: now, eventId: newEventId() },
   };
 
-  await claimName(ctx, slug, org.id);
+  const event = await ctx.events.begin(createdEvent(org, input.email));
+  try {
+    await claimName(ctx, slug, org.id);
+  } catch (error) {
+    await ctx.events.drop(event.id).catch(() => undefined); // else settled: no organization, dropped
+    throw error;
+  }
+  let active: Organization | null;
   try {
     // The slug index backs the claim up: a deleted organization's document may linger an instant, or
     // stay behind a delete that died after releasing the name; finish that delete and try once more.
@@ -65,16 +73,18 @@ export async function createOrganization(
     if ((await insertAdmin(ctx, org, input.email, passwordHash)) === 'email_taken') throw emailTaken();
     await addFounder(ctx, org);
     await s.tenants.create(org.placement);
-    const active = await s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
+    active = await s.orgs.transition(org.id, ['creating'], { status: 'active', operation: null });
     if (!active) throw operationInProgress(); // undone by a reconciler that thought this run dead
     metrics.count('organizationCreated');
-    return { org: active, adminEmail: input.email };
   } catch (error) {
     await undoCreate(ctx, org).catch((undoError) =>
       log.error('create rollback failed; reconcile will finish it', { orgId: org.id, ...errorFields(undoError) }),
     );
     throw error;
   }
+  // Created: the event's rule commits it at the reconciler's next run if this mark is lost.
+  await ctx.events.commitAfter(event.id);
+  return { org: active, adminEmail: input.email };
 }
 
 /** Inserts the organization's first admin; the email may belong to an abandoned half-created organization: recovered, and tried once more. */
@@ -116,4 +126,18 @@ export async function undoCreate(ctx: OrgContext, org: Organization): Promise<vo
   const current = await s.orgs.findById(org.id);
   if (current && current.status === 'creating') await s.orgs.remove(org.id);
   if (!current || current.status === 'creating') await s.names.releaseAllOf(org.id);
+  const eventId = org.operation?.eventId;
+  if (eventId && (!current || current.status === 'creating')) await ctx.events.drop(eventId);
+}
+
+/** The `organization.created` event of `org`, whose operation carries its id; the founder is the actor. */
+function createdEvent(org: Organization, email: string) {
+  return {
+    id: org.operation?.eventId,
+    orgId: org.id,
+    type: 'organization.created' as const,
+    actor: userActor(org.adminId),
+    target: { type: 'organization' as const, id: org.id },
+    data: { name: org.name, owner_id: org.adminId, owner_email: email, placement_mode: org.placement.mode },
+  };
 }

@@ -1,4 +1,5 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
+import { newEventId } from '../events/log.ts';
 import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
 import { operationInProgress } from './context.ts';
@@ -32,11 +33,26 @@ export async function deleteOrganization(ctx: OrgContext, caller: CallerIdentity
     return org;
   }
   await ctx.locks.shareForDelete(org.id);
-  const marked = await s.orgs.transition(org.id, ['active'], {
-    status: 'deleting',
-    operation: { kind: 'delete', startedAt: ctx.now() },
-  });
+  const eventId = newEventId();
+  // Begun first: a created event whose organization is gone is kept only if a delete was begun.
+  await ctx.events.begin(
+    {
+      id: eventId,
+      orgId: org.id,
+      type: 'organization.deleted',
+      target: { type: 'organization', id: org.id },
+      data: { name: org.name },
+    },
+    { settleFirst: true },
+  );
+  const marked = await s.orgs
+    .transition(org.id, ['active'], { status: 'deleting', operation: { kind: 'delete', startedAt: ctx.now(), eventId } })
+    .catch(async (error) => {
+      await ctx.events.settle(eventId).catch(() => undefined);
+      throw error;
+    });
   if (!marked) {
+    await ctx.events.drop(eventId).catch(() => undefined);
     await s.locks.release(org.id).catch(() => undefined);
     throw operationInProgress();
   }
@@ -52,6 +68,8 @@ export async function deleteOrganization(ctx: OrgContext, caller: CallerIdentity
  */
 export async function finishDelete(ctx: OrgContext, org: Organization): Promise<void> {
   const s = ctx.stores;
+  // Marked: the delete only goes forward, so its event stands from here.
+  if (org.operation?.kind === 'delete' && org.operation.eventId) await ctx.events.commit(org.operation.eventId);
   // People first: the members' tokens stop at the next look-up, whatever the slower steps take.
   await s.sessions.removeByOrg(org.id);
   await removePeopleOf(ctx, org.id, { withCreator: true });

@@ -58,9 +58,15 @@ export const lastAlive = (lease: Lease): Date => lease.renewedAt ?? lease.starte
  * is the fencing token, every later change of the organization document by that run requires it, and
  * a take-over replaces it, so a run that was taken over can change nothing more.
  */
+/** The lifecycle event an operation records itself by (pending until it ends; see `#core/events/model.ts`). */
+interface Evented {
+  /** Absent on operations begun before the event log. */
+  readonly eventId?: string;
+}
+
 export type Operation =
-  | ({ readonly kind: 'create' } & Started)
-  | ({ readonly kind: 'delete' } & Started)
+  | ({ readonly kind: 'create' } & Started & Evented)
+  | ({ readonly kind: 'delete' } & Started & Evented)
   | ({
       readonly kind: 'rename';
       readonly owner?: string;
@@ -70,14 +76,16 @@ export type Operation =
       readonly to: Placement;
       /** The identity (UUID) of the collection being renamed, so a retry can tell it from a stray one. */
       readonly sourceId?: string;
-    } & Started)
+    } & Started &
+      Evented)
   | ({
       readonly kind: 'move';
       readonly owner?: string;
       readonly from: Placement;
       /** A new place for each owner: a take-over copies to a place of its own, never to the one it took over. */
       readonly to: Placement;
-    } & Started);
+    } & Started &
+      Evented);
 
 export interface Organization {
   readonly id: string;

@@ -1,3 +1,4 @@
+import { newEventId } from '../events/log.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import { lapsed, notFound, type OrgContext, operationInProgress, type RecoveredBy } from './context.ts';
@@ -51,9 +52,26 @@ export async function moveOrganization(ctx: OrgContext, ref: MoveRef, mode: Plac
       startedAt: ctx.now(),
       from: current.placement,
       to: ctx.placements.forNew(current, mode),
+      eventId: newEventId(),
     };
-    const marked = await s.orgs.transition(org.id, ['active'], { status: 'moving', operation });
-    if (!marked) throw operationInProgress();
+    const event = await ctx.events.begin(
+      {
+        id: operation.eventId,
+        orgId: org.id,
+        type: 'organization.moved',
+        target: { type: 'organization', id: org.id },
+        data: { placement_mode: mode, previous_placement_mode: current.placement.mode },
+      },
+      { settleFirst: true },
+    );
+    const marked = await s.orgs.transition(org.id, ['active'], { status: 'moving', operation }).catch(async (error) => {
+      await ctx.events.settle(event.id).catch(() => undefined);
+      throw error;
+    });
+    if (!marked) {
+      await ctx.events.drop(event.id);
+      throw operationInProgress();
+    }
     return await runMove(ctx, marked);
   });
 }
@@ -95,6 +113,7 @@ async function finishMove(ctx: OrgContext, org: Organization): Promise<Organizat
     fencingTokenOf(op),
   );
   if (!done) throw operationInProgress();
+  if (op.eventId) await ctx.events.commitAfter(op.eventId);
   metrics.count('moveCompleted');
   metrics.duration('move', done.updatedAt.getTime() - op.startedAt.getTime());
   await s.tenants
@@ -124,6 +143,7 @@ async function undoMove(ctx: OrgContext, org: Organization): Promise<void> {
     );
   }
   await s.tenants.drop(op.to);
+  if (op.eventId) await ctx.events.settle(op.eventId); // dropped, unless the move committed meanwhile
 }
 
 /**

@@ -36,6 +36,9 @@ export interface ReconcileReport {
   readonly namesFreed: number;
   readonly locksFreed: number;
   readonly placesFreed: number;
+  /** Pending events settled: committed (their change happened) and dropped (it did not). */
+  readonly eventsCommitted: number;
+  readonly eventsDropped: number;
   readonly failures: readonly ReconcileFailure[];
 }
 
@@ -105,7 +108,15 @@ export async function recoverAbandoned(ctx: OrgContext, orgId: string): Promise<
 export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
   const s = ctx.stores;
   const before = new Date(ctx.now().getTime() - ctx.leaseMs);
-  const report = { settled: 0, namesFreed: 0, locksFreed: 0, placesFreed: 0, failures: [] as ReconcileFailure[] };
+  const report = {
+    settled: 0,
+    namesFreed: 0,
+    locksFreed: 0,
+    placesFreed: 0,
+    eventsCommitted: 0,
+    eventsDropped: 0,
+    failures: [] as ReconcileFailure[],
+  };
   const attempt = async (step: ReconcileFailure['step'], subject: string, run: () => Promise<void>) => {
     try {
       await run();
@@ -147,5 +158,9 @@ export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
       report.placesFreed += 1;
     });
   }
+  // Last: the operations recovered above have committed or dropped their own events by now.
+  const events = await ctx.events.settleDue(ctx.leaseMs);
+  report.eventsCommitted = events.committed;
+  report.eventsDropped = events.dropped;
   return report;
 }

@@ -1,4 +1,6 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
+import { newEventId } from '../events/log.ts';
+import type { EventType } from '../events/model.ts';
 import { errorFields, log } from '../log.ts';
 import { emailTaken, nameTaken, notFound, notYours, type OrgContext, operationInProgress } from './context.ts';
 import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
@@ -50,11 +52,17 @@ export async function updateOrganization(ctx: OrgContext, caller: CallerIdentity
 async function applyUpdate(
   ctx: OrgContext,
   org: Organization,
-  admin: Pick<Admin, 'id' | 'email' | 'passwordHash'>,
+  admin: Pick<Admin, 'id' | 'email' | 'passwordHash' | 'tokenVersion'>,
   input: UpdateInput,
   lock: OperationLock,
 ): Promise<Organization> {
   const s = ctx.stores;
+  // The credential events, begun before the change and committed once the whole update stands.
+  const credentialEvents: string[] = [];
+  const finish = async (done: Organization) => {
+    for (const id of credentialEvents) await ctx.events.commitAfter(id);
+    return done;
+  };
   const newName = input.newName;
   const newSlug = newName === undefined ? undefined : toSlug(newName);
   const renames = newSlug !== undefined && newSlug !== org.slug;
@@ -71,20 +79,36 @@ async function applyUpdate(
         ...(input.email !== undefined ? { email: input.email } : {}),
         ...(input.password !== undefined ? { passwordHash: await ctx.hasher.hash(input.password) } : {}),
       };
+      const types: EventType[] = [
+        ...(input.email !== undefined ? (['email.changed'] as const) : []),
+        ...(input.password !== undefined ? (['password.changed'] as const) : []),
+      ];
+      for (const type of types) {
+        const data = type === 'email.changed' ? { email: input.email, previous_email: admin.email } : {};
+        const event = await ctx.events.begin(
+          { orgId: org.id, type, target: { type: 'user', id: admin.id }, data },
+          { proof: { tokenVersion: admin.tokenVersion } },
+        );
+        credentialEvents.push(event.id);
+      }
       const result = await s.admins.updateCredentials(admin.id, changes, ctx.now());
       if (result === 'email_taken') throw emailTaken();
       credentialsChanged = true;
     }
 
-    if (newName === undefined || newSlug === undefined) {
-      return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
+    if (newName === undefined || newSlug === undefined || newName === org.name) {
+      return await finish((await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org);
     }
     if (!renames) {
-      const renamed = await s.orgs.transition(org.id, ['active'], { name: newName, updatedAt: ctx.now() });
+      const renamed = await ctx.events.around(
+        renamedEvent(org, newName),
+        () => s.orgs.transition(org.id, ['active'], { name: newName, updatedAt: ctx.now() }),
+        { settleFirst: true },
+      );
       if (!renamed) throw operationInProgress();
-      return renamed;
+      return await finish(renamed);
     }
-    return await startRename(ctx, org, newName, newSlug, lock);
+    return await finish(await startRename(ctx, org, newName, newSlug, lock));
   } catch (error) {
     if (renames) {
       // Once marked, a rename only goes forward: one more try here, else the next request that meets
@@ -93,7 +117,7 @@ async function applyUpdate(
         log.error('rename not finished; the next request or reconcile will', { orgId: org.id, ...errorFields(retryError) });
         return 'pending' as const;
       });
-      if (typeof forward === 'object') return forward;
+      if (typeof forward === 'object') return finish(forward);
       if (forward === 'not_marked') {
         await s.names
           .release(newSlug, org.id)
@@ -101,6 +125,13 @@ async function applyUpdate(
             log.error('new name not released; reconcile will free it', { orgId: org.id, ...errorFields(undoError) }),
           );
       }
+    }
+    // Dropped before the credentials are restored: a run that dies between the two leaves a change
+    // that was never acknowledged, never an event of a change that was undone.
+    for (const id of credentialEvents) {
+      await (credentialsChanged ? ctx.events.drop(id) : ctx.events.settle(id)).catch((eventError) =>
+        log.warn('credential event not settled; the reconciler will', { orgId: org.id, ...errorFields(eventError) }),
+      );
     }
     if (credentialsChanged) {
       await s.admins
@@ -132,9 +163,17 @@ async function startRename(
     from,
     to,
     ...(sourceId ? { sourceId } : {}),
+    eventId: newEventId(),
   };
-  const marked = await ctx.stores.orgs.transition(org.id, ['active'], { status: 'renaming', operation });
-  if (!marked) throw operationInProgress();
+  const event = await ctx.events.begin({ ...renamedEvent(org, toName), id: operation.eventId }, { settleFirst: true });
+  const marked = await ctx.stores.orgs.transition(org.id, ['active'], { status: 'renaming', operation }).catch(async (error) => {
+    await ctx.events.settle(event.id).catch(() => undefined); // marked or not, the rule tells
+    throw error;
+  });
+  if (!marked) {
+    await ctx.events.drop(event.id);
+    throw operationInProgress();
+  }
   return finishRename(ctx, marked);
 }
 
@@ -188,6 +227,7 @@ async function finishRename(ctx: OrgContext, org: Organization): Promise<Organiz
     fencingTokenOf(op),
   );
   if (!done) throw operationInProgress();
+  if (op.eventId) await ctx.events.commitAfter(op.eventId);
   // Committed. The rest is cleanup; reconcile finishes it if it fails. The old place's name is never
   // used again, so whatever is there now is a stray a late write made: remove it.
   if (moves) {
@@ -209,4 +249,14 @@ async function finishRename(ctx: OrgContext, org: Organization): Promise<Organiz
  */
 export async function recoverRename(ctx: OrgContext, current: Organization, lock: OperationLock): Promise<void> {
   await finishRename(ctx, await takeOver(ctx, current, lock));
+}
+
+/** The `organization.renamed` event of a rename of `org` to `name`. */
+function renamedEvent(org: Organization, name: string) {
+  return {
+    orgId: org.id,
+    type: 'organization.renamed' as const,
+    target: { type: 'organization' as const, id: org.id },
+    data: { name, previous_name: org.name },
+  };
 }

@@ -1,5 +1,8 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { CallerIdentity } from '../auth/tokens.ts';
+import { eventLogOn } from '../events/index.ts';
+import type { EventLog } from '../events/log.ts';
+import { DEFAULT_RETENTION_MS } from '../events/log.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import type { OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
@@ -27,6 +30,8 @@ export interface OrgServiceDeps {
   readonly leaseMs: number;
   /** The clock (leases, timestamps); the system clock by default. */
   readonly now?: () => Date;
+  /** The event log; by default one over `stores` keeping events {@link DEFAULT_RETENTION_MS}. */
+  readonly events?: EventLog;
 }
 
 /**
@@ -63,6 +68,7 @@ export class OrganizationService {
       now,
       locks: new OperationLocks(deps.stores.locks, deps.leaseMs, now),
       recover: (org, by) => recoverOperation(ctx, org, by),
+      events: deps.events ?? eventLogOn(deps.stores, { retentionMs: DEFAULT_RETENTION_MS, now }),
     };
     this.#ctx = ctx;
   }
@@ -133,5 +139,10 @@ export class OrganizationService {
    */
   reconcile(): Promise<ReconcileReport> {
     return reconcile(this.#ctx);
+  }
+
+  /** The event log the operations record to (the reconciler settles its pending events). */
+  get events(): EventLog {
+    return this.#ctx.events;
   }
 }

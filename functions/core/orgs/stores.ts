@@ -1,3 +1,4 @@
+import type { EventStore } from '../events/stores.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
 import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement } from './model.ts';
 
@@ -122,4 +123,6 @@ export interface OrgStores {
   readonly admins: AdminStore;
   readonly tenants: TenantSpaces;
   readonly sessions: SessionCleanup;
+  /** The event log (`#core/events/`). */
+  readonly events: EventStore;
 }

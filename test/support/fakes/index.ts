@@ -1,5 +1,6 @@
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { FakeAdminStore } from './admins.ts';
+import { FakeEventStore } from './events.ts';
 import { FakeOperationLockStore } from './locks.ts';
 import { FakeMembershipStore, FakeRoleStore } from './members.ts';
 import { FakeNameClaimStore } from './names.ts';
@@ -8,6 +9,7 @@ import { FakeSessionCleanup } from './sessions.ts';
 import { FakeTenantSpaces } from './tenants.ts';
 
 export { FakeAdminStore } from './admins.ts';
+export { FakeEventStore } from './events.ts';
 export { FakeOperationLockStore } from './locks.ts';
 export { FakeMemberLockStore, FakeMembershipStore, FakeRoleStore } from './members.ts';
 export { FakeNameClaimStore } from './names.ts';
@@ -26,6 +28,7 @@ export interface FakeOrgStores extends OrgStores {
   readonly roles: FakeRoleStore;
   readonly tenants: FakeTenantSpaces;
   readonly sessions: FakeSessionCleanup;
+  readonly events: FakeEventStore;
 }
 
 /** A fresh, empty set of in-memory organization stores. */
@@ -39,6 +42,7 @@ export function fakeOrgStores(): FakeOrgStores {
     roles: new FakeRoleStore(),
     tenants: new FakeTenantSpaces(),
     sessions: new FakeSessionCleanup(),
+    events: new FakeEventStore(),
   };
 }
 
