@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EndpointFunction } from './endpoint-function.ts';
 import type { Need } from './routes.ts';
@@ -13,10 +14,12 @@ import type { StageConfig } from './stages.ts';
 export interface NeedsContext {
   readonly secrets: ServiceSecrets;
   readonly config: StageConfig;
+  /** The stack's event bus, for functions that need `eventBus`. */
+  readonly bus?: IEventBus;
 }
 
 /** Gives `fn` the environment and the secret grants its needs call for. */
-export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { secrets, config }: NeedsContext): void {
+export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { secrets, config, bus }: NeedsContext): void {
   const set = (variables: Record<string, string | number>) => {
     for (const [name, value] of Object.entries(variables)) fn.addEnvironment(name, String(value));
   };
@@ -30,6 +33,7 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
           BCRYPT_COST: config.bcryptCost,
           OPERATION_LEASE_SECONDS: config.operationLeaseSeconds,
           PLACEMENT_MODE: config.placementMode,
+          EVENT_RETENTION_DAYS: config.events.retentionDays,
         });
         break;
       case 'signingKey':
@@ -57,6 +61,11 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
         break;
       case 'invitations':
         set({ INVITATION_TTL_HOURS: config.invitations.ttlHours, MEMBER_LIMIT: config.invitations.memberLimit });
+        break;
+      case 'eventBus':
+        if (!bus) throw new Error(`${fn.node.id} needs the event bus, and the stack made none`);
+        bus.grantPutEventsTo(fn);
+        set({ EVENT_BUS_NAME: bus.eventBusName });
         break;
       default:
         throw new Error(`Unknown need: ${need satisfies never}`);

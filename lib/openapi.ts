@@ -128,7 +128,11 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
       [String(contract.success.status)]: {
         description: contract.success.description,
         ...(contract.success.body
-          ? { content: { 'application/json': { schema: toSchema(contract.success.body, 'output') } } }
+          ? {
+              content: {
+                [contract.success.mediaType ?? 'application/json']: { schema: toSchema(contract.success.body, 'output') },
+              },
+            }
           : {}),
       },
     };

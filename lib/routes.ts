@@ -13,7 +13,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * memory from these, so a function gets exactly what its row declares and nothing else.
  *
  * - `database`: the MongoDB connection string secret and the database settings (names, bcrypt cost,
- *   operation lease), which every user of the organization service reads.
+ *   operation lease, the event log's retention), which every user of the organization service reads.
  * - `signingKey`: the private JWT signing key secret, issuer, audience and token lifetime.
  * - `verificationKeys`: the public JWK Set secret, issuer and audience.
  * - `passwordHashing`: bcrypt work on every call. Lambda gives CPU in proportion to memory, so these
@@ -21,8 +21,10 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * - `mail`: sends email through Amazon SES (`ses:SendEmail` on the stage's identity only), from the
  *   stage's sender address, with invitation links to the stage's application page.
  * - `invitations`: the invitation lifetime and the member limit.
+ * - `eventBus`: puts events on the stack's EventBridge bus (`events:PutEvents` on that bus only,
+ *   `EVENT_BUS_NAME`); the webhook delivery settings.
  */
-export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing' | 'mail' | 'invitations';
+export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing' | 'mail' | 'invitations' | 'eventBus';
 
 /** A Lambda function of the service. */
 export interface FunctionSpec {
@@ -356,6 +358,24 @@ export const routes: readonly Route[] = [
     auth: 'jwt',
     summary: 'Accept an invitation sent to your email, as the logged-in user',
     needs: ['database', 'invitations'],
+  },
+  {
+    method: 'GET',
+    path: '/org/audit-log',
+    function: 'audit-log',
+    auth: 'jwt',
+    permission: 'audit:read',
+    summary: "The organization's audit log: its events, newest first, filtered by type, actor and time",
+    needs: ['database'],
+  },
+  {
+    method: 'GET',
+    path: '/org/audit-log/export',
+    function: 'audit-log-export',
+    auth: 'jwt',
+    permission: 'audit:read',
+    summary: "Export a time range of the organization's audit log as JSON lines",
+    needs: ['database'],
   },
 ];
 

@@ -102,6 +102,10 @@ export interface StageConfig {
     /** Members an organization may have at most (`MEMBER_LIMIT`), checked at invite and at accept. */
     readonly memberLimit: number;
   };
+  readonly events: {
+    /** How long the audit log keeps events, in days (`EVENT_RETENTION_DAYS`; a TTL index removes them after). */
+    readonly retentionDays: number;
+  };
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
   readonly corsAllowOrigins: readonly string[];
   readonly alarms: {
@@ -145,6 +149,7 @@ export const stages = {
       inviteUrlBase: 'http://localhost:5173/invitations/accept',
     },
     invitations: common.invitations,
+    events: { retentionDays: 7 },
     // No caching, so a key change or a revocation shows at once while developing.
     tokenRevocationBoundSeconds: 0,
     revocationCacheSeconds: 0,
@@ -173,6 +178,7 @@ export const stages = {
       inviteUrlBase: 'https://app.staging.orgs-service.example/invitations/accept',
     },
     invitations: common.invitations,
+    events: { retentionDays: 30 },
     tokenRevocationBoundSeconds: 30,
     revocationCacheSeconds: 5,
     publishApiDocument: true,
@@ -200,6 +206,7 @@ export const stages = {
       inviteUrlBase: 'https://app.orgs-service.example/invitations/accept',
     },
     invitations: common.invitations,
+    events: { retentionDays: 365 },
     tokenRevocationBoundSeconds: 60,
     revocationCacheSeconds: 5,
     publishApiDocument: false,

@@ -1,4 +1,5 @@
-import { LoginService } from './auth/login.ts';
+import { AuditedLoginService } from './auth/audited-login.ts';
+import type { LoginService } from './auth/login.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { SessionService } from './auth/sessions.ts';
 import type { AuthStores } from './auth/stores.ts';
@@ -10,6 +11,7 @@ import { keyMaterial } from './compose/keys.ts';
 import { mailerFor } from './compose/mail.ts';
 import {
   databaseConfig,
+  eventsConfig,
   guardConfig,
   invitationsConfig,
   mailConfig,
@@ -18,6 +20,8 @@ import {
   sessionConfig,
   signerConfig,
 } from './config.ts';
+import { eventLogOn } from './events/index.ts';
+import type { EventLog } from './events/log.ts';
 import { InvitationsService } from './invitations/service.ts';
 import type { InvitationStore } from './invitations/stores.ts';
 import { Outbox, type OutboxStore } from './mail/outbox.ts';
@@ -80,6 +84,21 @@ export function storesFactory(): () => Promise<Stores> {
 }
 
 /**
+ * The event log over `s` (EVENT_RETENTION_DAYS): every service that changes something records to it.
+ * Cheap to make: it holds the stores only.
+ */
+export function eventLogOf(s: Stores, retentionMs: number = eventsConfig().retentionMs): EventLog {
+  return eventLogOn({ ...s.org, invitations: s.invitations }, { retentionMs });
+}
+
+/** The event log for the audit-log routes (EVENT_RETENTION_DAYS). */
+export function auditLog(): () => Promise<EventLog> {
+  const stores = storesFactory();
+  const { retentionMs } = eventsConfig();
+  return once(async () => eventLogOf(await stores(), retentionMs));
+}
+
+/**
  * The organization use cases, for the org-* handlers. Those that name places (create, rename, move,
  * reconcile) pass `label` (`collectionLabel`); the others need not load it.
  */
@@ -91,15 +110,17 @@ function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions):
   const orgs = orgsConfig();
   const placements = placementPolicy(options);
   const hasher = createPasswordHasher(orgs.bcryptCost);
-  return once(
-    async () =>
-      new OrganizationService({
-        stores: (await stores()).org,
-        hasher,
-        placements,
-        leaseMs: orgs.operationLeaseMs,
-      }),
-  );
+  const { retentionMs } = eventsConfig();
+  return once(async () => {
+    const s = await stores();
+    return new OrganizationService({
+      stores: s.org,
+      hasher,
+      placements,
+      leaseMs: orgs.operationLeaseMs,
+      events: eventLogOf(s, retentionMs),
+    });
+  });
 }
 
 /** The records use cases, for the records-* handlers. */
@@ -127,6 +148,7 @@ export function records(): () => Promise<RecordsService> {
 function sessionsWith(stores: () => Promise<Stores>, options: { signing: boolean }): () => Promise<SessionService> {
   const { keyMaxAgeMs } = guardConfig();
   const { refreshTtlMs } = sessionConfig();
+  const { retentionMs } = eventsConfig();
   let signer: ReturnType<typeof createTokenSigner> | undefined;
   if (options.signing) {
     const tokens = signerConfig();
@@ -142,6 +164,7 @@ function sessionsWith(stores: () => Promise<Stores>, options: { signing: boolean
       revocations: s.auth.revocations,
       signer,
       refreshTtlMs,
+      events: eventLogOf(s, retentionMs),
     });
   });
 }
@@ -159,6 +182,7 @@ export function logouts(): () => Promise<SessionService> {
 /** The members and roles use cases, for the members-*, roles-* and org-leave/transfer handlers. */
 export function members(): () => Promise<MembersService> {
   const stores = storesFactory();
+  const { retentionMs } = eventsConfig();
   return once(async () => {
     const s = await stores();
     return new MembersService({
@@ -166,6 +190,7 @@ export function members(): () => Promise<MembersService> {
       roles: s.org.roles,
       memberLocks: s.memberLocks,
       users: s.org.admins,
+      events: eventLogOf(s, retentionMs),
     });
   });
 }
@@ -189,14 +214,18 @@ export function logins(): () => Promise<LoginService> {
   const stores = storesFactory();
   const sessionService = sessionsWith(stores, { signing: true });
   const hasher = createPasswordHasher(orgs.bcryptCost);
-  return once(async () => {
+  const { retentionMs } = eventsConfig();
+  return once(async (): Promise<LoginService> => {
     const s = await stores();
     const throttle = new LoginThrottle(s.auth.attempts, {
       maxFailuresPerEmail: limits.maxFailuresPerEmail,
       maxFailuresPerIp: limits.maxFailuresPerIp,
       windowMs: limits.failureWindowMs,
     });
-    return new LoginService({ admins: s.org.admins, hasher, sessions: await sessionService(), throttle });
+    return new AuditedLoginService(
+      { admins: s.org.admins, hasher, sessions: await sessionService(), throttle },
+      eventLogOf(s, retentionMs),
+    );
   });
 }
 
@@ -224,6 +253,7 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
   const sessionService = options.passwords ? sessionsWith(stores, { signing: true }) : undefined;
   const limits = options.passwords ? sessionConfig() : undefined;
   const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
+  const { retentionMs } = eventsConfig();
   return once(async () => {
     const s = await stores();
     return new InvitationsService({
@@ -234,6 +264,7 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
       orgs: s.org.orgs,
       ttlMs: settings.ttlMs,
       memberLimit: settings.memberLimit,
+      events: eventLogOf(s, retentionMs),
       ...(mail && mailer ? { outbox: new Outbox(s.outbox, mailer), inviteUrlBase: mail.inviteUrlBase } : {}),
       ...(hasher ? { hasher } : {}),
       ...(sessionService ? { sessions: await sessionService() } : {}),

@@ -3,6 +3,7 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
+import { eventLogOn } from '#core/events/index.ts';
 import { InvitationsService } from '#core/invitations/service.ts';
 import { logger } from '#core/log.ts';
 import { Outbox } from '#core/mail/outbox.ts';
@@ -397,6 +398,7 @@ function serviceAt(clock: { now: number }, options: { memberLimit?: number } = {
     hasher: createPasswordHasher(4),
     ttlMs: 3_600_000,
     memberLimit: options.memberLimit ?? 10_000,
+    events: eventLogOn(stores, { retentionMs: 86_400_000, now }),
     now,
   });
   const tokenTo = (to: string) => tokenIn(sent.filter((m) => m.to === to).at(-1)?.text ?? '');
@@ -528,6 +530,7 @@ describe('Amazon SES', () => {
         inviteUrlBase: 'https://app.example/join',
         ttlMs: 3_600_000,
         memberLimit: 10_000,
+        events: eventLogOn(stores, { retentionMs: 86_400_000 }),
       });
 
       const { mailed } = await service.invite(actor(acme), 'ses@example.com', 'member');

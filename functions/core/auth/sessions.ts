@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import type { EventLog } from '../events/log.ts';
 import { log } from '../log.ts';
 import type { MembershipStore } from '../members/stores.ts';
 import { metrics } from '../metrics.ts';
@@ -43,6 +44,8 @@ export interface SessionDeps {
   /** Needed to start and refresh sessions; logout works without one. */
   readonly signer?: TokenSigner;
   readonly refreshTtlMs: number;
+  /** Where "logout everywhere" records `tokens.revoked`; none: not recorded (tests of token logic alone). */
+  readonly events?: EventLog;
   readonly now?: () => Date;
 }
 
@@ -194,7 +197,24 @@ export class SessionService {
 
   /** Ends every session of the caller: all its access and refresh tokens stop working. */
   async logoutEverywhere(caller: Caller): Promise<void> {
-    await this.#deps.admins.bumpTokenVersion(caller.userId, this.#now());
+    const bump = () => this.#deps.admins.bumpTokenVersion(caller.userId, this.#now());
+    const events = this.#deps.events;
+    if (events) {
+      // The token version is the event's evidence: it only goes up.
+      const user = await this.#deps.admins.findById(caller.userId);
+      await events.around(
+        {
+          orgId: caller.orgId,
+          type: 'tokens.revoked',
+          target: { type: 'user', id: caller.userId },
+          data: { reason: 'logout_all' },
+        },
+        bump,
+        { proof: { tokenVersion: user?.tokenVersion ?? 0 } },
+      );
+    } else {
+      await bump();
+    }
     await this.logout(caller);
   }
 }

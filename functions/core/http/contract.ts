@@ -21,6 +21,11 @@ export interface Contract {
     readonly description: string;
     /** Absent for answers without a body (204). */
     readonly body?: z.ZodMiniType;
+    /**
+     * The body's media type when it is not `application/json` (JSON lines: `application/jsonl`); the
+     * handler then returns the body as text, sent as it is.
+     */
+    readonly mediaType?: string;
   };
   /** The error statuses this endpoint can answer with (as problem+json). */
   readonly errors: readonly number[];

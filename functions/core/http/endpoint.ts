@@ -214,7 +214,7 @@ function observed(name: string, chain: (event: ParsedEvent, context: Context) =>
     observe({ route: name, correlationId: event.requestContext?.requestId, lambda: context }, (request) => {
       // Who made a change, as the event log records it (`#core/events/log.ts`).
       const sourceIp = event.requestContext?.http?.sourceIp;
-      const userAgent = event.headers?.['user-agent'];
+      const userAgent = event.requestContext?.http?.userAgent ?? event.headers?.['user-agent'];
       if (sourceIp) request.sourceIp = sourceIp;
       if (userAgent) request.userAgent = userAgent.slice(0, 512);
       return chain(event, context);
@@ -222,7 +222,7 @@ function observed(name: string, chain: (event: ParsedEvent, context: Context) =>
 }
 
 function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') {
-  const { status } = spec.contract.success;
+  const { status, mediaType } = spec.contract.success;
   const chain = middy<ParsedEvent, HttpResult, Error, Context>()
     .use(respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>)
     .use(parseRequest(spec.contract, auth, permissionOf(spec.name)))
@@ -234,8 +234,8 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
       if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
       return {
         statusCode: status,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra },
-        body: JSON.stringify(body),
+        headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
+        body: mediaType ? String(body) : JSON.stringify(body),
       };
     });
   return observed(spec.name, chain);

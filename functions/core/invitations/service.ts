@@ -4,6 +4,7 @@ import { live, type SessionService, type SessionTokens } from '../auth/sessions.
 import type { LoginThrottle } from '../auth/throttle.ts';
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { type EventLog, userActor } from '../events/log.ts';
 import { newId } from '../ids.ts';
 import { log } from '../log.ts';
 import type { Outbox } from '../mail/outbox.ts';
@@ -56,6 +57,8 @@ export interface InvitationsDeps {
   readonly ttlMs: number;
   /** Members an organization may have at most. */
   readonly memberLimit: number;
+  /** Invitations and joins record their events here (`member.invited`, `member.joined`). */
+  readonly events: EventLog;
   readonly now?: () => Date;
 }
 
@@ -139,13 +142,23 @@ export class InvitationsService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#deps.ttlMs),
     };
-    if ((await this.#deps.invitations.insert(invitation)) === 'open_exists') {
-      // An open invitation that has expired no longer counts: close it and try once more.
-      const open = await this.#deps.invitations.findOpen(caller.orgId, email);
-      if (open && statusAt(open, now) === 'pending') throw alreadyInvited();
-      if (open) await this.#deps.invitations.close(open, 'expired', now);
-      if ((await this.#deps.invitations.insert(invitation)) === 'open_exists') throw alreadyInvited();
-    }
+    await this.#deps.events.around(
+      {
+        orgId: caller.orgId,
+        type: 'member.invited',
+        target: { type: 'invitation', id: invitation.id },
+        data: { invitation_id: invitation.id, email, role, expires_at: invitation.expiresAt.toISOString() },
+      },
+      async () => {
+        if ((await this.#deps.invitations.insert(invitation)) === 'open_exists') {
+          // An open invitation that has expired no longer counts: close it and try once more.
+          const open = await this.#deps.invitations.findOpen(caller.orgId, email);
+          if (open && statusAt(open, now) === 'pending') throw alreadyInvited();
+          if (open) await this.#deps.invitations.close(open, 'expired', now);
+          if ((await this.#deps.invitations.insert(invitation)) === 'open_exists') throw alreadyInvited();
+        }
+      },
+    );
     const message = invitationMessage({
       to: email,
       inviterEmail: inviter?.email ?? 'An administrator',
@@ -227,11 +240,11 @@ export class InvitationsService {
       const problem = passwordProblem(password);
       if (problem) throw new ValidationError('The password is not acceptable.', [{ pointer: '/password', message: problem }]);
     }
-    const role = await this.#join(invitation, user?.id, async () => {
+    const role = await this.#join(invitation, user?.id, async (id) => {
       // Created only once the invitation is ours, so a lost race leaves no user behind.
       const now = this.#now();
       const created: Admin = {
-        id: newId(),
+        id,
         email: invitation.email,
         passwordHash: await hasher.hash(password),
         tokenVersion: 0,
@@ -242,7 +255,6 @@ export class InvitationsService {
         throw new ConflictError('email_taken', 'An account with this email was just created: accept again with its password.');
       }
       user = created;
-      return created.id;
     });
     if (!user) throw new Error('unreachable: the user was created');
     const organizations = await sessions.organizationsOf(user.id);
@@ -278,25 +290,43 @@ export class InvitationsService {
 
   /**
    * Makes the invited user a member: checks membership and the limit, wins the invitation's one
-   * outcome, creates the user when `userId` is absent, inserts the membership and closes the
-   * invitation. A failure after the claim gives the claim back, so the secret can be used again.
+   * outcome, creates the user (with a new id) when `userId` is absent, inserts the membership and
+   * closes the invitation. A failure after the claim gives the claim back, so the secret can be used
+   * again. The `member.joined` event is begun before the claim and settled by the membership.
    *
    * @returns the role the user got.
    */
-  async #join(invitation: Invitation, userId: string | undefined, createUser: () => Promise<string>): Promise<string> {
+  async #join(invitation: Invitation, userId: string | undefined, createUser: (id: string) => Promise<void>): Promise<string> {
     if (userId && (await this.#deps.memberships.find(invitation.orgId, userId))) throw alreadyMember();
     await this.#checkLimit(invitation.orgId);
     const role = await this.#roleAtAccept(invitation);
     const now = this.#now();
-    if (!(await this.#deps.invitations.claim(invitation.id, 'accepted', now))) throw invitationInvalid();
-    let memberId: string;
-    try {
-      memberId = userId ?? (await createUser());
-      await this.#deps.memberships.insert({ orgId: invitation.orgId, userId: memberId, role, createdAt: now, updatedAt: now });
-    } catch (error) {
-      await this.#deps.invitations.unclaim(invitation.id, 'accepted').catch(() => undefined);
-      throw error;
-    }
+    const memberId = userId ?? newId();
+    await this.#deps.events.around(
+      {
+        orgId: invitation.orgId,
+        type: 'member.joined',
+        actor: userActor(memberId),
+        target: { type: 'user', id: memberId },
+        data: { role, email: invitation.email, invitation_id: invitation.id, new_user: userId === undefined },
+      },
+      async () => {
+        if (!(await this.#deps.invitations.claim(invitation.id, 'accepted', now))) throw invitationInvalid();
+        try {
+          if (!userId) await createUser(memberId);
+          await this.#deps.memberships.insert({
+            orgId: invitation.orgId,
+            userId: memberId,
+            role,
+            createdAt: now,
+            updatedAt: now,
+          });
+        } catch (error) {
+          await this.#deps.invitations.unclaim(invitation.id, 'accepted').catch(() => undefined);
+          throw error;
+        }
+      },
+    );
     await this.#deps.invitations.close(invitation, 'accepted', now, memberId);
     log.info('invitation accepted', { orgId: invitation.orgId, invitationId: invitation.id, userId: memberId, role });
     return role;

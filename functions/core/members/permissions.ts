@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'roles:manage',
   'records:read',
   'records:write',
+  'audit:read',
+  'webhooks:manage',
 ] as const;
 
 /**
@@ -29,6 +31,8 @@ export const PERMISSIONS = [
  * - `invitations:manage`: invite, list and revoke invitations.
  * - `roles:manage`: create, change and delete custom roles.
  * - `records:read`, `records:write`: the records API.
+ * - `audit:read`: read and export the organization's audit log (its lifecycle events).
+ * - `webhooks:manage`: register, list and delete webhook endpoints, list their delivery attempts, replay.
  */
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import type { EventLog } from '../events/log.ts';
 import type { AdminStore } from '../orgs/stores.ts';
 import type { CustomRole, Membership, MemberView } from './model.ts';
 import { BUILT_IN_ROLES, type BuiltInRole, covers, isBuiltInRole, OWNER, type Permission, permissionsOf } from './permissions.ts';
@@ -30,6 +31,8 @@ export interface MembersDeps {
   readonly memberLocks: MemberLockStore;
   /** The users (see `Admin`): emails, and removal of a user who belongs nowhere any more. */
   readonly users: Pick<AdminStore, 'findMany' | 'removeMany'>;
+  /** Every change records its event here (`member.role_changed`, `member.removed`, `ownership.transferred`). */
+  readonly events: EventLog;
   readonly now?: () => Date;
   /**
    * How long a member lock is held at most if its holder dies (ms); default 30 s, twice a route's
@@ -109,7 +112,18 @@ export class MembersService {
       if (!covers(actor.permissions, permissions)) throw exceedsYours();
       if (target.role === OWNER && role !== OWNER) await this.#keepAnOwner(caller.orgId);
       await confirm();
-      if (!(await this.#deps.memberships.setRole(caller.orgId, userId, role, this.#now()))) throw memberNotFound();
+      await this.#deps.events.around(
+        {
+          orgId: caller.orgId,
+          type: 'member.role_changed',
+          target: { type: 'user', id: userId },
+          data: { role, previous_role: target.role },
+        },
+        async () => {
+          if (!(await this.#deps.memberships.setRole(caller.orgId, userId, role, this.#now()))) throw memberNotFound();
+        },
+        { settleFirst: true },
+      );
       return this.#view({ ...target, role });
     });
   }
@@ -127,7 +141,7 @@ export class MembersService {
       const actor = await this.#actorNow(caller);
       const target = await this.#member(caller.orgId, userId);
       if (userId !== caller.userId) await this.#mayActOn(actor, target);
-      await this.#removeMember(target, confirm);
+      await this.#removeMember(target, confirm, userId === caller.userId ? 'left' : 'removed');
     });
   }
 
@@ -139,7 +153,7 @@ export class MembersService {
    */
   async leave(caller: CallerIdentity): Promise<void> {
     await this.#underLock(caller.orgId, async (confirm) =>
-      this.#removeMember(await this.#member(caller.orgId, caller.userId), confirm),
+      this.#removeMember(await this.#member(caller.orgId, caller.userId), confirm, 'left'),
     );
   }
 
@@ -160,8 +174,20 @@ export class MembersService {
       const target = await this.#member(caller.orgId, userId);
       const now = this.#now();
       await confirm();
-      if (!(await this.#deps.memberships.setRole(caller.orgId, userId, OWNER, now))) throw memberNotFound();
-      await this.#deps.memberships.setRole(caller.orgId, caller.userId, 'admin', now);
+      // The event's rule looks at the new owner: once they are owner, ownership has passed to them.
+      await this.#deps.events.around(
+        {
+          orgId: caller.orgId,
+          type: 'ownership.transferred',
+          target: { type: 'user', id: userId },
+          data: { previous_owner_id: caller.userId, previous_role: target.role },
+        },
+        async () => {
+          if (!(await this.#deps.memberships.setRole(caller.orgId, userId, OWNER, now))) throw memberNotFound();
+          await this.#deps.memberships.setRole(caller.orgId, caller.userId, 'admin', now);
+        },
+        { settleFirst: true },
+      );
       return this.#view({ ...target, role: OWNER });
     });
   }
@@ -253,10 +279,21 @@ export class MembersService {
    * Removes `target` (under the lock), keeping an owner; a user left in no organization is removed
    * too, so that their email is free again (the same rule as an organization's deletion).
    */
-  async #removeMember(target: Membership, confirm: () => Promise<void>): Promise<void> {
+  async #removeMember(target: Membership, confirm: () => Promise<void>, reason: 'removed' | 'left'): Promise<void> {
     if (target.role === OWNER) await this.#keepAnOwner(target.orgId);
     await confirm();
-    if (!(await this.#deps.memberships.remove(target.orgId, target.userId))) throw memberNotFound();
+    await this.#deps.events.around(
+      {
+        orgId: target.orgId,
+        type: 'member.removed',
+        target: { type: 'user', id: target.userId },
+        data: { role: target.role, reason },
+      },
+      async () => {
+        if (!(await this.#deps.memberships.remove(target.orgId, target.userId))) throw memberNotFound();
+      },
+      { settleFirst: true },
+    );
     if ((await this.#deps.memberships.listByUser(target.userId, 1)).length === 0) {
       await this.#deps.users.removeMany([target.userId]);
     }

@@ -121,7 +121,15 @@ describe('Recovery of abandoned operations', () => {
     await h.createOrg('Healthy B', undefined, 'database');
     h.advance(LEASE_MS * 10);
 
-    expect(await h.service().reconcile()).toEqual({ settled: 0, namesFreed: 0, locksFreed: 0, placesFreed: 0, failures: [] });
+    expect(await h.service().reconcile()).toEqual({
+      settled: 0,
+      namesFreed: 0,
+      locksFreed: 0,
+      placesFreed: 0,
+      eventsCommitted: 0,
+      eventsDropped: 0,
+      failures: [],
+    });
   });
 
   it('counts what it settles and frees, and lists what fails while going on with the rest', async () => {
@@ -153,6 +161,8 @@ describe('Recovery of abandoned operations', () => {
       namesFreed: 1,
       locksFreed: 1,
       placesFreed: 1,
+      eventsCommitted: 0,
+      eventsDropped: 0,
       failures: [{ step: 'place', subject: `tenants.${broken.collection}`, error: 'Error: drop refused' }],
     });
     expect(h.stores.orgs.all().map((o) => o.id)).toEqual([live.id]);
