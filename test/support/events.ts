@@ -87,14 +87,20 @@ export interface Answer {
   readonly status: number;
   readonly headers: Record<string, string | number | boolean>;
   readonly body: any;
+  /** The body as sent. */
+  readonly raw?: string;
 }
 
-/** Invokes a handler and parses its JSON answer. */
+/** Invokes a handler and parses its JSON answer (a body of another media type is left in `raw`). */
 export async function invoke(handler: unknown, options: EventOptions): Promise<Answer> {
   const result = (await (handler as Handler)(httpEvent(options), lambdaContext)) as HttpResult;
   return {
     status: result.statusCode ?? 200,
     headers: result.headers ?? {},
-    body: typeof result.body === 'string' && result.body.length > 0 ? JSON.parse(result.body) : undefined,
+    body:
+      typeof result.body === 'string' && result.body.length > 0 && /json$/.test(String(result.headers?.['content-type']))
+        ? JSON.parse(result.body)
+        : undefined,
+    ...(typeof result.body === 'string' ? { raw: result.body } : {}),
   };
 }
