@@ -59,8 +59,8 @@ export function settlerOn(stores: SettleStores): Settler {
       }
       case 'member.removed': {
         const member = await stores.memberships.find(event.orgId, targetId);
-        // Still there, unless it is a new membership (joined again since).
-        return !member || member.createdAt.getTime() > event.time.getTime() ? 'commit' : 'drop';
+        // Still there, unless it is a new membership (joined again since): the one removed is named by its start.
+        return !member || member.createdAt.getTime() !== event.proof?.joinedAt ? 'commit' : 'drop';
       }
       case 'member.joined': {
         if (await stores.memberships.find(event.orgId, targetId)) return 'commit';

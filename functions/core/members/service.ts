@@ -292,7 +292,7 @@ export class MembersService {
       async () => {
         if (!(await this.#deps.memberships.remove(target.orgId, target.userId))) throw memberNotFound();
       },
-      { settleFirst: true },
+      { settleFirst: true, proof: { joinedAt: target.createdAt.getTime() } },
     );
     if ((await this.#deps.memberships.listByUser(target.userId, 1)).length === 0) {
       await this.#deps.users.removeMany([target.userId]);
