@@ -20,6 +20,7 @@ import {
   sessionConfig,
   signerConfig,
 } from './config.ts';
+import { EventBridgeBus } from './events/bus.ts';
 import { eventLogOn } from './events/index.ts';
 import type { EventLog } from './events/log.ts';
 import { InvitationsService } from './invitations/service.ts';
@@ -35,11 +36,15 @@ import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations
 import { mongoOutboxStore } from './mongo/outbox-store.ts';
 import { MongoRecordStore, withPlaceGoneMapping } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
+import { mongoWebhookStore } from './mongo/webhook-store.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
 import { RecordsService } from './records/service.ts';
 import type { RecordStore } from './records/stores.ts';
 import { PlacementPolicy } from './tenancy/placement-policy.ts';
+import { Dispatcher } from './webhooks/dispatcher.ts';
+import { WebhooksService } from './webhooks/service.ts';
+import type { WebhookStore } from './webhooks/stores.ts';
 
 /**
  * The composition root: real stores over the container's one MongoClient. Each factory reads its
@@ -55,6 +60,7 @@ export interface Stores {
   readonly records: RecordStore;
   readonly invitations: InvitationStore;
   readonly outbox: OutboxStore;
+  readonly webhooks: WebhookStore;
 }
 
 /** How a function that names places makes a collection name readable; see {@link PlacementPolicy}. */
@@ -79,6 +85,7 @@ export function storesFactory(): () => Promise<Stores> {
       records: withUnavailableMapping(withPlaceGoneMapping(new MongoRecordStore(client))),
       invitations: mongoInvitationStore(master),
       outbox: mongoOutboxStore(master),
+      webhooks: mongoWebhookStore(master),
     };
   });
 }
@@ -96,6 +103,34 @@ export function auditLog(): () => Promise<EventLog> {
   const stores = storesFactory();
   const { retentionMs } = eventsConfig();
   return once(async () => eventLogOf(await stores(), retentionMs));
+}
+
+/** The webhook endpoint use cases, for the webhooks-* handlers (WEBHOOK_ALLOW_LOOPBACK). */
+export function webhooks(): () => Promise<WebhooksService> {
+  const stores = storesFactory();
+  const { retentionMs, allowLoopback } = eventsConfig();
+  return once(async () => {
+    const s = await stores();
+    return new WebhooksService({ webhooks: s.webhooks, events: eventLogOf(s, retentionMs), allowLoopback });
+  });
+}
+
+/** The dispatcher, for its scheduled function and `npm start` (EVENT_BUS_NAME, WEBHOOK_ALLOW_LOOPBACK). */
+export function dispatcher(): () => Promise<Dispatcher> {
+  const stores = storesFactory();
+  const { retentionMs, allowLoopback, busName } = eventsConfig();
+  return once(async () => {
+    const s = await stores();
+    return new Dispatcher(
+      {
+        events: s.org.events,
+        webhooks: s.webhooks,
+        eventLog: eventLogOf(s, retentionMs),
+        ...(busName ? { bus: new EventBridgeBus(busName) } : {}),
+      },
+      { retentionMs, allowLoopback },
+    );
+  });
 }
 
 /**

@@ -34,6 +34,12 @@ export const MASTER_COLLECTIONS = {
   events: 'events',
   /** Each organization's last event sequence number, by organization id. */
   eventSequences: 'event_sequences',
+  /** Organizations' webhook endpoints: URL, event types, signing secret, state. */
+  webhookEndpoints: 'webhook_endpoints',
+  /** One per event and webhook endpoint (or replay): the signed body, its state and next attempt. */
+  webhookDeliveries: 'webhook_deliveries',
+  /** Every delivery attempt: when, the outcome, the status; kept for the event retention. */
+  webhookAttempts: 'webhook_attempts',
   /** Name reservations, by slug: held while an organization is created or renamed, and after. */
   nameClaims: 'org_names',
   /** One lock per organization while a create, rename, move or delete runs. */
