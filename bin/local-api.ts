@@ -36,6 +36,24 @@ if (setup.status !== 'done') throw new Error(`Database setup did not run: ${setu
 
 const load = handlerLoader(root);
 
+// The dispatcher (a scheduled function in AWS) every DISPATCH_INTERVAL_MS (2 s), so webhooks arrive
+// while you work; loopback endpoints (http://127.0.0.1:<port>/...) are allowed here, never in AWS.
+process.env.WEBHOOK_ALLOW_LOOPBACK ??= 'true';
+const dispatchMs = Number(process.env.DISPATCH_INTERVAL_MS ?? 2_000);
+if (!Number.isFinite(dispatchMs) || dispatchMs < 100) throw new Error('DISPATCH_INTERVAL_MS must be 100 or more');
+const { handler: dispatch } = await import('../functions/dispatcher/handler.ts');
+let dispatching = false;
+const dispatcherTimer = setInterval(() => {
+  if (dispatching) return;
+  dispatching = true;
+  dispatch()
+    .catch(() => undefined) // logged by the function; the next tick tries again
+    .finally(() => {
+      dispatching = false;
+    });
+}, dispatchMs);
+console.log(`Dispatcher runs every ${dispatchMs} ms (webhooks to loopback allowed locally)`);
+
 // LOCAL_API_AUTHORIZER_CACHE_SECONDS: API Gateway's authorizer result cache (0, the dev stage's, by default).
 const authorizerCacheSeconds = Number(process.env.LOCAL_API_AUTHORIZER_CACHE_SECONDS ?? 0);
 if (!Number.isFinite(authorizerCacheSeconds) || authorizerCacheSeconds < 0) {
@@ -53,6 +71,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: shutting down`);
+  clearInterval(dispatcherTimer);
   server.close();
   server.closeAllConnections();
   const { closeMongoClient } = await import('#core/mongo/client.ts');

@@ -9,7 +9,7 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
@@ -89,6 +89,11 @@ export class OrgsServiceStack extends Stack {
   readonly alarms: ServiceAlarms;
   /** The stage's dashboard and saved Logs Insights queries. */
   readonly dashboard: ServiceDashboard;
+  /**
+   * The bus the dispatcher puts the lifecycle events on (`Source` `orgs-service`, one detail-type per
+   * event type), made when a function needs `eventBus`.
+   */
+  readonly eventBus?: EventBus;
 
   constructor(scope: Construct, id: string, props: OrgsServiceStackProps) {
     const { config } = props;
@@ -107,6 +112,11 @@ export class OrgsServiceStack extends Stack {
       imported: config.importSecrets,
     });
 
+    const scheduledSpecs = props.scheduled ?? scheduledFunctionTable;
+    const needsBus = [...routes, ...scheduledSpecs].some((spec) => spec.needs.includes('eventBus'));
+    if (needsBus) this.eventBus = new EventBus(this, 'EventBus', { eventBusName: `${prefix}-events` });
+    const bus = this.eventBus;
+
     const createFunction = (spec: FunctionSpec, timeoutSeconds: number, description: string) => {
       const fn = new EndpointFunction(this, pascalCase(spec.function), {
         function: spec.function,
@@ -119,7 +129,7 @@ export class OrgsServiceStack extends Stack {
         environment: { LOG_LEVEL: config.logLevel, ...telemetryEnvironment(config) },
         readsSecrets: readsSecrets(spec.needs),
       });
-      provideNeeds(fn, spec.needs, { secrets: this.secrets, config });
+      provideNeeds(fn, spec.needs, { secrets: this.secrets, config, ...(bus ? { bus } : {}) });
       return fn;
     };
 
@@ -163,7 +173,7 @@ export class OrgsServiceStack extends Stack {
       createFunction: (route) => createFunction(route, ROUTE_TIMEOUT_SECONDS, `${routeKey(route)}: ${route.summary}`),
     });
     const scheduled = new Map<string, EndpointFunction>();
-    for (const spec of props.scheduled ?? scheduledFunctionTable) {
+    for (const spec of scheduledSpecs) {
       const fn = createFunction(spec, SCHEDULED_TIMEOUT_SECONDS, spec.summary);
       new Rule(this, `${pascalCase(spec.function)}Schedule`, {
         description: `${spec.function}: ${spec.schedule}`,

@@ -93,6 +93,12 @@ describe('The document against the running local API', () => {
     const text = await response.text();
     const success = Object.keys(operation.responses).find((s) => s.startsWith('2'));
     expect(String(response.status), `${method} ${path}: ${text}`).toBe(success);
+    const lines = operation.responses[String(response.status)]?.content?.['application/jsonl'];
+    if (lines) {
+      expect(response.headers.get('content-type')).toBe('application/jsonl');
+      for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+      return {};
+    }
     const declared = operation.responses[String(response.status)]?.content?.['application/json'];
     if (declared) {
       const ajv = new Ajv2020({ strict: false, validateFormats: false });
@@ -192,6 +198,17 @@ describe('The document against the running local API', () => {
     await run('/me/invitations/accept', 'post', otherToken, { token: await latestInvitationToken(mailbox, other.email) });
     const revocable = await runExample('/org/invitations', 'post', owner, { email: 'revocable@acme.example' });
     await run('/org/invitations/{invitation_id}', 'delete', owner, undefined, { invitation_id: revocable.invitation_id ?? '' });
+
+    // The audit log and webhooks, as the owner.
+    const auditor = (await login()).access_token;
+    await run('/org/audit-log', 'get', auditor);
+    await run('/org/audit-log/export', 'get', auditor);
+    const hook = await run('/org/webhooks', 'post', auditor);
+    const hookId = { webhook_id: hook.webhook_id ?? '' };
+    await run('/org/webhooks', 'get', auditor);
+    await run('/org/webhooks/{webhook_id}/replay', 'post', auditor, undefined, hookId);
+    await run('/org/webhooks/{webhook_id}/attempts', 'get', auditor, undefined, hookId);
+    await run('/org/webhooks/{webhook_id}', 'delete', auditor, undefined, hookId);
 
     await run('/org/update', 'put', refreshed.access_token);
     await run('/admin/logout', 'post', (await login()).access_token);

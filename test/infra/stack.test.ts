@@ -175,6 +175,31 @@ describe('Stack: OrgsService (dev)', () => {
     expect(readableSecrets('reconciler')).toEqual([ids.database]);
   });
 
+  it('runs the dispatcher every minute, and lets exactly the functions that need the bus put events on it, on that bus only', () => {
+    const busId = logicalIdOf('AWS::Events::EventBus', { Name: `${prefix}-events` });
+    dev.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('dispatcher'), 'Arn'] } })]),
+    });
+    const putters = specs.filter((spec) => spec.needs.includes('eventBus')).map((spec) => spec.function);
+    expect(putters).toEqual(['dispatcher']);
+    for (const name of functionNames) {
+      const role = functionProps(name).Role['Fn::GetAtt'][0] as string;
+      const statements = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+        .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+        .filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('events:')));
+      if (!putters.includes(name)) {
+        expect(statements, name).toEqual([]);
+        continue;
+      }
+      expect(statements, name).toEqual([
+        { Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } },
+      ]);
+    }
+    expect(readableSecrets('dispatcher')).toEqual([secretIds().database]);
+  });
+
   it("lets exactly the functions that need mail send email, only from the stage's SES identity, with the mail settings", () => {
     const identityArn = {
       'Fn::Join': [
@@ -303,7 +328,11 @@ describe('Stack: OrgsService (dev)', () => {
           BCRYPT_COST: String(config.bcryptCost),
           OPERATION_LEASE_SECONDS: String(config.operationLeaseSeconds),
           PLACEMENT_MODE: config.placementMode,
+          EVENT_RETENTION_DAYS: String(config.events.retentionDays),
         });
+      }
+      if (needs.includes('eventBus')) {
+        Object.assign(env, { EVENT_BUS_NAME: { Ref: logicalIdOf('AWS::Events::EventBus', { Name: `${prefix}-events` }) } });
       }
       if (needs.includes('signingKey')) {
         Object.assign(env, {
