@@ -35,7 +35,7 @@ interface Received {
 const receiver = { received: [] as Received[], plan: [] as number[], server: undefined as Server | undefined, url: '' };
 
 beforeAll(async () => {
-  receiver.server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => {
       body += chunk;
@@ -47,8 +47,9 @@ beforeAll(async () => {
       res.writeHead(status).end();
     });
   });
-  await new Promise<void>((resolve) => receiver.server?.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(receiver.server?.address() as AddressInfo).port}`;
+  receiver.server = server;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
