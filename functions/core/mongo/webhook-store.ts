@@ -82,29 +82,41 @@ export class MongoWebhookStore implements WebhookStore {
 
   async takeDue(now: Date, limit: number, leaseMs: number): Promise<Delivery[]> {
     const due = await this.#deliveries
-      .find({ state: 'pending', nextAttemptAt: { $lte: now } })
+      .find({ state: 'pending', nextAttemptAt: { $lte: now } }, { projection: { _id: 1 } })
       .sort({ state: 1, nextAttemptAt: 1 })
       .limit(limit)
       .toArray();
-    const leased = new Date(now.getTime() + leaseMs);
-    const taken: Delivery[] = [];
-    for (const doc of due) {
-      const result = await this.#deliveries.updateOne(
-        { _id: doc._id, state: 'pending', nextAttemptAt: doc.nextAttemptAt },
-        { $set: { nextAttemptAt: leased } },
-      );
-      if (result.modifiedCount > 0) taken.push(toDelivery(doc));
+    if (due.length === 0) return [];
+    // One lease for the batch, named by a token: of two runs that lease the same delivery, the one
+    // whose token it carries afterwards sends it (three round trips, not one per delivery).
+    const lease = new ObjectId().toHexString();
+    const ids = due.map((d) => d._id);
+    await this.#deliveries.updateMany(
+      { _id: { $in: ids }, state: 'pending', nextAttemptAt: { $lte: now } },
+      { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs), lease } },
+    );
+    const taken = await this.#deliveries.find({ _id: { $in: ids }, lease } as Filter<DeliveryDoc>).toArray();
+    return taken.map(({ lease: _, ...doc }: DeliveryDoc & { lease?: string }) => toDelivery(doc));
+  }
+
+  async recordAttempts(
+    attempts: readonly DeliveryAttempt[],
+    deliveries: readonly Pick<Delivery, 'id' | 'state' | 'attempts' | 'nextAttemptAt'>[],
+  ): Promise<void> {
+    if (attempts.length > 0) {
+      await this.#attempts.insertMany(attempts.map(({ id, ...rest }) => ({ ...rest, _id: new ObjectId(id) })));
     }
-    return taken;
-  }
-
-  async updateDelivery(id: string, changes: Pick<Delivery, 'state' | 'attempts' | 'nextAttemptAt'>): Promise<void> {
-    await this.#deliveries.updateOne({ _id: id }, { $set: changes });
-  }
-
-  async insertAttempt(attempt: DeliveryAttempt): Promise<void> {
-    const { id, ...rest } = attempt;
-    await this.#attempts.insertOne({ ...rest, _id: new ObjectId(id) });
+    // One update per distinct change (a run's deliveries share a few), not one per delivery.
+    const groups = new Map<string, { ids: string[]; changes: Omit<(typeof deliveries)[number], 'id'> }>();
+    for (const { id, ...changes } of deliveries) {
+      const key = `${changes.state}|${changes.attempts}|${changes.nextAttemptAt.getTime()}`;
+      const group = groups.get(key) ?? { ids: [], changes };
+      group.ids.push(id);
+      groups.set(key, group);
+    }
+    for (const { ids, changes } of groups.values()) {
+      await this.#deliveries.updateMany({ _id: { $in: ids } }, { $set: changes });
+    }
   }
 
   async pageAttempts(

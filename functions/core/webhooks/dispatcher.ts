@@ -5,8 +5,8 @@ import { toAuditEvent } from '../events/schemas.ts';
 import type { EventStore } from '../events/stores.ts';
 import { newId } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
-import type { Resolver } from './address-guard.ts';
-import type { Delivery, WebhookEndpoint } from './model.ts';
+import { type Resolver, systemResolver } from './address-guard.ts';
+import type { Delivery, DeliveryAttempt, WebhookEndpoint } from './model.ts';
 import { type SendResult, sendWebhook } from './sender.ts';
 import type { WebhookStore } from './stores.ts';
 
@@ -76,6 +76,8 @@ export interface DispatchReport {
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
   readonly #s: Required<Omit<DispatcherSettings, 'resolve'>> & { resolve?: Resolver };
+  /** When the current run began taking deliveries. */
+  #runAt?: Date;
 
   constructor(deps: DispatcherDeps, settings: DispatcherSettings) {
     this.#deps = deps;
@@ -154,9 +156,12 @@ export class Dispatcher {
   }
 
   async #deliverDue(): Promise<Omit<DispatchReport, 'published' | 'queued'>> {
-    const due = await this.#deps.webhooks.takeDue(this.#s.now(), this.#s.deliveryBatch, this.#s.leaseMs);
+    this.#runAt = this.#s.now();
+    const due = await this.#deps.webhooks.takeDue(this.#runAt, this.#s.deliveryBatch, this.#s.leaseMs);
     const counts = { delivered: 0, failed: 0, abandoned: 0, disabled: 0 };
     const endpoints = new Map<string, WebhookEndpoint | null>();
+    const attempts: DeliveryAttempt[] = [];
+    const updates: Parameters<WebhookStore['recordAttempts']>[1][number][] = [];
     const queue = [...due];
     const worker = async () => {
       for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
@@ -164,83 +169,97 @@ export class Dispatcher {
           const outcome = await this.#attempt(delivery, endpoints);
           counts[outcome.result] += 1;
           if (outcome.disabled) counts.disabled += 1;
+          if (outcome.attempt) attempts.push(outcome.attempt);
+          updates.push(outcome.update);
         } catch (error) {
-          log.warn('delivery attempt not recorded; its lease frees it', { deliveryId: delivery.id, ...errorFields(error) });
+          log.warn('delivery attempt failed to run; its lease frees it', { deliveryId: delivery.id, ...errorFields(error) });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#s.concurrency, due.length) }, worker));
+    // Recorded together; a run that dies before this sends its batch again once the lease passes.
+    await this.#deps.webhooks.recordAttempts(attempts, updates);
     return counts;
   }
 
   async #attempt(
     delivery: Delivery,
     endpoints: Map<string, WebhookEndpoint | null>,
-  ): Promise<{ result: 'delivered' | 'failed' | 'abandoned'; disabled?: boolean }> {
+  ): Promise<{
+    result: 'delivered' | 'failed' | 'abandoned';
+    disabled?: boolean;
+    attempt?: DeliveryAttempt;
+    update: Pick<Delivery, 'id' | 'state' | 'attempts' | 'nextAttemptAt'>;
+  }> {
     const s = this.#deps.webhooks;
     if (!endpoints.has(delivery.endpointId)) {
       endpoints.set(delivery.endpointId, await s.findEndpoint(delivery.orgId, delivery.endpointId));
     }
     const endpoint = endpoints.get(delivery.endpointId);
-    const attempt = delivery.attempts + 1;
+    const number = delivery.attempts + 1;
     if (endpoint?.state !== 'enabled') {
-      await s.updateDelivery(delivery.id, {
-        state: 'failed',
+      const update = {
+        id: delivery.id,
+        state: 'failed' as const,
         attempts: delivery.attempts,
         nextAttemptAt: delivery.nextAttemptAt,
-      });
-      return { result: 'abandoned' };
+      };
+      return { result: 'abandoned', update };
     }
     const started = this.#s.now();
     const timer = performance.now();
+    const runAt = this.#runAt ?? started;
     // Standard Webhooks: webhook-id (the event id, the same on every retry), webhook-timestamp,
     // webhook-signature (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`), made by the package.
-    const headers = new Webhook(endpoint.secret).sign(delivery.eventId, started, delivery.payload);
+    const signature = new Webhook(endpoint.secret).sign(delivery.eventId, started, delivery.payload);
     const result: SendResult = await sendWebhook(
       endpoint.url,
       delivery.payload,
       {
         'webhook-id': delivery.eventId,
         'webhook-timestamp': String(Math.floor(started.getTime() / 1000)),
-        'webhook-signature': headers,
+        'webhook-signature': signature,
       },
-      {
-        resolve: this.#s.resolve ?? (await import('./address-guard.ts')).systemResolver,
-        allowLoopback: this.#s.allowLoopback,
-        timeoutMs: this.#s.timeoutMs,
-      },
+      { resolve: this.#s.resolve ?? systemResolver, allowLoopback: this.#s.allowLoopback, timeoutMs: this.#s.timeoutMs },
     );
-    const outcome = result.ok ? 'delivered' : result.refused ? 'refused' : 'failed';
-    await s.insertAttempt({
+    const attempt: DeliveryAttempt = {
       id: newId(),
       orgId: delivery.orgId,
       endpointId: endpoint.id,
       deliveryId: delivery.id,
       eventId: delivery.eventId,
       eventType: delivery.eventType,
-      attempt,
+      attempt: number,
       at: started,
-      outcome,
+      outcome: result.ok ? 'delivered' : result.refused ? 'refused' : 'failed',
       ...(result.status !== undefined ? { status: result.status } : {}),
       ...(result.error ? { error: result.error } : {}),
       durationMs: Math.round(performance.now() - timer),
       expiresAt: new Date(started.getTime() + this.#s.retentionMs),
-    });
+    };
     if (result.ok) {
-      await s.updateDelivery(delivery.id, { state: 'delivered', attempts: attempt, nextAttemptAt: started });
-      if (endpoint.consecutiveFailures > 0) await s.recordOutcome(endpoint.id, true);
-      return { result: 'delivered' };
+      if (endpoint.consecutiveFailures > 0) {
+        const reset = await s.recordOutcome(endpoint.id, true);
+        if (reset) endpoints.set(endpoint.id, reset);
+      }
+      return {
+        result: 'delivered',
+        attempt,
+        update: { id: delivery.id, state: 'delivered', attempts: number, nextAttemptAt: started },
+      };
     }
-    const giveUp = attempt >= this.#s.maxAttempts;
-    await s.updateDelivery(delivery.id, {
-      state: giveUp ? 'failed' : 'pending',
-      attempts: attempt,
-      nextAttemptAt: new Date(started.getTime() + this.delayAfter(attempt)),
-    });
+    const giveUp = number >= this.#s.maxAttempts;
+    const update = {
+      id: delivery.id,
+      state: giveUp ? ('failed' as const) : ('pending' as const),
+      attempts: number,
+      // From the run's start, so that the run's deliveries share their updates (see recordAttempts).
+      nextAttemptAt: new Date(runAt.getTime() + this.delayAfter(number)),
+    };
     const after = await s.recordOutcome(endpoint.id, false);
     const disabled = after !== null && after.consecutiveFailures >= this.#s.disableAfter && (await this.#disable(after));
-    if (disabled) endpoints.set(endpoint.id, { ...after, state: 'disabled' });
-    return { result: giveUp ? 'abandoned' : 'failed', disabled };
+    if (disabled && after) endpoints.set(endpoint.id, { ...after, state: 'disabled' });
+    return { result: giveUp ? 'abandoned' : 'failed', disabled, attempt, update };
   }
 
   async #disable(endpoint: WebhookEndpoint): Promise<boolean> {

@@ -19,9 +19,11 @@ export interface WebhookStore {
    * to `now + leaseMs`) before it is returned, so a concurrent run normally skips it (at least once).
    */
   takeDue(now: Date, limit: number, leaseMs: number): Promise<Delivery[]>;
-  /** Records the delivery's new state after an attempt. */
-  updateDelivery(id: string, changes: Pick<Delivery, 'state' | 'attempts' | 'nextAttemptAt'>): Promise<void>;
-  insertAttempt(attempt: DeliveryAttempt): Promise<void>;
+  /** Records a run's attempts and its deliveries' new states, in two bulk writes. */
+  recordAttempts(
+    attempts: readonly DeliveryAttempt[],
+    deliveries: readonly Pick<Delivery, 'id' | 'state' | 'attempts' | 'nextAttemptAt'>[],
+  ): Promise<void>;
   /** The endpoint's attempts, newest first, `limit` at a time, older than the attempt id `before`. */
   pageAttempts(
     orgId: string,
