@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { exportJWK, generateKeyPair } from 'jose';
 import { inject } from 'vitest';
 
@@ -14,6 +15,8 @@ process.env.MONGODB_URI = inject('mongoUri') ?? 'mongodb://no-database.invalid/'
 process.env.MASTER_DB_NAME = `t_${run}_master`;
 process.env.TENANT_DB_NAME = `t_${run}_tenants`;
 process.env.BCRYPT_COST = '4';
+// Email (sign-up verification links and the like) goes to a folder of this run's, not the repo's.
+process.env.MAILBOX_DIR = process.env.MAILBOX_DIR ?? `${tmpdir()}/orgs-service-mailbox-${run}`;
 process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
 // Powertools writes through the global console (which tests can watch) and publishes no metrics
 // unless a test turns them on (POWERTOOLS_METRICS_DISABLED=false).
