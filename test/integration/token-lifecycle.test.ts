@@ -8,7 +8,6 @@ import { handler as logoutAll } from '../../functions/admin-logout-all/handler.t
 import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
 import { handler as changePassword } from '../../functions/me-password/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
-import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
