@@ -49,7 +49,7 @@ async function answer(req: IncomingMessage): Promise<[number, unknown]> {
     org = await raw.getOrg(toSlug(url.searchParams.get('organization_name') ?? ''));
   } else if (req.method === 'PUT' && url.pathname === '/org/update') {
     const body = await readJson(req);
-    org = await raw.updateEmail(toSlug(body.organization_name ?? ''), claimsOf(req).sub ?? '', body.email ?? '');
+    org = await raw.respell(toSlug(body.organization_name ?? ''), body.new_organization_name ?? '');
   } else if (req.method === 'POST' && url.pathname === '/org/records') {
     const record = await raw.createRecord(claimsOf(req).org ?? '', await readJson(req));
     return record ? [201, record] : [404, { message: 'Not Found' }];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
@@ -132,6 +133,11 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     // recorded, so the wrong-password and unknown-email paths do the same database work.
     LOGIN_MAX_FAILURES_PER_EMAIL: '1000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
+    // The same for the limit on reset emails; and those emails go to a folder of the run's own.
+    ACCOUNT_MAIL_MAX_PER_EMAIL: '1000',
+    ACCOUNT_MAIL_MAX_PER_IP: '100000',
+    MAILER: 'mailbox',
+    MAILBOX_DIR: join(tmpdir(), `orgs-bench-mailbox-${process.pid}`),
   };
   Object.assign(process.env, handlerEnv, { MONGODB_URI: inProcessUri });
 
