@@ -345,7 +345,6 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
   const stores = storesFactory();
   const sessionService = options.passwords ? sessionsWith(stores, { signing: true }) : undefined;
   const limits = options.passwords ? sessionConfig() : undefined;
-  const account = options.passwords ? accountConfig() : undefined;
   const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
   return once(async () => {
     const s = await stores();
@@ -361,17 +360,6 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
       ...(hasher ? { hasher } : {}),
       ...(sessionService ? { sessions: await sessionService() } : {}),
       ...(limits ? { throttle: loginThrottleOn(s) } : {}),
-      ...(account
-        ? {
-            twoFactor: new TwoFactorService({
-              users: s.org.admins,
-              usedCodes: s.account.usedCodes,
-              challenges: s.account.loginChallenges,
-              issuer: account.totpIssuer,
-              challengeTtlMs: account.challengeTtlMs,
-            }),
-          }
-        : {}),
     });
   });
 }

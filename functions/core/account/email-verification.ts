@@ -88,8 +88,7 @@ export class EmailVerificationService {
     const pending = user.pendingEmail;
     if (!pending && user.emailVerifiedAt) throw new ConflictError('email_verified', 'Your email address is verified already.');
     const to = pending ?? user.email;
-    await this.#deps.requestLimit?.check(to, sourceIp);
-    await this.#deps.requestLimit?.failed(to, sourceIp);
+    await this.#deps.requestLimit?.attempt(to, sourceIp);
     await this.#sendLink(user.id, to, pending ? 'email_change' : 'email_verification');
     return emailStatusOf(user);
   }
@@ -115,8 +114,7 @@ export class EmailVerificationService {
     if (newEmail === user.email) throw new ConflictError('same_email', 'That is your email address already.');
     if (await this.#deps.users.findByEmail(newEmail))
       throw new ConflictError('email_taken', 'Another account uses that email address.');
-    await this.#deps.requestLimit?.check(newEmail, sourceIp);
-    await this.#deps.requestLimit?.failed(newEmail, sourceIp);
+    await this.#deps.requestLimit?.attempt(newEmail, sourceIp);
     const now = this.#now();
     await this.#deps.users.setPendingEmail(user.id, newEmail, now);
     await this.#sendLink(user.id, newEmail, 'email_change');

@@ -60,9 +60,7 @@ export class PasswordResetService {
    * @throws TooManyRequestsError `too_many_attempts` (429, Retry-After) past the per-email or per-source limit.
    */
   async request(email: string, sourceIp?: string): Promise<void> {
-    const limit = this.#deps.requestLimit;
-    await limit.check(email, sourceIp);
-    await limit.failed(email, sourceIp); // every request counts, not only failures
+    await this.#deps.requestLimit.attempt(email, sourceIp); // every request counts, not only failures
     const user = await this.#deps.users.findByEmail(email);
     const now = this.#now();
     const secret = newOneTimeSecret();

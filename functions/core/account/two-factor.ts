@@ -19,7 +19,11 @@ import { matchTotpStep, newTotpSecret, otpauthUri, qrCodeDataUrl, TOTP_PERIOD_SE
  * - Login of an enrolled user answers a challenge (a single-use secret, stored hashed, valid for
  *   `challengeTtlMs`) instead of tokens; a code or a recovery code completes it.
  * - Each code is accepted once (RFC 6238 §5.2): its time step is recorded under a unique key, so a
- *   replay, even a concurrent one, is refused. Wrong codes count toward the login lockout.
+ *   replay, even a concurrent one, is refused.
+ * - Every code attempt counts toward the login lockout before the code is judged, so a burst of
+ *   concurrent guesses gets no more tries than the limit; a correct code clears the count.
+ * - Nothing is spent on a login that cannot complete: the code is judged first without writing,
+ *   then the challenge is spent, then the code.
  * - Turning it off needs the password and a code.
  */
 
@@ -107,17 +111,19 @@ export class TwoFactorService {
     if (!challenge) throw challengeInvalid();
     const user = await this.#deps.users.findById(challenge.userId);
     if (!user || !TwoFactorService.enabledFor(user)) throw challengeInvalid();
-    await loginThrottle?.check(user.email, sourceIp);
-    if (!(await this.#acceptCode(user, code))) {
+    await loginThrottle?.attempt(user.email, sourceIp);
+    const invalidCode = () => {
       metrics.count('loginFailed');
-      await loginThrottle?.failed(user.email, sourceIp);
-      throw new UnauthorizedError('invalid_code', 'The code is incorrect or was used already.');
-    }
-    if (!(await this.#deps.challenges.spend(hash))) throw challengeInvalid();
-    await loginThrottle?.succeeded(user.email);
+      return new UnauthorizedError('invalid_code', 'The code is incorrect or was used already.');
+    };
+    const match = this.#match(user, code);
+    if (!match) throw invalidCode();
     const organizations = await sessions.organizationsOf(user.id);
     const chosen = organizations.find((choice) => choice.org.id === challenge.orgId);
     if (!chosen || !live(chosen.org)) throw challengeInvalid();
+    if (!(await this.#deps.challenges.spend(hash))) throw challengeInvalid();
+    if (!(await this.#spend(user.id, match))) throw invalidCode(); // used meanwhile by another request
+    await loginThrottle?.succeeded(user.email);
     return sessions.start(user, chosen.org, chosen.role, organizations, { mfa: true });
   }
 
@@ -152,11 +158,12 @@ export class TwoFactorService {
     const state = user.twoFactor;
     if (!state) throw new ConflictError('two_factor_not_started', 'Begin enrolment first (POST /me/two-factor).');
     if (state.enabledAt) throw new ConflictError('two_factor_enabled', 'Two-factor authentication is on already.');
-    await this.#deps.loginThrottle?.check(user.email, sourceIp);
-    if (!(await this.#acceptTotp(user.id, state.secret, code))) {
-      await this.#deps.loginThrottle?.failed(user.email, sourceIp);
+    await this.#deps.loginThrottle?.attempt(user.email, sourceIp);
+    const step = matchTotpStep(state.secret, code, this.#now());
+    if (step === null || !(await this.#spend(user.id, { kind: 'totp', step }))) {
       throw new ForbiddenError('invalid_code', 'The code is incorrect or was used already.');
     }
+    await this.#deps.loginThrottle?.succeeded(user.email);
     const codes = newRecoveryCodes();
     const recoveryCodeHashes = codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c) ?? c));
     const now = this.#now();
@@ -179,10 +186,14 @@ export class TwoFactorService {
     const user = await this.#withPassword(userId, password, sourceIp);
     const state = user.twoFactor;
     if (!state) throw new ConflictError('two_factor_not_enabled', 'Two-factor authentication is off.');
-    if (state.enabledAt && !(await this.#acceptCode(user, code))) {
-      await this.#deps.loginThrottle?.failed(user.email, sourceIp);
-      throw new ForbiddenError('invalid_code', 'The code is incorrect or was used already.');
+    if (state.enabledAt) {
+      await this.#deps.loginThrottle?.attempt(user.email, sourceIp);
+      const match = this.#match(user, code);
+      if (!match || !(await this.#spend(user.id, match))) {
+        throw new ForbiddenError('invalid_code', 'The code is incorrect or was used already.');
+      }
     }
+    if (state.enabledAt) await this.#deps.loginThrottle?.succeeded(user.email);
     if (!(await this.#deps.users.setTwoFactor(user.id, state, undefined, this.#now()))) throw changed();
     log.info('two-factor authentication disabled', { userId: user.id });
   }
@@ -201,29 +212,39 @@ export class TwoFactorService {
     return user;
   }
 
-  /** A TOTP code (6 digits) or a recovery code of an enrolled user, spent if accepted. */
-  async #acceptCode(user: Admin, code: string): Promise<boolean> {
+  /** What `code` is for an enrolled `user`, judged without writing: a TOTP step, a recovery code, or null. */
+  #match(user: Admin, code: string): CodeMatch | null {
     const state = user.twoFactor;
-    if (!state?.enabledAt) return false;
-    if (/^\d{6}$/.test(code)) return this.#acceptTotp(user.id, state.secret, code);
-    const normalized = normalizeRecoveryCode(code);
-    if (!normalized) return false;
-    const hash = hashRecoveryCode(normalized);
-    if (!state.recoveryCodeHashes.includes(hash)) return false;
-    const now = this.#now();
-    // The unique key makes the spend single-use on every server; the removal keeps the list true.
-    if (!(await this.#deps.usedCodes.use(`recovery:${user.id}:${hash}`, now, new Date(now.getTime() + RECOVERY_MEMORY_MS)))) {
-      return false;
+    if (!state?.enabledAt) return null;
+    if (/^\d{6}$/.test(code)) {
+      const step = matchTotpStep(state.secret, code, this.#now());
+      return step === null ? null : { kind: 'totp', step };
     }
-    await this.#deps.users.spendRecoveryCode(user.id, hash, now);
-    log.info('recovery code used', { userId: user.id, left: state.recoveryCodeHashes.length - 1 });
-    return true;
+    const normalized = normalizeRecoveryCode(code);
+    if (!normalized) return null;
+    const hash = hashRecoveryCode(normalized);
+    return state.recoveryCodeHashes.includes(hash) ? { kind: 'recovery', hash, left: state.recoveryCodeHashes.length - 1 } : null;
   }
 
-  async #acceptTotp(userId: string, secret: string, code: string): Promise<boolean> {
+  /** Spends a matched code: true for the one request that used it first. */
+  async #spend(userId: string, match: CodeMatch): Promise<boolean> {
     const now = this.#now();
-    const step = matchTotpStep(secret, code, now);
-    if (step === null) return false;
-    return this.#deps.usedCodes.use(`totp:${userId}:${step}`, now, new Date(now.getTime() + STEP_MEMORY_MS));
+    if (match.kind === 'totp') {
+      return this.#deps.usedCodes.use(`totp:${userId}:${match.step}`, now, new Date(now.getTime() + STEP_MEMORY_MS));
+    }
+    // The unique key makes the spend single-use on every server; the removal keeps the list true.
+    if (
+      !(await this.#deps.usedCodes.use(`recovery:${userId}:${match.hash}`, now, new Date(now.getTime() + RECOVERY_MEMORY_MS)))
+    ) {
+      return false;
+    }
+    await this.#deps.users.spendRecoveryCode(userId, match.hash, now);
+    log.info('recovery code used', { userId, left: match.left });
+    return true;
   }
 }
+
+/** A code judged correct and not yet spent. */
+type CodeMatch =
+  | { readonly kind: 'totp'; readonly step: number }
+  | { readonly kind: 'recovery'; readonly hash: string; readonly left: number };

@@ -117,7 +117,9 @@ export class SessionService {
     ]);
     if (!user || !membership || !live(org)) throw notAMember();
     // The new session keeps this one's second factor: the user proved it once.
-    return this.start(user, org, membership.role, organizations, { mfa: caller.mfa === true });
+    return this.start(user, org, membership.role, organizations, {
+      mfa: caller.mfa === true && user.twoFactor?.enabledAt !== undefined,
+    });
   }
 
   /**
@@ -198,7 +200,9 @@ export class SessionService {
       this.#deps.orgs.findById(record.orgId),
     ]);
     if (!admin || admin.tokenVersion !== record.tokenVersion || !membership || !live(org)) throw invalidRefresh();
-    return this.#issue(admin, org, membership.role, record.familyId, record.mfa === true);
+    // A second factor counts while the user still has one: turning it off ends that at the next refresh.
+    const mfa = record.mfa === true && admin.twoFactor?.enabledAt !== undefined;
+    return this.#issue(admin, org, membership.role, record.familyId, mfa);
   }
 
   /** Ends the caller's session: its refresh token family and the access token presented. */

@@ -42,12 +42,29 @@ export class LoginThrottle {
 
   /** Throws {@link TooManyRequestsError} while the email or the source is locked out. */
   async check(email: string, ip: string | undefined): Promise<void> {
+    await this.#refuseOver(email, ip, 0);
+  }
+
+  /**
+   * Counts an attempt before it is judged: records it, then refuses it (429) when it is beyond the
+   * limit. Each attempt counts after its own record is written, so of any number of concurrent
+   * attempts at most the limit get through, where {@link check} then {@link failed} would let a
+   * burst pass the check together. For guesses that are cheap to make (a 6-digit code) and for
+   * requests that are limited whatever their outcome (emails asked for).
+   */
+  async attempt(email: string, ip: string | undefined): Promise<void> {
+    await this.failed(email, ip);
+    await this.#refuseOver(email, ip, 1);
+  }
+
+  /** Refuses when more than `limit - 1 + counted` attempts are live (`counted`: this request's own, recorded already). */
+  async #refuseOver(email: string, ip: string | undefined, counted: 0 | 1): Promise<void> {
     const now = this.#now();
     const lockedUntil = await Promise.all(
       this.#keys(email, ip).map(async ([key, limit]) => {
-        const latest = await this.#attempts.latest(key, now, limit);
-        // Locked while `limit` failures are live; free again when the oldest of them expires.
-        return latest.length >= limit ? (latest[limit - 1]?.getTime() ?? 0) : 0;
+        const latest = await this.#attempts.latest(key, now, limit + counted);
+        // Locked while `limit` earlier failures are live; free again when the oldest of them expires.
+        return latest.length >= limit + counted ? (latest[limit - 1]?.getTime() ?? 0) : 0;
       }),
     );
     const until = Math.max(...lockedUntil);

@@ -1,8 +1,6 @@
-import type { TwoFactorService } from '../account/two-factor.ts';
-import type { LoginResult } from '../auth/login.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import { passwordProblem } from '../auth/passwords.ts';
-import { live, type SessionService } from '../auth/sessions.ts';
+import { live, type SessionService, type SessionTokens } from '../auth/sessions.ts';
 import type { LoginThrottle } from '../auth/throttle.ts';
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
@@ -43,8 +41,6 @@ export interface InvitationsDeps {
   readonly roles: Pick<RoleStore, 'find'>;
   /** The users (see `Admin`). */
   readonly users: Pick<AdminStore, 'findById' | 'findByEmail' | 'insert' | 'markEmailVerified'>;
-  /** Accepting with a password, a user with two-factor authentication on gets a challenge, as at login. */
-  readonly twoFactor?: Pick<TwoFactorService, 'challenge'>;
   readonly orgs: Pick<OrganizationStore, 'findById'>;
   /** Needed to invite: the invitation email goes out through it. */
   readonly outbox?: Outbox;
@@ -211,10 +207,12 @@ export class InvitationsService {
    * @throws NotFoundError `invitation_invalid` (404); `validation_failed` (400) for a new user's
    *   password that breaks the rules.
    * @throws UnauthorizedError `invalid_credentials` (401): the existing user's password is wrong.
+   * @throws ForbiddenError `log_in_to_accept` (403): the right password of a user with two-factor
+   *   authentication on, who accepts logged in instead (nothing is joined on the password alone).
    * @throws TooManyRequestsError `too_many_attempts` (429) from the throttle.
    * @throws ConflictError `already_member`, `member_limit` (409).
    */
-  async acceptWithPassword(secret: string, password: string, sourceIp?: string): Promise<LoginResult> {
+  async acceptWithPassword(secret: string, password: string, sourceIp?: string): Promise<SessionTokens> {
     const { hasher, sessions, throttle } = this.#deps;
     if (!hasher || !sessions) throw new Error('This invitations service cannot accept with a password');
     const { invitation, org } = await this.#usable(secret);
@@ -225,6 +223,13 @@ export class InvitationsService {
       if (!matched) {
         await throttle?.failed(invitation.email, sourceIp);
         throw invalidCredentials();
+      }
+      if (user.twoFactor?.enabledAt) {
+        // The password alone is not this account's proof: accept logged in, after the second factor.
+        throw new ForbiddenError(
+          'log_in_to_accept',
+          'This account uses two-factor authentication: log in, then accept with POST /me/invitations/accept.',
+        );
       }
       await throttle?.succeeded(invitation.email);
     } else {
@@ -251,10 +256,6 @@ export class InvitationsService {
     });
     if (!user) throw new Error('unreachable: the user was created');
     if (!user.emailVerifiedAt) await this.#proveAddress(user);
-    if (user.twoFactor?.enabledAt) {
-      if (!this.#deps.twoFactor) throw new Error('This invitations service cannot issue two-factor challenges');
-      return this.#deps.twoFactor.challenge(user, org.id);
-    }
     const organizations = await sessions.organizationsOf(user.id);
     return sessions.start(user, org, role, organizations);
   }

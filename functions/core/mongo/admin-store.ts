@@ -73,7 +73,7 @@ export class MongoAdminStore implements AdminStore {
     if (!_id) return 'stale';
     const result = await this.#col.updateOne(
       { _id, passwordHash: previousHash },
-      { $set: { passwordHash: nextHash, updatedAt: at }, $inc: { tokenVersion: 1 } },
+      { $set: { passwordHash: nextHash, updatedAt: at }, $inc: { tokenVersion: 1 }, $unset: { pendingEmail: '' } },
     );
     return result.matchedCount === 1 ? 'ok' : 'stale';
   }

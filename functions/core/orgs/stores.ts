@@ -76,8 +76,9 @@ export interface AdminStore {
   /** Revokes every token the admin holds. */
   bumpTokenVersion(id: string, at: Date): Promise<void>;
   /**
-   * Sets a new password hash if the hash is still `previousHash` (no change raced it), and revokes
-   * every token the user holds; `stale` when the hash had changed (or the user is gone).
+   * Sets a new password hash if the hash is still `previousHash` (no change raced it), revokes
+   * every token the user holds and drops a pending change of address (whoever asked for it may have
+   * been the one the new password locks out); `stale` when the hash had changed (or the user is gone).
    */
   resetPassword(id: string, previousHash: string, nextHash: string, at: Date): Promise<'ok' | 'stale'>;
   /** Records that `email` reaches the user, if it is still their email. */

@@ -44,7 +44,8 @@ export class FakeAdminStore implements AdminStore {
   async resetPassword(id: string, previousHash: string, nextHash: string, at: Date): Promise<'ok' | 'stale'> {
     const admin = this.#admins.get(id);
     if (admin?.passwordHash !== previousHash) return 'stale';
-    this.#admins.set(id, { ...admin, passwordHash: nextHash, tokenVersion: admin.tokenVersion + 1, updatedAt: new Date(at) });
+    const { pendingEmail: _dropped, ...rest } = admin;
+    this.#admins.set(id, { ...rest, passwordHash: nextHash, tokenVersion: admin.tokenVersion + 1, updatedAt: new Date(at) });
     return 'ok';
   }
 
