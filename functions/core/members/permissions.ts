@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   'roles:manage',
   'records:read',
   'records:write',
+  'usage:read',
 ] as const;
 
 /**
@@ -29,6 +30,7 @@ export const PERMISSIONS = [
  * - `invitations:manage`: invite, list and revoke invitations.
  * - `roles:manage`: create, change and delete custom roles.
  * - `records:read`, `records:write`: the records API.
+ * - `usage:read`: the organization's plan and usage (GET /org/usage).
  */
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -38,7 +40,7 @@ export const BUILT_IN_ROLES = {
   owner: PERMISSIONS,
   /** Everything but deleting the organization; cannot grant, change or remove `owner`. */
   admin: PERMISSIONS.filter((p) => p !== 'organization:delete'),
-  /** Works with the organization's data and sees who else is in it. */
+  /** Works with the organization's data and sees who else is in it (not its plan or usage). */
   member: ['members:read', 'records:read', 'records:write'],
 } as const satisfies Record<string, readonly Permission[]>;
 

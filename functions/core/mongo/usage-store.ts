@@ -1,0 +1,208 @@
+import type { Collection, Db, ObjectId } from 'mongodb';
+import type { DailyUsage, Meter, MeterStore, PlanChange, PlanStore, RequestHit, UsageStore } from '../limits/stores.ts';
+import { MASTER_COLLECTIONS } from './collections.ts';
+import { withUnavailableMapping } from './errors.ts';
+import { insertUnique } from './insert-unique.ts';
+import { oid } from './object-ids.ts';
+import type { OrgDoc } from './organization-store.ts';
+
+/**
+ * The MongoDB adapters of plans, limits and usage (master database):
+ *
+ * - `org_usage`: one document per organization and UTC day, `_id` `<orgId>:<YYYY-MM-DD>`. It is the
+ *   organization's rate window (`window`, its start in epoch ms, and `count`, the requests admitted
+ *   in it) and its usage that day (`requests` and `throttled` by route, `users` who called). A request
+ *   is admitted by one conditional `updateOne` (window current and not full): one round trip.
+ * - `org_meters`: one document per organization, `_id` the org id: the records it holds, counted by
+ *   conditional increments (the records quota).
+ * - `plan_changes`: each operator change of a plan, inserted, never changed.
+ */
+
+interface UsageDoc {
+  _id: string;
+  orgId: string;
+  day: string;
+  window: number;
+  count: number;
+  requests: Record<string, number>;
+  throttled: Record<string, number>;
+  users: string[];
+}
+
+interface MeterDoc {
+  _id: string;
+  records: number;
+}
+
+interface PlanChangeDoc {
+  _id: string;
+  orgId: string;
+  from: string;
+  to: string;
+  by: string;
+  reason?: string;
+  at: Date;
+}
+
+const usageId = (orgId: string, day: string) => `${orgId}:${day}`;
+
+function toDaily(doc: UsageDoc): DailyUsage {
+  return {
+    orgId: doc.orgId,
+    day: doc.day,
+    requests: doc.requests ?? {},
+    throttled: doc.throttled ?? {},
+    activeMembers: doc.users?.length ?? 0,
+  };
+}
+
+export class MongoUsageStore implements UsageStore {
+  readonly #col: Collection<UsageDoc>;
+
+  constructor(col: Collection<UsageDoc>) {
+    this.#col = col;
+  }
+
+  async hit(request: RequestHit, knownFull: boolean): Promise<'admitted' | 'limited'> {
+    const { orgId, day, route, userId, window, limit } = request;
+    const _id = usageId(orgId, day);
+    const counted = { [`requests.${route}`]: 1 };
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      if (!knownFull) {
+        // The common case: the window is current and has room. One round trip.
+        const inWindow = await this.#col.updateOne(
+          { _id, window, count: { $lt: limit } },
+          { $inc: { count: 1, ...counted }, $addToSet: { users: userId } },
+        );
+        if (inWindow.matchedCount === 1) return 'admitted';
+        // A new window: start it with this request (once per window and organization).
+        const next = await this.#col.updateOne(
+          { _id, window: { $lt: window } },
+          { $set: { window, count: 1 }, $inc: counted, $addToSet: { users: userId } },
+        );
+        if (next.matchedCount === 1) return 'admitted';
+      }
+      // The window is full (or the day has no document yet): count the refusal.
+      const refused = await this.#col.updateOne({ _id, window: { $gte: window } }, { $inc: { [`throttled.${route}`]: 1 } });
+      if (refused.matchedCount === 1) return 'limited';
+      const first: UsageDoc = {
+        _id,
+        orgId,
+        day,
+        window,
+        count: 1,
+        requests: { [route]: 1 },
+        throttled: {},
+        users: [userId],
+      };
+      if (await insertUnique(this.#col, first)) return 'admitted';
+      knownFull = false; // another request made the day's document just now: try again as a normal request
+    }
+    return 'limited';
+  }
+
+  async daysOf(orgId: string, from: string, to: string): Promise<DailyUsage[]> {
+    const docs = await this.#col
+      .find({ _id: { $gte: usageId(orgId, from), $lte: usageId(orgId, to) } })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.map(toDaily);
+  }
+
+  async onDay(day: string): Promise<DailyUsage[]> {
+    return (await this.#col.find({ day }).sort({ day: 1, orgId: 1 }).toArray()).map(toDaily);
+  }
+}
+
+export class MongoMeterStore implements MeterStore {
+  readonly #col: Collection<MeterDoc>;
+
+  constructor(col: Collection<MeterDoc>) {
+    this.#col = col;
+  }
+
+  async reserveRecord(orgId: string, quota: number): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const below = await this.#col.updateOne({ _id: orgId, records: { $lt: quota } }, { $inc: { records: 1 } });
+      if (below.matchedCount === 1) return true;
+      if ((await this.#col.countDocuments({ _id: orgId }, { limit: 1 })) === 1) return false;
+      if (quota >= 1 && (await insertUnique(this.#col, { _id: orgId, records: 1 }))) return true;
+    }
+    return false;
+  }
+
+  async releaseRecord(orgId: string): Promise<void> {
+    await this.#col.updateOne({ _id: orgId, records: { $gt: 0 } }, { $inc: { records: -1 } });
+  }
+
+  async of(orgId: string): Promise<Meter> {
+    const doc = await this.#col.findOne({ _id: orgId });
+    return { orgId, records: doc?.records ?? 0 };
+  }
+
+  async all(): Promise<Meter[]> {
+    return (await this.#col.find({}).sort({ _id: 1 }).toArray()).map((doc) => ({ orgId: doc._id, records: doc.records }));
+  }
+}
+
+export class MongoPlanStore implements PlanStore {
+  readonly #orgs: Collection<OrgDoc>;
+  readonly #changes: Collection<PlanChangeDoc>;
+
+  constructor(orgs: Collection<OrgDoc>, changes: Collection<PlanChangeDoc>) {
+    this.#orgs = orgs;
+    this.#changes = changes;
+  }
+
+  async planOf(orgId: string): Promise<string | null | undefined> {
+    const _id = oid(orgId);
+    const doc = _id && (await this.#orgs.findOne({ _id }));
+    if (!doc) return undefined;
+    return typeof doc.plan === 'string' ? doc.plan : null;
+  }
+
+  async setPlan(orgId: string, plan: string, at: Date): Promise<boolean> {
+    const _id = oid(orgId);
+    if (!_id) return false;
+    return (await this.#orgs.updateOne({ _id }, { $set: { plan, planChangedAt: at } })).matchedCount === 1;
+  }
+
+  async record(change: PlanChange): Promise<void> {
+    const { id, reason, ...rest } = change;
+    await this.#changes.insertOne({ _id: id, ...rest, ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  async changesOf(orgId: string): Promise<PlanChange[]> {
+    const docs = await this.#changes.find({ orgId }).sort({ at: -1, _id: -1 }).toArray();
+    return docs.map(({ _id, reason, ...rest }) => ({ id: _id, ...rest, ...(reason !== undefined ? { reason } : {}) }));
+  }
+
+  async organizations(): Promise<{ orgId: string; name: string; plan: string | null }[]> {
+    const docs = await this.#orgs.find({}).sort({ _id: 1 }).toArray();
+    return docs.map((doc: OrgDoc) => ({
+      orgId: (doc._id as ObjectId).toHexString(),
+      name: doc.name,
+      plan: typeof doc.plan === 'string' ? doc.plan : null,
+    }));
+  }
+}
+
+/** The usage adapter over the master database, with outages mapped to 503. */
+export function mongoUsageStore(db: Db): UsageStore {
+  return withUnavailableMapping(new MongoUsageStore(db.collection<UsageDoc>(MASTER_COLLECTIONS.usage)));
+}
+
+/** The meter adapter over the master database, with outages mapped to 503. */
+export function mongoMeterStore(db: Db): MeterStore {
+  return withUnavailableMapping(new MongoMeterStore(db.collection<MeterDoc>(MASTER_COLLECTIONS.meters)));
+}
+
+/** The plan adapter over the master database, with outages mapped to 503. */
+export function mongoPlanStore(db: Db): PlanStore {
+  return withUnavailableMapping(
+    new MongoPlanStore(
+      db.collection<OrgDoc>(MASTER_COLLECTIONS.organizations),
+      db.collection<PlanChangeDoc>(MASTER_COLLECTIONS.planChanges),
+    ),
+  );
+}
