@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair } from 'jose';
 import { MongoClient, ObjectId } from 'mongodb';
+import { DEFAULT_PLANS, type Plan } from '#core/limits/plans.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { type Route, routes } from '../../lib/routes.ts';
 import type { TestCaller } from '../../test/support/callers.ts';
@@ -99,6 +100,13 @@ export interface EnvOptions {
   readonly monitorCommands?: boolean;
 }
 
+/** The plan the bench's organizations are on: far above any load the bench sends. */
+export const BENCH_PLAN: Plan = {
+  rateLimit: 1_000_000,
+  burstLimit: 2_000_000,
+  quotas: { records: 100_000_000, members: 1_000_000 },
+};
+
 /**
  * Starts (or connects to) the server, sets the handlers' configuration in `process.env` and returns
  * the bench's handles. Must run before any handler module is imported: handlers read config at load.
@@ -132,6 +140,10 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     // recorded, so the wrong-password and unknown-email paths do the same database work.
     LOGIN_MAX_FAILURES_PER_EMAIL: '1000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
+    // Every organization on a plan no bench load reaches: the rate limit's database work is measured
+    // on every request, and no request is refused (the noisy-neighbour part sets its own plans).
+    PLANS: JSON.stringify({ ...DEFAULT_PLANS, bench: BENCH_PLAN }),
+    DEFAULT_PLAN: 'bench',
   };
   Object.assign(process.env, handlerEnv, { MONGODB_URI: inProcessUri });
 

@@ -14,6 +14,9 @@ process.env.MONGODB_URI = inject('mongoUri') ?? 'mongodb://no-database.invalid/'
 process.env.MASTER_DB_NAME = `t_${run}_master`;
 process.env.TENANT_DB_NAME = `t_${run}_tenants`;
 process.env.BCRYPT_COST = '4';
+// Organizations are on the largest plan (100 requests per second, 200 at once) unless a test puts
+// one on another: tests send requests faster than a person would.
+process.env.DEFAULT_PLAN = process.env.DEFAULT_PLAN ?? 'premium';
 process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
 // Powertools writes through the global console (which tests can watch) and publishes no metrics
 // unless a test turns them on (POWERTOOLS_METRICS_DISABLED=false).

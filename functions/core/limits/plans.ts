@@ -41,11 +41,11 @@ export const PLAN_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
  * The plans a stage uses unless it names its own (and what the functions use when no `PLANS` is
  * set: the local API, the tests and scripts).
  */
-export const DEFAULT_PLANS: Plans = {
+export const DEFAULT_PLANS = {
   free: { rateLimit: 5, burstLimit: 10, quotas: { records: 1_000, members: 5 } },
   standard: { rateLimit: 20, burstLimit: 40, quotas: { records: 100_000, members: 100 } },
   premium: { rateLimit: 100, burstLimit: 200, quotas: { records: 10_000_000, members: 10_000 } },
-};
+} as const satisfies Plans;
 
 /** The plan new organizations are on unless the stage says otherwise. */
 export const DEFAULT_PLAN = 'standard';

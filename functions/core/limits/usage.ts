@@ -63,7 +63,7 @@ export interface PlanChangeResult {
   readonly organization_name: string;
   readonly from: string;
   readonly to: string;
-  /** False when the organization was on that plan already (nothing changed, nothing recorded). */
+  /** False when the organization was on that plan already, named or by default (nothing changed, nothing recorded). */
   readonly changed: boolean;
 }
 
@@ -174,6 +174,22 @@ export class UsageService {
   }
 
   /**
+   * The organization's plan changes, newest first.
+   *
+   * @throws NotFoundError `organization_not_found`.
+   */
+  async planHistory(which: { readonly id: string } | { readonly name: string }): Promise<PlanChange[]> {
+    const org = await this.#find(which);
+    return this.#deps.planStore.changesOf(org.id);
+  }
+
+  async #find(which: { readonly id: string } | { readonly name: string }) {
+    const org = 'id' in which ? await this.#deps.orgs.findById(which.id) : await this.#deps.orgs.findBySlug(toSlug(which.name));
+    if (!org) throw new NotFoundError('organization_not_found', 'The organization does not exist.');
+    return org;
+  }
+
+  /**
    * Puts the organization (by id or by name) on plan `to`, and records the change with who made it.
    * Every container sees the new plan within the plan cache's age (`PLAN_CACHE_SECONDS`).
    *
@@ -190,12 +206,13 @@ export class UsageService {
       const known = Object.keys(this.#deps.stagePlans).join(', ');
       throw new ValidationError(`No plan is named "${to}"; the plans are ${known}.`, [], 'unknown_plan');
     }
-    const org = 'id' in which ? await this.#deps.orgs.findById(which.id) : await this.#deps.orgs.findBySlug(toSlug(which.name));
-    const current = org ? await this.#deps.planStore.planOf(org.id) : undefined;
-    if (!org || current === undefined) throw new NotFoundError('organization_not_found', 'The organization does not exist.');
+    if (by.trim() === '') throw new ValidationError('Say who makes the change (--by).', [], 'operator_required');
+    const org = await this.#find(which);
+    const current = await this.#deps.planStore.planOf(org.id);
+    if (current === undefined) throw new NotFoundError('organization_not_found', 'The organization does not exist.');
     const from = this.#deps.plans.resolve(current).name;
     const result = { organization_id: org.id, organization_name: org.name, from, to };
-    if (current === to) return { ...result, changed: false };
+    if (from === to) return { ...result, changed: false };
     const at = this.#now();
     if (!(await this.#deps.planStore.setPlan(org.id, to, at))) {
       throw new NotFoundError('organization_not_found', 'The organization does not exist.');
