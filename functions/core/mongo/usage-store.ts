@@ -1,8 +1,8 @@
 import type { Collection, Db, ObjectId } from 'mongodb';
 import type { DailyUsage, Meter, MeterStore, PlanChange, PlanStore, RequestHit, UsageStore } from '../limits/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
+import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
-import { insertUnique } from './insert-unique.ts';
 import { oid } from './object-ids.ts';
 import type { OrgDoc } from './organization-store.ts';
 
@@ -12,7 +12,9 @@ import type { OrgDoc } from './organization-store.ts';
  * - `org_usage`: one document per organization and UTC day, `_id` `<orgId>:<YYYY-MM-DD>`. It is the
  *   organization's rate window (`window`, its start in epoch ms, and `count`, the requests admitted
  *   in it) and its usage that day (`requests` and `throttled` by route, `users` who called). A request
- *   is admitted by one conditional `updateOne` (window current and not full): one round trip.
+ *   is admitted by one conditional `updateOne` (window current and not full): one round trip; the
+ *   first request of a window or of a day, two (the second an upsert); a refusal, three, or one when
+ *   the caller knows the window is full.
  * - `org_meters`: one document per organization, `_id` the org id: the records it holds, counted by
  *   conditional increments (the records quota).
  * - `plan_changes`: each operator change of a plan, inserted, never changed.
@@ -67,37 +69,28 @@ export class MongoUsageStore implements UsageStore {
     const { orgId, day, route, userId, window, limit } = request;
     const _id = usageId(orgId, day);
     const counted = { [`requests.${route}`]: 1 };
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      if (!knownFull) {
-        // The common case: the window is current and has room. One round trip.
-        const inWindow = await this.#col.updateOne(
-          { _id, window, count: { $lt: limit } },
-          { $inc: { count: 1, ...counted }, $addToSet: { users: userId } },
-        );
-        if (inWindow.matchedCount === 1) return 'admitted';
-        // A new window: start it with this request (once per window and organization).
-        const next = await this.#col.updateOne(
+    if (!knownFull) {
+      // The common case: the window is current and has room. One round trip.
+      const inWindow = await this.#col.updateOne(
+        { _id, window, count: { $lt: limit } },
+        { $inc: { count: 1, ...counted }, $addToSet: { users: userId } },
+      );
+      if (inWindow.matchedCount === 1) return 'admitted';
+      // A new window (or the day's first request, which makes the document): start it with this
+      // request. When the window is current and full, the upsert's insert meets the `_id` and fails.
+      try {
+        await this.#col.updateOne(
           { _id, window: { $lt: window } },
-          { $set: { window, count: 1 }, $inc: counted, $addToSet: { users: userId } },
+          { $set: { orgId, day, window, count: 1 }, $inc: counted, $addToSet: { users: userId } },
+          { upsert: true },
         );
-        if (next.matchedCount === 1) return 'admitted';
+        return 'admitted';
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
       }
-      // The window is full (or the day has no document yet): count the refusal.
-      const refused = await this.#col.updateOne({ _id, window: { $gte: window } }, { $inc: { [`throttled.${route}`]: 1 } });
-      if (refused.matchedCount === 1) return 'limited';
-      const first: UsageDoc = {
-        _id,
-        orgId,
-        day,
-        window,
-        count: 1,
-        requests: { [route]: 1 },
-        throttled: {},
-        users: [userId],
-      };
-      if (await insertUnique(this.#col, first)) return 'admitted';
-      knownFull = false; // another request made the day's document just now: try again as a normal request
     }
+    // The window is full: count the refusal.
+    await this.#col.updateOne({ _id }, { $inc: { [`throttled.${route}`]: 1 } });
     return 'limited';
   }
 
@@ -122,13 +115,15 @@ export class MongoMeterStore implements MeterStore {
   }
 
   async reserveRecord(orgId: string, quota: number): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      const below = await this.#col.updateOne({ _id: orgId, records: { $lt: quota } }, { $inc: { records: 1 } });
-      if (below.matchedCount === 1) return true;
-      if ((await this.#col.countDocuments({ _id: orgId }, { limit: 1 })) === 1) return false;
-      if (quota >= 1 && (await insertUnique(this.#col, { _id: orgId, records: 1 }))) return true;
+    // One round trip: below the quota it counts; with no meter yet the upsert makes it; at the quota
+    // the upsert's insert meets the `_id` and fails.
+    try {
+      await this.#col.updateOne({ _id: orgId, records: { $lt: quota } }, { $inc: { records: 1 } }, { upsert: true });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
     }
-    return false;
   }
 
   async releaseRecord(orgId: string): Promise<void> {
