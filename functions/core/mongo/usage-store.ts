@@ -5,6 +5,7 @@ import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
 import { oid } from './object-ids.ts';
 import type { OrgDoc } from './organization-store.ts';
+import { SerialPerKey } from './serial.ts';
 
 /**
  * The MongoDB adapters of plans, limits and usage (master database):
@@ -14,7 +15,8 @@ import type { OrgDoc } from './organization-store.ts';
  *   in it) and its usage that day (`requests` and `throttled` by route, `users` who called). A request
  *   is admitted by one conditional `updateOne` (window current and not full): one round trip; the
  *   first request of a window or of a day, two (the second an upsert); a refusal, three, or one when
- *   the caller knows the window is full.
+ *   the caller knows the window is full. Updates of one document go one after another within a
+ *   process (`serial.ts`: exact counts on FerretDB too; nothing waits in Lambda).
  * - `org_meters`: one document per organization, `_id` the org id: the records it holds, counted by
  *   conditional increments (the records quota).
  * - `plan_changes`: each operator change of a plan, inserted, never changed.
@@ -58,14 +60,23 @@ function toDaily(doc: UsageDoc): DailyUsage {
   };
 }
 
+/** One queue per process for each collection's documents, whichever store instance updates them. */
+const usageUpdates = new SerialPerKey();
+const meterUpdates = new SerialPerKey();
+
 export class MongoUsageStore implements UsageStore {
   readonly #col: Collection<UsageDoc>;
+  readonly #serial = usageUpdates;
 
   constructor(col: Collection<UsageDoc>) {
     this.#col = col;
   }
 
-  async hit(request: RequestHit, knownFull: boolean): Promise<'admitted' | 'limited'> {
+  hit(request: RequestHit, knownFull: boolean): Promise<'admitted' | 'limited'> {
+    return this.#serial.run(usageId(request.orgId, request.day), () => this.#hit(request, knownFull));
+  }
+
+  async #hit(request: RequestHit, knownFull: boolean): Promise<'admitted' | 'limited'> {
     const { orgId, day, route, userId, window, limit } = request;
     const _id = usageId(orgId, day);
     const counted = { [`requests.${route}`]: 1 };
@@ -109,12 +120,17 @@ export class MongoUsageStore implements UsageStore {
 
 export class MongoMeterStore implements MeterStore {
   readonly #col: Collection<MeterDoc>;
+  readonly #serial = meterUpdates;
 
   constructor(col: Collection<MeterDoc>) {
     this.#col = col;
   }
 
-  async reserveRecord(orgId: string, quota: number): Promise<boolean> {
+  reserveRecord(orgId: string, quota: number): Promise<boolean> {
+    return this.#serial.run(orgId, () => this.#reserve(orgId, quota));
+  }
+
+  async #reserve(orgId: string, quota: number): Promise<boolean> {
     // One round trip: below the quota it counts; with no meter yet the upsert makes it; at the quota
     // the upsert's insert meets the `_id` and fails.
     try {
@@ -127,7 +143,7 @@ export class MongoMeterStore implements MeterStore {
   }
 
   async releaseRecord(orgId: string): Promise<void> {
-    await this.#col.updateOne({ _id: orgId, records: { $gt: 0 } }, { $inc: { records: -1 } });
+    await this.#serial.run(orgId, () => this.#col.updateOne({ _id: orgId, records: { $gt: 0 } }, { $inc: { records: -1 } }));
   }
 
   async of(orgId: string): Promise<Meter> {
