@@ -101,7 +101,7 @@ export const routeCases: readonly RouteCase[] = [
     baseline: async (raw, pools, i) => {
       const org = pick(pools.writers, i);
       const email = freshEmail(org);
-      await raw.updateEmail(org.slug, org.adminId, email);
+      await raw.updateEmail(org.slug, org.adminId, email, org.orgId);
       org.email = email;
     },
   },
@@ -129,7 +129,7 @@ export const scaleCases: readonly RouteCase[] = [
     },
     baseline: (raw, pools, i) => {
       const org = pick(pools.readers, i);
-      return raw.getRecord(org.orgId, org.recordId);
+      return raw.getRecord(org.orgId, org.recordId, org.adminId);
     },
   },
   {
@@ -137,6 +137,9 @@ export const scaleCases: readonly RouteCase[] = [
     note: 'a new record of three fields',
     status: 201,
     request: (pools, i) => ({ org: pick(pools.writers, i), body: recordBody(i) }),
-    baseline: (raw, pools, i) => raw.createRecord(pick(pools.writers, i).orgId, recordBody(i)),
+    baseline: (raw, pools, i) => {
+      const org = pick(pools.writers, i);
+      return raw.createRecord(org.orgId, recordBody(i), org.adminId);
+    },
   },
 ];

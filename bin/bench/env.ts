@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair } from 'jose';
 import { MongoClient, ObjectId } from 'mongodb';
-import { DEFAULT_PLANS, type Plan } from '#core/limits/plans.ts';
+import { DEFAULT_PLANS } from '#core/limits/plans.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { type Route, routes } from '../../lib/routes.ts';
 import type { TestCaller } from '../../test/support/callers.ts';
 import { authorizerEvent } from '../../test/support/events.ts';
 import { type EmbeddedBackend, type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
 import { handlerLoader, lambdaContext } from '../local-api/gateway.ts';
+import { BENCH_PLAN } from './plan.ts';
 import { RawDb } from './raw.ts';
 
 /**
@@ -99,13 +100,6 @@ export interface EnvOptions {
    */
   readonly monitorCommands?: boolean;
 }
-
-/** The plan the bench's organizations are on: far above any load the bench sends. */
-export const BENCH_PLAN: Plan = {
-  rateLimit: 1_000_000,
-  burstLimit: 2_000_000,
-  quotas: { records: 100_000_000, members: 1_000_000 },
-};
 
 /**
  * Starts (or connects to) the server, sets the handlers' configuration in `process.env` and returns

@@ -36,6 +36,7 @@ describe('Bench', () => {
       ...['--iterations', '5', '--login-iterations', '2', '--bcrypt-cost', '4'],
       ...['--http-seconds', '0.3', '--http-requests', '12', '--concurrency', '1,4', '--authorizer-iterations', '50'],
       ...['--orgs', '25,40', '--scale-iterations', '3'],
+      ...['--noisy-seconds', '1', '--noisy-rate', '20', '--quiet-rate', '5'],
       ...['--bundle-report', 'test/support/fake-bundle-report.ts', '--json', out],
     ];
 
@@ -69,6 +70,12 @@ describe('Bench', () => {
       expect(row.api.requests).toBeGreaterThanOrEqual(row.concurrency);
     }
     expect(result.http.rows.map((r: { concurrency: number }) => r.concurrency)).toEqual([1, 4, 1, 4]);
+
+    expect(result.noisy.plans).toEqual({ quiet: 'standard', noisy: 'free' });
+    expect(result.noisy.quiet429).toBe(0);
+    positive([result.noisy.quiet.alone.p95, result.noisy.quiet.withNoise.p95, result.noisy.p95Ratio, result.noisy.noisy.sent]);
+    expect(result.noisy.noisy.served + result.noisy.noisy.refused).toBe(result.noisy.noisy.sent);
+    expect(stdout).toContain('Noisy neighbour');
 
     for (const kind of ['correct', 'wrongPassword', 'unknownEmail']) {
       positive([result.login[kind].total.p50, result.login[kind].bcrypt.p50]);

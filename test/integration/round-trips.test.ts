@@ -258,6 +258,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'update org_usage',
     'update org_usage',
     'update org_usage',
+    'update org_usage',
   ],
   'rate limit: refused, the window known full': ['update org_usage'],
   'authorizer (cache off)': ['find admins', 'find memberships', 'find revocations'],

@@ -13,7 +13,7 @@ import type { PlanStore, UsageStore } from './stores.ts';
  * with `Retry-After` (RFC 9110, section 10.2.3): the seconds until the window ends.
  *
  * Cost, in database round trips: an admitted request, one (a conditional `updateOne`); the first
- * request of a window, two; a refused request, three the first time a container sees the window
+ * request of a window, two; a refused request, four the first time a container sees the window
  * full and one after that (this container remembers the full window until it ends). The plan is
  * read from the organization's document at most once per organization and `planCacheMs` per
  * container, so a plan change reaches every container within `planCacheMs`.

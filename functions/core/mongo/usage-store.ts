@@ -14,7 +14,8 @@ import { SerialPerKey } from './serial.ts';
  *   organization's rate window (`window`, its start in epoch ms, and `count`, the requests admitted
  *   in it) and its usage that day (`requests` and `throttled` by route, `users` who called). A request
  *   is admitted by one conditional `updateOne` (window current and not full): one round trip; the
- *   first request of a window or of a day, two (the second an upsert); a refusal, three, or one when
+ *   first request of a window or of a day, two (the second an upsert); a refusal, four (the window
+ *   may have just been started by another container: the first update is tried again), or one when
  *   the caller knows the window is full. Updates of one document go one after another within a
  *   process (`serial.ts`: exact counts on FerretDB too; nothing waits in Lambda).
  * - `org_meters`: one document per organization, `_id` the org id: the records it holds, counted by
@@ -80,15 +81,20 @@ export class MongoUsageStore implements UsageStore {
     const { orgId, day, route, userId, window, limit } = request;
     const _id = usageId(orgId, day);
     const counted = { [`requests.${route}`]: 1 };
+    const inWindow = async () =>
+      (
+        await this.#col.updateOne(
+          { _id, window, count: { $lt: limit } },
+          { $inc: { count: 1, ...counted }, $addToSet: { users: userId } },
+        )
+      ).matchedCount === 1;
     if (!knownFull) {
       // The common case: the window is current and has room. One round trip.
-      const inWindow = await this.#col.updateOne(
-        { _id, window, count: { $lt: limit } },
-        { $inc: { count: 1, ...counted }, $addToSet: { users: userId } },
-      );
-      if (inWindow.matchedCount === 1) return 'admitted';
+      if (await inWindow()) return 'admitted';
       // A new window (or the day's first request, which makes the document): start it with this
-      // request. When the window is current and full, the upsert's insert meets the `_id` and fails.
+      // request. When the window is current, the upsert's insert meets the `_id` and fails: the
+      // window is full, or another request (another container) has just started it, and then the
+      // first update, once more, finds room in it.
       try {
         await this.#col.updateOne(
           { _id, window: { $lt: window } },
@@ -99,6 +105,7 @@ export class MongoUsageStore implements UsageStore {
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }
+      if (await inWindow()) return 'admitted';
     }
     // The window is full: count the refusal.
     await this.#col.updateOne({ _id }, { $inc: { [`throttled.${route}`]: 1 } });
