@@ -66,10 +66,9 @@ async function paced(url: string, token: string, perSecond: number, until: numbe
 
 export async function runNoisy(env: BenchEnv, quiet: SeededOrg, noisy: SeededOrg, options: NoisyOptions): Promise<NoisyResult> {
   const plans = { quiet: 'standard', noisy: 'free' } as const;
-  await env.client
-    .db(env.masterDb)
-    .collection(C.organizations)
-    .updateOne({ _id: new ObjectId(noisy.orgId) }, { $set: { plan: plans.noisy } });
+  const organizations = env.client.db(env.masterDb).collection(C.organizations);
+  // The noisy organization is on the free plan for this part only: the other parts read it too.
+  await organizations.updateOne({ _id: new ObjectId(noisy.orgId) }, { $set: { plan: plans.noisy } });
   const api = await startServer(
     join('bin', 'local-api.ts'),
     env.childEnv({
@@ -125,5 +124,6 @@ export async function runNoisy(env: BenchEnv, quiet: SeededOrg, noisy: SeededOrg
     };
   } finally {
     await api.stop();
+    await organizations.updateOne({ _id: new ObjectId(noisy.orgId) }, { $unset: { plan: '' } });
   }
 }

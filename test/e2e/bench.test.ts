@@ -40,7 +40,7 @@ describe('Bench', () => {
       ...['--bundle-report', 'test/support/fake-bundle-report.ts', '--json', out],
     ];
 
-    const { stdout } = await run(process.execPath, ['bin/bench.ts', ...args], { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 });
+    const { stdout } = await run(process.execPath, ['bin/bench.ts', ...args], { timeout: 100_000, maxBuffer: 4 * 1024 * 1024 });
     const result = JSON.parse(await readFile(out, 'utf8'));
 
     expect(stdout).toContain('Handler overhead');
@@ -109,5 +109,5 @@ describe('Bench', () => {
       for (const row of point.rows) positive([row.measured.p50, row.baseline.p50, row.db.p50, row.dbShare, row.masterDbShare]);
     }
     expect(result.scale.ratios).toHaveLength(8);
-  }, 90_000);
+  }, 120_000); // every part, the noisy neighbour's local API included, on a loaded machine
 });

@@ -11,20 +11,21 @@ import { toCsv } from '../../bin/org-usage.ts';
 
 const PLANS: Plans = {
   small: { rateLimit: 2, burstLimit: 4, quotas: { records: 10, members: 2 } },
+  long: { rateLimit: 1, burstLimit: 10, quotas: { records: 10, members: 2 } },
   big: { rateLimit: 100, burstLimit: 200, quotas: { records: 1_000, members: 100 } },
 };
 
 /** The usage store's contract, in memory: one window per organization and day. */
 class MemoryUsage {
-  readonly windows = new Map<string, { window: number; count: number }>();
+  readonly windows = new Map<string, { window: number; windowMs: number; count: number }>();
   readonly calls: { hit: RequestHit; knownFull: boolean }[] = [];
 
   async hit(hit: RequestHit, knownFull: boolean): Promise<'admitted' | 'limited'> {
     this.calls.push({ hit, knownFull });
     const key = `${hit.orgId}:${hit.day}`;
     const current = this.windows.get(key);
-    if (!current || current.window < hit.window) {
-      this.windows.set(key, { window: hit.window, count: 1 });
+    if (!current || current.window < hit.window || current.windowMs !== hit.windowMs) {
+      this.windows.set(key, { window: hit.window, windowMs: hit.windowMs, count: 1 });
       return 'admitted';
     }
     if (current.count < hit.limit) {
@@ -78,6 +79,16 @@ describe('Admission', () => {
     await admission.admit(visitor('a'), 'records-get').catch(() => {});
     expect(usage.calls.map((c) => c.knownFull)).toEqual([false, false, false, false, false, true]);
     expect(usage.calls.at(-1)?.hit).toMatchObject({ orgId: 'a', route: 'records-get', limit: 4, day: '2026-11-30' });
+  });
+
+  it('starts a new window when the plan changes, even one that began before the stored window', async () => {
+    const plans: Record<string, string> = { a: 'small' };
+    const { admission, clock } = setUp(plans);
+    clock.now = 2_001_000; // in the small plan's window from 2,000,000 (2 s long)
+    for (let i = 0; i < 4; i += 1) await admission.admit(visitor('a'), 'records-list');
+    await expect(admission.admit(visitor('a'), 'records-list')).rejects.toThrow(TooManyRequestsError);
+    plans.a = 'long'; // 10 s windows: this one began at 2,000,000 too, but has another length
+    await expect(admission.admit(visitor('a'), 'records-list')).resolves.toBeUndefined();
   });
 
   it('puts an organization whose document names no plan, or a plan the stage no longer has, on the default plan', async () => {

@@ -103,7 +103,7 @@ export class Admission {
     const key = `${visitor.orgId}:${window}`;
     const knownFull = this.#full.has(key);
     const outcome = await this.#deps.usage.hit(
-      { orgId: visitor.orgId, day: dayOf(now), route, userId: visitor.userId, window, limit: plan.burstLimit },
+      { orgId: visitor.orgId, day: dayOf(now), route, userId: visitor.userId, window, windowMs, limit: plan.burstLimit },
       knownFull,
     );
     if (outcome === 'admitted') return;

@@ -12,6 +12,8 @@ export interface RequestHit {
   readonly userId: string;
   /** The start of the rate window the request falls in, in epoch milliseconds. */
   readonly window: number;
+  /** The window's length (the plan's), in ms: a window of another length (the plan changed) is replaced. */
+  readonly windowMs: number;
   /** Requests the window holds at most (the plan's `burstLimit`). */
   readonly limit: number;
 }

@@ -28,6 +28,7 @@ interface UsageDoc {
   orgId: string;
   day: string;
   window: number;
+  windowMs: number;
   count: number;
   requests: Record<string, number>;
   throttled: Record<string, number>;
@@ -78,7 +79,7 @@ export class MongoUsageStore implements UsageStore {
   }
 
   async #hit(request: RequestHit, knownFull: boolean): Promise<'admitted' | 'limited'> {
-    const { orgId, day, route, userId, window, limit } = request;
+    const { orgId, day, route, userId, window, windowMs, limit } = request;
     const _id = usageId(orgId, day);
     const counted = { [`requests.${route}`]: 1 };
     const inWindow = async () =>
@@ -91,14 +92,15 @@ export class MongoUsageStore implements UsageStore {
     if (!knownFull) {
       // The common case: the window is current and has room. One round trip.
       if (await inWindow()) return 'admitted';
-      // A new window (or the day's first request, which makes the document): start it with this
+      // A new window (or the day's first request, which makes the document, or a window of another
+      // length: the plan changed, and its window may start before the stored one): start it with this
       // request. When the window is current, the upsert's insert meets the `_id` and fails: the
       // window is full, or another request (another container) has just started it, and then the
       // first update, once more, finds room in it.
       try {
         await this.#col.updateOne(
-          { _id, window: { $lt: window } },
-          { $set: { orgId, day, window, count: 1 }, $inc: counted, $addToSet: { users: userId } },
+          { _id, $or: [{ window: { $lt: window } }, { windowMs: { $ne: windowMs } }] },
+          { $set: { orgId, day, window, windowMs, count: 1 }, $inc: counted, $addToSet: { users: userId } },
           { upsert: true },
         );
         return 'admitted';
