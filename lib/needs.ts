@@ -56,7 +56,12 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
             resources: [sesIdentityArn(fn, config)],
           }),
         );
-        set({ MAILER: 'ses', MAIL_FROM: config.mail.from, INVITE_URL_BASE: config.mail.inviteUrlBase });
+        set({
+          MAILER: 'ses',
+          MAIL_FROM: config.mail.from,
+          INVITE_URL_BASE: config.mail.inviteUrlBase,
+          ACCOUNT_URL_BASE: config.mail.accountUrlBase,
+        });
         break;
       case 'invitations':
         set({ INVITATION_TTL_HOURS: config.invitations.ttlHours, MEMBER_LIMIT: config.invitations.memberLimit });

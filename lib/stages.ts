@@ -96,6 +96,11 @@ export interface StageConfig {
     readonly from: string;
     /** The application page an invitation link opens; `?token=<secret>` is added (`INVITE_URL_BASE`). */
     readonly inviteUrlBase: string;
+    /**
+     * The application's account pages (`ACCOUNT_URL_BASE`): password reset links open
+     * `<base>/reset-password?token=<secret>`, email verification links `<base>/verify-email?token=<secret>`.
+     */
+    readonly accountUrlBase: string;
   };
   readonly invitations: {
     /** How long an invitation stays valid, in hours (`INVITATION_TTL_HOURS`). */
@@ -159,6 +164,7 @@ export const stages = {
       identity: 'dev.orgs-service.example',
       from: 'no-reply@dev.orgs-service.example',
       inviteUrlBase: 'http://localhost:5173/invitations/accept',
+      accountUrlBase: 'http://localhost:5173/account',
     },
     invitations: common.invitations,
     // No caching, so a key change or a revocation shows at once while developing.
@@ -199,6 +205,7 @@ export const stages = {
       identity: 'staging.orgs-service.example',
       from: 'no-reply@staging.orgs-service.example',
       inviteUrlBase: 'https://app.staging.orgs-service.example/invitations/accept',
+      accountUrlBase: 'https://app.staging.orgs-service.example/account',
     },
     invitations: common.invitations,
     tokenRevocationBoundSeconds: 30,
@@ -236,6 +243,7 @@ export const stages = {
       identity: 'orgs-service.example',
       from: 'no-reply@orgs-service.example',
       inviteUrlBase: 'https://app.orgs-service.example/invitations/accept',
+      accountUrlBase: 'https://app.orgs-service.example/account',
     },
     invitations: common.invitations,
     tokenRevocationBoundSeconds: 60,
@@ -299,6 +307,8 @@ function check(config: StageConfig): StageConfig {
   }
   if (!URL.canParse(config.mail.inviteUrlBase))
     problems.push(`mail.inviteUrlBase must be a URL (got ${config.mail.inviteUrlBase})`);
+  if (!URL.canParse(config.mail.accountUrlBase))
+    problems.push(`mail.accountUrlBase must be a URL (got ${config.mail.accountUrlBase})`);
   const domain = config.mail.from.split('@')[1];
   if (config.mail.from !== config.mail.identity && domain !== config.mail.identity) {
     problems.push(`mail.from (${config.mail.from}) must be the identity ${config.mail.identity} or an address of it`);

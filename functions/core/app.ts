@@ -1,3 +1,7 @@
+import { EmailVerificationService } from './account/email-verification.ts';
+import { PasswordResetService } from './account/password-reset.ts';
+import type { AccountStores } from './account/stores.ts';
+import { TwoFactorService } from './account/two-factor.ts';
 import { LoginService } from './auth/login.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { SessionService } from './auth/sessions.ts';
@@ -10,6 +14,7 @@ import { keyMaterial } from './compose/keys.ts';
 import { planBook } from './compose/limits.ts';
 import { mailerFor } from './compose/mail.ts';
 import {
+  accountConfig,
   databaseConfig,
   guardConfig,
   invitationsConfig,
@@ -26,6 +31,7 @@ import { UsageService } from './limits/usage.ts';
 import { Outbox, type OutboxStore } from './mail/outbox.ts';
 import { MembersService } from './members/service.ts';
 import type { MemberLockStore } from './members/stores.ts';
+import { mongoAccountStores } from './mongo/account-stores.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
 import { callDatabase, withUnavailableMapping } from './mongo/errors.ts';
 import { mongoInvitationStore } from './mongo/invitation-store.ts';
@@ -52,6 +58,8 @@ export interface Stores {
   /** The member-list locks (memberships and roles are in `org`). */
   readonly memberLocks: MemberLockStore;
   readonly auth: AuthStores;
+  /** One-time links, login challenges, used codes. */
+  readonly account: AccountStores;
   readonly records: RecordStore;
   readonly invitations: InvitationStore;
   readonly outbox: OutboxStore;
@@ -76,6 +84,7 @@ export function storesFactory(): () => Promise<Stores> {
       org: mongoOrgStores(client, master.databaseName, policy),
       memberLocks: mongoMemberLockStore(master),
       auth: mongoAuthStores(master),
+      account: mongoAccountStores(master),
       records: withUnavailableMapping(withPlaceGoneMapping(new MongoRecordStore(client))),
       invitations: mongoInvitationStore(master),
       outbox: mongoOutboxStore(master),
@@ -191,21 +200,134 @@ export function dataMigrations(): () => Promise<MigrationReport> {
   };
 }
 
+/** The login lockout (LOGIN_MAX_FAILURES_PER_EMAIL, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECONDS). */
+function loginThrottleOn(s: Stores): LoginThrottle {
+  const limits = sessionConfig();
+  return new LoginThrottle(s.auth.attempts, {
+    maxFailuresPerEmail: limits.maxFailuresPerEmail,
+    maxFailuresPerIp: limits.maxFailuresPerIp,
+    windowMs: limits.failureWindowMs,
+  });
+}
+
+/** The limit on account emails asked for (resets, verifications), per address and per source, under `prefix`. */
+function mailLimitOn(s: Stores, prefix: string): LoginThrottle {
+  const settings = accountConfig();
+  return new LoginThrottle(s.auth.attempts, {
+    maxFailuresPerEmail: settings.maxMailsPerEmail,
+    maxFailuresPerIp: settings.maxMailsPerIp,
+    windowMs: settings.mailWindowMs,
+    keyPrefix: prefix,
+    refusal: 'Too many emails asked for; try again later.',
+  });
+}
+
 /** The login use case, for the admin-login handler. */
 export function logins(): () => Promise<LoginService> {
   const orgs = orgsConfig();
-  const limits = sessionConfig();
+  sessionConfig();
+  const settings = accountConfig();
   const stores = storesFactory();
   const sessionService = sessionsWith(stores, { signing: true });
   const hasher = createPasswordHasher(orgs.bcryptCost);
   return once(async () => {
     const s = await stores();
-    const throttle = new LoginThrottle(s.auth.attempts, {
-      maxFailuresPerEmail: limits.maxFailuresPerEmail,
-      maxFailuresPerIp: limits.maxFailuresPerIp,
-      windowMs: limits.failureWindowMs,
+    const twoFactor = new TwoFactorService({
+      users: s.org.admins,
+      usedCodes: s.account.usedCodes,
+      challenges: s.account.loginChallenges,
+      issuer: settings.totpIssuer,
+      challengeTtlMs: settings.challengeTtlMs,
     });
-    return new LoginService({ admins: s.org.admins, hasher, sessions: await sessionService(), throttle });
+    return new LoginService({
+      admins: s.org.admins,
+      hasher,
+      sessions: await sessionService(),
+      throttle: loginThrottleOn(s),
+      twoFactor,
+    });
+  });
+}
+
+/** What a two-factor function does besides confirming an enrolment. */
+export interface TwoFactorOptions {
+  /** Enrols and turns off: compares passwords. */
+  readonly passwords?: boolean;
+  /** Completes logins: signs tokens. */
+  readonly signing?: boolean;
+}
+
+/** Two-factor authentication, for the two-factor-* and login-two-factor handlers. */
+export function twoFactor(options: TwoFactorOptions = {}): () => Promise<TwoFactorService> {
+  const settings = accountConfig();
+  sessionConfig();
+  const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
+  const stores = storesFactory();
+  const sessionService = options.signing ? sessionsWith(stores, { signing: true }) : undefined;
+  return once(async () => {
+    const s = await stores();
+    return new TwoFactorService({
+      users: s.org.admins,
+      usedCodes: s.account.usedCodes,
+      challenges: s.account.loginChallenges,
+      loginThrottle: loginThrottleOn(s),
+      issuer: settings.totpIssuer,
+      challengeTtlMs: settings.challengeTtlMs,
+      ...(hasher ? { hasher } : {}),
+      ...(sessionService ? { sessions: await sessionService() } : {}),
+    });
+  });
+}
+
+/** Password reset, for the password-forgot and password-reset handlers (MAILER, MAIL_FROM, ACCOUNT_URL_BASE). */
+export function passwordResets(): () => Promise<PasswordResetService> {
+  const settings = accountConfig();
+  const mail = mailConfig();
+  const mailer = mailerFor(mail);
+  const hasher = createPasswordHasher(orgsConfig().bcryptCost);
+  sessionConfig();
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new PasswordResetService({
+      users: s.org.admins,
+      tokens: s.account.accountTokens,
+      outbox: new Outbox(s.outbox, mailer),
+      hasher,
+      requestLimit: mailLimitOn(s, 'reset:'),
+      loginThrottle: loginThrottleOn(s),
+      accountUrlBase: mail.accountUrlBase,
+      ttlMs: settings.resetTtlMs,
+    });
+  });
+}
+
+/** What an email verification function does besides following links and sending them. */
+export interface EmailVerificationOptions {
+  /** Asks for a change of address: compares the current password. */
+  readonly passwords?: boolean;
+}
+
+/** Email verification, for org-create (the sign-up link), email-verify and the me-email* handlers. */
+export function emailVerifications(options: EmailVerificationOptions = {}): () => Promise<EmailVerificationService> {
+  const settings = accountConfig();
+  const mail = mailConfig();
+  const mailer = mailerFor(mail);
+  const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
+  sessionConfig();
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new EmailVerificationService({
+      users: s.org.admins,
+      tokens: s.account.accountTokens,
+      outbox: new Outbox(s.outbox, mailer),
+      loginThrottle: loginThrottleOn(s),
+      requestLimit: mailLimitOn(s, 'verify:'),
+      accountUrlBase: mail.accountUrlBase,
+      ttlMs: settings.verificationTtlMs,
+      ...(hasher ? { hasher } : {}),
+    });
   });
 }
 
@@ -233,6 +355,7 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
   const plans = planBook();
   const sessionService = options.passwords ? sessionsWith(stores, { signing: true }) : undefined;
   const limits = options.passwords ? sessionConfig() : undefined;
+  const account = options.passwords ? accountConfig() : undefined;
   const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
   return once(async () => {
     const s = await stores();
@@ -248,12 +371,15 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
       ...(mail && mailer ? { outbox: new Outbox(s.outbox, mailer), inviteUrlBase: mail.inviteUrlBase } : {}),
       ...(hasher ? { hasher } : {}),
       ...(sessionService ? { sessions: await sessionService() } : {}),
-      ...(limits
+      ...(limits ? { throttle: loginThrottleOn(s) } : {}),
+      ...(account
         ? {
-            throttle: new LoginThrottle(s.auth.attempts, {
-              maxFailuresPerEmail: limits.maxFailuresPerEmail,
-              maxFailuresPerIp: limits.maxFailuresPerIp,
-              windowMs: limits.failureWindowMs,
+            twoFactor: new TwoFactorService({
+              users: s.org.admins,
+              usedCodes: s.account.usedCodes,
+              challenges: s.account.loginChallenges,
+              issuer: account.totpIssuer,
+              challengeTtlMs: account.challengeTtlMs,
             }),
           }
         : {}),

@@ -1,5 +1,5 @@
 import { invitations } from '#core/app.ts';
-import { tokenResponse } from '#core/auth/responses.ts';
+import { loginResponse } from '#core/auth/responses.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
 import type { InvitationsService } from '#core/invitations/service.ts';
 import { schema } from './schema.ts';
@@ -10,7 +10,7 @@ export function createHandler(service: () => Promise<InvitationsService>) {
     name: 'invitations-accept',
     contract: schema,
     handle: async ({ body, event }) =>
-      tokenResponse(await (await service()).acceptWithPassword(body.token, body.password, event.requestContext.http.sourceIp)),
+      loginResponse(await (await service()).acceptWithPassword(body.token, body.password, event.requestContext.http.sourceIp)),
   });
 }
 

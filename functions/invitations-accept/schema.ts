@@ -1,6 +1,8 @@
+import { SecondFactorRequired } from '#core/account/schemas.ts';
 import { contract } from '#core/http/contract.ts';
 import { AcceptBody, INVITATION_EXAMPLE } from '#core/invitations/schemas.ts';
 import { Tokens } from '#core/orgs/schemas.ts';
+import * as z from '#core/zod.ts';
 
 /**
  * The password is checked for shape only here: for an existing account it is compared (as login
@@ -11,8 +13,8 @@ export const schema = contract({
   success: {
     status: 200,
     description:
-      'You are a member: tokens for the invited organization, as login answers (with every organization you belong to). A new account is created when no account has the invited email.',
-    body: Tokens,
+      'You are a member: tokens for the invited organization, as login answers (with every organization you belong to). A new account is created when no account has the invited email (its address counts as verified). An account with two-factor authentication on gets a challenge instead, as login answers.',
+    body: z.union([Tokens, SecondFactorRequired]),
   },
   errors: [400, 401, 404, 409, 413, 415, 429, 503],
   errorDescriptions: {

@@ -15,9 +15,14 @@ export function createHandler(service: () => Promise<SessionService>, limit?: ()
       return {
         user_id: user.id,
         email: user.email,
+        email_verified: user.emailVerifiedAt !== undefined,
+        ...(user.pendingEmail ? { pending_email: user.pendingEmail } : {}),
+        two_factor_enabled: user.twoFactor?.enabledAt !== undefined,
+        session_two_factor: caller.mfa === true,
         active_organization_id: caller.orgId,
         role: caller.role,
         permissions: [...caller.permissions],
+        two_factor_required: caller.twoFactor === 'missing',
         organizations: organizations.map(({ org, role }) => ({ organization_id: org.id, organization_name: org.name, role })),
       };
     },

@@ -6,7 +6,7 @@ import { toPublic } from '#core/orgs/model.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-/** PUT /org/update: rename the caller's organization and/or change its admin's credentials. */
+/** PUT /org/update: renames the caller's organization. */
 export function createHandler(service: () => Promise<OrganizationService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
     admission: limit,
@@ -17,8 +17,6 @@ export function createHandler(service: () => Promise<OrganizationService>, limit
         await (await service()).update(caller, {
           name: body.organization_name,
           newName: body.new_organization_name,
-          email: body.email,
-          password: body.password,
         }),
       ),
   });

@@ -68,14 +68,19 @@ describe('Stages', () => {
     );
   });
 
-  it('refuses a mail sender outside the stage identity and an invitation page that is not a URL', () => {
+  it('refuses a mail sender outside the stage identity and application pages that are not URLs', () => {
     const bad: StageConfig = {
       ...stages.dev,
-      mail: { identity: 'mail.example', from: 'someone@elsewhere.example', inviteUrlBase: 'not a url' },
+      mail: {
+        identity: 'mail.example',
+        from: 'someone@elsewhere.example',
+        inviteUrlBase: 'not a url',
+        accountUrlBase: 'nor this',
+      },
     };
 
     expect(() => stageConfig('bad', { bad })).toThrow(
-      /mail\.inviteUrlBase must be a URL \(got not a url\)\n.*mail\.from \(someone@elsewhere\.example\) must be the identity mail\.example or an address of it/,
+      /mail\.inviteUrlBase must be a URL \(got not a url\)\n.*mail\.accountUrlBase must be a URL \(got nor this\)\n.*mail\.from \(someone@elsewhere\.example\) must be the identity mail\.example or an address of it/,
     );
     for (const stage of Object.values(stages)) expect(stage.mail.from.endsWith(`@${stage.mail.identity}`)).toBe(true);
   });

@@ -14,12 +14,15 @@ import { handler as acceptInvitation } from '../../functions/invitations-accept/
 import { handler as createInvitation } from '../../functions/invitations-create/handler.ts';
 import { handler as listInvitations } from '../../functions/invitations-list/handler.ts';
 import { handler as revokeInvitation } from '../../functions/invitations-revoke/handler.ts';
+import { handler as changeEmail } from '../../functions/me-email/handler.ts';
 import { handler as acceptInvitationAsUser } from '../../functions/me-invitations-accept/handler.ts';
+import { handler as changePassword } from '../../functions/me-password/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { handler as orgUsage } from '../../functions/org-usage/handler.ts';
+import { handler as forgotPassword } from '../../functions/password-forgot/handler.ts';
 import { handler as createRecord } from '../../functions/records-create/handler.ts';
 import { handler as deleteRecord } from '../../functions/records-delete/handler.ts';
 import { handler as getRecord } from '../../functions/records-get/handler.ts';
@@ -94,12 +97,15 @@ const EXPECTED: Record<string, readonly string[]> = {
     'create org_*',
     'createIndexes org_*',
     'findAndModify organizations',
+    // the admin's email verification link: stored (hashed), queued and sent
+    'insert account_tokens',
+    'insert outbox',
+    'update outbox',
   ],
   'GET /org/get': ['find organizations'],
   'PUT /org/update: rename': [
     'update org_usage',
     'find organizations',
-    'find admins',
     'insert org_locks',
     'find organizations',
     'insert org_names',
@@ -112,25 +118,33 @@ const EXPECTED: Record<string, readonly string[]> = {
     'delete org_names',
     'delete org_locks',
   ],
-  'PUT /org/update: email change': [
+  'POST /me/email': [
     'update org_usage',
-    'find organizations',
     'find admins',
-    'insert org_locks',
-    'find organizations',
-    'update admins',
-    'findAndModify organizations',
-    'delete org_locks',
+    'find login_failures', // the lockout, per email and per source
+    'find login_failures',
+    'find admins', // the new address is free
+    'find login_failures', // the limit on verification emails, per address and per source
+    'find login_failures',
+    'insert login_failures',
+    'insert login_failures',
+    'update admins', // pending_email
+    'insert account_tokens',
+    'insert outbox', // the link to the new address ...
+    'update outbox',
+    'insert outbox', // ... and the notice to the current one
+    'update outbox',
   ],
-  'PUT /org/update: password change': [
-    'update org_usage',
-    'find organizations',
+  'PUT /me/password': ['update org_usage', 'find admins', 'find login_failures', 'find login_failures', 'update admins'],
+  'POST /password/forgot': [
+    'find login_failures', // the limit on reset emails, per address and per source
+    'find login_failures',
+    'insert login_failures',
+    'insert login_failures',
     'find admins',
-    'insert org_locks',
-    'find organizations',
-    'update admins',
-    'findAndModify organizations',
-    'delete org_locks',
+    'insert account_tokens', // the same writes whether or not an account uses the address
+    'insert outbox',
+    'update outbox',
   ],
   'DELETE /org/delete': [
     'update org_usage',
@@ -231,6 +245,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert invitation_outcomes',
     'insert memberships',
     'update invitations',
+    'update admins', // the invitation proved the address (once per user)
     'find memberships',
     'find organizations',
     'insert refresh_tokens',
@@ -245,6 +260,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert invitation_outcomes',
     'insert memberships',
     'update invitations',
+    'update admins', // the invitation proved the address (once per user)
   ],
   'GET /org/usage': ['update org_usage', 'find org_usage', 'find org_meters', 'aggregate memberships'],
   'rate limit: the first request of an organization in a container and day': [
@@ -295,6 +311,7 @@ const commandsOf = (run: () => Promise<unknown>) =>
 
 /** Asserts that `commands` are the row's: as many, the same, in the same order. */
 function expectRow(row: string, commands: string[]): void {
+  if (process.env.PRINT_ROUND_TRIPS) console.log(`ROW ${row} ${JSON.stringify(commands)}`);
   const expected = EXPECTED[row];
   expect(expected, `no row "${row}" in the table; measured: ${JSON.stringify(commands)}`).toBeDefined();
   expect(commands.length, `${row}: ${commands.length} commands, the table says ${expected?.length}`).toBe(expected?.length);
@@ -395,31 +412,38 @@ describe('Round trips per route (warm requests, collection mode)', () => {
     expectRow('PUT /org/update: rename', commands);
   });
 
-  it('PUT /org/update: email change', async () => {
+  it('POST /me/email', async () => {
     const commands = await warmThenMeasure(newAdmin, (a) =>
       call(
-        updateOrg,
-        { method: 'PUT', path: '/org/update', body: { organization_name: a.name, email: `new.${a.email}` }, caller: callerOf(a) },
-        200,
+        changeEmail,
+        { method: 'POST', path: '/me/email', body: { email: `new.${a.email}`, password }, caller: callerOf(a) },
+        202,
       ),
     );
-    expectRow('PUT /org/update: email change', commands);
+    expectRow('POST /me/email', commands);
   });
 
-  it('PUT /org/update: password change', async () => {
+  it('PUT /me/password', async () => {
     const commands = await warmThenMeasure(newAdmin, (a) =>
       call(
-        updateOrg,
+        changePassword,
         {
           method: 'PUT',
-          path: '/org/update',
-          body: { organization_name: a.name, password: 'another long secret' },
+          path: '/me/password',
+          body: { current_password: password, new_password: 'another long secret' },
           caller: callerOf(a),
         },
-        200,
+        204,
       ),
     );
-    expectRow('PUT /org/update: password change', commands);
+    expectRow('PUT /me/password', commands);
+  });
+
+  it('POST /password/forgot', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(forgotPassword, { method: 'POST', path: '/password/forgot', body: { email: a.email } }, 202),
+    );
+    expectRow('POST /password/forgot', commands);
   });
 
   it('DELETE /org/delete', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { exportJWK, generateKeyPair } from 'jose';
 import { inject } from 'vitest';
 
@@ -23,6 +24,8 @@ process.env.PLANS = JSON.stringify({
   unmetered: { rateLimit: 100_000, burstLimit: 200_000, quotas: { records: 100_000_000, members: 10_000 } },
 });
 process.env.DEFAULT_PLAN = 'unmetered';
+// Email (sign-up verification links and the like) goes to a folder of this run's, not the repo's.
+process.env.MAILBOX_DIR = process.env.MAILBOX_DIR ?? `${tmpdir()}/orgs-service-mailbox-${run}`;
 process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
 // Powertools writes through the global console (which tests can watch) and publishes no metrics
 // unless a test turns them on (POWERTOOLS_METRICS_DISABLED=false).

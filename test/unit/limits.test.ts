@@ -191,3 +191,15 @@ describe('Usage report as CSV', () => {
     ]);
   });
 });
+
+describe('Every jwt route', () => {
+  it('passes the rate limit to the HTTP chain, so it runs before anything of the route', async () => {
+    const { routes } = await import('../../lib/routes.ts');
+    const { readFile } = await import('node:fs/promises');
+    for (const route of routes.filter((r) => r.auth === 'jwt')) {
+      const source = await readFile(`functions/${route.function}/handler.ts`, 'utf8');
+      expect(source, route.function).toMatch(/admission: limit,/);
+      expect(source, route.function).toMatch(/export const handler = createHandler\(.*, admission\(\)\);/);
+    }
+  });
+});

@@ -33,6 +33,12 @@ export interface SessionTokens {
   readonly organizations?: readonly OrganizationChoice[];
 }
 
+/** How a session was authenticated. */
+export interface SessionProof {
+  /** With a second factor (TOTP or a recovery code) as well as the password. */
+  readonly mfa: boolean;
+}
+
 export interface SessionDeps {
   /** The users (see `Admin`). */
   readonly admins: AdminStore;
@@ -67,9 +73,19 @@ export class SessionService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** Starts a new session (a new refresh token family) for an authenticated user in `org`, where they hold `role`. */
-  start(admin: Admin, org: Organization, role: string, organizations?: readonly OrganizationChoice[]): Promise<SessionTokens> {
-    return this.#issue(admin, org, role, randomUUID(), organizations);
+  /**
+   * Starts a new session (a new refresh token family) for an authenticated user in `org`, where they
+   * hold `role`. `proof.mfa` says the user gave a second factor; without one, in an organization
+   * that requires it, the tokens carry `tfa: missing` (see `Caller.twoFactor`).
+   */
+  start(
+    admin: Admin,
+    org: Organization,
+    role: string,
+    organizations?: readonly OrganizationChoice[],
+    proof: SessionProof = { mfa: false },
+  ): Promise<SessionTokens> {
+    return this.#issue(admin, org, role, randomUUID(), proof.mfa, organizations);
   }
 
   /**
@@ -100,7 +116,8 @@ export class SessionService {
       this.organizationsOf(caller.userId),
     ]);
     if (!user || !membership || !live(org)) throw notAMember();
-    return this.start(user, org, membership.role, organizations);
+    // The new session keeps this one's second factor: the user proved it once.
+    return this.start(user, org, membership.role, organizations, { mfa: caller.mfa === true });
   }
 
   /**
@@ -122,6 +139,7 @@ export class SessionService {
     org: Organization,
     role: string,
     familyId: string,
+    mfa: boolean,
     organizations?: readonly OrganizationChoice[],
   ): Promise<SessionTokens> {
     const now = this.#now();
@@ -132,6 +150,7 @@ export class SessionService {
       userId: admin.id,
       orgId: org.id,
       tokenVersion: admin.tokenVersion,
+      ...(mfa ? { mfa } : {}),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#deps.refreshTtlMs),
     });
@@ -141,6 +160,8 @@ export class SessionService {
       orgId: org.id,
       sessionId: familyId,
       tokenVersion: admin.tokenVersion,
+      mfa,
+      twoFactorMissing: org.requireTwoFactor === true && !mfa,
     });
     return {
       accessToken: access.token,
@@ -177,7 +198,7 @@ export class SessionService {
       this.#deps.orgs.findById(record.orgId),
     ]);
     if (!admin || admin.tokenVersion !== record.tokenVersion || !membership || !live(org)) throw invalidRefresh();
-    return this.#issue(admin, org, membership.role, record.familyId);
+    return this.#issue(admin, org, membership.role, record.familyId, record.mfa === true);
   }
 
   /** Ends the caller's session: its refresh token family and the access token presented. */

@@ -13,6 +13,13 @@ export interface ThrottleSettings {
   readonly maxFailuresPerEmail: number;
   readonly maxFailuresPerIp: number;
   readonly windowMs: number;
+  /**
+   * Prefixed to the attempt keys, so that one log counts several kinds of attempt apart (the
+   * password reset limit counts requests under `reset:`); none for login failures.
+   */
+  readonly keyPrefix?: string;
+  /** The 429's detail; by default it speaks of failed logins. */
+  readonly refusal?: string;
 }
 
 export class LoginThrottle {
@@ -27,8 +34,9 @@ export class LoginThrottle {
   }
 
   #keys(email: string, ip: string | undefined): [string, number][] {
-    const keys: [string, number][] = [[`email:${email}`, this.#settings.maxFailuresPerEmail]];
-    if (ip) keys.push([`ip:${ip}`, this.#settings.maxFailuresPerIp]);
+    const prefix = this.#settings.keyPrefix ?? '';
+    const keys: [string, number][] = [[`${prefix}email:${email}`, this.#settings.maxFailuresPerEmail]];
+    if (ip) keys.push([`${prefix}ip:${ip}`, this.#settings.maxFailuresPerIp]);
     return keys;
   }
 
@@ -44,10 +52,10 @@ export class LoginThrottle {
     );
     const until = Math.max(...lockedUntil);
     if (until > now.getTime()) {
-      metrics.count('lockout');
+      if (!this.#settings.keyPrefix) metrics.count('lockout');
       throw new TooManyRequestsError(
         'too_many_attempts',
-        'Too many failed logins; try again later.',
+        this.#settings.refusal ?? 'Too many failed logins; try again later.',
         (until - now.getTime()) / 1000,
       );
     }
@@ -60,6 +68,6 @@ export class LoginThrottle {
   }
 
   async succeeded(email: string): Promise<void> {
-    await this.#attempts.clear(`email:${email}`);
+    await this.#attempts.clear(`${this.#settings.keyPrefix ?? ''}email:${email}`);
   }
 }

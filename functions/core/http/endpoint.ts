@@ -50,6 +50,8 @@ export type AuthorizerContext = {
   sessionId?: string;
   tokenId?: string;
   expiresAt?: number;
+  twoFactor?: string;
+  mfa?: string;
 };
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -146,15 +148,25 @@ function readCaller(event: HttpEvent): Caller {
     ...(context.sessionId ? { sessionId: context.sessionId } : {}),
     ...(context.tokenId ? { tokenId: context.tokenId } : {}),
     ...(typeof context.expiresAt === 'number' ? { expiresAt: context.expiresAt } : {}),
+    ...(context.twoFactor === 'missing' ? { twoFactor: 'missing' as const } : {}),
+    ...(context.mfa === 'true' ? { mfa: true as const } : {}),
   };
 }
 
 /**
  * The one place a route's permission (its row's `permission` in the route table) is enforced:
  * 403 `permission_denied` when the caller's role lacks it, 503 when the authorizer could not learn
- * the role (a database outage; see `TokenGuard`).
+ * the role (a database outage; see `TokenGuard`). A route with a permission acts on the
+ * organization, so it also answers 403 `two_factor_required` to a session that lacks the second
+ * factor the organization requires; routes without one (the caller's own account) stay open.
  */
 function authorize(caller: Caller, permission: Permission | undefined): Caller {
+  if (permission !== undefined && caller.twoFactor === 'missing') {
+    throw new ForbiddenError(
+      'two_factor_required',
+      'This organization requires two-factor authentication: enrol with POST /me/two-factor, confirm with POST /me/two-factor/confirm, then log in again.',
+    );
+  }
   if (permission === undefined || caller.permissions.includes(permission)) return caller;
   if (caller.membership === 'unverified') {
     throw new UnavailableError('The service cannot check your role right now.', { retryAfterSeconds: 5 });

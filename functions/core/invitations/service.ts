@@ -1,18 +1,20 @@
+import type { TwoFactorService } from '../account/two-factor.ts';
+import type { LoginResult } from '../auth/login.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import { passwordProblem } from '../auth/passwords.ts';
-import { live, type SessionService, type SessionTokens } from '../auth/sessions.ts';
+import { live, type SessionService } from '../auth/sessions.ts';
 import type { LoginThrottle } from '../auth/throttle.ts';
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { log } from '../log.ts';
 import type { Outbox } from '../mail/outbox.ts';
+import { invitationMessage } from '../mail/templates.ts';
 import { covers, isBuiltInRole, OWNER, type Permission, permissionsOf } from '../members/permissions.ts';
 import type { Actor } from '../members/service.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
 import type { Admin, Organization } from '../orgs/model.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
-import { invitationMessage } from './message.ts';
 import { type Invitation, type InvitationStatus, statusAt } from './model.ts';
 import { hashInvitationSecret, newInvitationSecret } from './secret.ts';
 import type { InvitationPage, InvitationStore } from './stores.ts';
@@ -40,7 +42,9 @@ export interface InvitationsDeps {
   readonly memberships: Pick<MembershipStore, 'find' | 'insert' | 'count'>;
   readonly roles: Pick<RoleStore, 'find'>;
   /** The users (see `Admin`). */
-  readonly users: Pick<AdminStore, 'findById' | 'findByEmail' | 'insert'>;
+  readonly users: Pick<AdminStore, 'findById' | 'findByEmail' | 'insert' | 'markEmailVerified'>;
+  /** Accepting with a password, a user with two-factor authentication on gets a challenge, as at login. */
+  readonly twoFactor?: Pick<TwoFactorService, 'challenge'>;
   readonly orgs: Pick<OrganizationStore, 'findById'>;
   /** Needed to invite: the invitation email goes out through it. */
   readonly outbox?: Outbox;
@@ -212,7 +216,7 @@ export class InvitationsService {
    * @throws TooManyRequestsError `too_many_attempts` (429) from the throttle.
    * @throws ConflictError `already_member`, `member_limit` (409).
    */
-  async acceptWithPassword(secret: string, password: string, sourceIp?: string): Promise<SessionTokens> {
+  async acceptWithPassword(secret: string, password: string, sourceIp?: string): Promise<LoginResult> {
     const { hasher, sessions, throttle } = this.#deps;
     if (!hasher || !sessions) throw new Error('This invitations service cannot accept with a password');
     const { invitation, org } = await this.#usable(secret);
@@ -237,6 +241,7 @@ export class InvitationsService {
         email: invitation.email,
         passwordHash: await hasher.hash(password),
         tokenVersion: 0,
+        emailVerifiedAt: now, // the invitation reached this address
         createdAt: now,
         updatedAt: now,
       };
@@ -247,6 +252,11 @@ export class InvitationsService {
       return created.id;
     });
     if (!user) throw new Error('unreachable: the user was created');
+    if (!user.emailVerifiedAt) await this.#proveAddress(user);
+    if (user.twoFactor?.enabledAt) {
+      if (!this.#deps.twoFactor) throw new Error('This invitations service cannot issue two-factor challenges');
+      return this.#deps.twoFactor.challenge(user, org.id);
+    }
     const organizations = await sessions.organizationsOf(user.id);
     return sessions.start(user, org, role, organizations);
   }
@@ -266,7 +276,15 @@ export class InvitationsService {
       throw new ForbiddenError('invitation_not_for_you', 'This invitation was sent to another email address.');
     }
     const role = await this.#join(invitation, user.id, () => Promise.reject(new Error('unreachable: the user exists')));
+    if (!user.emailVerifiedAt) await this.#proveAddress(user);
     return { org, role };
+  }
+
+  /** The invitation reached the user's address: it is verified (a failure here only logs). */
+  async #proveAddress(user: Pick<Admin, 'id' | 'email'>): Promise<void> {
+    await this.#deps.users
+      .markEmailVerified(user.id, user.email, this.#now())
+      .catch((error) => log.warn('address not marked verified', { userId: user.id, error: (error as Error).name }));
   }
 
   /** The pending, unexpired invitation the secret belongs to, and its live organization. */

@@ -13,6 +13,7 @@
 export const PERMISSIONS = [
   'organization:update',
   'organization:delete',
+  'organization:security',
   'members:read',
   'members:manage',
   'invitations:manage',
@@ -25,6 +26,8 @@ export const PERMISSIONS = [
 /**
  * - `organization:update`: rename the organization (PUT /org/update).
  * - `organization:delete`: delete it (DELETE /org/delete).
+ * - `organization:security`: set its security policy, such as requiring two-factor authentication
+ *   (PUT /org/security).
  * - `members:read`: list members and roles.
  * - `members:manage`: change a member's role, remove a member.
  * - `invitations:manage`: invite, list and revoke invitations.
@@ -38,8 +41,11 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const BUILT_IN_ROLES = {
   /** Everything, including deleting the organization and transferring ownership. */
   owner: PERMISSIONS,
-  /** Everything but deleting the organization; cannot grant, change or remove `owner`. */
-  admin: PERMISSIONS.filter((p) => p !== 'organization:delete'),
+  /**
+   * Everything but deleting the organization and setting its security policy; cannot grant, change
+   * or remove `owner`.
+   */
+  admin: PERMISSIONS.filter((p) => p !== 'organization:delete' && p !== 'organization:security'),
   /** Works with the organization's data and sees who else is in it (not its plan or usage). */
   member: ['members:read', 'records:read', 'records:write'],
 } as const satisfies Record<string, readonly Permission[]>;

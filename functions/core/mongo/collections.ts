@@ -48,6 +48,12 @@ export const MASTER_COLLECTIONS = {
   meters: 'org_meters',
   /** Each operator change of an organization's plan (`npm run org:plan`), never rewritten. */
   planChanges: 'plan_changes',
+  /** One-time links (password reset, email verification), by the SHA-256 of their secret. */
+  accountTokens: 'account_tokens',
+  /** Logins waiting for their second factor, by the SHA-256 of the challenge secret. */
+  loginChallenges: 'login_challenges',
+  /** One-time codes already accepted (TOTP steps, recovery codes): a second use is refused. */
+  usedCodes: 'used_codes',
   /** What the database setup made: one document, `master`, listing the indexes (see indexes.ts). */
   setup: 'setup',
 } as const;

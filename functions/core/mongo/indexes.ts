@@ -46,6 +46,9 @@ export const MASTER_INDEXES: readonly MasterIndex[] = [
   ttl(C.revocations),
   ttl(C.loginFailures),
   { collection: C.loginFailures, key: { key: 1, expiresAt: -1 }, options: { name: 'key_expires' } },
+  ttl(C.accountTokens),
+  ttl(C.loginChallenges),
+  ttl(C.usedCodes),
 ];
 
 /** What one run of {@link createMasterIndexes} found: `collection.index` names. */

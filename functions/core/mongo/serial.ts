@@ -10,8 +10,26 @@
  *   document. In Lambda a container serves one request at a time, so nothing ever waits there; the
  *   local API, which serves every request in one process, gets exact counts on FerretDB too.
  */
+const REGISTRY = Symbol.for('orgs-service.serial-per-key');
+
 export class SerialPerKey {
   readonly #tails = new Map<string, Promise<unknown>>();
+
+  /**
+   * The process's one queue named `name`, shared by every copy of this module a process loads (the
+   * tests load the functions' modules afresh per simulated container; they share one process).
+   */
+  static shared(name: string): SerialPerKey {
+    const holder = globalThis as { [REGISTRY]?: Map<string, SerialPerKey> };
+    const registry = holder[REGISTRY] ?? new Map<string, SerialPerKey>();
+    holder[REGISTRY] = registry;
+    let queue = registry.get(name);
+    if (!queue) {
+      queue = new SerialPerKey();
+      registry.set(name, queue);
+    }
+    return queue;
+  }
 
   /** Runs `task` after every task of `key` this process started before it; its result or error. */
   run<T>(key: string, task: () => Promise<T>): Promise<T> {

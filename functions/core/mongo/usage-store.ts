@@ -63,8 +63,8 @@ function toDaily(doc: UsageDoc): DailyUsage {
 }
 
 /** One queue per process for each collection's documents, whichever store instance updates them. */
-const usageUpdates = new SerialPerKey();
-const meterUpdates = new SerialPerKey();
+const usageUpdates = SerialPerKey.shared('org_usage');
+const meterUpdates = SerialPerKey.shared('org_meters');
 
 export class MongoUsageStore implements UsageStore {
   readonly #col: Collection<UsageDoc>;
@@ -140,15 +140,17 @@ export class MongoMeterStore implements MeterStore {
   }
 
   async #reserve(orgId: string, quota: number): Promise<boolean> {
-    // One round trip: below the quota it counts; with no meter yet the upsert makes it; at the quota
-    // the upsert's insert meets the `_id` and fails.
+    // One round trip: below the quota it counts; with no meter yet the upsert makes it. When the
+    // upsert's insert meets the `_id`, the organization is at its quota, or another request (another
+    // container) has just made the meter: the count is tried once more, without the upsert.
+    const below = { _id: orgId, records: { $lt: quota } };
     try {
-      await this.#col.updateOne({ _id: orgId, records: { $lt: quota } }, { $inc: { records: 1 } }, { upsert: true });
+      await this.#col.updateOne(below, { $inc: { records: 1 } }, { upsert: true });
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
+    return (await this.#col.updateOne(below, { $inc: { records: 1 } })).matchedCount === 1;
   }
 
   async releaseRecord(orgId: string): Promise<void> {

@@ -1,26 +1,24 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { errorFields, log } from '../log.ts';
-import { emailTaken, nameTaken, notFound, notYours, type OrgContext, operationInProgress } from './context.ts';
+import { nameTaken, notFound, type OrgContext, operationInProgress } from './context.ts';
 import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
 import { ownedBy, underLegacyKey } from './lookup.ts';
-import { type Admin, type OperationLock, type Organization, samePlace, toSlug } from './model.ts';
+import { type OperationLock, type Organization, samePlace, toSlug } from './model.ts';
 import { claimName } from './name-claims.ts';
 
 /**
- * The update operation: a change of the admin's credentials and/or of the organization's name. A
- * rename to a new key is the multi-step part: claim the new name, record the `rename` operation (its
+ * The update operation: a change of the organization's name (the caller's own email and password
+ * change through the account routes, which ask for the current password). A rename to a new key is the multi-step part: claim the new name, record the `rename` operation (its
  * owner's fencing token, where the data goes, the identity of the collection), move the collection
  * (collection mode), commit under the fencing token with a new fencing epoch, then drop the old place
  * and release the old name. Once recorded, a rename only goes forward: a failed step is retried once,
  * and an abandoned rename is finished by recovery ({@link recoverRename}).
  */
 
-/** What an admin may change: the name (`newName`), the admin's email and password. */
+/** What an update changes: the name (`newName`) of the organization called `name`. */
 export interface UpdateInput {
   readonly name: string;
   readonly newName?: string;
-  readonly email?: string;
-  readonly password?: string;
 }
 
 /**
@@ -30,30 +28,21 @@ export interface UpdateInput {
  * @throws NotFoundError `organization_not_found` (404) when no live organization has `input.name`.
  * @throws ForbiddenError `not_your_organization` (403) when it is not the caller's (or the caller's admin is gone).
  * @throws ConflictError `operation_in_progress` (409, Retry-After) while another change holds the lock.
- * @throws ConflictError `organization_name_taken` or `email_taken` (409); nothing is changed.
+ * @throws ConflictError `organization_name_taken` (409); nothing is changed.
  */
 export async function updateOrganization(ctx: OrgContext, caller: CallerIdentity, input: UpdateInput): Promise<Organization> {
   const found = await ownedBy(ctx, caller, input.name);
   if (found.status !== 'active') throw found.status === 'deleting' ? notFound() : operationInProgress();
 
-  const admin = await ctx.stores.admins.findById(caller.userId);
-  if (!admin) throw notYours();
-
   return ctx.locks.hold(found.id, 'update', async (lock) => {
     const org = await ctx.stores.orgs.findById(found.id); // as it is now that nobody else may change it
     if (org?.status !== 'active') throw org && org.status !== 'deleting' ? operationInProgress() : notFound();
-    return await applyUpdate(ctx, org, admin, input, lock);
+    return await applyUpdate(ctx, org, input, lock);
   });
 }
 
-/** The update under the lock: credentials first, then the name; on failure credentials are restored and a recorded rename goes forward. */
-async function applyUpdate(
-  ctx: OrgContext,
-  org: Organization,
-  admin: Pick<Admin, 'id' | 'email' | 'passwordHash'>,
-  input: UpdateInput,
-  lock: OperationLock,
-): Promise<Organization> {
+/** The update under the lock; on failure a recorded rename goes forward, an unrecorded one frees its new name. */
+async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInput, lock: OperationLock): Promise<Organization> {
   const s = ctx.stores;
   const newName = input.newName;
   const newSlug = newName === undefined ? undefined : toSlug(newName);
@@ -64,18 +53,7 @@ async function applyUpdate(
     await claimName(ctx, newSlug, org.id);
   }
 
-  let credentialsChanged = false;
   try {
-    if (input.email !== undefined || input.password !== undefined) {
-      const changes = {
-        ...(input.email !== undefined ? { email: input.email } : {}),
-        ...(input.password !== undefined ? { passwordHash: await ctx.hasher.hash(input.password) } : {}),
-      };
-      const result = await s.admins.updateCredentials(admin.id, changes, ctx.now());
-      if (result === 'email_taken') throw emailTaken();
-      credentialsChanged = true;
-    }
-
     if (newName === undefined || newSlug === undefined) {
       return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
     }
@@ -101,11 +79,6 @@ async function applyUpdate(
             log.error('new name not released; reconcile will free it', { orgId: org.id, ...errorFields(undoError) }),
           );
       }
-    }
-    if (credentialsChanged) {
-      await s.admins
-        .updateCredentials(admin.id, { email: admin.email, passwordHash: admin.passwordHash }, ctx.now())
-        .catch((undoError) => log.error('credential rollback failed', { orgId: org.id, ...errorFields(undoError) }));
     }
     throw error;
   }
