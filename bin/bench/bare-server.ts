@@ -50,7 +50,12 @@ async function answer(req: IncomingMessage): Promise<[number, unknown]> {
   } else if (req.method === 'PUT' && url.pathname === '/org/update') {
     const body = await readJson(req);
     const claims = claimsOf(req);
-    org = await raw.updateEmail(toSlug(body.organization_name ?? ''), claims.sub ?? '', body.email ?? '', claims.org ?? '');
+    org = await raw.respell(
+      toSlug(body.organization_name ?? ''),
+      body.new_organization_name ?? '',
+      claims.org ?? '',
+      claims.sub ?? '',
+    );
   } else if (req.method === 'POST' && url.pathname === '/org/records') {
     const claims = claimsOf(req);
     const record = await raw.createRecord(claims.org ?? '', await readJson(req), claims.sub ?? '');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
@@ -138,6 +139,11 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     // on every request, and no request is refused (the noisy-neighbour part sets its own plans).
     PLANS: JSON.stringify({ ...DEFAULT_PLANS, bench: BENCH_PLAN }),
     DEFAULT_PLAN: 'bench',
+    // The same for the limit on reset emails; and those emails go to a folder of the run's own.
+    ACCOUNT_MAIL_MAX_PER_EMAIL: '1000',
+    ACCOUNT_MAIL_MAX_PER_IP: '100000',
+    MAILER: 'mailbox',
+    MAILBOX_DIR: join(tmpdir(), `orgs-bench-mailbox-${process.pid}`),
   };
   Object.assign(process.env, handlerEnv, { MONGODB_URI: inProcessUri });
 

@@ -67,36 +67,30 @@ export class RawDb {
   }
 
   /**
-   * PUT /org/update with a new email and no rename, 8 round trips: the rate limit (`#admit`), then 7
-   * (`OrganizationService.update` and `#update`, `OperationLocks.hold`):
-   * 1. find organizations by slug (`#owned` → `#findByName` → `orgs.findBySlug`);
-   * 2. find admins by the caller's admin id (`admins.findById`);
-   * 3. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
-   * 4. find organizations by id, the re-read under the lock (`orgs.findById`);
-   * 5. update admins: email, updatedAt, tokenVersion + 1 (`admins.updateCredentials`);
-   * 6. conditional findAndModify of organizations while active: updatedAt, answering the document as
-   *    updated (`orgs.transition`);
-   * 7. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
+   * PUT /org/update with a new spelling of the name and no rename (the slug stays), 6 round trips:
+   * the rate limit (`#admit`), then 5 (`OrganizationService.update`, `OperationLocks.hold`):
+   * 1. find organizations by slug (`ownedBy` → `orgs.findBySlug`);
+   * 2. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
+   * 3. find organizations by id, the re-read under the lock (`orgs.findById`);
+   * 4. conditional findAndModify of organizations while active: the name, updatedAt, answering the
+   *    document as updated (`orgs.transition`);
+   * 5. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
    * (The lock's heartbeat renews only every third of the lease, 40 s by default: never in a bench call.)
    */
-  async updateEmail(slug: string, adminId: string, email: string, orgId: string): Promise<Document | null> {
-    await this.#admit(orgId, adminId, 'org-update');
+  async respell(slug: string, name: string, orgId: string, userId: string): Promise<Document | null> {
+    await this.#admit(orgId, userId, 'org-update');
     const found = await this.#orgs.findOne({ slug });
-    if (found?.status !== 'active' || !ObjectId.isValid(adminId)) return null;
-    const admin = await this.#admins.findOne({ _id: new ObjectId(adminId) });
-    if (!admin?.orgId?.equals(found._id)) return null;
+    if (found?.status !== 'active') return null;
     const lockId = randomBytes(8).toString('hex');
     await this.#locks.insertOne({ _id: found._id, lockId, kind: 'update', startedAt: new Date() });
     try {
       const org = await this.#orgs.findOne({ _id: found._id });
       if (org?.status !== 'active') return null;
-      await this.#admins.updateOne({ _id: admin._id }, { $set: { email, updatedAt: new Date() }, $inc: { tokenVersion: 1 } });
-      const updated = await this.#orgs.findOneAndUpdate(
+      return await this.#orgs.findOneAndUpdate(
         { _id: org._id, status: { $in: ['active'] } },
-        { $set: { updatedAt: new Date() } },
+        { $set: { name, updatedAt: new Date() } },
         { returnDocument: 'after' },
       );
-      return updated ?? org;
     } finally {
       await this.#locks.deleteOne({ _id: found._id, lockId });
     }

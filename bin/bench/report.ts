@@ -145,6 +145,9 @@ function loginSection(l: LoginResult): string {
     ),
     `unknown email / wrong password: ${times(l.unknownOverWrongP50)} at p50, ${times(l.unknownOverWrongMean)} on the mean; ` +
       `bcrypt is ${Math.round(l.bcryptShareP50 * 100)}% of a successful login`,
+    `Password reset asked for (POST /password/forgot), ms p50/p95/p99: known address ${trio(l.forgot.known)}, ` +
+      `unknown address ${trio(l.forgot.unknown)}; unknown / known: ${times(l.forgot.unknownOverKnownP50)} at p50, ` +
+      `${times(l.forgot.unknownOverKnownMean)} on the mean`,
   ].join('\n');
 }
 

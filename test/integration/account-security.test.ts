@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PasswordResetService } from '#core/account/password-reset.ts';
 import { totpCode } from '#core/account/totp.ts';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
@@ -47,12 +47,23 @@ const MAILBOX = vi.hoisted(() => {
   process.env.LOGIN_MAX_FAILURES_PER_EMAIL = '5';
   process.env.ACCOUNT_MAIL_MAX_PER_EMAIL = '3';
   process.env.REVOCATION_CACHE_SECONDS = '0'; // the authorizer looks every token up
+  process.env.LOG_LEVEL = 'debug'; // every line is searched for secrets (the logger reads its level at load)
   return dir;
 });
 
 useTestDatabase();
 
+const logged: string[] = [];
+beforeAll(() => {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      logged.push(args.map(String).join(' '));
+    });
+  }
+});
+
 afterAll(async () => {
+  vi.restoreAllMocks();
   await rm(MAILBOX, { recursive: true, force: true });
 });
 
@@ -322,11 +333,17 @@ async function enrol(user: { caller: AuthorizerContext }, password = PASSWORD) {
     body: { code: totpCode(secret, new Date()) },
   });
   expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+  recoveryCodesSeen.push(...confirmed.body.recovery_codes);
   return { secret, recoveryCodes: confirmed.body.recovery_codes as string[], started: started.body };
 }
 
-const complete = (challenge: string, code: string) =>
-  invoke(loginTwoFactor, { method: 'POST', path: '/login/two-factor', body: { challenge, code } });
+const challengesSeen: string[] = [];
+const recoveryCodesSeen: string[] = [];
+
+const complete = (challenge: string, code: string) => {
+  challengesSeen.push(challenge);
+  return invoke(loginTwoFactor, { method: 'POST', path: '/login/two-factor', body: { challenge, code } });
+};
 
 /** A TOTP code of a step no earlier test used: the next step's, accepted within the window. */
 const nextCode = (secret: string, steps = 1) => totpCode(secret, new Date(Date.now() + steps * 30_000));
@@ -501,5 +518,26 @@ describe("The organization's two-factor policy", () => {
       body: { require_two_factor: false },
     });
     expect(asAdmin).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
+  });
+});
+
+describe('Logging', () => {
+  it('never logs a link secret, a challenge, a TOTP secret, a recovery code or a password', async () => {
+    const secrets = new Set<string>([PASSWORD, 'a brand new one', 'member password', 'an invited password']);
+    for (const message of await mailboxMessages(MAILBOX)) {
+      for (const match of message.text.matchAll(/token=([\w-]{43})/g)) if (match[1]) secrets.add(match[1]);
+    }
+    const users = await masterDb()
+      .collection(C.admins)
+      .find({ twoFactor: { $exists: true } })
+      .toArray();
+    for (const user of users) secrets.add(user.twoFactor.secret);
+    for (const challenge of challengesSeen) secrets.add(challenge);
+    for (const code of recoveryCodesSeen) secrets.add(code);
+    const text = logged.join('\n');
+
+    expect(logged.length).toBeGreaterThan(50);
+    expect(secrets.size).toBeGreaterThan(20);
+    for (const secret of secrets) expect(text.includes(secret), 'a secret reached the logs').toBe(false);
   });
 });
