@@ -31,10 +31,10 @@ export class SerialPerKey {
     return queue;
   }
 
-  /** Runs `task` after every task of `key` this process started before it; its result or error. */
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /** Runs `step` after every step of `key` this process started before it; its result or error. */
+  run<T>(key: string, step: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
+    const result = previous.then(step, step);
     const tail = result.catch(() => undefined);
     this.#tails.set(key, tail);
     void tail.then(() => {
