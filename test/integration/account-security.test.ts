@@ -173,6 +173,24 @@ describe('Password reset', () => {
     expect((await logIn(a.email, 'changed meanwhile')).status).toBe(200);
   });
 
+  it('lets exactly one of concurrent uses of one link through', async () => {
+    const a = await owner();
+    await invoke(forgot, { method: 'POST', path: '/password/forgot', body: { email: a.email } });
+    const secret = await lastLink(a.email);
+
+    const answers = await Promise.all(
+      ['racer one pw', 'racer two pw', 'racer three pw'].map((password) =>
+        invoke(reset, { method: 'POST', path: '/password/reset', body: { token: secret, password } }),
+      ),
+    );
+
+    expect(answers.map((a) => a.status).sort()).toEqual([204, 404, 404]);
+    const winners = await Promise.all(
+      ['racer one pw', 'racer two pw', 'racer three pw'].map(async (p) => (await logIn(a.email, p)).status),
+    );
+    expect(winners.filter((s) => s === 200)).toHaveLength(1);
+  });
+
   it('refuses a link past its lifetime', async () => {
     const a = await owner();
     let now = new Date();
@@ -397,6 +415,17 @@ describe('Two-factor authentication', () => {
       body: { refresh_token: completed.body.refresh_token },
     });
     expect(await profile(await contextOf(refreshed.body.access_token))).toMatchObject({ session_two_factor: true });
+  });
+
+  it('accepts one code once even when it is sent on several challenges at the same moment', async () => {
+    const a = await owner();
+    const { secret } = await enrol(a);
+    const challenges = await Promise.all([1, 2, 3].map(async () => (await logIn(a.email, PASSWORD)).body.challenge));
+    const code = nextCode(secret);
+
+    const answers = await Promise.all(challenges.map((challenge) => complete(challenge, code)));
+
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 401, 401]);
   });
 
   it('takes each recovery code once, in any case and with or without its dash', async () => {

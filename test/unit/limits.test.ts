@@ -146,7 +146,7 @@ describe('Plans configuration', () => {
 });
 
 describe('SerialPerKey', () => {
-  it('runs the tasks of one key in order, those of other keys meanwhile, and goes on after a failure', async () => {
+  it('runs the steps of one key in order, those of other keys meanwhile, and goes on after a failure', async () => {
     const serial = new SerialPerKey();
     const order: string[] = [];
     const step =

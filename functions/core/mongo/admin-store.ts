@@ -1,6 +1,6 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { Admin, TwoFactorState } from '../orgs/model.ts';
-import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
+import type { AdminStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
 import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
@@ -56,18 +56,6 @@ export class MongoAdminStore implements AdminStore {
   async findByEmail(email: string): Promise<Admin | null> {
     const doc = await this.#col.findOne({ email });
     return doc ? toAdmin(doc) : null;
-  }
-
-  async updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'> {
-    const _id = oid(id);
-    if (!_id) return 'missing';
-    try {
-      const result = await this.#col.updateOne({ _id }, { $set: { ...changes, updatedAt: at }, $inc: { tokenVersion: 1 } });
-      return result.matchedCount === 0 ? 'missing' : 'ok';
-    } catch (error) {
-      if (isDuplicateKey(error)) return 'email_taken';
-      throw error;
-    }
   }
 
   async replaceHash(id: string, previous: string, next: string): Promise<void> {

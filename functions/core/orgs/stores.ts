@@ -66,15 +66,11 @@ export interface NameClaimStore {
   listClaimedBefore(before: Date): Promise<NameClaim[]>;
 }
 
-export type CredentialChanges = Partial<{ email: string; passwordHash: string }>;
-
 export interface AdminStore {
   /** Inserts an admin; `email_taken` when another admin has the email. */
   insert(admin: Admin): Promise<'ok' | 'email_taken'>;
   findById(id: string): Promise<Admin | null>;
   findByEmail(email: string): Promise<Admin | null>;
-  /** Changes email and/or password hash and revokes every token the admin holds. */
-  updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'>;
   /** Replaces the hash only if it is still `previous` (a rehash at a higher cost; tokens stay valid). */
   replaceHash(id: string, previous: string, next: string): Promise<void>;
   /** Revokes every token the admin holds. */

@@ -1,11 +1,11 @@
 import type { Admin, TwoFactorState } from '#core/orgs/model.ts';
-import type { AdminStore, CredentialChanges } from '#core/orgs/stores.ts';
+import type { AdminStore } from '#core/orgs/stores.ts';
 import { copy, isObjectId } from './copy.ts';
 
 /**
  * An in-memory {@link AdminStore} with the semantics of `MongoAdminStore`: a unique email (on insert
- * and on a credential change), a credential change bumps the token version, `replaceHash` applies
- * only over the expected previous hash, removals are idempotent.
+ * and on a change of address), a password reset bumps the token version, `replaceHash` and
+ * `resetPassword` apply only over the expected previous hash, removals are idempotent.
  */
 export class FakeAdminStore implements AdminStore {
   readonly #admins = new Map<string, Admin>();
@@ -29,14 +29,6 @@ export class FakeAdminStore implements AdminStore {
   async findByEmail(email: string): Promise<Admin | null> {
     const admin = [...this.#admins.values()].find((a) => a.email === email);
     return admin ? copy(admin) : null;
-  }
-
-  async updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'> {
-    const admin = this.#admins.get(id);
-    if (!admin) return 'missing';
-    if (changes.email !== undefined && this.#emailHeldByOther(changes.email, id)) return 'email_taken';
-    this.#admins.set(id, { ...admin, ...copy(changes), updatedAt: new Date(at), tokenVersion: admin.tokenVersion + 1 });
-    return 'ok';
   }
 
   async replaceHash(id: string, previous: string, next: string): Promise<void> {
