@@ -30,6 +30,9 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
           BCRYPT_COST: config.bcryptCost,
           OPERATION_LEASE_SECONDS: config.operationLeaseSeconds,
           PLACEMENT_MODE: config.placementMode,
+          PLANS: JSON.stringify(config.plans),
+          DEFAULT_PLAN: config.defaultPlan,
+          PLAN_CACHE_SECONDS: config.planCacheSeconds,
         });
         break;
       case 'signingKey':

@@ -220,6 +220,15 @@ export const routes: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/org/usage',
+    function: 'org-usage',
+    auth: 'jwt',
+    permission: 'usage:read',
+    summary: "The organization's plan, what it holds, and its requests by route and active members per day",
+    needs: ['database'],
+  },
+  {
+    method: 'GET',
     path: '/me',
     function: 'me',
     auth: 'jwt',

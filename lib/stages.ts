@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_PLANS, type Plans, planProblems } from '../functions/core/limits/plans.ts';
 
 /**
  * One typed configuration per deployment stage. `npx cdk deploy -c stage=<name>` picks one; each
@@ -107,6 +108,19 @@ export interface StageConfig {
     /** Members an organization may have at most (`MEMBER_LIMIT`), checked at invite and at accept. */
     readonly memberLimit: number;
   };
+  /**
+   * The stage's plans by name (`PLANS`): each organization's request rate and burst, enforced by the
+   * HTTP chain across all its routes, and its quotas. A plan's rate must fit under the stage's route
+   * throttle, or API Gateway would refuse the organization's requests before its plan does.
+   */
+  readonly plans: Plans;
+  /** The plan of an organization whose document names none (`DEFAULT_PLAN`). */
+  readonly defaultPlan: string;
+  /**
+   * How long a container reuses an organization's plan (`PLAN_CACHE_SECONDS`): the bound on how late
+   * a plan change (`npm run org:plan`) takes effect.
+   */
+  readonly planCacheSeconds: number;
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
   readonly corsAllowOrigins: readonly string[];
   readonly alarms: {
@@ -128,6 +142,8 @@ const common = {
   placementMode: 'collection',
   jwt: { audience: 'orgs-api', ttlSeconds: 1_800 },
   invitations: { ttlHours: 7 * 24, memberLimit: 10_000 },
+  defaultPlan: 'standard',
+  planCacheSeconds: 30,
 } as const;
 
 export const stages = {
@@ -156,6 +172,18 @@ export const stages = {
     revocationCacheSeconds: 0,
     publishApiDocument: true,
     throttling: { default: { rateLimit: 20, burstLimit: 40 }, passwordRoutes: { rateLimit: 5, burstLimit: 10 } },
+    // Small rates, so a developer meets the 429 while developing.
+    plans: {
+      free: { rateLimit: 2, burstLimit: 4, quotas: DEFAULT_PLANS.free.quotas },
+      standard: { rateLimit: 5, burstLimit: 10, quotas: DEFAULT_PLANS.standard.quotas },
+      premium: {
+        rateLimit: 10,
+        burstLimit: 20,
+        quotas: DEFAULT_PLANS.premium.quotas,
+      },
+    },
+    defaultPlan: common.defaultPlan,
+    planCacheSeconds: common.planCacheSeconds,
     memory: { standard: 512, passwordHashing: 1_024 },
     corsAllowOrigins: ['http://localhost:3000', 'http://localhost:5173'],
     alarms: { serverErrorRatePercent: 10, authorizerErrors: 5, throttles: 10, p99DurationMs: 5_000, emails: [] },
@@ -184,6 +212,16 @@ export const stages = {
     revocationCacheSeconds: 5,
     publishApiDocument: true,
     throttling: { default: { rateLimit: 50, burstLimit: 100 }, passwordRoutes: { rateLimit: 10, burstLimit: 20 } },
+    plans: {
+      ...DEFAULT_PLANS,
+      premium: {
+        rateLimit: 50,
+        burstLimit: 100,
+        quotas: DEFAULT_PLANS.premium.quotas,
+      },
+    },
+    defaultPlan: common.defaultPlan,
+    planCacheSeconds: common.planCacheSeconds,
     memory: { standard: 512, passwordHashing: 1_769 },
     corsAllowOrigins: [],
     alarms: { serverErrorRatePercent: 5, authorizerErrors: 1, throttles: 5, p99DurationMs: 3_000, emails: [] },
@@ -212,6 +250,9 @@ export const stages = {
     revocationCacheSeconds: 5,
     publishApiDocument: false,
     throttling: { default: { rateLimit: 200, burstLimit: 400 }, passwordRoutes: { rateLimit: 20, burstLimit: 40 } },
+    plans: DEFAULT_PLANS,
+    defaultPlan: common.defaultPlan,
+    planCacheSeconds: common.planCacheSeconds,
     memory: { standard: 512, passwordHashing: 1_769 },
     corsAllowOrigins: [],
     alarms: { serverErrorRatePercent: 1, authorizerErrors: 1, throttles: 1, p99DurationMs: 3_000, emails: [] },
@@ -274,6 +315,17 @@ function check(config: StageConfig): StageConfig {
   }
   for (const [kind, size] of Object.entries(config.memory)) {
     if (size < 128 || size > 10_240) problems.push(`memory.${kind} must be 128 to 10240 MB (got ${size})`);
+  }
+  for (const problem of planProblems(config.plans, config.defaultPlan)) problems.push(`plans: ${problem}`);
+  for (const [name, plan] of Object.entries(config.plans)) {
+    if (plan.rateLimit > config.throttling.default.rateLimit) {
+      problems.push(
+        `plans.${name}.rateLimit (${plan.rateLimit}) must not exceed the stage's route throttle (${config.throttling.default.rateLimit})`,
+      );
+    }
+  }
+  if (config.planCacheSeconds < 0 || config.planCacheSeconds > 300) {
+    problems.push(`planCacheSeconds must be 0 to 300 (got ${config.planCacheSeconds})`);
   }
   if (problems.length > 0) throw new StageConfigError(`Stage "${config.name}" is misconfigured:\n  ${problems.join('\n  ')}`);
   return config;

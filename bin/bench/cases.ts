@@ -104,7 +104,7 @@ export const routeCases: readonly RouteCase[] = [
     baseline: async (raw, pools, i) => {
       const org = pick(pools.writers, i);
       const name = respelled(org.name);
-      await raw.respell(org.slug, name);
+      await raw.respell(org.slug, name, org.orgId, org.adminId);
       org.name = name;
     },
   },
@@ -132,7 +132,7 @@ export const scaleCases: readonly RouteCase[] = [
     },
     baseline: (raw, pools, i) => {
       const org = pick(pools.readers, i);
-      return raw.getRecord(org.orgId, org.recordId);
+      return raw.getRecord(org.orgId, org.recordId, org.adminId);
     },
   },
   {
@@ -140,6 +140,9 @@ export const scaleCases: readonly RouteCase[] = [
     note: 'a new record of three fields',
     status: 201,
     request: (pools, i) => ({ org: pick(pools.writers, i), body: recordBody(i) }),
-    baseline: (raw, pools, i) => raw.createRecord(pick(pools.writers, i).orgId, recordBody(i)),
+    baseline: (raw, pools, i) => {
+      const org = pick(pools.writers, i);
+      return raw.createRecord(org.orgId, recordBody(i), org.adminId);
+    },
   },
 ];

@@ -11,12 +11,14 @@ import { createTokenSigner } from './auth/tokens.ts';
 import { once } from './cache.ts';
 import { database } from './compose/database.ts';
 import { keyMaterial } from './compose/keys.ts';
+import { planBook } from './compose/limits.ts';
 import { mailerFor } from './compose/mail.ts';
 import {
   accountConfig,
   databaseConfig,
   guardConfig,
   invitationsConfig,
+  limitsConfig,
   mailConfig,
   orgsConfig,
   placementConfig,
@@ -25,6 +27,7 @@ import {
 } from './config.ts';
 import { InvitationsService } from './invitations/service.ts';
 import type { InvitationStore } from './invitations/stores.ts';
+import { UsageService } from './limits/usage.ts';
 import { Outbox, type OutboxStore } from './mail/outbox.ts';
 import { MembersService } from './members/service.ts';
 import type { MemberLockStore } from './members/stores.ts';
@@ -37,6 +40,7 @@ import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations
 import { mongoOutboxStore } from './mongo/outbox-store.ts';
 import { MongoRecordStore, withPlaceGoneMapping } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
+import { mongoMeterStore, mongoPlanStore, mongoUsageStore } from './mongo/usage-store.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
 import { RecordsService } from './records/service.ts';
@@ -116,11 +120,16 @@ export function records(): () => Promise<RecordsService> {
   const { cacheMs } = placementConfig();
   const stores = storesFactory();
   const orgService = organizationsOn(stores, {}); // recovers dead operations a records request meets
+  const db = database();
+  const plans = planBook();
   return once(async () => {
     const s = await stores();
     const recovery = await orgService();
+    const { master } = await db();
+    const book = await plans();
     return new RecordsService({
       orgs: s.org.orgs,
+      quota: { meter: mongoMeterStore(master), limitOf: async (orgId) => (await book.of(orgId)).plan.quotas.records },
       records: s.records,
       // A place is removed only while no organization uses it or moves data to or from it; its name is
       // never used again, so it cannot become live after that check.
@@ -343,6 +352,7 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
   const mail = options.mail ? mailConfig() : undefined;
   const mailer = mail ? mailerFor(mail) : undefined;
   const stores = storesFactory();
+  const plans = planBook();
   const sessionService = options.passwords ? sessionsWith(stores, { signing: true }) : undefined;
   const limits = options.passwords ? sessionConfig() : undefined;
   const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
@@ -356,6 +366,7 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
       orgs: s.org.orgs,
       ttlMs: settings.ttlMs,
       memberLimit: settings.memberLimit,
+      memberQuotaOf: async (orgId) => (await (await plans()).of(orgId)).plan.quotas.members,
       ...(mail && mailer ? { outbox: new Outbox(s.outbox, mailer), inviteUrlBase: mail.inviteUrlBase } : {}),
       ...(hasher ? { hasher } : {}),
       ...(sessionService ? { sessions: await sessionService() } : {}),
@@ -364,4 +375,26 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
   });
 }
 
+/** The usage and plan use cases: GET /org/usage and the operator's scripts. */
+export function usage(): () => Promise<UsageService> {
+  const config = limitsConfig();
+  const stores = storesFactory();
+  const db = database();
+  const plans = planBook();
+  return once(async () => {
+    const s = await stores();
+    const { master } = await db();
+    return new UsageService({
+      usage: mongoUsageStore(master),
+      meters: mongoMeterStore(master),
+      planStore: mongoPlanStore(master),
+      plans: await plans(),
+      stagePlans: config.plans,
+      orgs: s.org.orgs,
+      memberships: s.org.memberships,
+    });
+  });
+}
+
 export { tokenGuard } from './compose/guard.ts';
+export { admission, planBook } from './compose/limits.ts';

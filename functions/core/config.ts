@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { DEFAULT_PLAN, DEFAULT_PLANS, type Plans, planProblems } from './limits/plans.ts';
 import { PLACEMENT_MODES, type PlacementMode } from './orgs/model.ts';
 import { TENANT_DB_NAME_MAX } from './tenancy/limits.ts';
 
@@ -304,4 +305,36 @@ export function accountConfig(env: Env = process.env): AccountConfig {
   };
   read.done('account');
   return config;
+}
+
+export interface LimitsConfig {
+  /** The stage's plans (`PLANS`, JSON; {@link DEFAULT_PLANS} when unset). */
+  readonly plans: Plans;
+  /** The plan of an organization whose document names none (`DEFAULT_PLAN`). */
+  readonly defaultPlan: string;
+  /**
+   * How long a container reuses an organization's plan before reading it again (ms;
+   * `PLAN_CACHE_SECONDS`, 30 by default): a plan change reaches every container within it.
+   */
+  readonly planCacheMs: number;
+}
+
+export function limitsConfig(env: Env = process.env): LimitsConfig {
+  const read = new EnvReader(env);
+  let plans: Plans = DEFAULT_PLANS;
+  const raw = read.text('PLANS');
+  if (raw !== undefined) {
+    try {
+      plans = JSON.parse(raw) as Plans;
+      if (typeof plans !== 'object' || plans === null || Array.isArray(plans)) throw new TypeError('not an object');
+    } catch {
+      read.problem('PLANS', 'must be a JSON object of plans by name');
+      plans = DEFAULT_PLANS;
+    }
+  }
+  const defaultPlan = read.text('DEFAULT_PLAN', DEFAULT_PLAN) ?? DEFAULT_PLAN;
+  for (const problem of planProblems(plans, defaultPlan)) read.problem(raw === undefined ? 'DEFAULT_PLAN' : 'PLANS', problem);
+  const planCacheMs = read.int('PLAN_CACHE_SECONDS', 30, 0, 300) * 1_000;
+  read.done('limits');
+  return { plans, defaultPlan, planCacheMs };
 }

@@ -1,12 +1,14 @@
 import type { EmailVerificationService } from '#core/account/email-verification.ts';
 import { emailStatusBody } from '#core/account/responses.ts';
-import { emailVerifications } from '#core/app.ts';
+import { admission, emailVerifications } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { schema } from './schema.ts';
 
 /** POST /me/email: asks to move the caller's account to another address (password required). */
-export function createHandler(service: () => Promise<EmailVerificationService>) {
+export function createHandler(service: () => Promise<EmailVerificationService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'me-email',
     contract: schema,
     handle: async ({ body, caller, event }) =>
@@ -16,4 +18,4 @@ export function createHandler(service: () => Promise<EmailVerificationService>) 
   });
 }
 
-export const handler = createHandler(emailVerifications({ passwords: true }));
+export const handler = createHandler(emailVerifications({ passwords: true }), admission());

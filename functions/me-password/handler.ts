@@ -1,11 +1,13 @@
 import type { PasswordResetService } from '#core/account/password-reset.ts';
-import { passwordResets } from '#core/app.ts';
+import { admission, passwordResets } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { schema } from './schema.ts';
 
 /** PUT /me/password: changes the caller's password, given the current one; ends every session. */
-export function createHandler(service: () => Promise<PasswordResetService>) {
+export function createHandler(service: () => Promise<PasswordResetService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'me-password',
     contract: schema,
     handle: async ({ body, caller, event }) => {
@@ -14,4 +16,4 @@ export function createHandler(service: () => Promise<PasswordResetService>) {
   });
 }
 
-export const handler = createHandler(passwordResets());
+export const handler = createHandler(passwordResets(), admission());

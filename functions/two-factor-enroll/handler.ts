@@ -1,11 +1,13 @@
 import type { TwoFactorService } from '#core/account/two-factor.ts';
-import { twoFactor } from '#core/app.ts';
+import { admission, twoFactor } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { schema } from './schema.ts';
 
 /** POST /me/two-factor: begins enrolment in two-factor authentication (password required). */
-export function createHandler(service: () => Promise<TwoFactorService>) {
+export function createHandler(service: () => Promise<TwoFactorService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'two-factor-enroll',
     contract: schema,
     handle: async ({ body, caller, event }) => {
@@ -15,4 +17,4 @@ export function createHandler(service: () => Promise<TwoFactorService>) {
   });
 }
 
-export const handler = createHandler(twoFactor({ passwords: true }));
+export const handler = createHandler(twoFactor({ passwords: true }), admission());

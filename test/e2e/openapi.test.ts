@@ -168,6 +168,7 @@ describe('The document against the running local API', () => {
     const profile = await run('/me', 'get', owner);
     await run('/me/switch', 'post', owner, { organization_id: orgId });
     await run('/org/members', 'get', owner);
+    await run('/org/usage', 'get', owner);
     await run('/org/roles', 'post', owner);
     await run('/org/roles', 'get', owner);
     await run('/org/roles/{name}', 'put', owner);

@@ -312,6 +312,9 @@ describe('Stack: OrgsService (dev)', () => {
           BCRYPT_COST: String(config.bcryptCost),
           OPERATION_LEASE_SECONDS: String(config.operationLeaseSeconds),
           PLACEMENT_MODE: config.placementMode,
+          PLANS: JSON.stringify(config.plans),
+          DEFAULT_PLAN: config.defaultPlan,
+          PLAN_CACHE_SECONDS: String(config.planCacheSeconds),
         });
       }
       if (needs.includes('signingKey')) {

@@ -16,6 +16,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.ts';
+import type { Admission } from '../limits/admission.ts';
 import { errorFields, log } from '../log.ts';
 import type { Permission } from '../members/permissions.ts';
 import { metrics } from '../metrics.ts';
@@ -89,6 +90,12 @@ interface Spec<T extends Contract, C> {
   readonly contract: T;
   /** Returns the success body; the status is the contract's. */
   readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>) => Promise<AnswerOf<T> | WithHeaders<AnswerOf<T>>>;
+  /**
+   * The organization's rate limit and usage count (`jwt` routes; see `#core/limits/admission.ts`):
+   * applied to every request before anything is parsed. Handlers pass the real one (`admission()` of
+   * `#core/app.ts`); tests of a handler's own rules may leave it out.
+   */
+  readonly admission?: (() => Promise<Admission>) | undefined;
 }
 
 type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown, unknown> };
@@ -189,6 +196,23 @@ function parseRequest(
   };
 }
 
+/**
+ * Counts the request against its organization's rate and usage before anything of the route runs
+ * (no parsing, no database work of the route): over the rate, 429 `rate_limited` with Retry-After.
+ * A request with no organization in the authorizer's context is left to `parseRequest` (401).
+ */
+function admit(name: string, admission: () => Promise<Admission>): MiddlewareObj<ParsedEvent, HttpResult> {
+  return {
+    name: 'admit',
+    before: async (request) => {
+      const context = (request.event.requestContext as { authorizer?: { lambda?: AuthorizerContext } }).authorizer?.lambda;
+      if (typeof context?.orgId !== 'string' || typeof context.userId !== 'string') return;
+      identifyCaller(context);
+      await (await admission()).admit({ orgId: context.orgId, userId: context.userId }, name);
+    },
+  };
+}
+
 /** Maps errors to problem+json, writes one access log line (never the body) and counts the status. */
 function respond(name: string): MiddlewareObj<HttpEvent, HttpResult> {
   const started = new WeakMap<object, number>();
@@ -228,21 +252,22 @@ function observed(name: string, chain: (event: ParsedEvent, context: Context) =>
 
 function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') {
   const { status } = spec.contract.success;
-  const chain = middy<ParsedEvent, HttpResult, Error, Context>()
-    .use(respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>)
-    .use(parseRequest(spec.contract, auth, permissionOf(spec.name)))
-    .handler(async (event): Promise<HttpResult> => {
-      if (!event.parsed) throw new Error('request was not parsed');
-      const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
-      const body = answer instanceof WithHeaders ? answer.body : answer;
-      const extra = answer instanceof WithHeaders ? answer.headers : {};
-      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
-      return {
-        statusCode: status,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra },
-        body: JSON.stringify(body),
-      };
-    });
+  const chain = middy<ParsedEvent, HttpResult, Error, Context>().use(
+    respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>,
+  );
+  if (auth === 'jwt' && spec.admission) chain.use(admit(spec.name, spec.admission));
+  chain.use(parseRequest(spec.contract, auth, permissionOf(spec.name))).handler(async (event): Promise<HttpResult> => {
+    if (!event.parsed) throw new Error('request was not parsed');
+    const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
+    const body = answer instanceof WithHeaders ? answer.body : answer;
+    const extra = answer instanceof WithHeaders ? answer.headers : {};
+    if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
+    return {
+      statusCode: status,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra },
+      body: JSON.stringify(body),
+    };
+  });
   return observed(spec.name, chain);
 }
 

@@ -54,8 +54,10 @@ export interface InvitationsDeps {
   readonly throttle?: LoginThrottle;
   /** How long an invitation stays valid (ms). */
   readonly ttlMs: number;
-  /** Members an organization may have at most. */
+  /** Members an organization may have at most, whatever its plan (`MEMBER_LIMIT`). */
   readonly memberLimit: number;
+  /** The members quota of the organization's plan (see `#core/limits/plans.ts`); the lower of the two applies. */
+  readonly memberQuotaOf?: (orgId: string) => Promise<number>;
   readonly now?: () => Date;
 }
 
@@ -329,9 +331,11 @@ export class InvitationsService {
 
   /** Throws `member_limit` when the organization has reached its member limit. */
   async #checkLimit(orgId: string): Promise<void> {
-    const limit = this.#deps.memberLimit;
+    const quota = this.#deps.memberQuotaOf ? await this.#deps.memberQuotaOf(orgId) : Number.POSITIVE_INFINITY;
+    const limit = Math.min(this.#deps.memberLimit, quota);
     if ((await this.#deps.memberships.count(orgId, limit)) >= limit) {
-      throw new ConflictError('member_limit', `An organization may have at most ${limit} members.`);
+      const which = quota <= this.#deps.memberLimit ? "the members quota of your organization's plan" : 'the member limit';
+      throw new ConflictError('member_limit', `An organization may have at most ${limit} members (${which}).`);
     }
   }
 

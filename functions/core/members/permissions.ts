@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'roles:manage',
   'records:read',
   'records:write',
+  'usage:read',
 ] as const;
 
 /**
@@ -32,6 +33,7 @@ export const PERMISSIONS = [
  * - `invitations:manage`: invite, list and revoke invitations.
  * - `roles:manage`: create, change and delete custom roles.
  * - `records:read`, `records:write`: the records API.
+ * - `usage:read`: the organization's plan and usage (GET /org/usage).
  */
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -44,7 +46,7 @@ export const BUILT_IN_ROLES = {
    * or remove `owner`.
    */
   admin: PERMISSIONS.filter((p) => p !== 'organization:delete' && p !== 'organization:security'),
-  /** Works with the organization's data and sees who else is in it. */
+  /** Works with the organization's data and sees who else is in it (not its plan or usage). */
   member: ['members:read', 'records:read', 'records:write'],
 } as const satisfies Record<string, readonly Permission[]>;
 

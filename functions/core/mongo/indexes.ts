@@ -38,6 +38,8 @@ export const MASTER_INDEXES: readonly MasterIndex[] = [
   { collection: C.outbox, key: { state: 1, nextAttemptAt: 1 }, options: { name: 'state_due' } },
   { collection: C.nameClaims, key: { orgId: 1 }, options: { name: 'org' } },
   { collection: C.locks, key: { startedAt: 1 }, options: { name: 'started' } },
+  { collection: C.usage, key: { day: 1, orgId: 1 }, options: { name: 'day_org' } },
+  { collection: C.planChanges, key: { orgId: 1, at: -1 }, options: { name: 'org_at' } },
   ttl(C.refreshTokens),
   { collection: C.refreshTokens, key: { orgId: 1 }, options: { name: 'org' } },
   ttl(C.refreshTokenUses),
