@@ -124,10 +124,10 @@ const EXPECTED: Record<string, readonly string[]> = {
     'find login_failures', // the lockout, per email and per source
     'find login_failures',
     'find admins', // the new address is free
-    'find login_failures', // the limit on verification emails, per address and per source
+    'insert login_failures', // the limit on verification emails, per address and per source: counted, then checked
+    'insert login_failures',
     'find login_failures',
-    'insert login_failures',
-    'insert login_failures',
+    'find login_failures',
     'update admins', // pending_email
     'insert account_tokens',
     'insert outbox', // the link to the new address ...
@@ -137,10 +137,10 @@ const EXPECTED: Record<string, readonly string[]> = {
   ],
   'PUT /me/password': ['update org_usage', 'find admins', 'find login_failures', 'find login_failures', 'update admins'],
   'POST /password/forgot': [
-    'find login_failures', // the limit on reset emails, per address and per source
+    'insert login_failures', // the limit on reset emails, per address and per source: counted, then checked
+    'insert login_failures',
     'find login_failures',
-    'insert login_failures',
-    'insert login_failures',
+    'find login_failures',
     'find admins',
     'insert account_tokens', // the same writes whether or not an account uses the address
     'insert outbox',
