@@ -18,6 +18,7 @@ import { createBenchEnv } from './bench/env.ts';
 import { runHandlers } from './bench/handlers.ts';
 import { runHttp } from './bench/http.ts';
 import { runLogin } from './bench/login.ts';
+import { runNoisy } from './bench/noisy.ts';
 import { type BenchOptions, parseOptions, USAGE } from './bench/options.ts';
 import { type BenchResult, renderReport } from './bench/report.ts';
 import { runScale } from './bench/scale.ts';
@@ -78,7 +79,7 @@ try {
   const writerOrgs = Math.max(5, 4 * Math.max(...opts.concurrency));
   const has = (part: string) => opts.parts.some((p) => p === part);
   // The scale part seeds its own; alone, it starts from the one organization the create handler made.
-  if (['handlers', 'http', 'login', 'authorizer'].some(has)) await seeder.growTo(READER_ORGS + writerOrgs);
+  if (['handlers', 'http', 'noisy', 'login', 'authorizer'].some(has)) await seeder.growTo(READER_ORGS + writerOrgs);
   const pools: Pools = {
     readers: seeder.orgs.slice(0, READER_ORGS),
     writers: seeder.orgs.slice(READER_ORGS, READER_ORGS + writerOrgs),
@@ -97,6 +98,18 @@ try {
       authorizerCacheSeconds: opts.httpAuthorizerCache,
       ...(opts.profile ? { profileDir: resolve(opts.profile) } : {}),
     });
+  }
+  if (has('noisy')) {
+    progress(`noisy neighbour: ${opts.noisyRate}/s beside ${opts.quietRate}/s`);
+    const [quiet, noisy] = pools.readers;
+    if (quiet && noisy) {
+      parts.noisy = await runNoisy(env, quiet, noisy, {
+        seconds: opts.noisySeconds,
+        quietRate: opts.quietRate,
+        noisyRate: opts.noisyRate,
+        authorizerCacheSeconds: opts.httpAuthorizerCache,
+      });
+    }
   }
   if (has('login')) {
     progress(`login at bcrypt cost ${opts.bcryptCost}`);

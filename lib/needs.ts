@@ -34,6 +34,9 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
           OPERATION_LEASE_SECONDS: config.operationLeaseSeconds,
           PLACEMENT_MODE: config.placementMode,
           EVENT_RETENTION_DAYS: config.events.retentionDays,
+          PLANS: JSON.stringify(config.plans),
+          DEFAULT_PLAN: config.defaultPlan,
+          PLAN_CACHE_SECONDS: config.planCacheSeconds,
         });
         break;
       case 'signingKey':
@@ -57,7 +60,12 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
             resources: [sesIdentityArn(fn, config)],
           }),
         );
-        set({ MAILER: 'ses', MAIL_FROM: config.mail.from, INVITE_URL_BASE: config.mail.inviteUrlBase });
+        set({
+          MAILER: 'ses',
+          MAIL_FROM: config.mail.from,
+          INVITE_URL_BASE: config.mail.inviteUrlBase,
+          ACCOUNT_URL_BASE: config.mail.accountUrlBase,
+        });
         break;
       case 'invitations':
         set({ INVITATION_TTL_HOURS: config.invitations.ttlHours, MEMBER_LIMIT: config.invitations.memberLimit });

@@ -68,6 +68,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'The database is unavailable; see Retry-After.',
 };
 
+/** The 429 every `jwt` route may answer (`#core/limits/admission.ts`). */
+const RATE_LIMITED = "The organization is over its plan's request rate (`rate_limited`); retry after the Retry-After seconds.";
+
 /** Loads a function's contract (its `schema.ts` export). */
 export async function loadContract(functionName: string): Promise<Contract> {
   const module = (await import(new URL(`../functions/${functionName}/schema.ts`, import.meta.url).href)) as { schema: Contract };
@@ -137,11 +140,15 @@ export async function buildOpenApi(routes: readonly Route[], options: OpenApiOpt
       },
     };
     const gateway = gatewayStatuses(route.auth, body !== undefined);
-    const statuses = new Set([...contract.errors, ...gateway]);
+    // Every `jwt` route counts its organization's requests against the plan's rate first.
+    const rated = route.auth === 'jwt' && !contract.errors.includes(429);
+    const errors = rated ? [...contract.errors, 429] : contract.errors;
+    const statuses = new Set([...errors, ...gateway]);
     for (const status of [...statuses].sort()) {
       const fromGateway = gateway.includes(status);
-      const own = contract.errors.includes(status);
-      const ownDescription = contract.errorDescriptions?.[status] ?? ERROR_DESCRIPTIONS[status] ?? 'Error.';
+      const own = errors.includes(status);
+      const ownDescription =
+        status === 429 && rated ? RATE_LIMITED : (contract.errorDescriptions?.[status] ?? ERROR_DESCRIPTIONS[status] ?? 'Error.');
       const description =
         status === 401 || status === 403
           ? fromGateway

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_PLANS, type Plans, planProblems } from '../functions/core/limits/plans.ts';
 
 /**
  * One typed configuration per deployment stage. `npx cdk deploy -c stage=<name>` picks one; each
@@ -95,6 +96,11 @@ export interface StageConfig {
     readonly from: string;
     /** The application page an invitation link opens; `?token=<secret>` is added (`INVITE_URL_BASE`). */
     readonly inviteUrlBase: string;
+    /**
+     * The application's account pages (`ACCOUNT_URL_BASE`): password reset links open
+     * `<base>/reset-password?token=<secret>`, email verification links `<base>/verify-email?token=<secret>`.
+     */
+    readonly accountUrlBase: string;
   };
   readonly invitations: {
     /** How long an invitation stays valid, in hours (`INVITATION_TTL_HOURS`). */
@@ -106,6 +112,19 @@ export interface StageConfig {
     /** How long the audit log keeps events, in days (`EVENT_RETENTION_DAYS`; a TTL index removes them after). */
     readonly retentionDays: number;
   };
+  /**
+   * The stage's plans by name (`PLANS`): each organization's request rate and burst, enforced by the
+   * HTTP chain across all its routes, and its quotas. A plan's rate must fit under the stage's route
+   * throttle, or API Gateway would refuse the organization's requests before its plan does.
+   */
+  readonly plans: Plans;
+  /** The plan of an organization whose document names none (`DEFAULT_PLAN`). */
+  readonly defaultPlan: string;
+  /**
+   * How long a container reuses an organization's plan (`PLAN_CACHE_SECONDS`): the bound on how late
+   * a plan change (`npm run org:plan`) takes effect.
+   */
+  readonly planCacheSeconds: number;
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
   readonly corsAllowOrigins: readonly string[];
   readonly alarms: {
@@ -127,6 +146,8 @@ const common = {
   placementMode: 'collection',
   jwt: { audience: 'orgs-api', ttlSeconds: 1_800 },
   invitations: { ttlHours: 7 * 24, memberLimit: 10_000 },
+  defaultPlan: 'standard',
+  planCacheSeconds: 30,
 } as const;
 
 export const stages = {
@@ -147,6 +168,7 @@ export const stages = {
       identity: 'dev.orgs-service.example',
       from: 'no-reply@dev.orgs-service.example',
       inviteUrlBase: 'http://localhost:5173/invitations/accept',
+      accountUrlBase: 'http://localhost:5173/account',
     },
     invitations: common.invitations,
     events: { retentionDays: 7 },
@@ -155,6 +177,18 @@ export const stages = {
     revocationCacheSeconds: 0,
     publishApiDocument: true,
     throttling: { default: { rateLimit: 20, burstLimit: 40 }, passwordRoutes: { rateLimit: 5, burstLimit: 10 } },
+    // Small rates, so a developer meets the 429 while developing.
+    plans: {
+      free: { rateLimit: 2, burstLimit: 4, quotas: DEFAULT_PLANS.free.quotas },
+      standard: { rateLimit: 5, burstLimit: 10, quotas: DEFAULT_PLANS.standard.quotas },
+      premium: {
+        rateLimit: 10,
+        burstLimit: 20,
+        quotas: DEFAULT_PLANS.premium.quotas,
+      },
+    },
+    defaultPlan: common.defaultPlan,
+    planCacheSeconds: common.planCacheSeconds,
     memory: { standard: 512, passwordHashing: 1_024 },
     corsAllowOrigins: ['http://localhost:3000', 'http://localhost:5173'],
     alarms: { serverErrorRatePercent: 10, authorizerErrors: 5, throttles: 10, p99DurationMs: 5_000, emails: [] },
@@ -176,6 +210,7 @@ export const stages = {
       identity: 'staging.orgs-service.example',
       from: 'no-reply@staging.orgs-service.example',
       inviteUrlBase: 'https://app.staging.orgs-service.example/invitations/accept',
+      accountUrlBase: 'https://app.staging.orgs-service.example/account',
     },
     invitations: common.invitations,
     events: { retentionDays: 30 },
@@ -183,6 +218,16 @@ export const stages = {
     revocationCacheSeconds: 5,
     publishApiDocument: true,
     throttling: { default: { rateLimit: 50, burstLimit: 100 }, passwordRoutes: { rateLimit: 10, burstLimit: 20 } },
+    plans: {
+      ...DEFAULT_PLANS,
+      premium: {
+        rateLimit: 50,
+        burstLimit: 100,
+        quotas: DEFAULT_PLANS.premium.quotas,
+      },
+    },
+    defaultPlan: common.defaultPlan,
+    planCacheSeconds: common.planCacheSeconds,
     memory: { standard: 512, passwordHashing: 1_769 },
     corsAllowOrigins: [],
     alarms: { serverErrorRatePercent: 5, authorizerErrors: 1, throttles: 5, p99DurationMs: 3_000, emails: [] },
@@ -204,6 +249,7 @@ export const stages = {
       identity: 'orgs-service.example',
       from: 'no-reply@orgs-service.example',
       inviteUrlBase: 'https://app.orgs-service.example/invitations/accept',
+      accountUrlBase: 'https://app.orgs-service.example/account',
     },
     invitations: common.invitations,
     events: { retentionDays: 365 },
@@ -211,6 +257,9 @@ export const stages = {
     revocationCacheSeconds: 5,
     publishApiDocument: false,
     throttling: { default: { rateLimit: 200, burstLimit: 400 }, passwordRoutes: { rateLimit: 20, burstLimit: 40 } },
+    plans: DEFAULT_PLANS,
+    defaultPlan: common.defaultPlan,
+    planCacheSeconds: common.planCacheSeconds,
     memory: { standard: 512, passwordHashing: 1_769 },
     corsAllowOrigins: [],
     alarms: { serverErrorRatePercent: 1, authorizerErrors: 1, throttles: 1, p99DurationMs: 3_000, emails: [] },
@@ -265,12 +314,25 @@ function check(config: StageConfig): StageConfig {
   }
   if (!URL.canParse(config.mail.inviteUrlBase))
     problems.push(`mail.inviteUrlBase must be a URL (got ${config.mail.inviteUrlBase})`);
+  if (!URL.canParse(config.mail.accountUrlBase))
+    problems.push(`mail.accountUrlBase must be a URL (got ${config.mail.accountUrlBase})`);
   const domain = config.mail.from.split('@')[1];
   if (config.mail.from !== config.mail.identity && domain !== config.mail.identity) {
     problems.push(`mail.from (${config.mail.from}) must be the identity ${config.mail.identity} or an address of it`);
   }
   for (const [kind, size] of Object.entries(config.memory)) {
     if (size < 128 || size > 10_240) problems.push(`memory.${kind} must be 128 to 10240 MB (got ${size})`);
+  }
+  for (const problem of planProblems(config.plans, config.defaultPlan)) problems.push(`plans: ${problem}`);
+  for (const [name, plan] of Object.entries(config.plans)) {
+    if (plan.rateLimit > config.throttling.default.rateLimit) {
+      problems.push(
+        `plans.${name}.rateLimit (${plan.rateLimit}) must not exceed the stage's route throttle (${config.throttling.default.rateLimit})`,
+      );
+    }
+  }
+  if (config.planCacheSeconds < 0 || config.planCacheSeconds > 300) {
+    problems.push(`planCacheSeconds must be 0 to 300 (got ${config.planCacheSeconds})`);
   }
   if (problems.length > 0) throw new StageConfigError(`Stage "${config.name}" is misconfigured:\n  ${problems.join('\n  ')}`);
   return config;

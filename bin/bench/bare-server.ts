@@ -49,9 +49,16 @@ async function answer(req: IncomingMessage): Promise<[number, unknown]> {
     org = await raw.getOrg(toSlug(url.searchParams.get('organization_name') ?? ''));
   } else if (req.method === 'PUT' && url.pathname === '/org/update') {
     const body = await readJson(req);
-    org = await raw.updateEmail(toSlug(body.organization_name ?? ''), claimsOf(req).sub ?? '', body.email ?? '');
+    const claims = claimsOf(req);
+    org = await raw.respell(
+      toSlug(body.organization_name ?? ''),
+      body.new_organization_name ?? '',
+      claims.org ?? '',
+      claims.sub ?? '',
+    );
   } else if (req.method === 'POST' && url.pathname === '/org/records') {
-    const record = await raw.createRecord(claimsOf(req).org ?? '', await readJson(req));
+    const claims = claimsOf(req);
+    const record = await raw.createRecord(claims.org ?? '', await readJson(req), claims.sub ?? '');
     return record ? [201, record] : [404, { message: 'Not Found' }];
   } else {
     return [404, { message: 'Not Found' }];

@@ -54,9 +54,12 @@ export function pick(list: readonly SeededOrg[], i: number): SeededOrg {
   return org;
 }
 
-let emails = 0;
-/** An address no admin has yet, so every update is a real change that succeeds. */
-export const freshEmail = (org: SeededOrg) => `admin+${++emails}@${org.slug.replaceAll('_', '-')}.example`;
+/** The name with its first letter's case flipped: a new spelling of the same slug. */
+export const respelled = (name: string) => {
+  const first = name.charAt(0);
+  const flipped = first === first.toUpperCase() ? first.toLowerCase() : first.toUpperCase();
+  return `${flipped}${name.slice(1)}`;
+};
 
 const getOrg: RouteCase = {
   route: 'GET /org/get',
@@ -85,24 +88,24 @@ export const routeCases: readonly RouteCase[] = [
   getOrg,
   {
     route: 'PUT /org/update',
-    note: 'new admin email, no rename',
+    note: 'a new spelling of the name, no rename',
     status: 200,
     request: (pools, i) => {
       const org = pick(pools.writers, i);
-      const email = freshEmail(org);
+      const name = respelled(org.name);
       return {
         org,
-        body: { organization_name: org.name, email },
+        body: { organization_name: org.name, new_organization_name: name },
         after: () => {
-          org.email = email;
+          org.name = name;
         },
       };
     },
     baseline: async (raw, pools, i) => {
       const org = pick(pools.writers, i);
-      const email = freshEmail(org);
-      await raw.updateEmail(org.slug, org.adminId, email);
-      org.email = email;
+      const name = respelled(org.name);
+      await raw.respell(org.slug, name, org.orgId, org.adminId);
+      org.name = name;
     },
   },
   login,
@@ -129,7 +132,7 @@ export const scaleCases: readonly RouteCase[] = [
     },
     baseline: (raw, pools, i) => {
       const org = pick(pools.readers, i);
-      return raw.getRecord(org.orgId, org.recordId);
+      return raw.getRecord(org.orgId, org.recordId, org.adminId);
     },
   },
   {
@@ -137,6 +140,9 @@ export const scaleCases: readonly RouteCase[] = [
     note: 'a new record of three fields',
     status: 201,
     request: (pools, i) => ({ org: pick(pools.writers, i), body: recordBody(i) }),
-    baseline: (raw, pools, i) => raw.createRecord(pick(pools.writers, i).orgId, recordBody(i)),
+    baseline: (raw, pools, i) => {
+      const org = pick(pools.writers, i);
+      return raw.createRecord(org.orgId, recordBody(i), org.adminId);
+    },
   },
 ];

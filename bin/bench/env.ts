@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewaySimpleAuthorizerWithContextResult, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair } from 'jose';
 import { MongoClient, ObjectId } from 'mongodb';
+import { DEFAULT_PLANS } from '#core/limits/plans.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { type Route, routes } from '../../lib/routes.ts';
 import type { TestCaller } from '../../test/support/callers.ts';
 import { authorizerEvent } from '../../test/support/events.ts';
 import { type EmbeddedBackend, type EmbeddedMongo, startEmbeddedMongo } from '../embedded-db/embedded-db.ts';
 import { handlerLoader, lambdaContext } from '../local-api/gateway.ts';
+import { BENCH_PLAN } from './plan.ts';
 import { RawDb } from './raw.ts';
 
 /**
@@ -132,6 +135,15 @@ export async function createBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     // recorded, so the wrong-password and unknown-email paths do the same database work.
     LOGIN_MAX_FAILURES_PER_EMAIL: '1000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
+    // Every organization on a plan no bench load reaches: the rate limit's database work is measured
+    // on every request, and no request is refused (the noisy-neighbour part sets its own plans).
+    PLANS: JSON.stringify({ ...DEFAULT_PLANS, bench: BENCH_PLAN }),
+    DEFAULT_PLAN: 'bench',
+    // The same for the limit on reset emails; and those emails go to a folder of the run's own.
+    ACCOUNT_MAIL_MAX_PER_EMAIL: '1000',
+    ACCOUNT_MAIL_MAX_PER_IP: '100000',
+    MAILER: 'mailbox',
+    MAILBOX_DIR: join(tmpdir(), `orgs-bench-mailbox-${process.pid}`),
   };
   Object.assign(process.env, handlerEnv, { MONGODB_URI: inProcessUri });
 

@@ -84,7 +84,12 @@ function processCpuMs(pid: number | undefined): number {
  * Starts a server script as its own process. Its output goes to a file rather than a pipe: the
  * local API writes a line per request, and a pipe would make the bench wake up to read each one.
  */
-async function startServer(script: string, env: NodeJS.ProcessEnv, ready: RegExp, nodeOptions: string[] = []): Promise<Server> {
+export async function startServer(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  nodeOptions: string[] = [],
+): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'orgs-bench-server-'));
   const logFile = join(dir, 'output.log');
   const log = await open(logFile, 'w');

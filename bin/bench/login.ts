@@ -8,7 +8,8 @@ import { ratio, type Summary, summarize } from './stats.ts';
 /**
  * Login at the production bcrypt cost: how much of a login is bcrypt, and whether an unknown email
  * takes as long as a wrong password (it must: otherwise timing tells which emails have an account).
- * The three kinds of attempt take turns, so noise falls on all of them alike.
+ * The three kinds of attempt take turns, so noise falls on all of them alike. Asking for a password
+ * reset is measured the same way, for an address an account uses and one nobody uses.
  */
 
 export interface LoginKind {
@@ -29,6 +30,13 @@ export interface LoginResult {
   readonly unknownOverWrongMean: number;
   /** Share of a successful login spent in bcrypt (p50s). */
   readonly bcryptShareP50: number;
+  /** POST /password/forgot for an address an account uses and for one nobody uses, taking turns. */
+  readonly forgot: {
+    readonly known: Summary;
+    readonly unknown: Summary;
+    readonly unknownOverKnownP50: number;
+    readonly unknownOverKnownMean: number;
+  };
 }
 
 const ROUTE = 'POST /admin/login';
@@ -69,6 +77,20 @@ export async function runLogin(
     for (let k = 0; k < kinds.length; k++) await attempt(kinds[(i + k) % kinds.length] as Kind, i, i >= warmup);
   }
 
+  // Asking for a reset: the same answer and, measured the same way, the same time for both kinds.
+  const forgot = { known: [] as number[], unknown: [] as number[] };
+  for (let i = 0; i < warmup + iterations; i++) {
+    for (const known of i % 2 === 0 ? [true, false] : [false, true]) {
+      const org = pick(readers, i);
+      const email = known ? org.email : `nobody-${i}@bench-unknown.example`;
+      const call = await invokeRoute(env, probe, 'POST /password/forgot', { org, body: { email } });
+      if (call.status !== 202) throw new Error(`password/forgot answered ${call.status}, expected 202`);
+      if (i >= warmup) forgot[known ? 'known' : 'unknown'].push(call.ms);
+    }
+  }
+  const known = summarize(forgot.known);
+  const unknown = summarize(forgot.unknown);
+
   const kind = (s: { total: number[]; bcrypt: number[] }): LoginKind => ({
     total: summarize(s.total),
     bcrypt: summarize(s.bcrypt),
@@ -86,5 +108,11 @@ export async function runLogin(
     unknownOverWrongP50: ratio(unknownEmail.total.p50, wrongPassword.total.p50),
     unknownOverWrongMean: ratio(unknownEmail.total.mean, wrongPassword.total.mean),
     bcryptShareP50: ratio(correct.bcrypt.p50, correct.total.p50),
+    forgot: {
+      known,
+      unknown,
+      unknownOverKnownP50: ratio(unknown.p50, known.p50),
+      unknownOverKnownMean: ratio(unknown.mean, known.mean),
+    },
   };
 }

@@ -6,7 +6,7 @@ import type { PlacementMode } from '#core/orgs/model.ts';
 /** The prod stage's API Gateway authorizer cache: revocation bound 60 s less the authorizer's own 5 s (lib/stages.ts). */
 export const PROD_AUTHORIZER_CACHE_SECONDS = 55;
 
-export const PARTS = ['handlers', 'http', 'login', 'authorizer', 'coldstart', 'scale'] as const;
+export const PARTS = ['handlers', 'http', 'noisy', 'login', 'authorizer', 'coldstart', 'scale'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,12 @@ export interface BenchOptions {
   readonly concurrency: readonly number[];
   /** API Gateway's authorizer result cache in the HTTP part's local API, seconds (prod's by default). */
   readonly httpAuthorizerCache: number;
+  /** Seconds per side of the noisy-neighbour part (quiet alone, quiet beside the noise). */
+  readonly noisySeconds: number;
+  /** Requests per second of the noisy organization (on the free plan: 5 per second). */
+  readonly noisyRate: number;
+  /** Requests per second of the quiet organization (on the standard plan: 20 per second). */
+  readonly quietRate: number;
   /** Token verifications (and authorizer calls) per side. */
   readonly authorizerIterations: number;
   /** Organizations of each placement mode at each scale point. */
@@ -49,6 +55,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --http-requests <n>            most requests of one HTTP load run (default 5000)
   --concurrency <list>           HTTP connections (default 1,10,50)
   --http-authorizer-cache <s>    the local API's authorizer result cache, as API Gateway's (default 55, prod's; 0 = dev's)
+  --noisy-seconds <s>            seconds per side of the noisy-neighbour part (default 6)
+  --noisy-rate <n>               the noisy organization's requests per second (default 50: 10x its free plan)
+  --quiet-rate <n>               the quiet organization's requests per second (default 10: half its standard plan)
   --authorizer-iterations <n>    token verifications per side (default 2000)
   --orgs <list>                  organizations per mode at each scale point (default 100,1000,10000)
   --modes <list>                 placement modes of the scale part (default collection,database)
@@ -97,6 +106,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       concurrency: { type: 'string' },
       'http-authorizer-cache': { type: 'string' },
       'authorizer-iterations': { type: 'string' },
+      'noisy-seconds': { type: 'string' },
+      'noisy-rate': { type: 'string' },
+      'quiet-rate': { type: 'string' },
       orgs: { type: 'string' },
       modes: { type: 'string' },
       'scale-iterations': { type: 'string' },
@@ -129,6 +141,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     httpRequests: positive('http-requests', values['http-requests'], 5000),
     concurrency: list('concurrency', values.concurrency, [1, 10, 50]),
     httpAuthorizerCache: positive('http-authorizer-cache', values['http-authorizer-cache'], PROD_AUTHORIZER_CACHE_SECONDS, 0),
+    noisySeconds: seconds('noisy-seconds', values['noisy-seconds'], 6),
+    noisyRate: positive('noisy-rate', values['noisy-rate'], 50),
+    quietRate: positive('quiet-rate', values['quiet-rate'], 10),
     authorizerIterations: positive('authorizer-iterations', values['authorizer-iterations'], 2000),
     orgs: list('orgs', values.orgs, [100, 1_000, 10_000]).sort((a, b) => a - b),
     modes: (['collection', 'database'] as const).filter((m) => modes.includes(m)),

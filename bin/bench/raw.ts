@@ -3,6 +3,7 @@ import bcrypt from 'bcryptjs';
 import { type Collection, type Document, type MongoClient, ObjectId } from 'mongodb';
 import { type SessionConfig, sessionConfig } from '#core/config.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
+import { BENCH_PLAN } from './plan.ts';
 
 /**
  * The baselines: the same database work as each route, done with the driver alone (no validation,
@@ -21,6 +22,8 @@ export class RawDb {
   readonly #locks: Collection<Document>;
   readonly #failures: Collection<Document>;
   readonly #refreshTokens: Collection<{ _id: string } & Document>;
+  readonly #usage: Collection<{ _id: string } & Document>;
+  readonly #meters: Collection<{ _id: string } & Document>;
   readonly #client: MongoClient;
   readonly #session: SessionConfig;
 
@@ -35,6 +38,23 @@ export class RawDb {
     this.#locks = db.collection(C.locks);
     this.#failures = db.collection(C.loginFailures);
     this.#refreshTokens = db.collection<{ _id: string } & Document>(C.refreshTokens);
+    this.#usage = db.collection<{ _id: string } & Document>(C.usage);
+    this.#meters = db.collection<{ _id: string } & Document>(C.meters);
+  }
+
+  /**
+   * The rate limit every `jwt` route applies first, 1 round trip on the bench's path (the plan
+   * cached, the window current and far from full; `Admission.admit` → `MongoUsageStore.hit`):
+   * 0. conditional update of org_usage: the request counted in the window and by route.
+   */
+  async #admit(orgId: string, userId: string, route: string): Promise<void> {
+    const windowMs = Math.round((BENCH_PLAN.burstLimit / BENCH_PLAN.rateLimit) * 1_000);
+    const now = Date.now();
+    const window = Math.floor(now / windowMs) * windowMs;
+    await this.#usage.updateOne(
+      { _id: `${orgId}:${new Date(now).toISOString().slice(0, 10)}`, window, count: { $lt: BENCH_PLAN.burstLimit } },
+      { $inc: { count: 1, [`requests.${route}`]: 1 }, $addToSet: { users: userId } },
+    );
   }
 
   /**
@@ -47,47 +67,51 @@ export class RawDb {
   }
 
   /**
-   * PUT /org/update with a new email and no rename, 7 round trips (`OrganizationService.update` and
-   * `#update`, `OperationLocks.hold`):
-   * 1. find organizations by slug (`#owned` → `#findByName` → `orgs.findBySlug`);
-   * 2. find admins by the caller's admin id (`admins.findById`);
-   * 3. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
-   * 4. find organizations by id, the re-read under the lock (`orgs.findById`);
-   * 5. update admins: email, updatedAt, tokenVersion + 1 (`admins.updateCredentials`);
-   * 6. conditional findAndModify of organizations while active: updatedAt, answering the document as
-   *    updated (`orgs.transition`);
-   * 7. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
+   * PUT /org/update with a new spelling of the name and no rename (the slug stays), 6 round trips:
+   * the rate limit (`#admit`), then 5 (`OrganizationService.update`, `OperationLocks.hold`):
+   * 1. find organizations by slug (`ownedBy` → `orgs.findBySlug`);
+   * 2. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
+   * 3. find organizations by id, the re-read under the lock (`orgs.findById`);
+   * 4. conditional findAndModify of organizations while active: the name, updatedAt, answering the
+   *    document as updated (`orgs.transition`);
+   * 5. delete from org_locks by org and lock id (`locks.hold` → `#release`), whatever happened.
    * (The lock's heartbeat renews only every third of the lease, 40 s by default: never in a bench call.)
    */
-  async updateEmail(slug: string, adminId: string, email: string): Promise<Document | null> {
+  async respell(slug: string, name: string, orgId: string, userId: string): Promise<Document | null> {
+    await this.#admit(orgId, userId, 'org-update');
     const found = await this.#orgs.findOne({ slug });
-    if (found?.status !== 'active' || !ObjectId.isValid(adminId)) return null;
-    const admin = await this.#admins.findOne({ _id: new ObjectId(adminId) });
-    if (!admin?.orgId?.equals(found._id)) return null;
+    if (found?.status !== 'active') return null;
     const lockId = randomBytes(8).toString('hex');
     await this.#locks.insertOne({ _id: found._id, lockId, kind: 'update', startedAt: new Date() });
     try {
       const org = await this.#orgs.findOne({ _id: found._id });
       if (org?.status !== 'active') return null;
-      await this.#admins.updateOne({ _id: admin._id }, { $set: { email, updatedAt: new Date() }, $inc: { tokenVersion: 1 } });
-      const updated = await this.#orgs.findOneAndUpdate(
+      return await this.#orgs.findOneAndUpdate(
         { _id: org._id, status: { $in: ['active'] } },
-        { $set: { updatedAt: new Date() } },
+        { $set: { name, updatedAt: new Date() } },
         { returnDocument: 'after' },
       );
-      return updated ?? org;
     } finally {
       await this.#locks.deleteOne({ _id: found._id, lockId });
     }
   }
 
   /**
-   * POST /org/records, 3 round trips (`RecordsService.create` → `#write`):
+   * POST /org/records, 5 round trips: the rate limit (`#admit`), then `RecordsService.create`:
+   * 0b. the records quota: an upsert of org_meters counting the record (`#reserve` →
+   *    `MongoMeterStore.reserveRecord`; the plan is cached);
+   * then `#write`:
    * 1. find organizations by id, uncached (`#access(orgId, true)` → `orgs.findById`);
    * 2. insert into the organization's place (`MongoRecordStore.insert`);
    * 3. find organizations by id again, the fence check after the write (`#access(orgId, true)`).
    */
-  async createRecord(orgId: string, data: Record<string, unknown>): Promise<Document | null> {
+  async createRecord(orgId: string, data: Record<string, unknown>, userId: string): Promise<Document | null> {
+    await this.#admit(orgId, userId, 'records-create');
+    await this.#meters.updateOne(
+      { _id: orgId, records: { $lt: BENCH_PLAN.quotas.records } },
+      { $inc: { records: 1 } },
+      { upsert: true },
+    );
     if (!ObjectId.isValid(orgId)) return null;
     const _id = new ObjectId(orgId);
     const org = await this.#orgs.findOne({ _id });
@@ -105,14 +129,16 @@ export class RawDb {
   }
 
   /**
-   * GET /org/records/{id}, 3 round trips (`RecordsService.get` → `#read`), with the placement cache
-   * off (the bench sets PLACEMENT_CACHE_SECONDS=0: a container's first read of an organization):
+   * GET /org/records/{id}, 4 round trips: the rate limit (`#admit`), then 3 (`RecordsService.get` →
+   * `#read`), with the placement cache off (the bench sets PLACEMENT_CACHE_SECONDS=0: a container's
+   * first read of an organization):
    * 1. find organizations by id (`#access(orgId, false)` → `orgs.findById`);
    * 2. find the record in the organization's place, by id and the place's generation
    *    (`MongoRecordStore.find`);
    * 3. find organizations by id again, the check after the read (`#access(orgId, true)`).
    */
-  async getRecord(orgId: string, recordId: string): Promise<Document | null> {
+  async getRecord(orgId: string, recordId: string, userId: string): Promise<Document | null> {
+    await this.#admit(orgId, userId, 'records-get');
     if (!ObjectId.isValid(orgId) || !ObjectId.isValid(recordId)) return null;
     const _id = new ObjectId(orgId);
     const org = await this.#orgs.findOne({ _id });

@@ -4,6 +4,7 @@ import type { ServerInfo } from './env.ts';
 import type { HandlersResult } from './handlers.ts';
 import type { HttpResult, LoadFigures } from './http.ts';
 import type { LoginResult } from './login.ts';
+import type { NoisyResult } from './noisy.ts';
 import type { BenchOptions } from './options.ts';
 import type { ScaleResult } from './scale.ts';
 import type { Summary } from './stats.ts';
@@ -29,6 +30,7 @@ export interface BenchResult {
   };
   readonly handlers?: HandlersResult;
   readonly http?: HttpResult;
+  readonly noisy?: NoisyResult;
   readonly login?: LoginResult;
   readonly authorizer?: AuthorizerResult;
   readonly coldStart?: ColdStartResult;
@@ -143,6 +145,9 @@ function loginSection(l: LoginResult): string {
     ),
     `unknown email / wrong password: ${times(l.unknownOverWrongP50)} at p50, ${times(l.unknownOverWrongMean)} on the mean; ` +
       `bcrypt is ${Math.round(l.bcryptShareP50 * 100)}% of a successful login`,
+    `Password reset asked for (POST /password/forgot), ms p50/p95/p99: known address ${trio(l.forgot.known)}, ` +
+      `unknown address ${trio(l.forgot.unknown)}; unknown / known: ${times(l.forgot.unknownOverKnownP50)} at p50, ` +
+      `${times(l.forgot.unknownOverKnownMean)} on the mean`,
   ].join('\n');
 }
 
@@ -210,6 +215,21 @@ function scaleSection(s: ScaleResult): string {
   return lines.join('\n');
 }
 
+function noisySection(n: NoisyResult): string {
+  return [
+    `Noisy neighbour (local API, GET /org/records): a ${n.plans.quiet} organization at ${n.quietRate}/s, alone and beside a ` +
+      `${n.plans.noisy} organization at ${n.noisyRate}/s; latency ms p50 / p95 / p99 (target: p95 with noise at most 1.20x, no 429 for the quiet one)`,
+    table(
+      ['quiet organization', 'requests', 'latency', '429s'],
+      [
+        ['alone', String(n.quiet.alone.n), trio(n.quiet.alone), '-'],
+        ['beside the noise', String(n.quiet.withNoise.n), trio(n.quiet.withNoise), String(n.quiet429)],
+      ],
+    ),
+    `p95 with noise / alone: ${times(n.p95Ratio)}; noisy organization: ${n.noisy.sent} sent, ${n.noisy.served} served, ${n.noisy.refused} answered 429`,
+  ].join('\n');
+}
+
 export function renderReport(result: BenchResult): string {
   const m = result.meta;
   const header = [
@@ -222,6 +242,7 @@ export function renderReport(result: BenchResult): string {
   const sections = [
     result.handlers && handlersSection(result.handlers),
     result.http && httpSection(result.http),
+    result.noisy && noisySection(result.noisy),
     result.login && loginSection(result.login),
     result.authorizer && authorizerSection(result.authorizer),
     result.coldStart && coldStartSection(result.coldStart),

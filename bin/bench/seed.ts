@@ -25,14 +25,14 @@ const MASTER_BATCH = 1_000;
 
 export interface SeededOrg {
   readonly index: number;
-  readonly name: string;
+  /** Changes when a bench write spells the name anew (same slug). */
+  name: string;
   readonly slug: string;
   readonly orgId: string;
   readonly adminId: string;
   readonly mode: PlacementMode;
   /** A record in the organization's place. */
   readonly recordId: string;
-  /** Changes when a bench write gives the admin a new email. */
   email: string;
 }
 

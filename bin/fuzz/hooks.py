@@ -27,6 +27,7 @@ REVOKING = {
     ("POST", "/admin/logout-all"),
     ("PUT", "/org/update"),
     ("DELETE", "/org/delete"),
+    ("PUT", "/me/password"),
 }
 
 # Where a valid request may still be refused with 400: the rules the document states in words, since
@@ -38,10 +39,12 @@ REVOKING = {
 STATED_IN_WORDS = {
     ("POST", "/org/create"): {"/organization_name", "/password"},
     ("GET", "/org/get"): {"/organization_name"},
-    ("PUT", "/org/update"): {"/organization_name", "/new_organization_name", "/password"},
+    ("PUT", "/org/update"): {"/organization_name", "/new_organization_name"},
     ("DELETE", "/org/delete"): {"/organization_name"},
     ("GET", "/org/records"): {"/cursor"},
     ("POST", "/invitations/accept"): {"/password"},
+    ("POST", "/password/reset"): {"/password"},
+    ("PUT", "/me/password"): {"/new_password"},
 }
 
 # Record bodies: the embedded database (FerretDB, which the fuzz run uses) cannot store an array

@@ -1,6 +1,6 @@
 import { logins } from '#core/app.ts';
 import type { LoginService } from '#core/auth/login.ts';
-import { tokenResponse } from '#core/auth/responses.ts';
+import { loginResponse } from '#core/auth/responses.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
 import { schema } from './schema.ts';
 
@@ -10,7 +10,7 @@ export function createHandler(service: () => Promise<LoginService>) {
     name: 'admin-login',
     contract: schema,
     handle: async ({ body, event }) =>
-      tokenResponse(
+      loginResponse(
         await (await service()).login(body.email, body.password, event.requestContext.http.sourceIp, body.organization_id),
       ),
   });

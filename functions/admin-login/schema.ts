@@ -1,3 +1,4 @@
+import { SecondFactorRequired } from '#core/account/schemas.ts';
 import { contract } from '#core/http/contract.ts';
 import { EXAMPLE, NOT_BLANK_PATTERN, objectId, Tokens } from '#core/orgs/schemas.ts';
 import * as z from '#core/zod.ts';
@@ -18,7 +19,12 @@ export const schema = contract({
       ),
     }),
   },
-  success: { status: 200, description: 'An access token (30 minutes) and a refresh token.', body: Tokens },
+  success: {
+    status: 200,
+    description:
+      'An access token (30 minutes) and a refresh token; or, for a user with two-factor authentication on, a challenge to complete at POST /login/two-factor.',
+    body: z.union([Tokens, SecondFactorRequired]),
+  },
   errors: [400, 401, 403, 413, 415, 429, 503],
   example: { body: { email: EXAMPLE.email, password: EXAMPLE.password } },
 });

@@ -33,6 +33,10 @@ export interface AuthorizerContext {
   sessionId: string;
   tokenId: string;
   expiresAt: number;
+  /** `missing` when the organization requires a second factor this session lacks; else empty. */
+  twoFactor: string;
+  /** `true` when the session began with a second factor; else empty. */
+  mfa: string;
 }
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 
@@ -67,6 +71,8 @@ export function createHandler(guard: () => Promise<TokenGuard>) {
           sessionId: caller.sessionId ?? '',
           tokenId: caller.tokenId ?? '',
           expiresAt: caller.expiresAt ?? 0,
+          twoFactor: caller.twoFactor ?? '',
+          mfa: caller.mfa ? 'true' : '',
         },
       };
     } catch (error) {

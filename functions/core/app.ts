@@ -1,3 +1,7 @@
+import { EmailVerificationService } from './account/email-verification.ts';
+import { PasswordResetService } from './account/password-reset.ts';
+import type { AccountStores } from './account/stores.ts';
+import { TwoFactorService } from './account/two-factor.ts';
 import { AuditedLoginService } from './auth/audited-login.ts';
 import type { LoginService } from './auth/login.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
@@ -8,12 +12,15 @@ import { createTokenSigner } from './auth/tokens.ts';
 import { once } from './cache.ts';
 import { database } from './compose/database.ts';
 import { keyMaterial } from './compose/keys.ts';
+import { planBook } from './compose/limits.ts';
 import { mailerFor } from './compose/mail.ts';
 import {
+  accountConfig,
   databaseConfig,
   eventsConfig,
   guardConfig,
   invitationsConfig,
+  limitsConfig,
   mailConfig,
   orgsConfig,
   placementConfig,
@@ -25,9 +32,11 @@ import { eventLogOn } from './events/index.ts';
 import type { EventLog } from './events/log.ts';
 import { InvitationsService } from './invitations/service.ts';
 import type { InvitationStore } from './invitations/stores.ts';
+import { UsageService } from './limits/usage.ts';
 import { Outbox, type OutboxStore } from './mail/outbox.ts';
 import { MembersService } from './members/service.ts';
 import type { MemberLockStore } from './members/stores.ts';
+import { mongoAccountStores } from './mongo/account-stores.ts';
 import { mongoAuthStores } from './mongo/auth-stores.ts';
 import { callDatabase, withUnavailableMapping } from './mongo/errors.ts';
 import { mongoInvitationStore } from './mongo/invitation-store.ts';
@@ -36,6 +45,7 @@ import { type MigrationReport, migrateAdminsToMembers } from './mongo/migrations
 import { mongoOutboxStore } from './mongo/outbox-store.ts';
 import { MongoRecordStore, withPlaceGoneMapping } from './mongo/record-store.ts';
 import { mongoOrgStores } from './mongo/stores.ts';
+import { mongoMeterStore, mongoPlanStore, mongoUsageStore } from './mongo/usage-store.ts';
 import { mongoWebhookStore } from './mongo/webhook-store.ts';
 import { OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
@@ -57,6 +67,8 @@ export interface Stores {
   /** The member-list locks (memberships and roles are in `org`). */
   readonly memberLocks: MemberLockStore;
   readonly auth: AuthStores;
+  /** One-time links, login challenges, used codes. */
+  readonly account: AccountStores;
   readonly records: RecordStore;
   readonly invitations: InvitationStore;
   readonly outbox: OutboxStore;
@@ -82,6 +94,7 @@ export function storesFactory(): () => Promise<Stores> {
       org: mongoOrgStores(client, master.databaseName, policy),
       memberLocks: mongoMemberLockStore(master),
       auth: mongoAuthStores(master),
+      account: mongoAccountStores(master),
       records: withUnavailableMapping(withPlaceGoneMapping(new MongoRecordStore(client))),
       invitations: mongoInvitationStore(master),
       outbox: mongoOutboxStore(master),
@@ -163,11 +176,16 @@ export function records(): () => Promise<RecordsService> {
   const { cacheMs } = placementConfig();
   const stores = storesFactory();
   const orgService = organizationsOn(stores, {}); // recovers dead operations a records request meets
+  const db = database();
+  const plans = planBook();
   return once(async () => {
     const s = await stores();
     const recovery = await orgService();
+    const { master } = await db();
+    const book = await plans();
     return new RecordsService({
       orgs: s.org.orgs,
+      quota: { meter: mongoMeterStore(master), limitOf: async (orgId) => (await book.of(orgId)).plan.quotas.records },
       records: s.records,
       // A place is removed only while no organization uses it or moves data to or from it; its name is
       // never used again, so it cannot become live after that check.
@@ -242,25 +260,132 @@ export function dataMigrations(): () => Promise<MigrationReport> {
   };
 }
 
+/** The login lockout (LOGIN_MAX_FAILURES_PER_EMAIL, LOGIN_MAX_FAILURES_PER_IP, LOGIN_FAILURE_WINDOW_SECONDS). */
+function loginThrottleOn(s: Stores): LoginThrottle {
+  const limits = sessionConfig();
+  return new LoginThrottle(s.auth.attempts, {
+    maxFailuresPerEmail: limits.maxFailuresPerEmail,
+    maxFailuresPerIp: limits.maxFailuresPerIp,
+    windowMs: limits.failureWindowMs,
+  });
+}
+
+/** The limit on account emails asked for (resets, verifications), per address and per source, under `prefix`. */
+function mailLimitOn(s: Stores, prefix: string): LoginThrottle {
+  const settings = accountConfig();
+  return new LoginThrottle(s.auth.attempts, {
+    maxFailuresPerEmail: settings.maxMailsPerEmail,
+    maxFailuresPerIp: settings.maxMailsPerIp,
+    windowMs: settings.mailWindowMs,
+    keyPrefix: prefix,
+    refusal: 'Too many emails asked for; try again later.',
+  });
+}
+
 /** The login use case, for the admin-login handler. */
 export function logins(): () => Promise<LoginService> {
   const orgs = orgsConfig();
-  const limits = sessionConfig();
+  sessionConfig();
+  const settings = accountConfig();
   const stores = storesFactory();
   const sessionService = sessionsWith(stores, { signing: true });
   const hasher = createPasswordHasher(orgs.bcryptCost);
   const { retentionMs } = eventsConfig();
   return once(async (): Promise<LoginService> => {
     const s = await stores();
-    const throttle = new LoginThrottle(s.auth.attempts, {
-      maxFailuresPerEmail: limits.maxFailuresPerEmail,
-      maxFailuresPerIp: limits.maxFailuresPerIp,
-      windowMs: limits.failureWindowMs,
+    const twoFactor = new TwoFactorService({
+      users: s.org.admins,
+      usedCodes: s.account.usedCodes,
+      challenges: s.account.loginChallenges,
+      issuer: settings.totpIssuer,
+      challengeTtlMs: settings.challengeTtlMs,
     });
     return new AuditedLoginService(
-      { admins: s.org.admins, hasher, sessions: await sessionService(), throttle },
+      { admins: s.org.admins, hasher, sessions: await sessionService(), throttle: loginThrottleOn(s), twoFactor },
       eventLogOf(s, retentionMs),
     );
+  });
+}
+
+/** What a two-factor function does besides confirming an enrolment. */
+export interface TwoFactorOptions {
+  /** Enrols and turns off: compares passwords. */
+  readonly passwords?: boolean;
+  /** Completes logins: signs tokens. */
+  readonly signing?: boolean;
+}
+
+/** Two-factor authentication, for the two-factor-* and login-two-factor handlers. */
+export function twoFactor(options: TwoFactorOptions = {}): () => Promise<TwoFactorService> {
+  const settings = accountConfig();
+  sessionConfig();
+  const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
+  const stores = storesFactory();
+  const sessionService = options.signing ? sessionsWith(stores, { signing: true }) : undefined;
+  return once(async () => {
+    const s = await stores();
+    return new TwoFactorService({
+      users: s.org.admins,
+      usedCodes: s.account.usedCodes,
+      challenges: s.account.loginChallenges,
+      loginThrottle: loginThrottleOn(s),
+      issuer: settings.totpIssuer,
+      challengeTtlMs: settings.challengeTtlMs,
+      ...(hasher ? { hasher } : {}),
+      ...(sessionService ? { sessions: await sessionService() } : {}),
+    });
+  });
+}
+
+/** Password reset, for the password-forgot and password-reset handlers (MAILER, MAIL_FROM, ACCOUNT_URL_BASE). */
+export function passwordResets(): () => Promise<PasswordResetService> {
+  const settings = accountConfig();
+  const mail = mailConfig();
+  const mailer = mailerFor(mail);
+  const hasher = createPasswordHasher(orgsConfig().bcryptCost);
+  sessionConfig();
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new PasswordResetService({
+      users: s.org.admins,
+      tokens: s.account.accountTokens,
+      outbox: new Outbox(s.outbox, mailer),
+      hasher,
+      requestLimit: mailLimitOn(s, 'reset:'),
+      loginThrottle: loginThrottleOn(s),
+      accountUrlBase: mail.accountUrlBase,
+      ttlMs: settings.resetTtlMs,
+    });
+  });
+}
+
+/** What an email verification function does besides following links and sending them. */
+export interface EmailVerificationOptions {
+  /** Asks for a change of address: compares the current password. */
+  readonly passwords?: boolean;
+}
+
+/** Email verification, for org-create (the sign-up link), email-verify and the me-email* handlers. */
+export function emailVerifications(options: EmailVerificationOptions = {}): () => Promise<EmailVerificationService> {
+  const settings = accountConfig();
+  const mail = mailConfig();
+  const mailer = mailerFor(mail);
+  const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
+  sessionConfig();
+  const stores = storesFactory();
+  return once(async () => {
+    const s = await stores();
+    return new EmailVerificationService({
+      users: s.org.admins,
+      tokens: s.account.accountTokens,
+      outbox: new Outbox(s.outbox, mailer),
+      loginThrottle: loginThrottleOn(s),
+      requestLimit: mailLimitOn(s, 'verify:'),
+      accountUrlBase: mail.accountUrlBase,
+      ttlMs: settings.verificationTtlMs,
+      ...(hasher ? { hasher } : {}),
+    });
   });
 }
 
@@ -285,6 +410,7 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
   const mail = options.mail ? mailConfig() : undefined;
   const mailer = mail ? mailerFor(mail) : undefined;
   const stores = storesFactory();
+  const plans = planBook();
   const sessionService = options.passwords ? sessionsWith(stores, { signing: true }) : undefined;
   const limits = options.passwords ? sessionConfig() : undefined;
   const hasher = options.passwords ? createPasswordHasher(orgsConfig().bcryptCost) : undefined;
@@ -300,20 +426,35 @@ export function invitations(options: InvitationsOptions = {}): () => Promise<Inv
       ttlMs: settings.ttlMs,
       memberLimit: settings.memberLimit,
       events: eventLogOf(s, retentionMs),
+      memberQuotaOf: async (orgId) => (await (await plans()).of(orgId)).plan.quotas.members,
       ...(mail && mailer ? { outbox: new Outbox(s.outbox, mailer), inviteUrlBase: mail.inviteUrlBase } : {}),
       ...(hasher ? { hasher } : {}),
       ...(sessionService ? { sessions: await sessionService() } : {}),
-      ...(limits
-        ? {
-            throttle: new LoginThrottle(s.auth.attempts, {
-              maxFailuresPerEmail: limits.maxFailuresPerEmail,
-              maxFailuresPerIp: limits.maxFailuresPerIp,
-              windowMs: limits.failureWindowMs,
-            }),
-          }
-        : {}),
+      ...(limits ? { throttle: loginThrottleOn(s) } : {}),
+    });
+  });
+}
+
+/** The usage and plan use cases: GET /org/usage and the operator's scripts. */
+export function usage(): () => Promise<UsageService> {
+  const config = limitsConfig();
+  const stores = storesFactory();
+  const db = database();
+  const plans = planBook();
+  return once(async () => {
+    const s = await stores();
+    const { master } = await db();
+    return new UsageService({
+      usage: mongoUsageStore(master),
+      meters: mongoMeterStore(master),
+      planStore: mongoPlanStore(master),
+      plans: await plans(),
+      stagePlans: config.plans,
+      orgs: s.org.orgs,
+      memberships: s.org.memberships,
     });
   });
 }
 
 export { tokenGuard } from './compose/guard.ts';
+export { admission, planBook } from './compose/limits.ts';

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { DEFAULT_PLAN, DEFAULT_PLANS, type Plans, planProblems } from './limits/plans.ts';
 import { PLACEMENT_MODES, type PlacementMode } from './orgs/model.ts';
 import { TENANT_DB_NAME_MAX } from './tenancy/limits.ts';
 
@@ -247,6 +248,11 @@ export interface MailConfig {
   readonly from: string;
   /** The application page an invitation link opens (`INVITE_URL_BASE`); `?token=<secret>` is added. */
   readonly inviteUrlBase: string;
+  /**
+   * The application's account pages (`ACCOUNT_URL_BASE`): reset links open `<base>/reset-password`,
+   * verification links `<base>/verify-email`, each with `?token=<secret>`.
+   */
+  readonly accountUrlBase: string;
   /** The local mailbox folder (`MAILBOX_DIR`, `.local/mailbox`), for `mailbox`. */
   readonly mailboxDir: string;
 }
@@ -260,9 +266,77 @@ export function mailConfig(env: Env = process.env): MailConfig {
   if (!URL.canParse(inviteUrlBase) || !/^https?:$/.test(new URL(inviteUrlBase).protocol)) {
     read.problem('INVITE_URL_BASE', 'must be an http or https URL');
   }
+  const accountUrlBase = read.text('ACCOUNT_URL_BASE', 'http://localhost:5173/account') ?? '';
+  if (!URL.canParse(accountUrlBase) || !/^https?:$/.test(new URL(accountUrlBase).protocol)) {
+    read.problem('ACCOUNT_URL_BASE', 'must be an http or https URL');
+  }
   const mailboxDir = read.text('MAILBOX_DIR', '.local/mailbox') ?? '.local/mailbox';
   read.done('mail');
-  return { mailer, from, inviteUrlBase, mailboxDir };
+  return { mailer, from, inviteUrlBase, accountUrlBase, mailboxDir };
+}
+
+export interface AccountConfig {
+  /** How long a password reset link works (ms); `PASSWORD_RESET_TTL_MINUTES`, 30 by default. */
+  readonly resetTtlMs: number;
+  /** How long an email verification link works (ms); `EMAIL_VERIFICATION_TTL_HOURS`, 24 by default. */
+  readonly verificationTtlMs: number;
+  /** Reset (and verification) emails one address may be sent per window; `ACCOUNT_MAIL_MAX_PER_EMAIL`, 5. */
+  readonly maxMailsPerEmail: number;
+  /** Such requests one source address may make per window; `ACCOUNT_MAIL_MAX_PER_IP`, 50. */
+  readonly maxMailsPerIp: number;
+  /** The window of those two limits (ms); `ACCOUNT_MAIL_WINDOW_SECONDS`, 3,600. */
+  readonly mailWindowMs: number;
+  /** How long a login may wait for its second factor (ms); `TWO_FACTOR_CHALLENGE_SECONDS`, 300. */
+  readonly challengeTtlMs: number;
+  /** The name authenticator apps show for the account (`TOTP_ISSUER`), by default the JWT issuer. */
+  readonly totpIssuer: string;
+}
+
+export function accountConfig(env: Env = process.env): AccountConfig {
+  const read = new EnvReader(env);
+  const config = {
+    resetTtlMs: read.int('PASSWORD_RESET_TTL_MINUTES', 30, 5, 24 * 60) * 60_000,
+    verificationTtlMs: read.int('EMAIL_VERIFICATION_TTL_HOURS', 24, 1, 30 * 24) * 3_600_000,
+    maxMailsPerEmail: read.int('ACCOUNT_MAIL_MAX_PER_EMAIL', 5, 1, 1_000),
+    maxMailsPerIp: read.int('ACCOUNT_MAIL_MAX_PER_IP', 50, 1, 100_000),
+    mailWindowMs: read.int('ACCOUNT_MAIL_WINDOW_SECONDS', 3_600, 60, 86_400) * 1_000,
+    challengeTtlMs: read.int('TWO_FACTOR_CHALLENGE_SECONDS', 300, 30, 3_600) * 1_000,
+    totpIssuer: read.text('TOTP_ISSUER', env.JWT_ISSUER ?? 'orgs-service') ?? 'orgs-service',
+  };
+  read.done('account');
+  return config;
+}
+
+export interface LimitsConfig {
+  /** The stage's plans (`PLANS`, JSON; {@link DEFAULT_PLANS} when unset). */
+  readonly plans: Plans;
+  /** The plan of an organization whose document names none (`DEFAULT_PLAN`). */
+  readonly defaultPlan: string;
+  /**
+   * How long a container reuses an organization's plan before reading it again (ms;
+   * `PLAN_CACHE_SECONDS`, 30 by default): a plan change reaches every container within it.
+   */
+  readonly planCacheMs: number;
+}
+
+export function limitsConfig(env: Env = process.env): LimitsConfig {
+  const read = new EnvReader(env);
+  let plans: Plans = DEFAULT_PLANS;
+  const raw = read.text('PLANS');
+  if (raw !== undefined) {
+    try {
+      plans = JSON.parse(raw) as Plans;
+      if (typeof plans !== 'object' || plans === null || Array.isArray(plans)) throw new TypeError('not an object');
+    } catch {
+      read.problem('PLANS', 'must be a JSON object of plans by name');
+      plans = DEFAULT_PLANS;
+    }
+  }
+  const defaultPlan = read.text('DEFAULT_PLAN', DEFAULT_PLAN) ?? DEFAULT_PLAN;
+  for (const problem of planProblems(plans, defaultPlan)) read.problem(raw === undefined ? 'DEFAULT_PLAN' : 'PLANS', problem);
+  const planCacheMs = read.int('PLAN_CACHE_SECONDS', 30, 0, 300) * 1_000;
+  read.done('limits');
+  return { plans, defaultPlan, planCacheMs };
 }
 
 export interface EventsConfig {

@@ -1,11 +1,13 @@
-import { logouts } from '#core/app.ts';
+import { admission, logouts } from '#core/app.ts';
 import type { SessionService } from '#core/auth/sessions.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { schema } from './schema.ts';
 
 /** GET /me: who the caller is, and in which organizations. */
-export function createHandler(service: () => Promise<SessionService>) {
+export function createHandler(service: () => Promise<SessionService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'me',
     contract: schema,
     handle: async ({ caller }) => {
@@ -13,13 +15,18 @@ export function createHandler(service: () => Promise<SessionService>) {
       return {
         user_id: user.id,
         email: user.email,
+        email_verified: user.emailVerifiedAt !== undefined,
+        ...(user.pendingEmail ? { pending_email: user.pendingEmail } : {}),
+        two_factor_enabled: user.twoFactor?.enabledAt !== undefined,
+        session_two_factor: caller.mfa === true,
         active_organization_id: caller.orgId,
         role: caller.role,
         permissions: [...caller.permissions],
+        two_factor_required: caller.twoFactor === 'missing',
         organizations: organizations.map(({ org, role }) => ({ organization_id: org.id, organization_name: org.name, role })),
       };
     },
   });
 }
 
-export const handler = createHandler(logouts());
+export const handler = createHandler(logouts(), admission());

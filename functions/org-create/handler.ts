@@ -1,11 +1,19 @@
-import { organizations } from '#core/app.ts';
+import type { EmailVerificationService } from '#core/account/email-verification.ts';
+import { emailVerifications, organizations } from '#core/app.ts';
 import { publicEndpoint } from '#core/http/endpoint.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-/** POST /org/create: a new organization with its admin and its own collection. */
-export function createHandler(service: () => Promise<OrganizationService>) {
+/**
+ * POST /org/create: a new organization with its admin and its own collection. The admin is sent an
+ * email verification link; a failure to queue it does not undo the sign-up (the admin can ask again
+ * at POST /me/email/verification).
+ */
+export function createHandler(
+  service: () => Promise<OrganizationService>,
+  verifications?: () => Promise<Pick<EmailVerificationService, 'sendQuietly'>>,
+) {
   return publicEndpoint({
     name: 'org-create',
     contract: schema,
@@ -15,6 +23,7 @@ export function createHandler(service: () => Promise<OrganizationService>) {
         email: body.email,
         password: body.password,
       });
+      await (await verifications?.())?.sendQuietly({ id: org.adminId, email: adminEmail });
       return {
         organization_id: org.id,
         organization_name: org.name,
@@ -26,4 +35,4 @@ export function createHandler(service: () => Promise<OrganizationService>) {
   });
 }
 
-export const handler = createHandler(organizations({ label: collectionLabel }));
+export const handler = createHandler(organizations({ label: collectionLabel }), emailVerifications());

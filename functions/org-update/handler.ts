@@ -1,13 +1,15 @@
-import { organizations } from '#core/app.ts';
+import { admission, organizations } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
 import { toPublic } from '#core/orgs/model.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-/** PUT /org/update: rename the caller's organization and/or change its admin's credentials. */
-export function createHandler(service: () => Promise<OrganizationService>) {
+/** PUT /org/update: renames the caller's organization. */
+export function createHandler(service: () => Promise<OrganizationService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'org-update',
     contract: schema,
     handle: async ({ body, caller }) =>
@@ -15,11 +17,9 @@ export function createHandler(service: () => Promise<OrganizationService>) {
         await (await service()).update(caller, {
           name: body.organization_name,
           newName: body.new_organization_name,
-          email: body.email,
-          password: body.password,
         }),
       ),
   });
 }
 
-export const handler = createHandler(organizations({ label: collectionLabel }));
+export const handler = createHandler(organizations({ label: collectionLabel }), admission());

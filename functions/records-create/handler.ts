@@ -1,12 +1,14 @@
-import { records } from '#core/app.ts';
+import { admission, records } from '#core/app.ts';
 import { jwtEndpoint, withHeaders } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { pointAtUnsupported, toPublicRecord } from '#core/records/model.ts';
 import type { RecordsService } from '#core/records/service.ts';
 import { schema } from './schema.ts';
 
 /** POST /org/records: a new record in the caller's organization. */
-export function createHandler(service: () => Promise<RecordsService>) {
+export function createHandler(service: () => Promise<RecordsService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'records-create',
     contract: schema,
     handle: async ({ body, caller }) => {
@@ -16,4 +18,4 @@ export function createHandler(service: () => Promise<RecordsService>) {
   });
 }
 
-export const handler = createHandler(records());
+export const handler = createHandler(records(), admission());

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '#core/account/totp.ts';
 import { INVITATION_EXAMPLE } from '#core/invitations/schemas.ts';
+import { EXAMPLE } from '#core/orgs/schemas.ts';
 import { DOCUMENT_PATH, renderOpenApi } from '../../bin/openapi.ts';
 import { routes } from '../../lib/routes.ts';
 import { closeClientsAfterAll } from '../support/db.ts';
@@ -172,6 +174,7 @@ describe('The document against the running local API', () => {
     const profile = await run('/me', 'get', owner);
     await run('/me/switch', 'post', owner, { organization_id: orgId });
     await run('/org/members', 'get', owner);
+    await run('/org/usage', 'get', owner);
     await run('/org/roles', 'post', owner);
     await run('/org/roles', 'get', owner);
     await run('/org/roles/{name}', 'put', owner);
@@ -184,7 +187,7 @@ describe('The document against the running local API', () => {
     await runExample('/org/transfer-ownership', 'post', await tokenOf(heir.email), { user_id: profile.user_id });
 
     // Invitations: the secrets come from the mailbox folder the local API writes (.local/mailbox).
-    const mailbox = `${process.cwd()}/.local/mailbox`;
+    const mailbox = process.env.MAILBOX_DIR ?? `${process.cwd()}/.local/mailbox`;
     await run('/org/invitations', 'post', owner);
     await run('/org/invitations', 'get', owner);
     await run('/invitations/accept', 'post', undefined, {
@@ -211,6 +214,24 @@ describe('The document against the running local API', () => {
     await run('/org/webhooks/{webhook_id}', 'delete', auditor, undefined, hookId);
 
     await run('/org/update', 'put', refreshed.access_token);
+
+    // Account security, with the secrets from the mailbox and codes from the authenticator's algorithm.
+    const mine = (await login()).access_token;
+    await run('/me/email/verification', 'post', mine);
+    await run('/email/verify', 'post', undefined, { token: await latestInvitationToken(mailbox, EXAMPLE.email) });
+    await run('/me/email', 'post', mine);
+    await run('/org/security', 'put', mine, { require_two_factor: false });
+    const enrolment = await run('/me/two-factor', 'post', mine);
+    const base = Date.now();
+    const code = (steps: number) => totpCode(String(enrolment.secret), new Date(base + steps * 30_000));
+    const confirmed = await run('/me/two-factor/confirm', 'post', mine, { code: code(0) });
+    const challenge = await runExample('/admin/login', 'post');
+    await run('/login/two-factor', 'post', undefined, { challenge: challenge.challenge, code: code(1) });
+    await run('/me/two-factor/disable', 'post', mine, { code: confirmed.recovery_codes?.[0] });
+    await run('/password/forgot', 'post');
+    await run('/password/reset', 'post', undefined, { token: await latestInvitationToken(mailbox, EXAMPLE.email) });
+    await run('/me/password', 'put', (await login()).access_token, { new_password: EXAMPLE.password });
+
     await run('/admin/logout', 'post', (await login()).access_token);
     await run('/admin/logout-all', 'post', (await login()).access_token);
     await run('/org/delete', 'delete', (await login()).access_token);

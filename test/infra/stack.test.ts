@@ -227,7 +227,15 @@ describe('Stack: OrgsService (dev)', () => {
       );
     };
     const mailers = specs.filter((spec) => spec.needs.includes('mail')).map((spec) => spec.function);
-    expect(mailers.sort()).toEqual(['invitations-create', 'reconciler']);
+    expect(mailers.sort()).toEqual([
+      'email-verify',
+      'invitations-create',
+      'me-email',
+      'me-email-verification',
+      'org-create',
+      'password-forgot',
+      'reconciler',
+    ]);
     for (const name of functionNames) {
       const statements = sesResources(name);
       if (!mailers.includes(name)) {
@@ -239,6 +247,7 @@ describe('Stack: OrgsService (dev)', () => {
         MAILER: 'ses',
         MAIL_FROM: config.mail.from,
         INVITE_URL_BASE: config.mail.inviteUrlBase,
+        ACCOUNT_URL_BASE: config.mail.accountUrlBase,
       });
     }
     for (const name of ['invitations-create', 'invitations-accept', 'me-invitations-accept']) {
@@ -329,6 +338,9 @@ describe('Stack: OrgsService (dev)', () => {
           OPERATION_LEASE_SECONDS: String(config.operationLeaseSeconds),
           PLACEMENT_MODE: config.placementMode,
           EVENT_RETENTION_DAYS: String(config.events.retentionDays),
+          PLANS: JSON.stringify(config.plans),
+          DEFAULT_PLAN: config.defaultPlan,
+          PLAN_CACHE_SECONDS: String(config.planCacheSeconds),
         });
       }
       if (needs.includes('eventBus')) {
@@ -351,7 +363,12 @@ describe('Stack: OrgsService (dev)', () => {
         });
       }
       if (needs.includes('mail')) {
-        Object.assign(env, { MAILER: 'ses', MAIL_FROM: config.mail.from, INVITE_URL_BASE: config.mail.inviteUrlBase });
+        Object.assign(env, {
+          MAILER: 'ses',
+          MAIL_FROM: config.mail.from,
+          INVITE_URL_BASE: config.mail.inviteUrlBase,
+          ACCOUNT_URL_BASE: config.mail.accountUrlBase,
+        });
       }
       if (needs.includes('invitations')) {
         Object.assign(env, {

@@ -73,15 +73,20 @@ const cases: [string, unknown, EventOptions, number, string?][] = [
     400,
   ],
   [
-    'update: short new password',
+    'update: a password (it changes at PUT /me/password)',
     updateOrg,
-    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', password: 'short' } },
+    {
+      method: 'PUT',
+      path: '/org/update',
+      caller,
+      body: { organization_name: 'Valid Org', new_organization_name: 'Valid Two', password: 'long enough 2' },
+    },
     400,
   ],
   [
     'update: forged caller',
     updateOrg,
-    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', password: 'long enough 2' } },
+    { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Valid Org', new_organization_name: 'Valid Two' } },
     403,
   ],
   [

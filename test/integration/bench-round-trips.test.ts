@@ -79,7 +79,7 @@ describe('Bench: each baseline makes the round trips of its route', () => {
     const org = pools.writers[0]!;
     const body = { title: 'bench record', n: 1, tags: ['bench'] };
     const service = await handlerCommands('POST /org/records', 201, () => ({ org, body }));
-    const baseline = await commandsOf(env.client, () => env.raw.createRecord(org.orgId, body));
+    const baseline = await commandsOf(env.client, () => env.raw.createRecord(org.orgId, body, org.adminId));
 
     expect(service.length).toBeGreaterThan(0);
     expect(baseline).toEqual(service);

@@ -48,7 +48,7 @@ async function caller(name: string, email: string) {
 }
 
 describe('The document and the handlers agree', () => {
-  it('PUT /org/update: a body that changes nothing is invalid in the document as in the handler', async () => {
+  it('PUT /org/update: a body without a new name is invalid in the document as in the handler; credentials are refused', async () => {
     const who = await caller('Agreement Update', 'update@agreement.example');
     const valid = bodySchema('/org/update', 'put');
     const update = (body: Json) => invoke(updateOrg, { method: 'PUT', path: '/org/update', caller: who, body });
@@ -58,9 +58,11 @@ describe('The document and the handlers agree', () => {
 
     expect(valid({ organization_name: 'Agreement Update' })).toBe(false);
     expect(nothing).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
-    expect(pointers(nothing.body)).toEqual(['']);
-    for (const change of [{ new_organization_name: 'Other Name' }, { email: 'a@b.example' }, { password: 'long enough' }]) {
-      expect(valid({ organization_name: 'Agreement Update', ...change }), JSON.stringify(change)).toBe(true);
+    expect(pointers(nothing.body)).toEqual(['/new_organization_name']);
+    expect(valid({ organization_name: 'Agreement Update', new_organization_name: 'Other Name' })).toBe(true);
+    for (const change of [{ email: 'a@b.example' }, { password: 'long enough' }]) {
+      const body = { organization_name: 'Agreement Update', new_organization_name: 'Other Name', ...change };
+      expect((await update(body)).status, JSON.stringify(change)).toBe(400);
     }
     expect(rename.status).toBe(200);
   });

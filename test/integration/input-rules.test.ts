@@ -3,10 +3,10 @@ import { MongoServerError } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '#core/http/endpoint.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
+import { handler as changePassword } from '../../functions/me-password/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
-import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { handler as createRecord } from '../../functions/records-create/handler.ts';
 import { handler as getRecord } from '../../functions/records-get/handler.ts';
 import { handler as listRecords } from '../../functions/records-list/handler.ts';
@@ -111,14 +111,14 @@ describe('Passwords in any Unicode form', () => {
     expect((await signUp('Changer Co', 'changer@input.example', 'first password')).status).toBe(201);
     const caller = await callerFor('changer@input.example', 'first password');
 
-    const changed = await call(updateOrg, {
+    const changed = await call(changePassword, {
       method: 'PUT',
-      path: '/org/update',
+      path: '/me/password',
       caller,
-      body: { organization_name: 'Changer Co', password: 'A\u030angstr\u00f6m\u3000pass' }, // Å decomposed, ideographic space
+      body: { current_password: 'first password', new_password: 'A\u030angstr\u00f6m\u3000pass' }, // Å decomposed, ideographic space
     });
 
-    expect(changed.status, changed.text).toBe(200);
+    expect(changed.status, changed.text).toBe(204);
     expect((await logIn('changer@input.example', '\u00c5ngstr\u00f6m pass')).status).toBe(200);
     expect((await logIn('changer@input.example', 'A\u030angstr\u00f6m\u3000pass')).status).toBe(200);
     expect((await logIn('changer@input.example', 'first password')).status).toBe(401);
@@ -155,14 +155,14 @@ describe('Passwords in any Unicode form', () => {
       expect(answer.body.errors).toEqual([{ pointer: '/password', message: expect.stringMatching(message) }]);
     }
     const caller = await callerFor('long@input.example', fits);
-    const change = await call(updateOrg, {
+    const change = await call(changePassword, {
       method: 'PUT',
-      path: '/org/update',
+      path: '/me/password',
       caller,
-      body: { organization_name: 'Long Co', password: 'bell\u0007 password' },
+      body: { current_password: fits, new_password: 'bell\u0007 password' },
     });
     expect(change.status).toBe(400);
-    expect(pointers(change)).toEqual(['/password']);
+    expect(pointers(change)).toEqual(['/new_password']);
   });
 });
 

@@ -187,22 +187,6 @@ const cases: Case[] = [
     happened: async ({ org }, p) => (await stores.memberships.find(org.id, p.userId ?? '')) !== null,
   },
   {
-    name: 'a password change',
-    type: 'password.changed',
-    run: (s, { org, owner }) =>
-      new OrganizationService({
-        stores: s,
-        hasher,
-        placements: testPlacements(),
-        leaseMs: LEASE_MS,
-        now,
-        events: eventsOver(s),
-      }).update(owner, { name: org.name, password: 'another password' }),
-    // Changed, and not restored by the update's own undo.
-    happened: async ({ owner }) =>
-      !(await hasher.check('owner password', (await stores.admins.findById(owner.userId))?.passwordHash)).matched,
-  },
-  {
     name: 'a logout everywhere',
     type: 'tokens.revoked',
     run: (s, { owner }) => sessions(s).logoutEverywhere(owner),

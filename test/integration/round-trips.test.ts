@@ -1,9 +1,10 @@
 import { rm } from 'node:fs/promises';
-import type { CommandStartedEvent, MongoClient } from 'mongodb';
+import { type CommandStartedEvent, type MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tokenGuard } from '#core/compose/guard.ts';
 import { databaseConfig } from '#core/config.ts';
 import { getMongoClient } from '#core/mongo/client.ts';
+import { MASTER_COLLECTIONS } from '#core/mongo/collections.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as logout } from '../../functions/admin-logout/handler.ts';
 import { handler as logoutAll } from '../../functions/admin-logout-all/handler.ts';
@@ -13,20 +14,25 @@ import { handler as acceptInvitation } from '../../functions/invitations-accept/
 import { handler as createInvitation } from '../../functions/invitations-create/handler.ts';
 import { handler as listInvitations } from '../../functions/invitations-list/handler.ts';
 import { handler as revokeInvitation } from '../../functions/invitations-revoke/handler.ts';
+import { handler as changeEmail } from '../../functions/me-email/handler.ts';
 import { handler as acceptInvitationAsUser } from '../../functions/me-invitations-accept/handler.ts';
+import { handler as changePassword } from '../../functions/me-password/handler.ts';
 import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
+import { handler as orgUsage } from '../../functions/org-usage/handler.ts';
+import { handler as forgotPassword } from '../../functions/password-forgot/handler.ts';
 import { handler as createRecord } from '../../functions/records-create/handler.ts';
 import { handler as deleteRecord } from '../../functions/records-delete/handler.ts';
 import { handler as getRecord } from '../../functions/records-get/handler.ts';
 import { handler as listRecords } from '../../functions/records-list/handler.ts';
 import { handler as patchRecord } from '../../functions/records-patch/handler.ts';
 import { handler as replaceRecord } from '../../functions/records-replace/handler.ts';
+import { handler as listRoles } from '../../functions/roles-list/handler.ts';
 import { type AuthorizerContext, authorizeToken, createOrganization, logIn } from '../support/auth.ts';
 import { commandsStarted } from '../support/commands.ts';
-import { useTestDatabase } from '../support/db.ts';
+import { masterDb, useTestDatabase } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, invoke } from '../support/events.ts';
 import { latestInvitationToken } from '../support/mailbox.ts';
 
@@ -62,6 +68,17 @@ const MAILBOX = vi.hoisted(() => {
   return process.env.MAILBOX_DIR;
 });
 
+// One plan whose window (burstLimit / rateLimit s, about 28 hours) no test crosses: every measured
+// request of an organization falls in the window its warm-up opened. `tiny` is for the rate limit's rows.
+vi.hoisted(() => {
+  const quotas = { records: 1_000_000, members: 10_000 };
+  process.env.PLANS = JSON.stringify({
+    measured: { rateLimit: 1, burstLimit: 100_000, quotas },
+    tiny: { rateLimit: 1, burstLimit: 2, quotas },
+  });
+  process.env.DEFAULT_PLAN = 'measured';
+});
+
 useTestDatabase();
 
 /** Sent by the driver itself, not by a service step: never counted. */
@@ -80,11 +97,15 @@ const EXPECTED: Record<string, readonly string[]> = {
     'create org_*',
     'createIndexes org_*',
     'findAndModify organizations',
+    // the admin's email verification link: stored (hashed), queued and sent
+    'insert account_tokens',
+    'insert outbox',
+    'update outbox',
   ],
   'GET /org/get': ['find organizations'],
   'PUT /org/update: rename': [
+    'update org_usage',
     'find organizations',
-    'find admins',
     'insert org_locks',
     'find organizations',
     'insert org_names',
@@ -97,25 +118,36 @@ const EXPECTED: Record<string, readonly string[]> = {
     'delete org_names',
     'delete org_locks',
   ],
-  'PUT /org/update: email change': [
-    'find organizations',
+  'POST /me/email': [
+    'update org_usage',
     'find admins',
-    'insert org_locks',
-    'find organizations',
-    'update admins',
-    'findAndModify organizations',
-    'delete org_locks',
+    'find login_failures', // the lockout, per email and per source
+    'find login_failures',
+    'find admins', // the new address is free
+    'insert login_failures', // the limit on verification emails, per address and per source: counted, then checked
+    'insert login_failures',
+    'find login_failures',
+    'find login_failures',
+    'update admins', // pending_email
+    'insert account_tokens',
+    'insert outbox', // the link to the new address ...
+    'update outbox',
+    'insert outbox', // ... and the notice to the current one
+    'update outbox',
   ],
-  'PUT /org/update: password change': [
-    'find organizations',
+  'PUT /me/password': ['update org_usage', 'find admins', 'find login_failures', 'find login_failures', 'update admins'],
+  'POST /password/forgot': [
+    'insert login_failures', // the limit on reset emails, per address and per source: counted, then checked
+    'insert login_failures',
+    'find login_failures',
+    'find login_failures',
     'find admins',
-    'insert org_locks',
-    'find organizations',
-    'update admins',
-    'findAndModify organizations',
-    'delete org_locks',
+    'insert account_tokens', // the same writes whether or not an account uses the address
+    'insert outbox',
+    'update outbox',
   ],
   'DELETE /org/delete': [
+    'update org_usage',
     'find organizations',
     'insert org_locks',
     'findAndModify organizations',
@@ -149,17 +181,30 @@ const EXPECTED: Record<string, readonly string[]> = {
     'find organizations',
     'insert refresh_tokens',
   ],
-  'POST /admin/logout': ['update revocations', 'update revocations'],
-  'POST /admin/logout-all': ['update admins', 'update revocations', 'update revocations'],
-  'POST /org/records': ['find organizations', 'insert org_*', 'find organizations'],
-  'GET /org/records (placement not cached)': ['find organizations', 'find org_*', 'find organizations'],
-  'GET /org/records (placement cached)': ['find org_*', 'find organizations'],
-  'GET /org/records/{id} (placement not cached)': ['find organizations', 'find org_*', 'find organizations'],
-  'GET /org/records/{id} (placement cached)': ['find org_*', 'find organizations'],
-  'PUT /org/records/{id}': ['find organizations', 'findAndModify org_*', 'find organizations'],
-  'PATCH /org/records/{id}': ['find organizations', 'find org_*', 'findAndModify org_*', 'find organizations'],
-  'DELETE /org/records/{id}': ['find organizations', 'delete org_*', 'find organizations'],
+  'POST /admin/logout': ['update org_usage', 'update revocations', 'update revocations'],
+  'POST /admin/logout-all': ['update org_usage', 'update admins', 'update revocations', 'update revocations'],
+  'POST /org/records': ['update org_usage', 'update org_meters', 'find organizations', 'insert org_*', 'find organizations'],
+  'GET /org/records (placement not cached)': ['update org_usage', 'find organizations', 'find org_*', 'find organizations'],
+  'GET /org/records (placement cached)': ['update org_usage', 'find org_*', 'find organizations'],
+  'GET /org/records/{id} (placement not cached)': ['update org_usage', 'find organizations', 'find org_*', 'find organizations'],
+  'GET /org/records/{id} (placement cached)': ['update org_usage', 'find org_*', 'find organizations'],
+  'PUT /org/records/{id}': ['update org_usage', 'find organizations', 'findAndModify org_*', 'find organizations'],
+  'PATCH /org/records/{id}': [
+    'update org_usage',
+    'find organizations',
+    'find org_*',
+    'findAndModify org_*',
+    'find organizations',
+  ],
+  'DELETE /org/records/{id}': [
+    'update org_usage',
+    'find organizations',
+    'delete org_*',
+    'find organizations',
+    'update org_meters',
+  ],
   'POST /org/invitations': [
+    'update org_usage',
     'find admins',
     'find admins',
     'find organizations',
@@ -168,8 +213,13 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert outbox',
     'update outbox',
   ],
-  'GET /org/invitations': ['find invitations'],
-  'DELETE /org/invitations/{invitation_id}': ['find invitations', 'insert invitation_outcomes', 'update invitations'],
+  'GET /org/invitations': ['update org_usage', 'find invitations'],
+  'DELETE /org/invitations/{invitation_id}': [
+    'update org_usage',
+    'find invitations',
+    'insert invitation_outcomes',
+    'update invitations',
+  ],
   'POST /invitations/accept: new user': [
     'find invitations',
     'find organizations',
@@ -195,11 +245,13 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert invitation_outcomes',
     'insert memberships',
     'update invitations',
+    'update admins', // the invitation proved the address (once per user)
     'find memberships',
     'find organizations',
     'insert refresh_tokens',
   ],
   'POST /me/invitations/accept': [
+    'update org_usage',
     'find invitations',
     'find organizations',
     'find admins',
@@ -208,7 +260,23 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert invitation_outcomes',
     'insert memberships',
     'update invitations',
+    'update admins', // the invitation proved the address (once per user)
   ],
+  'GET /org/usage': ['update org_usage', 'find org_usage', 'find org_meters', 'aggregate memberships'],
+  'rate limit: the first request of an organization in a container and day': [
+    'find organizations',
+    'update org_usage',
+    'update org_usage',
+    'find roles',
+  ],
+  'rate limit: the first request of a window': ['update org_usage', 'update org_usage', 'find roles'],
+  'rate limit: refused, the first time this container sees the window full': [
+    'update org_usage',
+    'update org_usage',
+    'update org_usage',
+    'update org_usage',
+  ],
+  'rate limit: refused, the window known full': ['update org_usage'],
   'authorizer (cache off)': ['find admins', 'find memberships', 'find revocations'],
   'authorizer (cache on, token not seen)': ['find admins', 'find memberships', 'find revocations'],
   'authorizer (cache on, same token within the cache time)': [],
@@ -243,6 +311,7 @@ const commandsOf = (run: () => Promise<unknown>) =>
 
 /** Asserts that `commands` are the row's: as many, the same, in the same order. */
 function expectRow(row: string, commands: string[]): void {
+  if (process.env.PRINT_ROUND_TRIPS) console.log(`ROW ${row} ${JSON.stringify(commands)}`);
   const expected = EXPECTED[row];
   expect(expected, `no row "${row}" in the table; measured: ${JSON.stringify(commands)}`).toBeDefined();
   expect(commands.length, `${row}: ${commands.length} commands, the table says ${expected?.length}`).toBe(expected?.length);
@@ -259,8 +328,11 @@ interface Admin {
   readonly caller: AuthorizerContext;
 }
 
-/** A new organization, its admin signed in, and the authorizer's context for its token. */
-async function newAdmin(): Promise<Admin> {
+/**
+ * A new organization, its admin signed in, and the authorizer's context for its token; unless `warm`
+ * is false, after the organization's first request (see below).
+ */
+async function newAdmin(warm = true): Promise<Admin> {
   seq += 1;
   const name = `Round Trips ${seq}`;
   const email = `admin${seq}@round-trips.example`;
@@ -268,6 +340,9 @@ async function newAdmin(): Promise<Admin> {
   const tokens = await logIn(email, password);
   const caller = await authorizeToken(tokens.access_token);
   if (!caller) throw new Error('the new admin was not authorized');
+  // The organization's first request of the day in this container: it reads the plan and opens the
+  // day's usage document (the rate limit's rows below measure that), so measured requests are warm.
+  if (warm) await call(orgUsage, { method: 'GET', path: '/org/usage', caller: caller as unknown as EventOptions['caller'] }, 200);
   return { name, email, tokens, caller };
 }
 
@@ -337,31 +412,38 @@ describe('Round trips per route (warm requests, collection mode)', () => {
     expectRow('PUT /org/update: rename', commands);
   });
 
-  it('PUT /org/update: email change', async () => {
+  it('POST /me/email', async () => {
     const commands = await warmThenMeasure(newAdmin, (a) =>
       call(
-        updateOrg,
-        { method: 'PUT', path: '/org/update', body: { organization_name: a.name, email: `new.${a.email}` }, caller: callerOf(a) },
-        200,
+        changeEmail,
+        { method: 'POST', path: '/me/email', body: { email: `new.${a.email}`, password }, caller: callerOf(a) },
+        202,
       ),
     );
-    expectRow('PUT /org/update: email change', commands);
+    expectRow('POST /me/email', commands);
   });
 
-  it('PUT /org/update: password change', async () => {
+  it('PUT /me/password', async () => {
     const commands = await warmThenMeasure(newAdmin, (a) =>
       call(
-        updateOrg,
+        changePassword,
         {
           method: 'PUT',
-          path: '/org/update',
-          body: { organization_name: a.name, password: 'another long secret' },
+          path: '/me/password',
+          body: { current_password: password, new_password: 'another long secret' },
           caller: callerOf(a),
         },
-        200,
+        204,
       ),
     );
-    expectRow('PUT /org/update: password change', commands);
+    expectRow('PUT /me/password', commands);
+  });
+
+  it('POST /password/forgot', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(forgotPassword, { method: 'POST', path: '/password/forgot', body: { email: a.email } }, 202),
+    );
+    expectRow('POST /password/forgot', commands);
   });
 
   it('DELETE /org/delete', async () => {
@@ -568,6 +650,39 @@ describe('Round trips per invitations route (warm requests)', () => {
         ),
     );
     expectRow('POST /me/invitations/accept', commands);
+  });
+});
+
+describe('Round trips of the rate limit (GET /org/roles, on a plan of 2 requests per 2 s window)', () => {
+  const roles = (a: Admin, status: number) => call(listRoles, { method: 'GET', path: '/org/roles', caller: callerOf(a) }, status);
+  const windowStart = () => new Promise((resolve) => setTimeout(resolve, 2_000 - (Date.now() % 2_000) + 20));
+
+  it('GET /org/usage', async () => {
+    const commands = await warmThenMeasure(newAdmin, (a) =>
+      call(orgUsage, { method: 'GET', path: '/org/usage', caller: callerOf(a) }, 200),
+    );
+    expectRow('GET /org/usage', commands);
+  });
+
+  it('costs one round trip per admitted request, more at the start of a day or window and on the first refusal', async () => {
+    await roles(await newAdmin(), 200); // the handler module's first request
+    const admin = await newAdmin(false);
+    await masterDb()
+      .collection(MASTER_COLLECTIONS.organizations)
+      .updateOne({ _id: new ObjectId(admin.caller.orgId) }, { $set: { plan: 'tiny' } });
+    await windowStart();
+    expectRow(
+      'rate limit: the first request of an organization in a container and day',
+      await commandsOf(() => roles(admin, 200)),
+    );
+    await roles(admin, 200);
+    expectRow(
+      'rate limit: refused, the first time this container sees the window full',
+      await commandsOf(() => roles(admin, 429)),
+    );
+    expectRow('rate limit: refused, the window known full', await commandsOf(() => roles(admin, 429)));
+    await windowStart();
+    expectRow('rate limit: the first request of a window', await commandsOf(() => roles(admin, 200)));
   });
 });
 

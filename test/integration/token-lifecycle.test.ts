@@ -6,8 +6,8 @@ import { problemResponse } from '#core/http/problem.ts';
 import { handler as logout } from '../../functions/admin-logout/handler.ts';
 import { handler as logoutAll } from '../../functions/admin-logout-all/handler.ts';
 import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
+import { handler as changePassword } from '../../functions/me-password/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
-import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
@@ -243,21 +243,18 @@ describe('Function: admin-logout-all', () => {
 });
 
 describe('Credential changes', () => {
-  it.each([
-    ['password', { password: 'a brand new password' }],
-    ['email', { email: 'renamed-admin@lifecycle.example' }],
-  ])('a %s change revokes every token of the admin', async (_what, change) => {
+  it('a password change (PUT /me/password) revokes every token of the user, this session included', async () => {
     const a = await admin();
     const caller = await callerOf(a.access_token);
 
-    const answer = await invoke(updateOrg, {
+    const answer = await invoke(changePassword, {
       method: 'PUT',
-      path: '/org/update',
+      path: '/me/password',
       caller,
-      body: { organization_name: a.name, ...change },
+      body: { current_password: password, new_password: 'a brand new password' },
     });
 
-    expect(answer.status).toBe(200);
+    expect(answer.status).toBe(204);
     await expectRejected(a.access_token, 'token_revoked');
     expect(
       (await invoke(refresh, { method: 'POST', path: '/admin/refresh', body: { refresh_token: a.refresh_token } })).status,

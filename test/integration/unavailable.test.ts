@@ -42,6 +42,12 @@ const names = [
   'records-replace',
   'records-patch',
   'records-delete',
+  'password-forgot',
+  'password-reset',
+  'me-password',
+  'email-verify',
+  'login-two-factor',
+  'two-factor-enroll',
   'authorizer',
 ] as const;
 type Name = (typeof names)[number];
@@ -77,6 +83,9 @@ interface Fixture {
   revokedToken: string;
 }
 
+/** A well-formed secret of a link or a challenge (none that exists). */
+const SECRET = 'x'.repeat(43);
+
 let created = 0;
 function requests(f: Fixture): [Exclude<Name, 'authorizer'>, EventOptions][] {
   created += 1;
@@ -96,7 +105,12 @@ function requests(f: Fixture): [Exclude<Name, 'authorizer'>, EventOptions][] {
     ['admin-refresh', { method: 'POST', path: '/admin/refresh', body: { refresh_token: f.beta.refreshToken } }],
     [
       'org-update',
-      { method: 'PUT', path: '/org/update', caller, body: { organization_name: 'Beta Outage', email: 'b2@beta.example' } },
+      {
+        method: 'PUT',
+        path: '/org/update',
+        caller,
+        body: { organization_name: 'Beta Outage', new_organization_name: 'Beta Two' },
+      },
     ],
     ['org-delete', { method: 'DELETE', path: '/org/delete', caller, query: { organization_name: 'Beta Outage' } }],
     ['admin-logout', { method: 'POST', path: '/admin/logout', caller }],
@@ -107,6 +121,15 @@ function requests(f: Fixture): [Exclude<Name, 'authorizer'>, EventOptions][] {
     ['records-replace', { method: 'PUT', path: `/org/records/${f.beta.recordId}`, ...record, body: { title: 'replaced' } }],
     ['records-patch', { method: 'PATCH', path: `/org/records/${f.beta.recordId}`, ...record, body: { title: 'patched' } }],
     ['records-delete', { method: 'DELETE', path: `/org/records/${f.beta.recordId}`, ...record }],
+    ['password-forgot', { method: 'POST', path: '/password/forgot', body: { email: 'admin@acme-outage.example' } }],
+    ['password-reset', { method: 'POST', path: '/password/reset', body: { token: SECRET, password: 'a new password' } }],
+    [
+      'me-password',
+      { method: 'PUT', path: '/me/password', caller, body: { current_password: PASSWORD, new_password: 'a new password' } },
+    ],
+    ['email-verify', { method: 'POST', path: '/email/verify', body: { token: SECRET } }],
+    ['login-two-factor', { method: 'POST', path: '/login/two-factor', body: { challenge: SECRET, code: '123456' } }],
+    ['two-factor-enroll', { method: 'POST', path: '/me/two-factor', caller, body: { password: PASSWORD } }],
   ];
 }
 

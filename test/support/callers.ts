@@ -16,6 +16,8 @@ export interface TestCaller {
   readonly tokenId?: string;
   readonly expiresAt?: number;
   readonly membership?: string;
+  readonly twoFactor?: 'missing';
+  readonly mfa?: true;
 }
 
 /** `caller` as the product's `Caller`. */
@@ -36,6 +38,8 @@ export function asCaller(caller: TestCaller): Caller {
     ...(caller.tokenId ? { tokenId: caller.tokenId } : {}),
     ...(caller.expiresAt ? { expiresAt: caller.expiresAt } : {}),
     ...(caller.membership === 'unverified' ? { membership: 'unverified' as const } : {}),
+    ...(caller.twoFactor ? { twoFactor: caller.twoFactor } : {}),
+    ...(caller.mfa ? { mfa: true as const } : {}),
   };
 }
 
@@ -51,5 +55,7 @@ export function authorizerContextOf(caller: TestCaller): Record<string, string |
     sessionId: full.sessionId ?? '',
     tokenId: full.tokenId ?? '',
     expiresAt: full.expiresAt ?? 0,
+    twoFactor: full.twoFactor ?? '',
+    mfa: full.mfa ? 'true' : '',
   };
 }

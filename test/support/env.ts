@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { exportJWK, generateKeyPair } from 'jose';
 import { inject } from 'vitest';
 
@@ -14,6 +15,17 @@ process.env.MONGODB_URI = inject('mongoUri') ?? 'mongodb://no-database.invalid/'
 process.env.MASTER_DB_NAME = `t_${run}_master`;
 process.env.TENANT_DB_NAME = `t_${run}_tenants`;
 process.env.BCRYPT_COST = '4';
+// Organizations are on a plan no test's load reaches (tests send requests far faster than people
+// do, hundreds at once), with the stage plans beside it; the tests of limits set their own plans.
+process.env.PLANS = JSON.stringify({
+  free: { rateLimit: 5, burstLimit: 10, quotas: { records: 1_000, members: 5 } },
+  standard: { rateLimit: 20, burstLimit: 40, quotas: { records: 100_000, members: 100 } },
+  premium: { rateLimit: 100, burstLimit: 200, quotas: { records: 10_000_000, members: 10_000 } },
+  unmetered: { rateLimit: 100_000, burstLimit: 200_000, quotas: { records: 100_000_000, members: 10_000 } },
+});
+process.env.DEFAULT_PLAN = 'unmetered';
+// Email (sign-up verification links and the like) goes to a folder of this run's, not the repo's.
+process.env.MAILBOX_DIR = process.env.MAILBOX_DIR ?? `${tmpdir()}/orgs-service-mailbox-${run}`;
 process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
 // Powertools writes through the global console (which tests can watch) and publishes no metrics
 // unless a test turns them on (POWERTOOLS_METRICS_DISABLED=false).

@@ -26,8 +26,11 @@ describe('Bench: options', () => {
     const options = parseOptions([]);
 
     expect(options).toMatchObject({
-      parts: ['handlers', 'http', 'login', 'authorizer', 'coldstart', 'scale'],
+      parts: ['handlers', 'http', 'noisy', 'login', 'authorizer', 'coldstart', 'scale'],
       concurrency: [1, 10, 50],
+      noisySeconds: 6,
+      noisyRate: 50,
+      quietRate: 10,
       orgs: [100, 1_000, 10_000],
       modes: ['collection', 'database'],
       bcryptCost: 12,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { invitationsConfig, mailConfig } from '#core/config.ts';
-import { invitationLink, invitationMessage } from '#core/invitations/message.ts';
 import { hashInvitationSecret, INVITATION_SECRET_PATTERN, newInvitationSecret } from '#core/invitations/secret.ts';
+import { invitationLink, invitationMessage } from '#core/mail/templates.ts';
 
 describe('Invitation settings', () => {
   it('default to 7 days, 10,000 members and the local mailbox', () => {

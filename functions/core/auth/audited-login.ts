@@ -2,8 +2,7 @@ import { TooManyRequestsError, UnauthorizedError } from '../errors.ts';
 import { type EventLog, userActor } from '../events/log.ts';
 import type { EventType } from '../events/model.ts';
 import { errorFields, log } from '../log.ts';
-import { type LoginDeps, LoginService } from './login.ts';
-import type { SessionTokens } from './sessions.ts';
+import { isChallenge, type LoginDeps, type LoginResult, LoginService } from './login.ts';
 
 /**
  * Login with its events: `login.succeeded` once the tokens are made (a failure to record it fails the
@@ -12,7 +11,8 @@ import type { SessionTokens } from './sessions.ts';
  * refused attempt, so a flood of attempts is not a flood of events). An unknown email belongs to no
  * organization and is recorded nowhere (the metric counts it). Failure events are best effort: an
  * outage while recording one leaves the answer as it was. Recorded in the organization the login
- * asked for, else the one the user created, else their oldest membership.
+ * asked for, else the one the user created, else their oldest membership. A login that answers a
+ * two-factor challenge records nothing yet.
  */
 export class AuditedLoginService extends LoginService {
   readonly #deps: LoginDeps;
@@ -24,9 +24,9 @@ export class AuditedLoginService extends LoginService {
     this.#events = events;
   }
 
-  override async login(...args: Parameters<LoginService['login']>): Promise<SessionTokens> {
+  override async login(...args: Parameters<LoginService['login']>): Promise<LoginResult> {
     const [email, , sourceIp, organizationId] = args;
-    let tokens: SessionTokens;
+    let tokens: LoginResult;
     try {
       tokens = await super.login(...args);
     } catch (error) {
@@ -37,6 +37,8 @@ export class AuditedLoginService extends LoginService {
       }
       throw error;
     }
+    // A challenge is half a login: the two-factor step that completes it records its own success.
+    if (isChallenge(tokens)) return tokens;
     const user = await this.#deps.admins.findByEmail(email);
     if (user) {
       await this.#events.record({

@@ -177,5 +177,7 @@ function callerOf(claims: VerifiedToken, role: string, permissions: readonly str
     sessionId: claims.sessionId,
     tokenId: claims.tokenId,
     expiresAt: claims.expiresAt,
+    ...(claims.twoFactor ? { twoFactor: claims.twoFactor } : {}),
+    ...(claims.mfa ? { mfa: true as const } : {}),
   };
 }

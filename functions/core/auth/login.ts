@@ -1,3 +1,4 @@
+import type { SecondFactorChallenge, TwoFactorService } from '../account/two-factor.ts';
 import { UnauthorizedError } from '../errors.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
@@ -12,6 +13,16 @@ export interface LoginDeps {
   readonly hasher: PasswordHasher;
   readonly sessions: Pick<SessionService, 'start' | 'organizationsOf'>;
   readonly throttle?: LoginThrottle;
+  /** Issues the challenge of a user with two-factor authentication on. */
+  readonly twoFactor?: Pick<TwoFactorService, 'challenge'>;
+}
+
+/** What login answers: tokens, or for a user with two-factor authentication on, a challenge. */
+export type LoginResult = SessionTokens | SecondFactorChallenge;
+
+/** True when `result` is a challenge (the user must send a code to POST /login/two-factor). */
+export function isChallenge(result: LoginResult): result is SecondFactorChallenge {
+  return 'challenge' in result;
 }
 
 /** Every failure looks the same from outside: one status, one body, one bcrypt comparison. */
@@ -34,8 +45,10 @@ export class LoginService {
    * @throws ForbiddenError `not_a_member` (403) when the password is right but `organizationId` is
    *   not one of the user's organizations.
    * @throws TooManyRequestsError (429) from the throttle.
+   * @returns tokens, or a challenge when the user has two-factor authentication on (the
+   *   organization is chosen now; the code completes the login at POST /login/two-factor).
    */
-  async login(email: string, password: string, sourceIp?: string, organizationId?: string): Promise<SessionTokens> {
+  async login(email: string, password: string, sourceIp?: string, organizationId?: string): Promise<LoginResult> {
     await this.#deps.throttle?.check(email, sourceIp);
     const admin = await this.#deps.admins.findByEmail(email);
     // The hasher compares against a dummy when there is no user (or the password is over 72 bytes),
@@ -47,7 +60,9 @@ export class LoginService {
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
     }
-    await this.#deps.throttle?.succeeded(email);
+    // A user with a second factor is not through yet: failures of the code count on, so a known
+    // password cannot reset the count between guesses.
+    if (!admin.twoFactor?.enabledAt) await this.#deps.throttle?.succeeded(email);
     const chosen = organizationId
       ? organizations.find((choice) => choice.org.id === organizationId)
       : (organizations.find((choice) => choice.org.id === admin.orgId) ?? organizations[0]);
@@ -59,6 +74,10 @@ export class LoginService {
         .hash(password)
         .then((next) => this.#deps.admins.replaceHash(admin.id, admin.passwordHash, next))
         .catch((error) => log.warn('password rehash failed', { userId: admin.id, ...errorFields(error) }));
+    }
+    if (admin.twoFactor?.enabledAt) {
+      if (!this.#deps.twoFactor) throw new Error('This login service cannot issue two-factor challenges');
+      return this.#deps.twoFactor.challenge(admin, chosen.org.id);
     }
     return this.#deps.sessions.start(admin, chosen.org, chosen.role, organizations);
   }

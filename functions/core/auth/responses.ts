@@ -1,3 +1,5 @@
+import type { SecondFactorChallenge } from '../account/two-factor.ts';
+import { isChallenge, type LoginResult } from './login.ts';
 import type { SessionTokens } from './sessions.ts';
 
 /** The body login, refresh and switch answer with (`organizations` from login and switch). */
@@ -21,4 +23,18 @@ export function tokenResponse(tokens: SessionTokens) {
         }
       : {}),
   };
+}
+
+/** The body of a login that needs its second factor: send `challenge` with a code to POST /login/two-factor. */
+export function challengeResponse(challenge: SecondFactorChallenge) {
+  return {
+    two_factor_required: true as const,
+    challenge: challenge.challenge,
+    challenge_expires_in: challenge.expiresIn,
+  };
+}
+
+/** Login's body: tokens, or the second factor's challenge. */
+export function loginResponse(result: LoginResult) {
+  return isChallenge(result) ? challengeResponse(result) : tokenResponse(result);
 }

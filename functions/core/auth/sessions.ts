@@ -34,6 +34,12 @@ export interface SessionTokens {
   readonly organizations?: readonly OrganizationChoice[];
 }
 
+/** How a session was authenticated. */
+export interface SessionProof {
+  /** With a second factor (TOTP or a recovery code) as well as the password. */
+  readonly mfa: boolean;
+}
+
 export interface SessionDeps {
   /** The users (see `Admin`). */
   readonly admins: AdminStore;
@@ -70,9 +76,19 @@ export class SessionService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** Starts a new session (a new refresh token family) for an authenticated user in `org`, where they hold `role`. */
-  start(admin: Admin, org: Organization, role: string, organizations?: readonly OrganizationChoice[]): Promise<SessionTokens> {
-    return this.#issue(admin, org, role, randomUUID(), organizations);
+  /**
+   * Starts a new session (a new refresh token family) for an authenticated user in `org`, where they
+   * hold `role`. `proof.mfa` says the user gave a second factor; without one, in an organization
+   * that requires it, the tokens carry `tfa: missing` (see `Caller.twoFactor`).
+   */
+  start(
+    admin: Admin,
+    org: Organization,
+    role: string,
+    organizations?: readonly OrganizationChoice[],
+    proof: SessionProof = { mfa: false },
+  ): Promise<SessionTokens> {
+    return this.#issue(admin, org, role, randomUUID(), proof.mfa, organizations);
   }
 
   /**
@@ -103,7 +119,10 @@ export class SessionService {
       this.organizationsOf(caller.userId),
     ]);
     if (!user || !membership || !live(org)) throw notAMember();
-    return this.start(user, org, membership.role, organizations);
+    // The new session keeps this one's second factor: the user proved it once.
+    return this.start(user, org, membership.role, organizations, {
+      mfa: caller.mfa === true && user.twoFactor?.enabledAt !== undefined,
+    });
   }
 
   /**
@@ -125,6 +144,7 @@ export class SessionService {
     org: Organization,
     role: string,
     familyId: string,
+    mfa: boolean,
     organizations?: readonly OrganizationChoice[],
   ): Promise<SessionTokens> {
     const now = this.#now();
@@ -135,6 +155,7 @@ export class SessionService {
       userId: admin.id,
       orgId: org.id,
       tokenVersion: admin.tokenVersion,
+      ...(mfa ? { mfa } : {}),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.#deps.refreshTtlMs),
     });
@@ -144,6 +165,8 @@ export class SessionService {
       orgId: org.id,
       sessionId: familyId,
       tokenVersion: admin.tokenVersion,
+      mfa,
+      twoFactorMissing: org.requireTwoFactor === true && !mfa,
     });
     return {
       accessToken: access.token,
@@ -180,7 +203,9 @@ export class SessionService {
       this.#deps.orgs.findById(record.orgId),
     ]);
     if (!admin || admin.tokenVersion !== record.tokenVersion || !membership || !live(org)) throw invalidRefresh();
-    return this.#issue(admin, org, membership.role, record.familyId);
+    // A second factor counts while the user still has one: turning it off ends that at the next refresh.
+    const mfa = record.mfa === true && admin.twoFactor?.enabledAt !== undefined;
+    return this.#issue(admin, org, membership.role, record.familyId, mfa);
   }
 
   /** Ends the caller's session: its refresh token family and the access token presented. */

@@ -13,6 +13,8 @@ export interface RefreshTokenRecord {
   readonly orgId: string;
   /** The user's token version when the family began; a later "logout everywhere" invalidates it. */
   readonly tokenVersion: number;
+  /** True when the session began with a second factor (TOTP or a recovery code). */
+  readonly mfa?: boolean;
   readonly createdAt: Date;
   readonly expiresAt: Date;
 }

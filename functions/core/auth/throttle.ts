@@ -13,6 +13,13 @@ export interface ThrottleSettings {
   readonly maxFailuresPerEmail: number;
   readonly maxFailuresPerIp: number;
   readonly windowMs: number;
+  /**
+   * Prefixed to the attempt keys, so that one log counts several kinds of attempt apart (the
+   * password reset limit counts requests under `reset:`); none for login failures.
+   */
+  readonly keyPrefix?: string;
+  /** The 429's detail; by default it speaks of failed logins. */
+  readonly refusal?: string;
 }
 
 export class LoginThrottle {
@@ -27,27 +34,45 @@ export class LoginThrottle {
   }
 
   #keys(email: string, ip: string | undefined): [string, number][] {
-    const keys: [string, number][] = [[`email:${email}`, this.#settings.maxFailuresPerEmail]];
-    if (ip) keys.push([`ip:${ip}`, this.#settings.maxFailuresPerIp]);
+    const prefix = this.#settings.keyPrefix ?? '';
+    const keys: [string, number][] = [[`${prefix}email:${email}`, this.#settings.maxFailuresPerEmail]];
+    if (ip) keys.push([`${prefix}ip:${ip}`, this.#settings.maxFailuresPerIp]);
     return keys;
   }
 
   /** Throws {@link TooManyRequestsError} while the email or the source is locked out. */
   async check(email: string, ip: string | undefined): Promise<void> {
+    await this.#refuseOver(email, ip, 0);
+  }
+
+  /**
+   * Counts an attempt before it is judged: records it, then refuses it (429) when it is beyond the
+   * limit. Each attempt counts after its own record is written, so of any number of concurrent
+   * attempts at most the limit get through, where {@link check} then {@link failed} would let a
+   * burst pass the check together. For guesses that are cheap to make (a 6-digit code) and for
+   * requests that are limited whatever their outcome (emails asked for).
+   */
+  async attempt(email: string, ip: string | undefined): Promise<void> {
+    await this.failed(email, ip);
+    await this.#refuseOver(email, ip, 1);
+  }
+
+  /** Refuses when more than `limit - 1 + counted` attempts are live (`counted`: this request's own, recorded already). */
+  async #refuseOver(email: string, ip: string | undefined, counted: 0 | 1): Promise<void> {
     const now = this.#now();
     const lockedUntil = await Promise.all(
       this.#keys(email, ip).map(async ([key, limit]) => {
-        const latest = await this.#attempts.latest(key, now, limit);
-        // Locked while `limit` failures are live; free again when the oldest of them expires.
-        return latest.length >= limit ? (latest[limit - 1]?.getTime() ?? 0) : 0;
+        const latest = await this.#attempts.latest(key, now, limit + counted);
+        // Locked while `limit` earlier failures are live; free again when the oldest of them expires.
+        return latest.length >= limit + counted ? (latest[limit - 1]?.getTime() ?? 0) : 0;
       }),
     );
     const until = Math.max(...lockedUntil);
     if (until > now.getTime()) {
-      metrics.count('lockout');
+      if (!this.#settings.keyPrefix) metrics.count('lockout');
       throw new TooManyRequestsError(
         'too_many_attempts',
-        'Too many failed logins; try again later.',
+        this.#settings.refusal ?? 'Too many failed logins; try again later.',
         (until - now.getTime()) / 1000,
       );
     }
@@ -60,6 +85,6 @@ export class LoginThrottle {
   }
 
   async succeeded(email: string): Promise<void> {
-    await this.#attempts.clear(`email:${email}`);
+    await this.#attempts.clear(`${this.#settings.keyPrefix ?? ''}email:${email}`);
   }
 }

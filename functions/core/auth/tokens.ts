@@ -35,6 +35,14 @@ export interface Caller {
   readonly tokenId?: string;
   /** The token's expiry, seconds since the epoch. */
   readonly expiresAt?: number;
+  /**
+   * `missing` when the active organization requires two-factor authentication and this session
+   * began without it: the caller may manage their own account (and enrol) but not act on the
+   * organization (403 `two_factor_required`).
+   */
+  readonly twoFactor?: 'missing';
+  /** The session began with a second factor (the token's `amr` holds `otp`, RFC 8176). */
+  readonly mfa?: true;
 }
 
 /** Who the caller is, without what they may do: what the organization and records services need. */
@@ -49,6 +57,10 @@ export interface VerifiedToken {
   readonly tokenId: string;
   readonly tokenVersion: number;
   readonly expiresAt: number;
+  /** From the `tfa` claim; see {@link Caller.twoFactor}. */
+  readonly twoFactor?: 'missing';
+  /** `amr` holds `otp`. */
+  readonly mfa?: true;
 }
 
 export interface IssuedToken {
@@ -62,6 +74,10 @@ export interface TokenClaims {
   readonly orgId: string;
   readonly sessionId: string;
   readonly tokenVersion: number;
+  /** The session began with a second factor: `amr` is `["pwd","otp","mfa"]`, else `["pwd"]` (RFC 8176). */
+  readonly mfa?: boolean;
+  /** The organization requires a second factor the session lacks: the `tfa` claim is `missing`. */
+  readonly twoFactorMissing?: boolean;
 }
 
 export interface TokenSigner {
@@ -105,7 +121,13 @@ export function createTokenSigner(options: SignerOptions): TokenSigner {
   return {
     async sign(claims) {
       const { alg, kid, key } = await signingKey();
-      const token = await new SignJWT({ org: claims.orgId, sid: claims.sessionId, ver: claims.tokenVersion })
+      const token = await new SignJWT({
+        org: claims.orgId,
+        sid: claims.sessionId,
+        ver: claims.tokenVersion,
+        amr: claims.mfa ? ['pwd', 'otp', 'mfa'] : ['pwd'],
+        ...(claims.twoFactorMissing ? { tfa: 'missing' } : {}),
+      })
         .setProtectedHeader({ alg, kid, typ: 'JWT' })
         .setSubject(claims.userId)
         .setIssuer(options.issuer)
@@ -149,12 +171,21 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       clockTolerance: options.clockToleranceSeconds ?? 5,
       typ: 'JWT',
     });
-    const { sub, org, sid, ver, jti, exp } = payload;
+    const { sub, org, sid, ver, jti, exp, tfa, amr } = payload;
     if (typeof sub !== 'string' || typeof org !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') {
       throw new Error('token claims have the wrong types');
     }
     if (typeof ver !== 'number' || !Number.isInteger(ver) || typeof exp !== 'number') throw new Error('bad ver or exp');
-    return { userId: sub, orgId: org, sessionId: sid, tokenId: jti, tokenVersion: ver, expiresAt: exp };
+    return {
+      userId: sub,
+      orgId: org,
+      sessionId: sid,
+      tokenId: jti,
+      tokenVersion: ver,
+      expiresAt: exp,
+      ...(tfa === 'missing' ? { twoFactor: 'missing' as const } : {}),
+      ...(Array.isArray(amr) && amr.includes('otp') ? { mfa: true as const } : {}),
+    };
   }
 
   return {

@@ -16,6 +16,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.ts';
+import type { Admission } from '../limits/admission.ts';
 import { errorFields, log } from '../log.ts';
 import type { Permission } from '../members/permissions.ts';
 import { metrics } from '../metrics.ts';
@@ -49,6 +50,8 @@ export type AuthorizerContext = {
   sessionId?: string;
   tokenId?: string;
   expiresAt?: number;
+  twoFactor?: string;
+  mfa?: string;
 };
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -87,6 +90,12 @@ interface Spec<T extends Contract, C> {
   readonly contract: T;
   /** Returns the success body; the status is the contract's. */
   readonly handle: (input: Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>) => Promise<AnswerOf<T> | WithHeaders<AnswerOf<T>>>;
+  /**
+   * The organization's rate limit and usage count (`jwt` routes; see `#core/limits/admission.ts`):
+   * applied to every request before anything is parsed. Handlers pass the real one (`admission()` of
+   * `#core/app.ts`); tests of a handler's own rules may leave it out.
+   */
+  readonly admission?: (() => Promise<Admission>) | undefined;
 }
 
 type ParsedEvent = HttpEvent & { parsed?: Input<unknown, unknown, unknown, unknown> };
@@ -139,15 +148,25 @@ function readCaller(event: HttpEvent): Caller {
     ...(context.sessionId ? { sessionId: context.sessionId } : {}),
     ...(context.tokenId ? { tokenId: context.tokenId } : {}),
     ...(typeof context.expiresAt === 'number' ? { expiresAt: context.expiresAt } : {}),
+    ...(context.twoFactor === 'missing' ? { twoFactor: 'missing' as const } : {}),
+    ...(context.mfa === 'true' ? { mfa: true as const } : {}),
   };
 }
 
 /**
  * The one place a route's permission (its row's `permission` in the route table) is enforced:
  * 403 `permission_denied` when the caller's role lacks it, 503 when the authorizer could not learn
- * the role (a database outage; see `TokenGuard`).
+ * the role (a database outage; see `TokenGuard`). A route with a permission acts on the
+ * organization, so it also answers 403 `two_factor_required` to a session that lacks the second
+ * factor the organization requires; routes without one (the caller's own account) stay open.
  */
 function authorize(caller: Caller, permission: Permission | undefined): Caller {
+  if (permission !== undefined && caller.twoFactor === 'missing') {
+    throw new ForbiddenError(
+      'two_factor_required',
+      'This organization requires two-factor authentication: enrol with POST /me/two-factor, confirm with POST /me/two-factor/confirm, then log in again.',
+    );
+  }
   if (permission === undefined || caller.permissions.includes(permission)) return caller;
   if (caller.membership === 'unverified') {
     throw new UnavailableError('The service cannot check your role right now.', { retryAfterSeconds: 5 });
@@ -173,6 +192,23 @@ function parseRequest(
         body: body ? validate(body, readBody(event), 'body') : undefined,
         event,
       };
+    },
+  };
+}
+
+/**
+ * Counts the request against its organization's rate and usage before anything of the route runs
+ * (no parsing, no database work of the route): over the rate, 429 `rate_limited` with Retry-After.
+ * A request with no organization in the authorizer's context is left to `parseRequest` (401).
+ */
+function admit(name: string, admission: () => Promise<Admission>): MiddlewareObj<ParsedEvent, HttpResult> {
+  return {
+    name: 'admit',
+    before: async (request) => {
+      const context = (request.event.requestContext as { authorizer?: { lambda?: AuthorizerContext } }).authorizer?.lambda;
+      if (typeof context?.orgId !== 'string' || typeof context.userId !== 'string') return;
+      identifyCaller(context);
+      await (await admission()).admit({ orgId: context.orgId, userId: context.userId }, name);
     },
   };
 }
@@ -223,21 +259,22 @@ function observed(name: string, chain: (event: ParsedEvent, context: Context) =>
 
 function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') {
   const { status, mediaType } = spec.contract.success;
-  const chain = middy<ParsedEvent, HttpResult, Error, Context>()
-    .use(respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>)
-    .use(parseRequest(spec.contract, auth, permissionOf(spec.name)))
-    .handler(async (event): Promise<HttpResult> => {
-      if (!event.parsed) throw new Error('request was not parsed');
-      const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
-      const body = answer instanceof WithHeaders ? answer.body : answer;
-      const extra = answer instanceof WithHeaders ? answer.headers : {};
-      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
-      return {
-        statusCode: status,
-        headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
-        body: mediaType ? String(body) : JSON.stringify(body),
-      };
-    });
+  const chain = middy<ParsedEvent, HttpResult, Error, Context>().use(
+    respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>,
+  );
+  if (auth === 'jwt' && spec.admission) chain.use(admit(spec.name, spec.admission));
+  chain.use(parseRequest(spec.contract, auth, permissionOf(spec.name))).handler(async (event): Promise<HttpResult> => {
+    if (!event.parsed) throw new Error('request was not parsed');
+    const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
+    const body = answer instanceof WithHeaders ? answer.body : answer;
+    const extra = answer instanceof WithHeaders ? answer.headers : {};
+    if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
+    return {
+      statusCode: status,
+      headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
+      body: mediaType ? String(body) : JSON.stringify(body),
+    };
+  });
   return observed(spec.name, chain);
 }
 

@@ -8,12 +8,12 @@ import { type EventLog, userActor } from '../events/log.ts';
 import { newId } from '../ids.ts';
 import { log } from '../log.ts';
 import type { Outbox } from '../mail/outbox.ts';
+import { invitationMessage } from '../mail/templates.ts';
 import { covers, isBuiltInRole, OWNER, type Permission, permissionsOf } from '../members/permissions.ts';
 import type { Actor } from '../members/service.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
 import type { Admin, Organization } from '../orgs/model.ts';
 import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
-import { invitationMessage } from './message.ts';
 import { type Invitation, type InvitationStatus, statusAt } from './model.ts';
 import { hashInvitationSecret, newInvitationSecret } from './secret.ts';
 import type { InvitationPage, InvitationStore } from './stores.ts';
@@ -41,7 +41,7 @@ export interface InvitationsDeps {
   readonly memberships: Pick<MembershipStore, 'find' | 'insert' | 'count'>;
   readonly roles: Pick<RoleStore, 'find'>;
   /** The users (see `Admin`). */
-  readonly users: Pick<AdminStore, 'findById' | 'findByEmail' | 'insert'>;
+  readonly users: Pick<AdminStore, 'findById' | 'findByEmail' | 'insert' | 'markEmailVerified'>;
   readonly orgs: Pick<OrganizationStore, 'findById'>;
   /** Needed to invite: the invitation email goes out through it. */
   readonly outbox?: Outbox;
@@ -55,10 +55,12 @@ export interface InvitationsDeps {
   readonly throttle?: LoginThrottle;
   /** How long an invitation stays valid (ms). */
   readonly ttlMs: number;
-  /** Members an organization may have at most. */
+  /** Members an organization may have at most, whatever its plan (`MEMBER_LIMIT`). */
   readonly memberLimit: number;
   /** Invitations and joins record their events here (`member.invited`, `member.joined`). */
   readonly events: EventLog;
+  /** The members quota of the organization's plan (see `#core/limits/plans.ts`); the lower of the two applies. */
+  readonly memberQuotaOf?: (orgId: string) => Promise<number>;
   readonly now?: () => Date;
 }
 
@@ -220,6 +222,8 @@ export class InvitationsService {
    * @throws NotFoundError `invitation_invalid` (404); `validation_failed` (400) for a new user's
    *   password that breaks the rules.
    * @throws UnauthorizedError `invalid_credentials` (401): the existing user's password is wrong.
+   * @throws ForbiddenError `log_in_to_accept` (403): the right password of a user with two-factor
+   *   authentication on, who accepts logged in instead (nothing is joined on the password alone).
    * @throws TooManyRequestsError `too_many_attempts` (429) from the throttle.
    * @throws ConflictError `already_member`, `member_limit` (409).
    */
@@ -235,6 +239,13 @@ export class InvitationsService {
         await throttle?.failed(invitation.email, sourceIp);
         throw invalidCredentials();
       }
+      if (user.twoFactor?.enabledAt) {
+        // The password alone is not this account's proof: accept logged in, after the second factor.
+        throw new ForbiddenError(
+          'log_in_to_accept',
+          'This account uses two-factor authentication: log in, then accept with POST /me/invitations/accept.',
+        );
+      }
       await throttle?.succeeded(invitation.email);
     } else {
       const problem = passwordProblem(password);
@@ -248,6 +259,7 @@ export class InvitationsService {
         email: invitation.email,
         passwordHash: await hasher.hash(password),
         tokenVersion: 0,
+        emailVerifiedAt: now, // the invitation reached this address
         createdAt: now,
         updatedAt: now,
       };
@@ -257,6 +269,7 @@ export class InvitationsService {
       user = created;
     });
     if (!user) throw new Error('unreachable: the user was created');
+    if (!user.emailVerifiedAt) await this.#proveAddress(user);
     const organizations = await sessions.organizationsOf(user.id);
     return sessions.start(user, org, role, organizations);
   }
@@ -276,7 +289,15 @@ export class InvitationsService {
       throw new ForbiddenError('invitation_not_for_you', 'This invitation was sent to another email address.');
     }
     const role = await this.#join(invitation, user.id, () => Promise.reject(new Error('unreachable: the user exists')));
+    if (!user.emailVerifiedAt) await this.#proveAddress(user);
     return { org, role };
+  }
+
+  /** The invitation reached the user's address: it is verified (a failure here only logs). */
+  async #proveAddress(user: Pick<Admin, 'id' | 'email'>): Promise<void> {
+    await this.#deps.users
+      .markEmailVerified(user.id, user.email, this.#now())
+      .catch((error) => log.warn('address not marked verified', { userId: user.id, error: (error as Error).name }));
   }
 
   /** The pending, unexpired invitation the secret belongs to, and its live organization. */
@@ -340,9 +361,11 @@ export class InvitationsService {
 
   /** Throws `member_limit` when the organization has reached its member limit. */
   async #checkLimit(orgId: string): Promise<void> {
-    const limit = this.#deps.memberLimit;
+    const quota = this.#deps.memberQuotaOf ? await this.#deps.memberQuotaOf(orgId) : Number.POSITIVE_INFINITY;
+    const limit = Math.min(this.#deps.memberLimit, quota);
     if ((await this.#deps.memberships.count(orgId, limit)) >= limit) {
-      throw new ConflictError('member_limit', `An organization may have at most ${limit} members.`);
+      const which = quota <= this.#deps.memberLimit ? "the members quota of your organization's plan" : 'the member limit';
+      throw new ConflictError('member_limit', `An organization may have at most ${limit} members (${which}).`);
     }
   }
 

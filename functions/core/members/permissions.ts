@@ -13,6 +13,7 @@
 export const PERMISSIONS = [
   'organization:update',
   'organization:delete',
+  'organization:security',
   'members:read',
   'members:manage',
   'invitations:manage',
@@ -21,11 +22,14 @@ export const PERMISSIONS = [
   'records:write',
   'audit:read',
   'webhooks:manage',
+  'usage:read',
 ] as const;
 
 /**
  * - `organization:update`: rename the organization (PUT /org/update).
  * - `organization:delete`: delete it (DELETE /org/delete).
+ * - `organization:security`: set its security policy, such as requiring two-factor authentication
+ *   (PUT /org/security).
  * - `members:read`: list members and roles.
  * - `members:manage`: change a member's role, remove a member.
  * - `invitations:manage`: invite, list and revoke invitations.
@@ -33,6 +37,7 @@ export const PERMISSIONS = [
  * - `records:read`, `records:write`: the records API.
  * - `audit:read`: read and export the organization's audit log (its lifecycle events).
  * - `webhooks:manage`: register, list and delete webhook endpoints, list their delivery attempts, replay.
+ * - `usage:read`: the organization's plan and usage (GET /org/usage).
  */
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -40,9 +45,12 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const BUILT_IN_ROLES = {
   /** Everything, including deleting the organization and transferring ownership. */
   owner: PERMISSIONS,
-  /** Everything but deleting the organization; cannot grant, change or remove `owner`. */
-  admin: PERMISSIONS.filter((p) => p !== 'organization:delete'),
-  /** Works with the organization's data and sees who else is in it. */
+  /**
+   * Everything but deleting the organization and setting its security policy; cannot grant, change
+   * or remove `owner`.
+   */
+  admin: PERMISSIONS.filter((p) => p !== 'organization:delete' && p !== 'organization:security'),
+  /** Works with the organization's data and sees who else is in it (not its plan or usage). */
   member: ['members:read', 'records:read', 'records:write'],
 } as const satisfies Record<string, readonly Permission[]>;
 

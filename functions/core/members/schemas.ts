@@ -86,9 +86,19 @@ export const Profile = z
   .strictObject({
     user_id: objectId,
     email: z.string(),
+    email_verified: z.boolean(),
+    pending_email: z.optional(z.string().check(z.meta({ description: 'The address the account moves to once it is verified.' }))),
+    two_factor_enabled: z.boolean(),
+    session_two_factor: z.boolean().check(z.meta({ description: 'This session began with a second factor.' })),
     active_organization_id: objectId,
     role: z.string(),
     permissions: z.array(z.string()),
+    two_factor_required: z.boolean().check(
+      z.meta({
+        description:
+          'The active organization requires a second factor this session lacks: enrol (POST /me/two-factor) and log in again to act on it.',
+      }),
+    ),
     organizations: z.array(z.strictObject({ organization_id: objectId, organization_name: z.string(), role: z.string() })),
   })
   .check(z.meta({ id: 'Profile' }));

@@ -1,6 +1,6 @@
 import { type Collection, type Db, ObjectId } from 'mongodb';
-import type { Admin } from '../orgs/model.ts';
-import type { AdminStore, CredentialChanges } from '../orgs/stores.ts';
+import type { Admin, TwoFactorState } from '../orgs/model.ts';
+import type { AdminStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
 import { isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
@@ -22,6 +22,9 @@ export interface AdminDoc {
    * membership exists (see `migrations.ts`).
    */
   schemaVersion?: 2;
+  emailVerifiedAt?: Date;
+  pendingEmail?: string;
+  twoFactor?: TwoFactorState;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -55,18 +58,6 @@ export class MongoAdminStore implements AdminStore {
     return doc ? toAdmin(doc) : null;
   }
 
-  async updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'> {
-    const _id = oid(id);
-    if (!_id) return 'missing';
-    try {
-      const result = await this.#col.updateOne({ _id }, { $set: { ...changes, updatedAt: at }, $inc: { tokenVersion: 1 } });
-      return result.matchedCount === 0 ? 'missing' : 'ok';
-    } catch (error) {
-      if (isDuplicateKey(error)) return 'email_taken';
-      throw error;
-    }
-  }
-
   async replaceHash(id: string, previous: string, next: string): Promise<void> {
     const _id = oid(id);
     if (_id) await this.#col.updateOne({ _id, passwordHash: previous }, { $set: { passwordHash: next } });
@@ -75,6 +66,80 @@ export class MongoAdminStore implements AdminStore {
   async bumpTokenVersion(id: string, at: Date): Promise<void> {
     const _id = oid(id);
     if (_id) await this.#col.updateOne({ _id }, { $inc: { tokenVersion: 1 }, $set: { updatedAt: at } });
+  }
+
+  async resetPassword(id: string, previousHash: string, nextHash: string, at: Date): Promise<'ok' | 'stale'> {
+    const _id = oid(id);
+    if (!_id) return 'stale';
+    const result = await this.#col.updateOne(
+      { _id, passwordHash: previousHash },
+      { $set: { passwordHash: nextHash, updatedAt: at }, $inc: { tokenVersion: 1 }, $unset: { pendingEmail: '' } },
+    );
+    return result.matchedCount === 1 ? 'ok' : 'stale';
+  }
+
+  async markEmailVerified(id: string, email: string, at: Date): Promise<void> {
+    const _id = oid(id);
+    if (_id) await this.#col.updateOne({ _id, email }, { $set: { emailVerifiedAt: at, updatedAt: at } });
+  }
+
+  async setPendingEmail(id: string, email: string | undefined, at: Date): Promise<void> {
+    const _id = oid(id);
+    if (!_id) return;
+    await this.#col.updateOne(
+      { _id },
+      email === undefined
+        ? { $unset: { pendingEmail: '' }, $set: { updatedAt: at } }
+        : { $set: { pendingEmail: email, updatedAt: at } },
+    );
+  }
+
+  async changeEmail(id: string, from: string, to: string, at: Date): Promise<'ok' | 'email_taken' | 'stale'> {
+    const _id = oid(id);
+    if (!_id) return 'stale';
+    try {
+      const result = await this.#col.updateOne(
+        { _id, email: from, pendingEmail: to },
+        { $set: { email: to, emailVerifiedAt: at, updatedAt: at }, $unset: { pendingEmail: '' } },
+      );
+      return result.matchedCount === 1 ? 'ok' : 'stale';
+    } catch (error) {
+      if (isDuplicateKey(error)) return 'email_taken';
+      throw error;
+    }
+  }
+
+  async setTwoFactor(
+    id: string,
+    expected: TwoFactorState | undefined,
+    next: TwoFactorState | undefined,
+    at: Date,
+  ): Promise<boolean> {
+    const _id = oid(id);
+    if (!_id) return false;
+    const filter =
+      expected === undefined
+        ? { _id, twoFactor: { $exists: false } }
+        : {
+            _id,
+            'twoFactor.secret': expected.secret,
+            'twoFactor.enabledAt': expected.enabledAt ?? { $exists: false },
+          };
+    const result = await this.#col.updateOne(
+      filter,
+      next === undefined ? { $unset: { twoFactor: '' }, $set: { updatedAt: at } } : { $set: { twoFactor: next, updatedAt: at } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async spendRecoveryCode(id: string, codeHash: string, at: Date): Promise<boolean> {
+    const _id = oid(id);
+    if (!_id) return false;
+    const result = await this.#col.updateOne(
+      { _id, 'twoFactor.recoveryCodeHashes': codeHash },
+      { $pull: { 'twoFactor.recoveryCodeHashes': codeHash }, $set: { updatedAt: at } },
+    );
+    return result.modifiedCount === 1;
   }
 
   async listIdsByOrg(orgId: string): Promise<string[]> {

@@ -52,6 +52,21 @@ export const MASTER_COLLECTIONS = {
   revocations: 'revocations',
   /** Failed logins per email and per source address, for the lockout. */
   loginFailures: 'login_failures',
+  /**
+   * Each organization's rate window and usage per UTC day: `_id` `<orgId>:<YYYY-MM-DD>`, requests and
+   * throttled requests by route, the users who called (see `usage-store.ts`).
+   */
+  usage: 'org_usage',
+  /** What each organization holds, counted as it changes: records (the records quota). `_id` the org id. */
+  meters: 'org_meters',
+  /** Each operator change of an organization's plan (`npm run org:plan`), never rewritten. */
+  planChanges: 'plan_changes',
+  /** One-time links (password reset, email verification), by the SHA-256 of their secret. */
+  accountTokens: 'account_tokens',
+  /** Logins waiting for their second factor, by the SHA-256 of the challenge secret. */
+  loginChallenges: 'login_challenges',
+  /** One-time codes already accepted (TOTP steps, recovery codes): a second use is refused. */
+  usedCodes: 'used_codes',
   /** What the database setup made: one document, `master`, listing the indexes (see indexes.ts). */
   setup: 'setup',
 } as const;

@@ -46,12 +46,17 @@ export const MASTER_INDEXES: readonly MasterIndex[] = [
   ttl(C.webhookAttempts),
   { collection: C.nameClaims, key: { orgId: 1 }, options: { name: 'org' } },
   { collection: C.locks, key: { startedAt: 1 }, options: { name: 'started' } },
+  { collection: C.usage, key: { day: 1, orgId: 1 }, options: { name: 'day_org' } },
+  { collection: C.planChanges, key: { orgId: 1, at: -1 }, options: { name: 'org_at' } },
   ttl(C.refreshTokens),
   { collection: C.refreshTokens, key: { orgId: 1 }, options: { name: 'org' } },
   ttl(C.refreshTokenUses),
   ttl(C.revocations),
   ttl(C.loginFailures),
   { collection: C.loginFailures, key: { key: 1, expiresAt: -1 }, options: { name: 'key_expires' } },
+  ttl(C.accountTokens),
+  ttl(C.loginChallenges),
+  ttl(C.usedCodes),
 ];
 
 /** What one run of {@link createMasterIndexes} found: `collection.index` names. */

@@ -23,6 +23,10 @@ export interface OrgDoc {
   updatedAt: Date;
   operation?: Operation;
   placementVersion?: number;
+  /** The organization's plan (see `#core/limits/plans.ts`); absent: the stage's default. */
+  plan?: string;
+  /** When the operator last changed the plan. */
+  planChangedAt?: Date;
 }
 
 function toOrg(doc: OrgDoc): Organization {

@@ -16,6 +16,7 @@ export interface RefreshDoc {
   adminId: ObjectId;
   orgId: ObjectId;
   tokenVersion: number;
+  mfa?: boolean;
   createdAt: Date;
   expiresAt: Date;
 }

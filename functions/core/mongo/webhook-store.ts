@@ -106,17 +106,8 @@ export class MongoWebhookStore implements WebhookStore {
     if (attempts.length > 0) {
       await this.#attempts.insertMany(attempts.map(({ id, ...rest }) => ({ ...rest, _id: new ObjectId(id) })));
     }
-    // One update per distinct change (a run's deliveries share a few), not one per delivery.
-    const groups = new Map<string, { ids: string[]; changes: Omit<(typeof deliveries)[number], 'id'> }>();
-    for (const { id, ...changes } of deliveries) {
-      const key = `${changes.state}|${changes.attempts}|${changes.nextAttemptAt.getTime()}`;
-      const group = groups.get(key) ?? { ids: [], changes };
-      group.ids.push(id);
-      groups.set(key, group);
-    }
-    for (const { ids, changes } of groups.values()) {
-      await this.#deliveries.updateMany({ _id: { $in: ids } }, { $set: changes });
-    }
+    // One update per delivery, side by side (an unordered bulk write of updates stalls FerretDB).
+    await Promise.all(deliveries.map(({ id, ...changes }) => this.#deliveries.updateOne({ _id: id }, { $set: changes })));
   }
 
   async pageAttempts(

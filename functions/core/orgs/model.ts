@@ -104,6 +104,11 @@ export interface Organization {
    * The operation's `owner` is the other fence: the fencing token of the run that holds the change.
    */
   readonly placementVersion?: number;
+  /**
+   * The owner's policy: members act on the organization only in sessions that began with a second
+   * factor (see `Caller.twoFactor`).
+   */
+  readonly requireTwoFactor?: boolean;
 }
 
 /**
@@ -131,8 +136,25 @@ export interface Admin {
   readonly orgId?: string;
   /** Bumped by "logout everywhere" and credential changes; tokens carrying an older one are dead. */
   readonly tokenVersion: number;
+  /** When `email` was proven to reach the user (a verification link, a reset link or an invitation). */
+  readonly emailVerifiedAt?: Date;
+  /** An address the user asked to change to; it replaces `email` once verified. */
+  readonly pendingEmail?: string;
+  /** Two-factor authentication (TOTP, RFC 6238), once enrolment has begun. */
+  readonly twoFactor?: TwoFactorState;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+}
+
+/**
+ * A user's TOTP factor. `secret` is the shared key (base32, RFC 4648 §6) the authenticator holds;
+ * until `enabledAt` is set it is an enrolment waiting for its first code. Recovery codes are stored as
+ * SHA-256 hex digests; each is spent once.
+ */
+export interface TwoFactorState {
+  readonly secret: string;
+  readonly enabledAt?: Date;
+  readonly recoveryCodeHashes: readonly string[];
 }
 
 /** A reservation of a slug by one organization; the unique `_id` makes concurrent claims safe. */

@@ -1,28 +1,25 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { newEventId } from '../events/log.ts';
-import type { EventType } from '../events/model.ts';
 import { errorFields, log } from '../log.ts';
-import { emailTaken, nameTaken, notFound, notYours, type OrgContext, operationInProgress } from './context.ts';
+import { nameTaken, notFound, type OrgContext, operationInProgress } from './context.ts';
 import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
 import { ownedBy, underLegacyKey } from './lookup.ts';
-import { type Admin, type OperationLock, type Organization, samePlace, toSlug } from './model.ts';
+import { type OperationLock, type Organization, samePlace, toSlug } from './model.ts';
 import { claimName } from './name-claims.ts';
 
 /**
- * The update operation: a change of the admin's credentials and/or of the organization's name. A
- * rename to a new key is the multi-step part: claim the new name, record the `rename` operation (its
+ * The update operation: a change of the organization's name (the caller's own email and password
+ * change through the account routes, which ask for the current password). A rename to a new key is the multi-step part: claim the new name, record the `rename` operation (its
  * owner's fencing token, where the data goes, the identity of the collection), move the collection
  * (collection mode), commit under the fencing token with a new fencing epoch, then drop the old place
  * and release the old name. Once recorded, a rename only goes forward: a failed step is retried once,
  * and an abandoned rename is finished by recovery ({@link recoverRename}).
  */
 
-/** What an admin may change: the name (`newName`), the admin's email and password. */
+/** What an update changes: the name (`newName`) of the organization called `name`. */
 export interface UpdateInput {
   readonly name: string;
   readonly newName?: string;
-  readonly email?: string;
-  readonly password?: string;
 }
 
 /**
@@ -32,37 +29,22 @@ export interface UpdateInput {
  * @throws NotFoundError `organization_not_found` (404) when no live organization has `input.name`.
  * @throws ForbiddenError `not_your_organization` (403) when it is not the caller's (or the caller's admin is gone).
  * @throws ConflictError `operation_in_progress` (409, Retry-After) while another change holds the lock.
- * @throws ConflictError `organization_name_taken` or `email_taken` (409); nothing is changed.
+ * @throws ConflictError `organization_name_taken` (409); nothing is changed.
  */
 export async function updateOrganization(ctx: OrgContext, caller: CallerIdentity, input: UpdateInput): Promise<Organization> {
   const found = await ownedBy(ctx, caller, input.name);
   if (found.status !== 'active') throw found.status === 'deleting' ? notFound() : operationInProgress();
 
-  const admin = await ctx.stores.admins.findById(caller.userId);
-  if (!admin) throw notYours();
-
   return ctx.locks.hold(found.id, 'update', async (lock) => {
     const org = await ctx.stores.orgs.findById(found.id); // as it is now that nobody else may change it
     if (org?.status !== 'active') throw org && org.status !== 'deleting' ? operationInProgress() : notFound();
-    return await applyUpdate(ctx, org, admin, input, lock);
+    return await applyUpdate(ctx, org, input, lock);
   });
 }
 
-/** The update under the lock: credentials first, then the name; on failure credentials are restored and a recorded rename goes forward. */
-async function applyUpdate(
-  ctx: OrgContext,
-  org: Organization,
-  admin: Pick<Admin, 'id' | 'email' | 'passwordHash' | 'tokenVersion'>,
-  input: UpdateInput,
-  lock: OperationLock,
-): Promise<Organization> {
+/** The update under the lock; on failure a recorded rename goes forward, an unrecorded one frees its new name. */
+async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInput, lock: OperationLock): Promise<Organization> {
   const s = ctx.stores;
-  // The credential events, begun before the change and committed once the whole update stands.
-  const credentialEvents: string[] = [];
-  const finish = async (done: Organization) => {
-    for (const id of credentialEvents) await ctx.events.commitAfter(id);
-    return done;
-  };
   const newName = input.newName;
   const newSlug = newName === undefined ? undefined : toSlug(newName);
   const renames = newSlug !== undefined && newSlug !== org.slug;
@@ -72,32 +54,9 @@ async function applyUpdate(
     await claimName(ctx, newSlug, org.id);
   }
 
-  let credentialsChanged = false;
   try {
-    if (input.email !== undefined || input.password !== undefined) {
-      const changes = {
-        ...(input.email !== undefined ? { email: input.email } : {}),
-        ...(input.password !== undefined ? { passwordHash: await ctx.hasher.hash(input.password) } : {}),
-      };
-      const types: EventType[] = [
-        ...(input.email !== undefined ? (['email.changed'] as const) : []),
-        ...(input.password !== undefined ? (['password.changed'] as const) : []),
-      ];
-      for (const type of types) {
-        const data = type === 'email.changed' ? { email: input.email, previous_email: admin.email } : {};
-        const event = await ctx.events.begin(
-          { orgId: org.id, type, target: { type: 'user', id: admin.id }, data },
-          { proof: { tokenVersion: admin.tokenVersion } },
-        );
-        credentialEvents.push(event.id);
-      }
-      const result = await s.admins.updateCredentials(admin.id, changes, ctx.now());
-      if (result === 'email_taken') throw emailTaken();
-      credentialsChanged = true;
-    }
-
     if (newName === undefined || newSlug === undefined || newName === org.name) {
-      return await finish((await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org);
+      return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
     }
     if (!renames) {
       const renamed = await ctx.events.around(
@@ -106,9 +65,9 @@ async function applyUpdate(
         { settleFirst: true },
       );
       if (!renamed) throw operationInProgress();
-      return await finish(renamed);
+      return renamed;
     }
-    return await finish(await startRename(ctx, org, newName, newSlug, lock));
+    return await startRename(ctx, org, newName, newSlug, lock);
   } catch (error) {
     if (renames) {
       // Once marked, a rename only goes forward: one more try here, else the next request that meets
@@ -117,7 +76,7 @@ async function applyUpdate(
         log.error('rename not finished; the next request or reconcile will', { orgId: org.id, ...errorFields(retryError) });
         return 'pending' as const;
       });
-      if (typeof forward === 'object') return finish(forward);
+      if (typeof forward === 'object') return forward;
       if (forward === 'not_marked') {
         await s.names
           .release(newSlug, org.id)
@@ -125,18 +84,6 @@ async function applyUpdate(
             log.error('new name not released; reconcile will free it', { orgId: org.id, ...errorFields(undoError) }),
           );
       }
-    }
-    // Dropped before the credentials are restored: a run that dies between the two leaves a change
-    // that was never acknowledged, never an event of a change that was undone.
-    for (const id of credentialEvents) {
-      await (credentialsChanged ? ctx.events.drop(id) : ctx.events.settle(id)).catch((eventError) =>
-        log.warn('credential event not settled; the reconciler will', { orgId: org.id, ...errorFields(eventError) }),
-      );
-    }
-    if (credentialsChanged) {
-      await s.admins
-        .updateCredentials(admin.id, { email: admin.email, passwordHash: admin.passwordHash }, ctx.now())
-        .catch((undoError) => log.error('credential rollback failed', { orgId: org.id, ...errorFields(undoError) }));
     }
     throw error;
   }

@@ -1,10 +1,11 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
-import type { CallerIdentity } from '../auth/tokens.ts';
+import type { Caller, CallerIdentity } from '../auth/tokens.ts';
+import { ConflictError } from '../errors.ts';
 import { eventLogOn } from '../events/index.ts';
 import type { EventLog } from '../events/log.ts';
 import { DEFAULT_RETENTION_MS } from '../events/log.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
-import type { OrgContext } from './context.ts';
+import { notFound, type OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
 import { deleteOrganization } from './delete.ts';
 import { OperationLocks } from './locks.ts';
@@ -99,6 +100,28 @@ export class OrganizationService {
    */
   update(caller: CallerIdentity, input: UpdateInput): Promise<Organization> {
     return updateOrganization(this.#ctx, caller, input);
+  }
+
+  /**
+   * Sets the caller's active organization's security policy. Requiring two-factor authentication
+   * takes a session that began with it, so an owner cannot lock themselves out by accident.
+   *
+   * @throws ConflictError `two_factor_not_enabled` (409) when requiring it from a session without it.
+   * @throws NotFoundError `organization_not_found` (404) when the organization is not live.
+   */
+  async setSecurityPolicy(caller: Pick<Caller, 'orgId' | 'mfa'>, policy: { requireTwoFactor: boolean }): Promise<Organization> {
+    if (policy.requireTwoFactor && !caller.mfa) {
+      throw new ConflictError(
+        'two_factor_not_enabled',
+        'Turn on two-factor authentication for yourself and log in with it before requiring it of everyone.',
+      );
+    }
+    const org = await this.#ctx.stores.orgs.transition(caller.orgId, ['active', 'renaming', 'moving'], {
+      requireTwoFactor: policy.requireTwoFactor,
+      updatedAt: this.#ctx.now(),
+    });
+    if (!org) throw notFound();
+    return org;
   }
 
   /**

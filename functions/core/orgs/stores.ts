@@ -1,6 +1,6 @@
 import type { EventStore } from '../events/stores.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
-import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement } from './model.ts';
+import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement, TwoFactorState } from './model.ts';
 
 /**
  * The ports the organization use cases depend on. `#core/mongo/stores.ts` implements them on
@@ -14,6 +14,7 @@ export type OrgChanges = Partial<{
   status: OrgStatus;
   placement: Placement;
   updatedAt: Date;
+  requireTwoFactor: boolean;
   /** `null` removes the operation. */
   operation: Operation | null;
   placementVersion: number;
@@ -66,19 +67,38 @@ export interface NameClaimStore {
   listClaimedBefore(before: Date): Promise<NameClaim[]>;
 }
 
-export type CredentialChanges = Partial<{ email: string; passwordHash: string }>;
-
 export interface AdminStore {
   /** Inserts an admin; `email_taken` when another admin has the email. */
   insert(admin: Admin): Promise<'ok' | 'email_taken'>;
   findById(id: string): Promise<Admin | null>;
   findByEmail(email: string): Promise<Admin | null>;
-  /** Changes email and/or password hash and revokes every token the admin holds. */
-  updateCredentials(id: string, changes: CredentialChanges, at: Date): Promise<'ok' | 'email_taken' | 'missing'>;
   /** Replaces the hash only if it is still `previous` (a rehash at a higher cost; tokens stay valid). */
   replaceHash(id: string, previous: string, next: string): Promise<void>;
   /** Revokes every token the admin holds. */
   bumpTokenVersion(id: string, at: Date): Promise<void>;
+  /**
+   * Sets a new password hash if the hash is still `previousHash` (no change raced it), revokes
+   * every token the user holds and drops a pending change of address (whoever asked for it may have
+   * been the one the new password locks out); `stale` when the hash had changed (or the user is gone).
+   */
+  resetPassword(id: string, previousHash: string, nextHash: string, at: Date): Promise<'ok' | 'stale'>;
+  /** Records that `email` reaches the user, if it is still their email. */
+  markEmailVerified(id: string, email: string, at: Date): Promise<void>;
+  /** Records (or, with `undefined`, clears) the address the user asked to change to. */
+  setPendingEmail(id: string, email: string | undefined, at: Date): Promise<void>;
+  /**
+   * Replaces `from` with the verified address `to` if the user's email is still `from` and `to` is
+   * still the pending one; `email_taken` when another user has `to`, `stale` when either changed.
+   */
+  changeEmail(id: string, from: string, to: string, at: Date): Promise<'ok' | 'email_taken' | 'stale'>;
+  /**
+   * Writes the user's two-factor state (`undefined` removes it) if it is still `expected` (compared
+   * by secret and enabled time), so concurrent enrolments or a disable racing a confirm cannot both
+   * win; false when it had changed.
+   */
+  setTwoFactor(id: string, expected: TwoFactorState | undefined, next: TwoFactorState | undefined, at: Date): Promise<boolean>;
+  /** Spends one recovery code (its SHA-256 hex digest): true for the one caller that removed it. */
+  spendRecoveryCode(id: string, codeHash: string, at: Date): Promise<boolean>;
   /** The ids of the users who created `orgId` (one, or none once migrated away). */
   listIdsByOrg(orgId: string): Promise<string[]>;
   /** The users among `ids`, by id. */

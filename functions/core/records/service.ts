@@ -1,6 +1,7 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
 import { ConflictError, NotFoundError, PayloadTooLargeError, UnavailableError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { MeterStore } from '../limits/stores.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import { type Organization, type Placement, samePlace } from '../orgs/model.ts';
@@ -59,12 +60,25 @@ export interface RecordsDeps {
    * Without it, a dead operation fences writes until the reconciler settles it.
    */
   readonly recoverAbandoned?: (orgId: string) => Promise<Organization | null>;
+  /**
+   * The records quota (see `#core/limits/plans.ts`): a create first counts the record on the
+   * organization's meter, which refuses past the plan's quota; a delete counts it off. Without it,
+   * records are not counted.
+   */
+  readonly quota?: RecordsQuota;
   /** How long a container may reuse an organization's placement; 0 reads it every time. */
   readonly cacheMs: number;
   /** How long a write that raced a move waits for it to end before giving up (default 2 s). */
   readonly fenceWaitMs?: number;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The records quota: the organization's meter and its plan's limit. */
+export interface RecordsQuota {
+  readonly meter: Pick<MeterStore, 'reserveRecord' | 'releaseRecord'>;
+  /** The records the organization's plan allows. */
+  readonly limitOf: (orgId: string) => Promise<number>;
 }
 
 export interface ListInput {
@@ -138,18 +152,51 @@ export class RecordsService {
 
   // ---------------------------------------------------------------- use cases
 
+  /**
+   * @throws ConflictError `records_quota_exceeded` (409) when the organization holds as many records
+   *   as its plan allows; nothing is written.
+   */
   async create(caller: CallerIdentity, data: RecordData): Promise<StoredRecord> {
     if (recordBytes(data) > MAX_RECORD_BYTES) throw tooLarge();
     const at = this.#now();
     const record: StoredRecord = { id: newId(), data, createdAt: at, updatedAt: at, rev: 0 };
-    await this.#write(
-      caller.orgId,
-      async (place) => {
-        await this.#deps.records.insert(place, record); // `exists` on a retry: the first attempt is there
-      },
-      (place) => this.#deps.records.remove(place, record.id),
-    );
+    await this.#reserve(caller.orgId);
+    try {
+      await this.#write(
+        caller.orgId,
+        async (place) => {
+          await this.#deps.records.insert(place, record); // `exists` on a retry: the first attempt is there
+        },
+        (place) => this.#deps.records.remove(place, record.id),
+      );
+    } catch (error) {
+      // Counted off unless the write may have happened (then the meter stays high, never low).
+      if ((error as { code?: string }).code !== 'write_unconfirmed') await this.#release(caller.orgId);
+      throw error;
+    }
     return record;
+  }
+
+  /** Counts a record on the organization's meter, refusing past its plan's quota. */
+  async #reserve(orgId: string): Promise<void> {
+    const quota = this.#deps.quota;
+    if (!quota) return;
+    const limit = await quota.limitOf(orgId);
+    if (!(await quota.meter.reserveRecord(orgId, limit))) {
+      throw new ConflictError(
+        'records_quota_exceeded',
+        `The records quota of your organization's plan is ${limit} records; delete some or ask for a larger plan.`,
+      );
+    }
+  }
+
+  /** Counts a record off the organization's meter; a failure leaves the meter high (logged), never low. */
+  async #release(orgId: string): Promise<void> {
+    try {
+      await this.#deps.quota?.meter.releaseRecord(orgId);
+    } catch (error) {
+      log.warn('records meter not counted down', { orgId, ...errorFields(error) });
+    }
   }
 
   async get(caller: CallerIdentity, id: string): Promise<StoredRecord> {
@@ -187,6 +234,7 @@ export class RecordsService {
       if (await this.#deps.records.remove(place, id)) removed = true;
     });
     if (!removed) throw recordNotFound();
+    await this.#release(caller.orgId);
   }
 
   /** Read, merge, write back at the revision read; again if another write came in between. */

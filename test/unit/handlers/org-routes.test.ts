@@ -125,6 +125,8 @@ describe('Function: authorizer over a fake guard', () => {
         sessionId: 's1',
         tokenId: '',
         expiresAt: 0,
+        twoFactor: '',
+        mfa: '',
       },
     });
   });
