@@ -20,8 +20,8 @@ import type { WebhookStore } from './stores.ts';
  * 2. sends the deliveries that are due, signed with the endpoint's secret by the `standardwebhooks`
  *    package; each attempt is recorded. A failed delivery is retried after
  *    {@link DispatcherSettings.baseDelayMs} x 4^(n-1), at most {@link DispatcherSettings.maxDelayMs}
- *    apart, {@link DispatcherSettings.maxAttempts} attempts in all (by default 30 s, 2 min, 8 min,
- *    32 min, 2 h 8 min, 8 h 32 min, then 10 h, 10 h: about 33 hours), then given up. An endpoint that
+ *    apart, {@link DispatcherSettings.maxAttempts} attempts in all (by default 8, after 30 s, 2 min,
+ *    8 min, 32 min, 2 h 8 min, 8 h 32 min and 10 h: about 21 hours), then given up. An endpoint that
  *    fails {@link DispatcherSettings.disableAfter} attempts in a row is disabled, and a
  *    `webhook.endpoint_disabled` event says so.
  *
