@@ -73,7 +73,7 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
       case 'eventBus':
         if (!bus) throw new Error(`${fn.node.id} needs the event bus, and the stack made none`);
         bus.grantPutEventsTo(fn);
-        set({ EVENT_BUS_NAME: bus.eventBusName });
+        set({ EVENT_BUS_NAME: eventBusName(config) });
         break;
       default:
         throw new Error(`Unknown need: ${need satisfies never}`);
@@ -94,4 +94,9 @@ export function readsSecrets(needs: readonly Need[]): boolean {
 /** Memory in MB for a function with these needs. */
 export function memoryFor(needs: readonly Need[], config: StageConfig): number {
   return needs.includes('passwordHashing') ? config.memory.passwordHashing : config.memory.standard;
+}
+
+/** The name of the stage's event bus (the stack names it so; the functions get it as a plain string). */
+export function eventBusName(config: StageConfig): string {
+  return `${config.resourcePrefix}-events`;
 }

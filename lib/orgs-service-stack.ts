@@ -16,7 +16,7 @@ import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { EndpointFunction } from './endpoint-function.ts';
 import { generateRoutes, pascalCase, routeKey } from './generate-routes.ts';
-import { memoryFor, provideNeeds, readsSecrets } from './needs.ts';
+import { eventBusName, memoryFor, provideNeeds, readsSecrets } from './needs.ts';
 import {
   authorizer as authorizerSpec,
   type DeployFunction,
@@ -114,7 +114,7 @@ export class OrgsServiceStack extends Stack {
 
     const scheduledSpecs = props.scheduled ?? scheduledFunctionTable;
     const needsBus = [...routes, ...scheduledSpecs].some((spec) => spec.needs.includes('eventBus'));
-    if (needsBus) this.eventBus = new EventBus(this, 'EventBus', { eventBusName: `${prefix}-events` });
+    if (needsBus) this.eventBus = new EventBus(this, 'EventBus', { eventBusName: eventBusName(config) });
     const bus = this.eventBus;
 
     const createFunction = (spec: FunctionSpec, timeoutSeconds: number, description: string) => {

@@ -22,6 +22,8 @@ export class RawDb {
   readonly #locks: Collection<Document>;
   readonly #failures: Collection<Document>;
   readonly #refreshTokens: Collection<{ _id: string } & Document>;
+  readonly #events: Collection<{ _id: string } & Document>;
+  readonly #eventSeqs: Collection<{ _id: string } & Document>;
   readonly #usage: Collection<{ _id: string } & Document>;
   readonly #meters: Collection<{ _id: string } & Document>;
   readonly #client: MongoClient;
@@ -34,6 +36,8 @@ export class RawDb {
     const db = client.db(masterDb);
     this.#orgs = db.collection(C.organizations);
     this.#admins = db.collection(C.admins);
+    this.#events = db.collection(C.events);
+    this.#eventSeqs = db.collection(C.eventSequences);
     this.#memberships = db.collection(C.memberships);
     this.#locks = db.collection(C.locks);
     this.#failures = db.collection(C.loginFailures);
@@ -67,7 +71,7 @@ export class RawDb {
   }
 
   /**
-   * PUT /org/update with a new spelling of the name and no rename (the slug stays), 6 round trips:
+   * PUT /org/update with a new spelling of the name and no rename (the slug stays), 10 round trips:
    * the rate limit (`#admit`), then 5 (`OrganizationService.update`, `OperationLocks.hold`):
    * 1. find organizations by slug (`ownedBy` → `orgs.findBySlug`);
    * 2. insert into org_locks (`locks.hold` → `#acquire` → `OperationLockStore.acquire`);
@@ -86,11 +90,31 @@ export class RawDb {
     try {
       const org = await this.#orgs.findOne({ _id: found._id });
       if (org?.status !== 'active') return null;
-      return await this.#orgs.findOneAndUpdate(
+      // The organization.renamed event around the change (`EventLog.around` with `settleFirst`):
+      // the family's pending events, the sequence number, the pending event; the commit after.
+      const orgKey = org._id.toHexString();
+      await this.#events.find({ state: 'pending', orgId: orgKey }).sort({ time: 1 }).limit(100).toArray();
+      const seq = await this.#eventSeqs.findOneAndUpdate(
+        { _id: orgKey },
+        { $inc: { seq: 1 } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      const eventId = `evt_${randomBytes(12).toString('hex')}`;
+      await this.#events.insertOne({
+        _id: eventId,
+        orgId: orgKey,
+        seq: seq?.seq ?? 1,
+        type: 'organization.renamed',
+        state: 'pending',
+        time: new Date(),
+      });
+      const renamed = await this.#orgs.findOneAndUpdate(
         { _id: org._id, status: { $in: ['active'] } },
         { $set: { name, updatedAt: new Date() } },
         { returnDocument: 'after' },
       );
+      await this.#events.updateOne({ _id: eventId, state: 'pending' }, { $set: { state: 'committed', dispatch: 'due' } });
+      return renamed;
     } finally {
       await this.#locks.deleteOne({ _id: found._id, lockId });
     }
@@ -154,7 +178,8 @@ export class RawDb {
   }
 
   /**
-   * POST /admin/login with the right password, without signing, 7 round trips in 6 steps
+   * POST /admin/login with the right password, without signing, 10 round trips in 9 steps (with the
+   * `login.succeeded` event's three)
    * (`LoginService.login`, `LoginThrottle`, `SessionService.start`):
    * 1. find login_failures of the email and, at once, of the source IP (`throttle.check`, two
    *    `AttemptLog.latest` in parallel);
@@ -205,6 +230,22 @@ export class RawDb {
       tokenVersion: admin.tokenVersion ?? 0,
       createdAt: issued,
       expiresAt: new Date(issued.getTime() + this.#session.refreshTtlMs),
+    });
+    // login.succeeded (`AuditedLoginService`): the user by email, the sequence number, the event.
+    await this.#admins.findOne({ email });
+    const orgKey = org._id.toHexString();
+    const seq = await this.#eventSeqs.findOneAndUpdate(
+      { _id: orgKey },
+      { $inc: { seq: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    await this.#events.insertOne({
+      _id: `evt_${randomBytes(12).toString('hex')}`,
+      orgId: orgKey,
+      seq: seq?.seq ?? 1,
+      type: 'login.succeeded',
+      state: 'committed',
+      time: issued,
     });
     return org;
   }

@@ -21,7 +21,10 @@ const context = {
 };
 const result = await handler(JSON.parse(process.env.BUNDLE_EVENT ?? '{}'), context);
 const answeredAt = epoch();
+// Exit once the line is written: on a pipe, stdout is asynchronous, and an exit before the write
+// has drained cuts a long answer (the API document) short. The MongoDB client would keep the process
+// alive; Lambda freezes it instead.
 process.stdout.write(
   `\n${JSON.stringify({ result, node: process.versions.node, importMs, startedAt, importedAt, answeredAt })}\n`,
+  () => process.exit(0),
 );
-process.exit(0); // the MongoDB client would keep the process alive; Lambda freezes it instead

@@ -1,12 +1,14 @@
-import { auditLog } from '#core/app.ts';
+import { admission, auditLog } from '#core/app.ts';
 import type { EventLog } from '#core/events/log.ts';
 import { EXPORT_LIMIT, filterOf, toAuditEvent } from '#core/events/schemas.ts';
 import { jwtEndpoint, withHeaders } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { schema } from './schema.ts';
 
 /** GET /org/audit-log/export: a time range of the caller's organization's events as JSON lines (RFC 7464's line form). */
-export function createHandler(service: () => Promise<EventLog>) {
+export function createHandler(service: () => Promise<EventLog>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'audit-log-export',
     contract: schema,
     handle: async ({ query, caller, event }) => {
@@ -25,4 +27,4 @@ export function createHandler(service: () => Promise<EventLog>) {
   });
 }
 
-export const handler = createHandler(auditLog());
+export const handler = createHandler(auditLog(), admission());

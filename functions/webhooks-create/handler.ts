@@ -1,12 +1,14 @@
-import { webhooks } from '#core/app.ts';
+import { admission, webhooks } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import { toWebhook } from '#core/webhooks/schemas.ts';
 import type { WebhooksService } from '#core/webhooks/service.ts';
 import { schema } from './schema.ts';
 
 /** POST /org/webhooks: registers a webhook endpoint; the answer holds its secret, shown this once. */
-export function createHandler(service: () => Promise<WebhooksService>) {
+export function createHandler(service: () => Promise<WebhooksService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'webhooks-create',
     contract: schema,
     handle: async ({ body, caller }) => {
@@ -20,4 +22,4 @@ export function createHandler(service: () => Promise<WebhooksService>) {
   });
 }
 
-export const handler = createHandler(webhooks());
+export const handler = createHandler(webhooks(), admission());

@@ -1,11 +1,13 @@
-import { webhooks } from '#core/app.ts';
+import { admission, webhooks } from '#core/app.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
+import type { Admission } from '#core/limits/admission.ts';
 import type { WebhooksService } from '#core/webhooks/service.ts';
 import { schema } from './schema.ts';
 
 /** POST /org/webhooks/{webhook_id}/replay: sends the organization's events since a time to the endpoint again. */
-export function createHandler(service: () => Promise<WebhooksService>) {
+export function createHandler(service: () => Promise<WebhooksService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
+    admission: limit,
     name: 'webhooks-replay',
     contract: schema,
     handle: async ({ params, body, caller }) => ({
@@ -14,4 +16,4 @@ export function createHandler(service: () => Promise<WebhooksService>) {
   });
 }
 
-export const handler = createHandler(webhooks());
+export const handler = createHandler(webhooks(), admission());

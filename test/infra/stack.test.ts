@@ -344,7 +344,7 @@ describe('Stack: OrgsService (dev)', () => {
         });
       }
       if (needs.includes('eventBus')) {
-        Object.assign(env, { EVENT_BUS_NAME: { Ref: logicalIdOf('AWS::Events::EventBus', { Name: `${prefix}-events` }) } });
+        Object.assign(env, { EVENT_BUS_NAME: `${prefix}-events` });
       }
       if (needs.includes('signingKey')) {
         Object.assign(env, {

@@ -90,6 +90,10 @@ const DRIVER_INTERNAL = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', '
  */
 const EXPECTED: Record<string, readonly string[]> = {
   'POST /org/create': [
+    // the admin's email verification link: stored (hashed), queued and sent
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
+    'findAndModify event_sequences',
+    'insert events',
     'insert org_names',
     'insert organizations',
     'insert admins',
@@ -97,23 +101,28 @@ const EXPECTED: Record<string, readonly string[]> = {
     'create org_*',
     'createIndexes org_*',
     'findAndModify organizations',
-    // the admin's email verification link: stored (hashed), queued and sent
+    'update events',
     'insert account_tokens',
     'insert outbox',
     'update outbox',
   ],
   'GET /org/get': ['find organizations'],
   'PUT /org/update: rename': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'update org_usage',
     'find organizations',
     'insert org_locks',
     'find organizations',
     'insert org_names',
     'listCollections tenants',
+    'find events',
+    'findAndModify event_sequences',
+    'insert events',
     'findAndModify organizations',
     'listCollections tenants',
     'renameCollection org_*',
     'findAndModify organizations',
+    'update events',
     'drop org_*',
     'delete org_names',
     'delete org_locks',
@@ -147,10 +156,15 @@ const EXPECTED: Record<string, readonly string[]> = {
     'update outbox',
   ],
   'DELETE /org/delete': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'update org_usage',
     'find organizations',
     'insert org_locks',
+    'find events',
+    'findAndModify event_sequences',
+    'insert events',
     'findAndModify organizations',
+    'update events',
     'delete refresh_tokens',
     'find memberships',
     'find admins',
@@ -164,6 +178,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'delete organizations',
   ],
   'POST /admin/login': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'find login_failures',
     'find login_failures',
     'find admins',
@@ -171,6 +186,9 @@ const EXPECTED: Record<string, readonly string[]> = {
     'find organizations',
     'delete login_failures',
     'insert refresh_tokens',
+    'find admins',
+    'findAndModify event_sequences',
+    'insert events',
   ],
   'POST /admin/refresh': [
     'find refresh_tokens',
@@ -182,7 +200,17 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert refresh_tokens',
   ],
   'POST /admin/logout': ['update org_usage', 'update revocations', 'update revocations'],
-  'POST /admin/logout-all': ['update org_usage', 'update admins', 'update revocations', 'update revocations'],
+  'POST /admin/logout-all': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
+    'update org_usage',
+    'find admins',
+    'findAndModify event_sequences',
+    'insert events',
+    'update admins',
+    'update events',
+    'update revocations',
+    'update revocations',
+  ],
   'POST /org/records': ['update org_usage', 'update org_meters', 'find organizations', 'insert org_*', 'find organizations'],
   'GET /org/records (placement not cached)': ['update org_usage', 'find organizations', 'find org_*', 'find organizations'],
   'GET /org/records (placement cached)': ['update org_usage', 'find org_*', 'find organizations'],
@@ -204,12 +232,16 @@ const EXPECTED: Record<string, readonly string[]> = {
     'update org_meters',
   ],
   'POST /org/invitations': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'update org_usage',
     'find admins',
     'find admins',
     'find organizations',
     'aggregate memberships',
+    'findAndModify event_sequences',
+    'insert events',
     'insert invitations',
+    'update events',
     'insert outbox',
     'update outbox',
   ],
@@ -221,19 +253,24 @@ const EXPECTED: Record<string, readonly string[]> = {
     'update invitations',
   ],
   'POST /invitations/accept: new user': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'find invitations',
     'find organizations',
     'find admins',
     'aggregate memberships',
+    'findAndModify event_sequences',
+    'insert events',
     'insert invitation_outcomes',
     'insert admins',
     'insert memberships',
+    'update events',
     'update invitations',
     'find memberships',
     'find organizations',
     'insert refresh_tokens',
   ],
   'POST /invitations/accept: existing user': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'find invitations',
     'find organizations',
     'find admins',
@@ -242,25 +279,32 @@ const EXPECTED: Record<string, readonly string[]> = {
     'delete login_failures',
     'find memberships',
     'aggregate memberships',
+    'findAndModify event_sequences',
+    'insert events',
     'insert invitation_outcomes',
     'insert memberships',
+    'update events',
     'update invitations',
-    'update admins', // the invitation proved the address (once per user)
+    'update admins',
     'find memberships',
     'find organizations',
     'insert refresh_tokens',
   ],
   'POST /me/invitations/accept': [
+    // the event log: the sequence number, the event, its commit (see #core/events/log.ts)
     'update org_usage',
     'find invitations',
     'find organizations',
     'find admins',
     'find memberships',
     'aggregate memberships',
+    'findAndModify event_sequences',
+    'insert events',
     'insert invitation_outcomes',
     'insert memberships',
+    'update events',
     'update invitations',
-    'update admins', // the invitation proved the address (once per user)
+    'update admins',
   ],
   'GET /org/usage': ['update org_usage', 'find org_usage', 'find org_meters', 'aggregate memberships'],
   'rate limit: the first request of an organization in a container and day': [

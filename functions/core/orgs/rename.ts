@@ -55,7 +55,11 @@ async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInpu
   }
 
   try {
-    if (newName === undefined || newSlug === undefined || newName === org.name) {
+    if (newName === undefined || newSlug === undefined) {
+      return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
+    }
+    if (!renames && newName === org.name) {
+      // The same name again: nothing changes, so nothing is recorded.
       return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
     }
     if (!renames) {
