@@ -1,4 +1,5 @@
 import { EmailVerificationService } from './account/email-verification.ts';
+import { accountAudit } from './account/events.ts';
 import { PasswordResetService } from './account/password-reset.ts';
 import type { AccountStores } from './account/stores.ts';
 import { TwoFactorService } from './account/two-factor.ts';
@@ -331,6 +332,8 @@ export function twoFactor(options: TwoFactorOptions = {}): () => Promise<TwoFact
       loginThrottle: loginThrottleOn(s),
       issuer: settings.totpIssuer,
       challengeTtlMs: settings.challengeTtlMs,
+      audit: accountAudit(eventLogOf(s), s.org.memberships),
+      events: eventLogOf(s),
       ...(hasher ? { hasher } : {}),
       ...(sessionService ? { sessions: await sessionService() } : {}),
     });
@@ -356,6 +359,7 @@ export function passwordResets(): () => Promise<PasswordResetService> {
       loginThrottle: loginThrottleOn(s),
       accountUrlBase: mail.accountUrlBase,
       ttlMs: settings.resetTtlMs,
+      audit: accountAudit(eventLogOf(s), s.org.memberships),
     });
   });
 }
@@ -384,6 +388,7 @@ export function emailVerifications(options: EmailVerificationOptions = {}): () =
       requestLimit: mailLimitOn(s, 'verify:'),
       accountUrlBase: mail.accountUrlBase,
       ttlMs: settings.verificationTtlMs,
+      audit: accountAudit(eventLogOf(s), s.org.memberships),
       ...(hasher ? { hasher } : {}),
     });
   });

@@ -13,6 +13,7 @@ import { mongoOutboxStore } from '#core/mongo/outbox-store.ts';
 import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
+import { handler as auditLog } from '../../functions/audit-log/handler.ts';
 import { handler as verifyEmail } from '../../functions/email-verify/handler.ts';
 import { handler as acceptInvitation } from '../../functions/invitations-accept/handler.ts';
 import { handler as createInvitation } from '../../functions/invitations-create/handler.ts';
@@ -547,6 +548,59 @@ describe("The organization's two-factor policy", () => {
       body: { require_two_factor: false },
     });
     expect(asAdmin).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
+  });
+});
+
+describe('Account events in the audit log', () => {
+  it("records each change of a member's account in the organization's log, once, by the user", async () => {
+    const a = await owner();
+    const next = `events${seq}@account.example`;
+    await invoke(verifyEmail, { method: 'POST', path: '/email/verify', body: { token: await lastLink(a.email) } });
+    const { secret, recoveryCodes } = await enrol(a);
+    await complete((await logIn(a.email, PASSWORD)).body.challenge, nextCode(secret));
+    const off = await invoke(disableTwoFactor, {
+      method: 'POST',
+      path: '/me/two-factor/disable',
+      caller: a.caller,
+      body: { password: PASSWORD, code: recoveryCodes[0] },
+    });
+    expect(off.status).toBe(204);
+    await invoke(changeEmail, { method: 'POST', path: '/me/email', caller: a.caller, body: { email: next, password: PASSWORD } });
+    await invoke(verifyEmail, { method: 'POST', path: '/email/verify', body: { token: await lastLink(next) } });
+    await invoke(changePassword, {
+      method: 'PUT',
+      path: '/me/password',
+      caller: a.caller,
+      body: { current_password: PASSWORD, new_password: 'the second password' },
+    });
+    await invoke(forgot, { method: 'POST', path: '/password/forgot', body: { email: next } });
+    await invoke(reset, {
+      method: 'POST',
+      path: '/password/reset',
+      body: { token: await lastLink(next), password: 'the third password' },
+    });
+    const reader = (await tokensOf(next, 'the third password')).caller;
+
+    const answer = await invoke(auditLog, { method: 'GET', path: '/org/audit-log', caller: reader, query: { limit: '100' } });
+
+    expect(answer.status).toBe(200);
+    const account = (answer.body.events as { type: string; actor: { id?: string }; target: { id: string }; data: object }[])
+      .filter((e) => e.target.id === a.caller.userId && e.type !== 'login.succeeded' && e.type !== 'organization.created')
+      .reverse();
+    expect(account.map((e) => e.type)).toEqual([
+      'email.verified',
+      'two_factor.enabled',
+      'two_factor.disabled',
+      'email.changed',
+      'password.changed',
+      'password.reset',
+    ]);
+    for (const event of account) expect(event.actor.id).toBe(a.caller.userId);
+    const logins = (answer.body.events as { type: string; data: { second_factor?: string } }[]).filter(
+      (e) => e.type === 'login.succeeded',
+    );
+    expect(logins.some((e) => e.data.second_factor === 'totp')).toBe(true);
+    expect(JSON.stringify(answer.body)).not.toContain(secret);
   });
 });
 

@@ -144,7 +144,17 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert outbox', // ... and the notice to the current one
     'update outbox',
   ],
-  'PUT /me/password': ['update org_usage', 'find admins', 'find login_failures', 'find login_failures', 'update admins'],
+  'PUT /me/password': [
+    'update org_usage',
+    'find admins',
+    'find login_failures',
+    'find login_failures',
+    'find memberships', // the user's organizations, whose audit logs get password.changed
+    'findAndModify event_sequences', // per organization: the event begun pending ...
+    'insert events',
+    'update admins',
+    'update events', // ... and committed once the password is changed
+  ],
   'POST /password/forgot': [
     'insert login_failures', // the limit on reset emails, per address and per source: counted, then checked
     'insert login_failures',

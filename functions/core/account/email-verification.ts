@@ -7,6 +7,7 @@ import type { Outbox } from '../mail/outbox.ts';
 import { emailChangeNoticeMessage, emailVerificationMessage } from '../mail/templates.ts';
 import type { Admin } from '../orgs/model.ts';
 import type { AdminStore } from '../orgs/stores.ts';
+import type { AccountAudit } from './events.ts';
 import { newOneTimeSecret, sha256Hex } from './one-time-secret.ts';
 import { accountPage } from './password-reset.ts';
 import type { AccountTokenStore } from './stores.ts';
@@ -31,6 +32,8 @@ export interface EmailVerificationDeps {
   /** `ACCOUNT_URL_BASE`; links open `<base>/verify-email?token=<secret>`. */
   readonly accountUrlBase: string;
   readonly ttlMs: number;
+  /** Records `email.verified` and `email.changed` in the user's organizations; none: not recorded. */
+  readonly audit?: AccountAudit;
   readonly now?: () => Date;
 }
 
@@ -142,14 +145,22 @@ export class EmailVerificationService {
     if (token.purpose === 'email_verification') {
       if (user.email !== token.email) throw linkInvalid();
       if (!(await this.#deps.tokens.spend(hash))) throw linkInvalid();
-      await this.#deps.users.markEmailVerified(user.id, user.email, now);
+      const mark = () => this.#deps.users.markEmailVerified(user.id, user.email, now);
+      if (this.#deps.audit && !user.emailVerifiedAt) {
+        await this.#deps.audit.around(user.id, 'email.verified', mark, { proof: { email: user.email } });
+      } else {
+        await mark();
+      }
       return { ...emailStatusOf(user), emailVerified: true };
     }
     if (user.pendingEmail !== token.email) throw linkInvalid();
     if (await this.#deps.users.findByEmail(token.email))
       throw new ConflictError('email_taken', 'Another account uses that email address now.');
     if (!(await this.#deps.tokens.spend(hash))) throw linkInvalid();
-    const changed = await this.#deps.users.changeEmail(user.id, user.email, token.email, now);
+    const write = () => this.#deps.users.changeEmail(user.id, user.email, token.email, now);
+    const changed = this.#deps.audit
+      ? await this.#deps.audit.around(user.id, 'email.changed', write, { proof: { email: token.email } })
+      : await write();
     if (changed === 'email_taken') throw new ConflictError('email_taken', 'Another account uses that email address now.');
     if (changed === 'stale') throw linkInvalid();
     log.info('email changed', { userId: user.id });

@@ -6,6 +6,7 @@ import { log } from '../log.ts';
 import type { Outbox } from '../mail/outbox.ts';
 import { passwordResetMessage, passwordResetUnknownMessage } from '../mail/templates.ts';
 import type { AdminStore } from '../orgs/stores.ts';
+import type { AccountAudit } from './events.ts';
 import { newOneTimeSecret, sha256Hex } from './one-time-secret.ts';
 import type { AccountTokenStore } from './stores.ts';
 
@@ -30,6 +31,8 @@ export interface PasswordResetDeps {
   /** `ACCOUNT_URL_BASE`; links open `<base>/reset-password?token=<secret>`. */
   readonly accountUrlBase: string;
   readonly ttlMs: number;
+  /** Records `password.reset` and `password.changed` in the user's organizations; none: not recorded. */
+  readonly audit?: AccountAudit;
   readonly now?: () => Date;
 }
 
@@ -99,7 +102,11 @@ export class PasswordResetService {
     const problem = passwordProblem(newPassword);
     if (problem) throw new ValidationError('The password is not acceptable.', [{ pointer: '/new_password', message: problem }]);
     const nextHash = await this.#deps.hasher.hash(newPassword);
-    if ((await this.#deps.users.resetPassword(user.id, user.passwordHash, nextHash, this.#now())) === 'stale') {
+    const write = () => this.#deps.users.resetPassword(user.id, user.passwordHash, nextHash, this.#now());
+    const outcome = this.#deps.audit
+      ? await this.#deps.audit.around(user.id, 'password.changed', write, { proof: { tokenVersion: user.tokenVersion } })
+      : await write();
+    if (outcome === 'stale') {
       throw new ConflictError('password_changed', 'The password changed meanwhile; log in again.');
     }
     log.info('password changed', { userId: user.id });
@@ -124,7 +131,11 @@ export class PasswordResetService {
     const nextHash = await this.#deps.hasher.hash(password);
     if (!(await this.#deps.tokens.spend(hash))) throw resetLinkInvalid(); // a concurrent use won
     const now = this.#now();
-    if ((await this.#deps.users.resetPassword(user.id, user.passwordHash, nextHash, now)) === 'stale') {
+    const write = () => this.#deps.users.resetPassword(user.id, user.passwordHash, nextHash, now);
+    const outcome = this.#deps.audit
+      ? await this.#deps.audit.around(user.id, 'password.reset', write, { proof: { tokenVersion: user.tokenVersion } })
+      : await write();
+    if (outcome === 'stale') {
       throw resetLinkInvalid(); // the password changed between our read and our write
     }
     log.info('password reset', { userId: user.id });

@@ -2,10 +2,12 @@ import type { PasswordHasher } from '../auth/passwords.ts';
 import { live, type SessionService, type SessionTokens } from '../auth/sessions.ts';
 import type { LoginThrottle } from '../auth/throttle.ts';
 import { ConflictError, ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { type EventLog, userActor } from '../events/log.ts';
 import { log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import type { Admin, TwoFactorState } from '../orgs/model.ts';
 import type { AdminStore } from '../orgs/stores.ts';
+import type { AccountAudit } from './events.ts';
 import { newOneTimeSecret, sha256Hex } from './one-time-secret.ts';
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.ts';
 import type { LoginChallengeStore, UsedCodeLog } from './stores.ts';
@@ -39,6 +41,10 @@ export interface TwoFactorDeps {
   /** The name authenticator apps show (`TOTP_ISSUER`). */
   readonly issuer: string;
   readonly challengeTtlMs: number;
+  /** Records `two_factor.enabled` and `two_factor.disabled` in the user's organizations. */
+  readonly audit?: AccountAudit;
+  /** Records `login.succeeded` when a challenge completes (a failure to record fails the login). */
+  readonly events?: Pick<EventLog, 'record'>;
   readonly now?: () => Date;
 }
 
@@ -124,7 +130,15 @@ export class TwoFactorService {
     if (!(await this.#deps.challenges.spend(hash))) throw challengeInvalid();
     if (!(await this.#spend(user.id, match))) throw invalidCode(); // used meanwhile by another request
     await loginThrottle?.succeeded(user.email);
-    return sessions.start(user, chosen.org, chosen.role, organizations, { mfa: true });
+    const tokens = await sessions.start(user, chosen.org, chosen.role, organizations, { mfa: true });
+    await this.#deps.events?.record({
+      orgId: chosen.org.id,
+      type: 'login.succeeded',
+      actor: userActor(user.id),
+      target: { type: 'user', id: user.id },
+      data: { role: chosen.role, second_factor: match.kind },
+    });
+    return tokens;
   }
 
   /**
@@ -167,9 +181,9 @@ export class TwoFactorService {
     const codes = newRecoveryCodes();
     const recoveryCodeHashes = codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c) ?? c));
     const now = this.#now();
-    if (
-      !(await this.#deps.users.setTwoFactor(user.id, state, { secret: state.secret, enabledAt: now, recoveryCodeHashes }, now))
-    ) {
+    const enable = () =>
+      this.#deps.users.setTwoFactor(user.id, state, { secret: state.secret, enabledAt: now, recoveryCodeHashes }, now);
+    if (!(await (this.#deps.audit ? this.#deps.audit.around(user.id, 'two_factor.enabled', enable) : enable()))) {
       throw changed();
     }
     log.info('two-factor authentication enabled', { userId: user.id });
@@ -194,7 +208,9 @@ export class TwoFactorService {
       }
     }
     if (state.enabledAt) await this.#deps.loginThrottle?.succeeded(user.email);
-    if (!(await this.#deps.users.setTwoFactor(user.id, state, undefined, this.#now()))) throw changed();
+    const disable = () => this.#deps.users.setTwoFactor(user.id, state, undefined, this.#now());
+    const audited = state.enabledAt && this.#deps.audit;
+    if (!(await (audited ? audited.around(user.id, 'two_factor.disabled', disable) : disable()))) throw changed();
     log.info('two-factor authentication disabled', { userId: user.id });
   }
 

@@ -70,8 +70,22 @@ export function settlerOn(stores: SettleStores): Settler {
         const id = text(event.data.invitation_id);
         return id && (await stores.invitations?.findById(event.orgId, id)) ? 'commit' : 'drop';
       }
+      case 'email.changed': {
+        const user = await stores.admins.findById(targetId);
+        return user && user.email === event.proof?.email ? 'commit' : 'drop';
+      }
+      case 'email.verified': {
+        const user = await stores.admins.findById(targetId);
+        return user?.emailVerifiedAt && user.email === event.proof?.email ? 'commit' : 'drop';
+      }
+      case 'two_factor.enabled':
+      case 'two_factor.disabled': {
+        const user = await stores.admins.findById(targetId);
+        const on = user?.twoFactor?.enabledAt !== undefined;
+        return user && on === (event.type === 'two_factor.enabled') ? 'commit' : 'drop';
+      }
       case 'password.changed':
-      case 'email.changed':
+      case 'password.reset':
       case 'tokens.revoked': {
         // Each of these raises the user's token version; it never goes down.
         const user = await stores.admins.findById(targetId);
