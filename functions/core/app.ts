@@ -457,6 +457,15 @@ export function usage(): () => Promise<UsageService> {
       stagePlans: config.plans,
       orgs: s.org.orgs,
       memberships: s.org.memberships,
+      onPlanChanged: async (change) => {
+        await eventLogOf(s).record({
+          orgId: change.orgId,
+          type: 'plan.changed',
+          actor: { type: 'system' },
+          target: { type: 'organization', id: change.orgId },
+          data: { from: change.from, to: change.to, by: change.by, ...(change.reason ? { reason: change.reason } : {}) },
+        });
+      },
     });
   });
 }

@@ -155,6 +155,9 @@ describe('Plan changes', () => {
       .collection(MASTER_COLLECTIONS.organizations)
       .findOne({ _id: new ObjectId(org.id) });
     expect(stored?.plan).toBe('tiny');
+    const events = await masterDb().collection('events').find({ orgId: org.id, type: 'plan.changed' }).toArray();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ state: 'committed', data: { from: 'premium', to: 'tiny', by: 'ops@limits.example' } });
   });
 
   it('refuses an unknown plan, an unknown organization and a change without an operator, and records nothing for no change', async () => {
