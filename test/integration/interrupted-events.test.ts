@@ -1,12 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EmailVerificationService } from '#core/account/email-verification.ts';
+import { accountAudit } from '#core/account/events.ts';
+import { PasswordResetService } from '#core/account/password-reset.ts';
+import { totpCode } from '#core/account/totp.ts';
+import { TwoFactorService } from '#core/account/two-factor.ts';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
 import { SessionService } from '#core/auth/sessions.ts';
+import { LoginThrottle } from '#core/auth/throttle.ts';
 import { eventLogOn } from '#core/events/index.ts';
 import { InvitationsService } from '#core/invitations/service.ts';
 import { Outbox } from '#core/mail/outbox.ts';
 import { permissionsOf } from '#core/members/permissions.ts';
 import { type Actor, MembersService } from '#core/members/service.ts';
-import { mongoAuthStores } from '#core/mongo/auth-stores.ts';
+import { mongoAccountStores } from '#core/mongo/account-stores.ts';
+import { mongoAttemptLog, mongoAuthStores } from '#core/mongo/auth-stores.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
 import { mongoInvitationStore } from '#core/mongo/invitation-store.ts';
 import { mongoMemberLockStore } from '#core/mongo/member-lock-store.ts';
@@ -43,6 +50,9 @@ function realStores() {
     memberLocks: mongoMemberLockStore(masterDb()),
     invitations: mongoInvitationStore(masterDb()),
     revocations: mongoAuthStores(masterDb()).revocations,
+    accountTokens: mongoAccountStores(masterDb()).accountTokens,
+    usedCodes: mongoAccountStores(masterDb()).usedCodes,
+    challenges: mongoAccountStores(masterDb()).loginChallenges,
   };
 }
 
@@ -113,6 +123,51 @@ function sessions(s: Stores) {
     revocations: s.revocations,
     refreshTtlMs: 3_600_000,
     events: eventsOver(s),
+    now,
+  });
+}
+
+const outboxOf = () =>
+  new Outbox(mongoOutboxStore(masterDb()), async () => ({ send: async (m) => void sent.push(m.text) }), { now });
+const noLimit = () =>
+  new LoginThrottle(mongoAttemptLog(masterDb()), { maxFailuresPerEmail: 1_000, maxFailuresPerIp: 1_000, windowMs: 60_000 });
+
+function passwords(s: Stores) {
+  return new PasswordResetService({
+    users: s.admins,
+    tokens: s.accountTokens,
+    outbox: outboxOf(),
+    hasher,
+    requestLimit: noLimit(),
+    accountUrlBase: 'https://app.example/account',
+    ttlMs: 3_600_000,
+    audit: accountAudit(eventsOver(s), s.memberships),
+    now,
+  });
+}
+
+function addresses(s: Stores) {
+  return new EmailVerificationService({
+    users: s.admins,
+    tokens: s.accountTokens,
+    outbox: outboxOf(),
+    hasher,
+    accountUrlBase: 'https://app.example/account',
+    ttlMs: 3_600_000,
+    audit: accountAudit(eventsOver(s), s.memberships),
+    now,
+  });
+}
+
+function twoFactor(s: Stores) {
+  return new TwoFactorService({
+    users: s.admins,
+    usedCodes: s.usedCodes,
+    challenges: s.challenges,
+    hasher,
+    issuer: 'orgs-service',
+    challengeTtlMs: 300_000,
+    audit: accountAudit(eventsOver(s), s.memberships),
     now,
   });
 }
@@ -191,6 +246,30 @@ const cases: Case[] = [
     type: 'tokens.revoked',
     run: (s, { owner }) => sessions(s).logoutEverywhere(owner),
     happened: async ({ owner }) => ((await stores.admins.findById(owner.userId))?.tokenVersion ?? 0) > 0,
+  },
+  {
+    name: 'a password change',
+    type: 'password.changed',
+    run: (s, { owner }) => passwords(s).change(owner.userId, 'owner password', 'a new owner password'),
+    happened: async ({ owner }) => ((await stores.admins.findById(owner.userId))?.tokenVersion ?? 0) > 0,
+  },
+  {
+    name: 'a change of address',
+    type: 'email.changed',
+    prepare: async ({ owner }) => {
+      sent = [];
+      await addresses(stores).requestChange(owner.userId, `moved${seq}@ie.example`, 'owner password');
+      return { token: tokenIn(sent.find((text) => text.includes('token=')) ?? '') };
+    },
+    run: (s, _scene, p) => addresses(s).verify(p.token ?? ''),
+    happened: async ({ owner }) => (await stores.admins.findById(owner.userId))?.email === `moved${seq}@ie.example`,
+  },
+  {
+    name: 'turning two-factor authentication on',
+    type: 'two_factor.enabled',
+    prepare: async ({ owner }) => ({ secret: (await twoFactor(stores).begin(owner.userId, 'owner password')).secret }),
+    run: (s, { owner }, p) => twoFactor(s).confirm(owner.userId, totpCode(p.secret ?? '', now())),
+    happened: async ({ owner }) => (await stores.admins.findById(owner.userId))?.twoFactor?.enabledAt !== undefined,
   },
 ];
 
