@@ -45,6 +45,11 @@ STATED_IN_WORDS = {
     ("POST", "/invitations/accept"): {"/password"},
     ("POST", "/password/reset"): {"/password"},
     ("PUT", "/me/password"): {"/new_password"},
+    # The audit log's type filter: a comma-separated list of the event types the document names.
+    ("GET", "/org/audit-log"): {"/type"},
+    ("GET", "/org/audit-log/export"): {"/type"},
+    # A webhook endpoint: an https URL a client can parse (WHATWG URL), without user info.
+    ("POST", "/org/webhooks"): {"/url"},
 }
 
 # Record bodies: the embedded database (FerretDB, which the fuzz run uses) cannot store an array
