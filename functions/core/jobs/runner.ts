@@ -311,7 +311,7 @@ export class Jobs {
     const ended = await this.#deps.store.finish(
       job.id,
       owner,
-      { state, ...(job.lastError ? { lastError: job.lastError } : {}) },
+      { state, attempts: job.attempts, ...(job.lastError ? { lastError: job.lastError } : {}) },
       this.#now(),
     );
     if (!ended) return 'lost';
