@@ -247,11 +247,18 @@ export class MongoTenantSpaces implements TenantSpaces {
     }
   }
 
-  async copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch> {
+  async copyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<CopyBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
     const source = this.#cursor('copy', from, to, after, () => this.#sourceCursor(from, after, limit));
     const docs = await source.take(limit);
     if (docs.length > 0) {
+      await beforeWrite?.();
       try {
         await this.#col(to).insertMany(docs.map(retagger(from, to)), { ordered: false });
       } catch (error) {
@@ -263,7 +270,13 @@ export class MongoTenantSpaces implements TenantSpaces {
     return { ...(last ? { last: last.toHexString() } : {}), documents: docs.length, done: docs.length < limit };
   }
 
-  async verifyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<VerifiedBatch> {
+  async verifyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<VerifiedBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
     const source = this.#cursor('verify-source', from, to, after, () => this.#sourceCursor(from, after, limit));
     const target = this.#cursor('verify-target', from, to, after, () =>
@@ -282,6 +295,7 @@ export class MongoTenantSpaces implements TenantSpaces {
     const wanted = new Set(want.map((doc) => idKey(doc._id)));
     const fixes = want.filter((doc) => have.get(idKey(doc._id)) !== canonical(doc));
     const extra = copies.filter((doc) => !wanted.has(idKey(doc._id))).map((doc) => doc._id);
+    if (fixes.length + extra.length > 0) await beforeWrite?.();
     for (const doc of fixes) await this.#col(to).replaceOne({ _id: doc._id }, doc, { upsert: true });
     if (extra.length > 0) await this.#col(to).deleteMany({ _id: { $in: extra } });
     return {

@@ -2,7 +2,7 @@ import { ConflictError } from '../errors.ts';
 import { newEventId } from '../events/log.ts';
 import { newId } from '../ids.ts';
 import { isFinal, type Job } from '../jobs/model.ts';
-import { type JobHandler, PermanentJobError, type StepOutcome } from '../jobs/runner.ts';
+import { type JobHandler, PermanentJobError, type StepContext, type StepOutcome } from '../jobs/runner.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import { lapsed, notFound, type OrgContext, operationInProgress, type RecoveredBy } from './context.ts';
@@ -159,13 +159,13 @@ export function moveJobHandler(ctx: OrgContext, batch: number = MOVE_BATCH): Job
   return {
     kind: 'move',
     cancellable: (job) => (job.progress as MoveProgress).phase !== 'switched',
-    step: (job) => moveStep(ctx, job, batch),
+    step: (job, context) => moveStep(ctx, job, batch, context),
     abandon: (job) => abandonMove(ctx, job),
   };
 }
 
 /** One step of a move job; see {@link moveJobHandler}. */
-async function moveStep(ctx: OrgContext, job: Job, batchSize: number): Promise<StepOutcome> {
+async function moveStep(ctx: OrgContext, job: Job, batchSize: number, context: StepContext): Promise<StepOutcome> {
   const s = ctx.stores;
   const { from, to } = job.params as unknown as MoveParams;
   const progress = job.progress as MoveProgress;
@@ -182,13 +182,13 @@ async function moveStep(ctx: OrgContext, job: Job, batchSize: number): Promise<S
 
   if (progress.phase === undefined || progress.phase === 'copy') {
     if (progress.phase === undefined) await s.tenants.create(to);
-    const batch = await s.tenants.copyBatch(from, to, progress.after, batchSize);
+    const batch = await s.tenants.copyBatch(from, to, progress.after, batchSize, context.assertLease);
     const copied = (progress.copied ?? 0) + batch.documents;
     if (batch.done) return { done: false, progress: { phase: 'verify', copied } };
     return { done: false, progress: { phase: 'copy', copied, ...(batch.last ? { after: batch.last } : {}) } };
   }
   if (progress.phase === 'verify') {
-    const batch = await s.tenants.verifyBatch(from, to, progress.after, batchSize);
+    const batch = await s.tenants.verifyBatch(from, to, progress.after, batchSize, context.assertLease);
     const next = {
       copied: progress.copied ?? 0,
       verified: (progress.verified ?? 0) + batch.documents,
@@ -199,6 +199,7 @@ async function moveStep(ctx: OrgContext, job: Job, batchSize: number): Promise<S
   }
 
   // phase `rest`: the documents with other `_id`s, then the switch.
+  await context.assertLease();
   const rest = await s.tenants.copyRest(from, to);
   const copied = (progress.verified ?? progress.copied ?? 0) + rest.documents;
   const op = org.operation;

@@ -81,21 +81,35 @@ export class FakeTenantSpaces implements TenantSpaces {
     this.#places.set(key(to), { ...source, name: { database: to.database, collection: to.collection }, mode: to.mode });
   }
 
-  async copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch> {
+  async copyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<CopyBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
     const target = this.#ensure(to);
     const batch = this.#after(from, after, limit);
+    await beforeWrite?.();
     for (const record of batch) if (!target.records.has(record.id)) target.records.set(record.id, this.#retag(record, from, to));
     const last = batch.at(-1)?.id;
     return { ...(last !== undefined ? { last } : {}), documents: batch.length, done: batch.length < limit };
   }
 
-  async verifyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<VerifiedBatch> {
+  async verifyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<VerifiedBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
     const target = this.#ensure(to);
     const batch = this.#after(from, after, limit);
     const last = batch.at(-1)?.id;
     const done = batch.length < limit;
+    await beforeWrite?.();
     let repaired = 0;
     for (const [id] of target.records) {
       const inRange = (after === undefined || id > after) && (done || (last !== undefined && id <= last));
