@@ -168,6 +168,7 @@ function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions):
       placements,
       leaseMs: orgs.operationLeaseMs,
       events: eventLogOf(s, retentionMs),
+      archiveRetentionMs: orgs.archiveRetentionMs,
     });
   });
 }

@@ -4,6 +4,7 @@ import { FakeEventStore } from './events.ts';
 import { FakeOperationLockStore } from './locks.ts';
 import { FakeMembershipStore, FakeRoleStore } from './members.ts';
 import { FakeNameClaimStore } from './names.ts';
+import { FakeOrgDataStore } from './org-data.ts';
 import { FakeOrganizationStore } from './organizations.ts';
 import { FakeSessionCleanup } from './sessions.ts';
 import { FakeTenantSpaces } from './tenants.ts';
@@ -13,6 +14,7 @@ export { FakeEventStore } from './events.ts';
 export { FakeOperationLockStore } from './locks.ts';
 export { FakeMemberLockStore, FakeMembershipStore, FakeRoleStore } from './members.ts';
 export { FakeNameClaimStore } from './names.ts';
+export { FakeOrgDataStore } from './org-data.ts';
 export { FakeOrganizationStore } from './organizations.ts';
 export { FakeRecordStore } from './records.ts';
 export { FakeSessionCleanup } from './sessions.ts';
@@ -29,6 +31,7 @@ export interface FakeOrgStores extends OrgStores {
   readonly tenants: FakeTenantSpaces;
   readonly sessions: FakeSessionCleanup;
   readonly events: FakeEventStore;
+  readonly orgData: FakeOrgDataStore;
 }
 
 /** A fresh, empty set of in-memory organization stores. */
@@ -43,6 +46,7 @@ export function fakeOrgStores(): FakeOrgStores {
     tenants: new FakeTenantSpaces(),
     sessions: new FakeSessionCleanup(),
     events: new FakeEventStore(),
+    orgData: new FakeOrgDataStore(),
   };
 }
 
