@@ -34,6 +34,7 @@ beforeAll(async () => {
     users: mongoOrgStores(testClient(), master, testPlacements()).admins,
     memberships: mongoOrgStores(testClient(), master, testPlacements()).memberships,
     roles: mongoOrgStores(testClient(), master, testPlacements()).roles,
+    orgs: mongoOrgStores(testClient(), master, testPlacements()).orgs,
     revocations: mongoAuthStores(testClient().db(master)).revocations,
     cacheMs: CACHE_MS,
     now: () => new Date(clock.t),

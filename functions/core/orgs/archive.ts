@@ -3,6 +3,7 @@ import { newEventId } from '../events/log.ts';
 import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
 import { notFound, operationInProgress } from './context.ts';
+import { OWNER } from '../members/permissions.ts';
 import type { Organization } from './model.ts';
 
 /**
@@ -94,7 +95,7 @@ export async function archiveOrganization(ctx: OrgContext, org: Organization, by
  */
 export async function restoreOrganization(ctx: OrgContext, orgId: string, by: LifecycleActor): Promise<Organization> {
   const org = await ctx.stores.orgs.findById(orgId);
-  if (!org || !org.archive || (org.status !== 'archived' && org.status !== 'purging')) throw notFound();
+  if (!org?.archive || (org.status !== 'archived' && org.status !== 'purging')) throw notFound();
   if (org.status === 'purging') throw windowClosed(org.archive.purgeAfter);
   if (by !== 'operator' && ctx.now() >= org.archive.purgeAfter) throw windowClosed(org.archive.purgeAfter);
   return ctx.locks.hold(org.id, 'update', async () => {
@@ -123,4 +124,16 @@ export async function restoreOrganization(ctx: OrgContext, orgId: string, by: Li
     metrics.count('organizationRestored');
     return restored;
   });
+}
+
+/**
+ * Restores an archived organization `userId` owns (an owner's membership survives the archive).
+ *
+ * @throws NotFoundError `archived_organization_not_found` (404) when the user owns no archived organization with this id.
+ * @throws as {@link restoreOrganization}.
+ */
+export async function restoreOwnedBy(ctx: OrgContext, userId: string, orgId: string): Promise<Organization> {
+  const [membership, org] = await Promise.all([ctx.stores.memberships.find(orgId, userId), ctx.stores.orgs.findById(orgId)]);
+  if (membership?.role !== OWNER || !org?.archive) throw archivedNotFound();
+  return restoreOrganization(ctx, orgId, { userId });
 }

@@ -5,7 +5,7 @@ import { eventLogOn } from '../events/index.ts';
 import type { EventLog } from '../events/log.ts';
 import { DEFAULT_RETENTION_MS } from '../events/log.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
-import { DEFAULT_ARCHIVE_RETENTION_MS, type LifecycleActor, restoreOrganization } from './archive.ts';
+import { DEFAULT_ARCHIVE_RETENTION_MS, type LifecycleActor, restoreOrganization, restoreOwnedBy } from './archive.ts';
 import { notFound, type OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
 import { deleteOrganization } from './delete.ts';
@@ -170,6 +170,16 @@ export class OrganizationService {
    */
   restore(orgId: string, by: LifecycleActor): Promise<Organization> {
     return restoreOrganization(this.#ctx, orgId, by);
+  }
+
+  /**
+   * Restores an archived organization the user owns, within its retention window (see `restoreOwnedBy`
+   * in `./archive.ts`).
+   *
+   * @throws NotFoundError `archived_organization_not_found` (404), ConflictError `restore_window_closed`, `operation_in_progress` (409).
+   */
+  restoreOwned(userId: string, orgId: string): Promise<Organization> {
+    return restoreOwnedBy(this.#ctx, userId, orgId);
   }
 
   /**
