@@ -87,11 +87,10 @@ describe('Recovery of abandoned operations', () => {
     expect(operator.stores.tenants.records(finished?.placement ?? moving2!.placement).map((r) => r.id)).toEqual(['r1']);
   });
 
-  it('finishes an abandoned delete at once, without waiting for a lease', async () => {
+  it('finishes an abandoned one-step delete (begun before archiving) at once, without waiting for a lease', async () => {
     const h = harness();
-    const { org, caller } = await h.createOrg('Half Deleted');
-    await dieDuring(h, (svc) => svc.delete(caller, 'Half Deleted'), { call: 'sessions.removeByOrg' });
-    expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });
+    const { org } = await h.createOrg('Half Deleted');
+    await h.stores.orgs.transition(org.id, ['active'], { status: 'deleting', operation: { kind: 'delete', startedAt: h.now() } });
 
     expect(await h.service().recoverAbandoned(org.id)).toBeNull();
     expect(h.stores.admins.all()).toEqual([]);
@@ -126,6 +125,7 @@ describe('Recovery of abandoned operations', () => {
       namesFreed: 0,
       locksFreed: 0,
       placesFreed: 0,
+      purged: 0,
       eventsCommitted: 0,
       eventsDropped: 0,
       failures: [],
@@ -161,6 +161,7 @@ describe('Recovery of abandoned operations', () => {
       namesFreed: 1,
       locksFreed: 1,
       placesFreed: 1,
+      purged: 0,
       eventsCommitted: 0,
       eventsDropped: 0,
       failures: [{ step: 'place', subject: `tenants.${broken.collection}`, error: 'Error: drop refused' }],
