@@ -152,11 +152,11 @@ export async function eventProblems(): Promise<{ problems: string[]; committed: 
   }
   const live = new Set(orgs.map((o) => o._id.toHexString()));
   for (const e of committed.filter((x) => x.type === 'organization.created')) {
-    if (!live.has(e.orgId) && of('organization.deleted', e.orgId).length === 0)
+    if (!live.has(e.orgId) && of('organization.deleted', e.orgId).length === 0 && of('organization.purged', e.orgId).length === 0)
       problems.push(`phantom created event of ${e.orgId}`);
   }
-  for (const e of committed.filter((x) => x.type === 'organization.deleted')) {
-    if (live.has(e.orgId)) problems.push(`phantom deleted event of ${e.orgId}`);
+  for (const e of committed.filter((x) => x.type === 'organization.deleted' || x.type === 'organization.purged')) {
+    if (live.has(e.orgId)) problems.push(`phantom ${e.type} event of ${e.orgId}`);
   }
   const seqs = new Set<string>();
   for (const e of events) {
