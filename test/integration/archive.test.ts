@@ -59,6 +59,14 @@ const service = () =>
     leaseMs: 60_000,
   });
 
+/** Reconciles as the scheduled function does, then works the purge jobs it queued (as the worker would). */
+async function reconcileAndWork() {
+  const svc = service();
+  const report = await svc.reconcile();
+  for (const job of await svc.jobs.list(100, ['queued'])) await svc.jobs.work(job.id);
+  return report;
+}
+
 type Context = NonNullable<Awaited<ReturnType<typeof authorizeToken>>> & { organization?: 'archived' };
 
 async function ownerOf(name: string, email: string) {
@@ -255,12 +263,12 @@ describe('Purging an archived organization', () => {
     };
     expect(expected).toMatchObject({ memberships: 2, org_names: 1, invitations: 1, org_meters: 1 });
 
-    await service().reconcile();
+    await reconcileAndWork();
     expect(await orgDoc(org.orgId)).toMatchObject({ status: 'archived' }); // the window is open
     await masterDb()
       .collection(C.organizations)
       .updateOne({ _id: oid }, { $set: { 'archive.purgeAfter': new Date(Date.now() - 1) } });
-    const report = await service().reconcile();
+    const report = await reconcileAndWork();
 
     expect(report).toMatchObject({ purged: 1, failures: [] });
     expect(await orgDoc(org.orgId)).toBeNull();
@@ -300,14 +308,14 @@ describe('Purging an archived organization', () => {
   it('purges at once on the operator’s request, unless on legal hold', async () => {
     const org = await furnished('Purge Now', 'owner@purge-now.example');
     expect((await del(org.caller, 'Purge Now')).status).toBe(202);
-    await service().reconcile(); // purges what earlier tests left due, so the count below is this organization's
+    await reconcileAndWork(); // purges what earlier tests left due, so the count below is this organization's
     await service().setLegalHold(org.orgId, true);
 
     await expect(service().purge(org.orgId)).rejects.toMatchObject({ code: 'legal_hold' });
     await masterDb()
       .collection(C.organizations)
       .updateOne({ _id: new ObjectId(org.orgId) }, { $set: { 'archive.purgeAfter': new Date(Date.now() - 1) } });
-    expect((await service().reconcile()).purged).toBe(0);
+    expect((await reconcileAndWork()).purged).toBe(0);
     expect(await orgDoc(org.orgId)).toMatchObject({ status: 'archived', archive: { legalHold: true } });
 
     await service().setLegalHold(org.orgId, false);

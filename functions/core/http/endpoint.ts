@@ -274,18 +274,20 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
     respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>,
   );
   if (auth === 'jwt' && spec.admission) chain.use(admit(spec.name, spec.admission));
-  chain.use(parseRequest(spec.contract, auth, permissionOf(spec.name), actsOnOrganization(spec.name))).handler(async (event): Promise<HttpResult> => {
-    if (!event.parsed) throw new Error('request was not parsed');
-    const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
-    const body = answer instanceof WithHeaders ? answer.body : answer;
-    const extra = answer instanceof WithHeaders ? answer.headers : {};
-    if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
-    return {
-      statusCode: status,
-      headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
-      body: mediaType ? String(body) : JSON.stringify(body),
-    };
-  });
+  chain
+    .use(parseRequest(spec.contract, auth, permissionOf(spec.name), actsOnOrganization(spec.name)))
+    .handler(async (event): Promise<HttpResult> => {
+      if (!event.parsed) throw new Error('request was not parsed');
+      const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
+      const body = answer instanceof WithHeaders ? answer.body : answer;
+      const extra = answer instanceof WithHeaders ? answer.headers : {};
+      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
+      return {
+        statusCode: status,
+        headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
+        body: mediaType ? String(body) : JSON.stringify(body),
+      };
+    });
   return observed(spec.name, chain);
 }
 

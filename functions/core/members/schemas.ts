@@ -106,9 +106,9 @@ export const Profile = z
           'The active organization is deleted (archived): this session can manage the account and restore it, not act on it.',
       }),
     ),
-    archived_organizations: z.array(ArchivedOrganization).check(
-      z.meta({ description: 'Archived organizations you own and may still restore (POST /me/organizations/restore).' }),
-    ),
+    archived_organizations: z
+      .array(ArchivedOrganization)
+      .check(z.meta({ description: 'Archived organizations you own and may still restore (POST /me/organizations/restore).' })),
   })
   .check(z.meta({ id: 'Profile' }));
 

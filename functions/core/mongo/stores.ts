@@ -5,6 +5,7 @@ import { mongoAdminStore } from './admin-store.ts';
 import { mongoRefreshTokenStore } from './auth-stores.ts';
 import { withUnavailableMapping } from './errors.ts';
 import { mongoEventStore } from './event-store.ts';
+import { mongoJobStore } from './job-store.ts';
 import { mongoOperationLockStore } from './lock-store.ts';
 import { mongoMembershipStore } from './membership-store.ts';
 import { mongoNameClaimStore } from './name-claim-store.ts';
@@ -35,5 +36,6 @@ export function mongoOrgStores(client: MongoClient, masterDb: string, policy: Pl
     sessions: mongoRefreshTokenStore(db),
     events: mongoEventStore(db),
     orgData: mongoOrgDataStore(client, db),
+    jobs: mongoJobStore(db),
   };
 }

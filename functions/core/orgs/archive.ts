@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newEventId } from '../events/log.ts';
+import { OWNER } from '../members/permissions.ts';
 import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
 import { notFound, operationInProgress } from './context.ts';
-import { OWNER } from '../members/permissions.ts';
 import type { Organization } from './model.ts';
 
 /**

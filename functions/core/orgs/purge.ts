@@ -1,5 +1,7 @@
-import { ConflictError } from '../errors.ts';
+import { AppError, ConflictError } from '../errors.ts';
 import { newEventId } from '../events/log.ts';
+import type { Job } from '../jobs/model.ts';
+import { type JobHandler, PermanentJobError, type StepOutcome } from '../jobs/runner.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
@@ -13,6 +15,10 @@ import { countPeopleOf, removePeopleOf } from './people.ts';
  * names of the steps done kept on the organization document (`purge.done`), which is removed last: a
  * run that stops anywhere (a crash, a timeout, a failed command) is resumed by the next run, from the
  * step after the last one recorded, and two runs at once only repeat idempotent work.
+ *
+ * A purge runs as a job of kind `purge` (`#core/jobs/`): {@link purgeJobHandler}'s step is
+ * {@link purgeStep}; the job's id is derived from the purge's event id, so asking twice for the purge
+ * of an organization finds the one job.
  *
  * The steps: `counted` (count every document, place and user the purge will remove, before removing
  * anything, and begin `organization.purged` with those counts), `sessions`, `people` (users who
@@ -178,19 +184,76 @@ async function finish(ctx: OrgContext, org: Organization, purge: PurgeProgress):
   log.info('purge done', { orgId: org.id, eventId: purge.eventId });
 }
 
+/** The id of the job that runs `purge`: its event id's 24 hex digits (one job per purge). */
+export const purgeJobId = (purge: PurgeProgress): string => purge.eventId.replace(/^evt_/, '');
+
 /**
- * Begins (if need be) and runs a purge to its end, one step after another: for the operator's script
- * and the reconciler while purges do not run as jobs.
+ * Begins the purge (if need be) and makes sure its job exists and will run: started when missing (a
+ * run that stopped between the two), queued again when it had failed for good. Bounded: no step runs here.
+ *
+ * @returns the purge's job.
+ * @throws as {@link startPurge}; a store failure (nothing lost: a repeat goes on from here).
+ */
+export async function requestPurge(ctx: OrgContext, orgId: string, reason: PurgeReason): Promise<Job> {
+  const org = await startPurge(ctx, orgId, reason);
+  if (!org.purge) throw notArchived();
+  const id = purgeJobId(org.purge);
+  const job = await ctx.jobs.get(id);
+  if (!job) return ctx.jobs.start({ id, kind: 'purge', orgId, params: { reason: org.purge.reason } });
+  if (job.state === 'failed') return (await ctx.jobs.retry(id)) ?? job;
+  return job;
+}
+
+/**
+ * Begins a purge and runs its job here to its end (the operator's script: a legal request purges at
+ * once). A worker woken meanwhile meets a job this run holds, or one already done.
  *
  * @returns the id of the `organization.purged` event.
- * @throws as {@link startPurge} and {@link purgeStep}.
+ * @throws as {@link startPurge}; an error when the job failed (its `lastError` says why; run it again).
  */
-export async function purgeOrganization(ctx: OrgContext, orgId: string, reason: PurgeReason): Promise<string | undefined> {
-  await startPurge(ctx, orgId, reason);
+export async function purgeOrganization(ctx: OrgContext, orgId: string, reason: PurgeReason): Promise<string> {
+  const job = await requestPurge(ctx, orgId, reason);
   for (;;) {
-    const result = await purgeStep(ctx, orgId);
-    if (result.done) return result.result.eventId;
+    const outcome = await ctx.jobs.work(job.id);
+    if (outcome === 'succeeded' || outcome === 'gone') break;
+    if (outcome === 'failed' || outcome === 'cancelled') {
+      const ended = await ctx.jobs.get(job.id);
+      throw new Error(`The purge job ${job.id} ${outcome}: ${ended?.lastError?.message ?? 'no reason recorded'}`);
+    }
+    if (outcome === 'retrying' || outcome === 'busy') await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  if (await ctx.stores.orgs.findById(orgId)) throw new Error(`The purge job ${job.id} ended but the organization is still there`);
+  return `evt_${job.id}`;
+}
+
+/**
+ * The `purge` job kind: each step is one {@link purgeStep}; a purge not yet begun is begun first. Not
+ * cancellable once begun (the data is going); a refusal that lasts (legal hold, not archived) fails
+ * the job at once.
+ */
+export function purgeJobHandler(ctx: OrgContext): JobHandler {
+  return {
+    kind: 'purge',
+    cancellable: () => false,
+    step: async (job): Promise<StepOutcome> => {
+      try {
+        const org = await ctx.stores.orgs.findById(job.orgId);
+        if (org?.status === 'archived') {
+          const reason = job.params.reason === 'operator' ? 'operator' : 'retention';
+          await startPurge(ctx, job.orgId, reason);
+          return { done: false, progress: { step: 'begun', stepsDone: 0 } };
+        }
+        const result = await purgeStep(ctx, job.orgId);
+        return result.done ? { done: true, result: { ...result.result } } : { done: false, progress: { ...result.progress } };
+      } catch (error) {
+        if (error instanceof ConflictError && error.code !== 'operation_in_progress') {
+          throw new PermanentJobError(error.code, error.message);
+        }
+        if (error instanceof AppError && error.name === 'NotFoundError') throw new PermanentJobError(error.code, error.message);
+        throw error;
+      }
+    },
+  };
 }
 
 /** How many archived organizations one reconcile run looks at. */
@@ -198,15 +261,15 @@ const PURGE_BATCH = 100;
 
 /**
  * Purges every organization whose retention window has passed and that is not on legal hold, and
- * resumes every purge that stopped. `run` purges one (by default {@link purgeOrganization} at once; a
- * jobs engine passes one that starts a job). One failure does not stop the others.
+ * makes sure every begun purge has its job. `run` purges one (by default {@link requestPurge}: begun,
+ * and its job started; a test may pass one that runs it at once). One failure does not stop the others.
  *
  * @returns how many purges were run (or handed on) and the failures (organization id and error).
  * @throws a store failure of the listing.
  */
 export async function purgeDue(
   ctx: OrgContext,
-  run: (orgId: string) => Promise<unknown> = (orgId) => purgeOrganization(ctx, orgId, 'retention'),
+  run: (orgId: string) => Promise<unknown> = (orgId) => requestPurge(ctx, orgId, 'retention'),
 ): Promise<{ purged: number; failures: { orgId: string; error: string }[] }> {
   const report = { purged: 0, failures: [] as { orgId: string; error: string }[] };
   const now = ctx.now();

@@ -99,7 +99,9 @@ export const DeletedOrganization = z
     organization_name: z.string(),
     purge_after: z.iso
       .datetime()
-      .check(z.meta({ description: 'Until then its owner can restore it (POST /me/organizations/restore); after it, it is purged.' })),
+      .check(
+        z.meta({ description: 'Until then its owner can restore it (POST /me/organizations/restore); after it, it is purged.' }),
+      ),
   })
   .check(z.meta({ id: 'DeletedOrganization' }));
 

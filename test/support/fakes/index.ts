@@ -1,6 +1,7 @@
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { FakeAdminStore } from './admins.ts';
 import { FakeEventStore } from './events.ts';
+import { FakeJobStore } from './jobs.ts';
 import { FakeOperationLockStore } from './locks.ts';
 import { FakeMembershipStore, FakeRoleStore } from './members.ts';
 import { FakeNameClaimStore } from './names.ts';
@@ -11,6 +12,7 @@ import { FakeTenantSpaces } from './tenants.ts';
 
 export { FakeAdminStore } from './admins.ts';
 export { FakeEventStore } from './events.ts';
+export { FakeJobStore } from './jobs.ts';
 export { FakeOperationLockStore } from './locks.ts';
 export { FakeMemberLockStore, FakeMembershipStore, FakeRoleStore } from './members.ts';
 export { FakeNameClaimStore } from './names.ts';
@@ -32,6 +34,7 @@ export interface FakeOrgStores extends OrgStores {
   readonly sessions: FakeSessionCleanup;
   readonly events: FakeEventStore;
   readonly orgData: FakeOrgDataStore;
+  readonly jobs: FakeJobStore;
 }
 
 /** A fresh, empty set of in-memory organization stores. */
@@ -47,6 +50,7 @@ export function fakeOrgStores(): FakeOrgStores {
     sessions: new FakeSessionCleanup(),
     events: new FakeEventStore(),
     orgData: new FakeOrgDataStore(),
+    jobs: new FakeJobStore(),
   };
 }
 

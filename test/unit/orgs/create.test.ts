@@ -102,7 +102,8 @@ describe('Organization create', () => {
     expect(await h.current(org.id)).toMatchObject({ status: 'purging' });
     expect(h.stores.names.all()).toEqual([]);
     await expect(h.service().create(again)).rejects.toMatchObject({ code: 'organization_name_taken' });
-    await h.service().reconcile(); // resumes the purge
+    await h.service().reconcile(); // queues the failed purge job again
+    for (const job of await h.service().jobs.list(10, ['queued'])) await h.service().jobs.work(job.id);
 
     const { org: reborn } = await h.service().create({ name: 'Phoenix', email: 'phoenix2@example.test', password });
 
