@@ -50,7 +50,7 @@ const MATCH: Readonly<Record<string, Match>> = {
 /**
  * What this port removes, in order: deliveries and attempts before their endpoints, an invitation's
  * outcome before the invitation (the outcome is found through it). Memberships, roles, refresh tokens,
- * name claims and the operation lock are counted here and removed by their own stores.
+ * and name claims are counted here and removed by their own stores.
  */
 const REMOVED = [
   C.invitationOutcomes,
@@ -65,13 +65,15 @@ const REMOVED = [
   C.memberLocks,
 ] as const;
 
-/** Every master collection a purge counts (see `OrgDataStore`). */
+/**
+ * Every master collection a purge counts (see `OrgDataStore`): the organization's data. Its operation
+ * lock is not data (the purge's own run may hold it) and is released without being counted.
+ */
 export const COUNTED_COLLECTIONS: readonly string[] = [
   C.memberships,
   C.roles,
   C.refreshTokens,
   C.nameClaims,
-  C.locks,
   ...REMOVED,
 ];
 

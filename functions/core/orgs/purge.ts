@@ -22,8 +22,8 @@ import { countPeopleOf, removePeopleOf } from './people.ts';
  *
  * The steps: `counted` (count every document, place and user the purge will remove, before removing
  * anything, and begin `organization.purged` with those counts), `sessions`, `people` (users who
- * belong to no other organization, memberships, custom roles), one `data:<collection>` per master
- * collection of the organization data store (invitations, webhooks, usage, meters, plan changes...),
+ * belong to no other organization, memberships, custom roles), `data` (the organization data store's
+ * collections: invitations, webhooks, usage, meters, plan changes...),
  * `places` (drop the organization's collection or database), `names` (release its name claims); then
  * the lock and the document go and the event is committed. The event log itself stays: it is the
  * audit trail, the purge record among it, and expires with the stage's event retention.
@@ -87,9 +87,13 @@ function stepsOf(ctx: OrgContext): Step[] {
     },
     { name: 'sessions', run: (org) => s.sessions.removeByOrg(org.id) },
     { name: 'people', run: (org) => removePeopleOf(ctx, org.id, { withCreator: true }) },
-    ...s.orgData.collections.map(
-      (collection): Step => ({ name: `data:${collection}`, run: (org) => s.orgData.remove(collection, org.id) }),
-    ),
+    {
+      // One command per collection, a dozen at most: bounded, and each idempotent.
+      name: 'data',
+      run: async (org) => {
+        for (const collection of s.orgData.collections) await s.orgData.remove(collection, org.id);
+      },
+    },
     {
       name: 'places',
       run: async (org) => {
