@@ -7,6 +7,7 @@ import { collectionLabel } from '#core/orgs/labels.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
+import { orgLifecycle } from '../../bin/org-lifecycle.ts';
 import { handler as login } from '../../functions/admin-login/handler.ts';
 import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
 import { handler as createInvitation } from '../../functions/invitations-create/handler.ts';
@@ -324,5 +325,44 @@ describe('Purging an archived organization', () => {
     expect(await orgDoc(org.orgId)).toBeNull();
     const [purged] = await eventsOf(org.orgId, 'organization.purged');
     expect(purged).toMatchObject({ _id: eventId, state: 'committed', data: { reason: 'operator', users_removed: 2 } });
+  });
+});
+
+describe('Operator script: npm run org:lifecycle', () => {
+  it('shows, holds, releases, restores and purges an archived organization', async () => {
+    const owner = await ownerOf('Lifecycle Ops', 'owner@lifecycle-ops.example');
+    expect(await orgLifecycle(['purge'])).toMatchObject({ code: 2 });
+    expect(await orgLifecycle(['hold', '--org', 'Lifecycle Ops', '--id', owner.orgId])).toMatchObject({ code: 2 });
+    expect(await orgLifecycle(['purge', '--org', 'Lifecycle Ops'])).toEqual({
+      code: 1,
+      out: 'not_archived: Only an archived organization can be purged; delete it first.',
+    });
+    expect((await del(owner.caller, 'Lifecycle Ops')).status).toBe(202);
+
+    const status = await orgLifecycle(['status', '--org', 'Lifecycle Ops']);
+    expect(status.code, status.out).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ organization_id: owner.orgId, status: 'archived', legal_hold: false });
+    expect(JSON.parse((await orgLifecycle(['hold', '--id', owner.orgId])).out)).toMatchObject({ legal_hold: true });
+    const refused = await orgLifecycle(['purge', '--id', owner.orgId]);
+    expect(refused).toMatchObject({ code: 1, out: expect.stringMatching(/^legal_hold: /) });
+    expect(JSON.parse((await orgLifecycle(['release', '--id', owner.orgId])).out)).toMatchObject({ legal_hold: false });
+    // The operator restores after the window too, while no purge has begun.
+    await masterDb()
+      .collection(C.organizations)
+      .updateOne({ _id: new ObjectId(owner.orgId) }, { $set: { 'archive.purgeAfter': new Date(Date.now() - 1) } });
+    expect(JSON.parse((await orgLifecycle(['restore', '--org', 'Lifecycle Ops'])).out)).toMatchObject({ status: 'active' });
+    expect((await list(owner.caller)).status).toBe(200);
+
+    expect((await del(owner.caller, 'Lifecycle Ops')).status).toBe(202);
+    const purged = await orgLifecycle(['purge', '--org', 'Lifecycle Ops']);
+    expect(purged.code, purged.out).toBe(0);
+    const { event_id } = JSON.parse(purged.out);
+    expect(await orgDoc(owner.orgId)).toBeNull();
+    const [event] = await eventsOf(owner.orgId, 'organization.purged');
+    expect(event).toMatchObject({ _id: event_id, state: 'committed', data: { reason: 'operator', users_removed: 1 } });
+    expect(await orgLifecycle(['status', '--id', owner.orgId])).toMatchObject({
+      code: 1,
+      out: expect.stringMatching(/^organization_not_found/),
+    });
   });
 });

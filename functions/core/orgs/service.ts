@@ -13,7 +13,7 @@ import { notFound, type OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
 import { deleteOrganization } from './delete.ts';
 import { OperationLocks } from './locks.ts';
-import { getLive } from './lookup.ts';
+import { findByName, getLive } from './lookup.ts';
 import type { Organization, PlacementMode } from './model.ts';
 import { type MoveRef, moveJobHandler, moveOrganization, type StartedMove, startMove } from './move.ts';
 import {
@@ -222,6 +222,17 @@ export class OrganizationService {
    */
   restore(orgId: string, by: LifecycleActor): Promise<Organization> {
     return restoreOrganization(this.#ctx, orgId, by);
+  }
+
+  /**
+   * The organization an operator names, by id or by name, whatever its state (archived included).
+   *
+   * @throws NotFoundError `organization_not_found` (404) when there is none.
+   */
+  async find(ref: { id: string } | { name: string }): Promise<Organization> {
+    const org = 'id' in ref ? await this.#ctx.stores.orgs.findById(ref.id) : await findByName(this.#ctx, ref.name);
+    if (!org) throw notFound();
+    return org;
   }
 
   /**
