@@ -69,13 +69,7 @@ const REMOVED = [
  * Every master collection a purge counts (see `OrgDataStore`): the organization's data. Its operation
  * lock is not data (the purge's own run may hold it) and is released without being counted.
  */
-export const COUNTED_COLLECTIONS: readonly string[] = [
-  C.memberships,
-  C.roles,
-  C.refreshTokens,
-  C.nameClaims,
-  ...REMOVED,
-];
+export const COUNTED_COLLECTIONS: readonly string[] = [C.memberships, C.roles, C.refreshTokens, C.nameClaims, ...REMOVED];
 
 export class MongoOrgDataStore implements OrgDataStore {
   readonly collections: readonly string[] = REMOVED;
