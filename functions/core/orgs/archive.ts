@@ -44,7 +44,11 @@ export const archivedNotFound = () =>
  * @throws a store failure; nothing changed, or the organization is archived and a retry answers the same.
  */
 export async function archiveOrganization(ctx: OrgContext, org: Organization, by: LifecycleActor): Promise<Organization> {
-  if (org.status === 'archived' || org.status === 'purging') return org; // a retry
+  if (org.status === 'archived' || org.status === 'purging') {
+    // A retry: the archive happened, so its event stands (an earlier run may have stopped before committing it).
+    if (org.archive) await ctx.events.commit(org.archive.eventId);
+    return org;
+  }
   if (org.status !== 'active') throw operationInProgress();
   return ctx.locks.hold(org.id, 'update', async () => {
     const now = ctx.now();
