@@ -39,6 +39,7 @@ export function provideNeeds(
           TENANT_DB_NAME: config.database.tenantDbName,
           BCRYPT_COST: config.bcryptCost,
           OPERATION_LEASE_SECONDS: config.operationLeaseSeconds,
+          ARCHIVE_RETENTION_DAYS: config.archiveRetentionDays,
           PLACEMENT_MODE: config.placementMode,
           EVENT_RETENTION_DAYS: config.events.retentionDays,
           PLANS: JSON.stringify(config.plans),

@@ -157,7 +157,7 @@ export const routes: readonly Route[] = [
     function: 'org-delete',
     auth: 'jwt',
     permission: 'organization:delete',
-    summary: 'Delete the organization and all its data',
+    summary: 'Delete the organization: archived at once (restorable by its owner), purged after the retention window',
     needs: ['database'],
   },
   {
@@ -359,6 +359,14 @@ export const routes: readonly Route[] = [
     auth: 'jwt',
     permission: 'organization:security',
     summary: "Set the organization's security policy: require two-factor authentication of its members",
+    needs: ['database'],
+  },
+  {
+    method: 'POST',
+    path: '/me/organizations/restore',
+    function: 'me-organizations-restore',
+    auth: 'jwt',
+    summary: 'Restore an archived (deleted) organization you own, within its retention window',
     needs: ['database'],
   },
   {
@@ -578,4 +586,14 @@ export const routes: readonly Route[] = [
 /** The permission the route served by `functionName` needs, if any (see {@link Route.permission}). */
 export function permissionOf(functionName: string): Permission | undefined {
   return routes.find((route) => route.function === functionName)?.permission;
+}
+
+/**
+ * True when the route served by `functionName` acts on the caller's active organization: it needs a
+ * permission, or its path is under `/org/` (leaving it needs none). Such a route refuses a caller whose
+ * organization is archived; the others (the caller's own account, `/me/...`) stay open to them.
+ */
+export function actsOnOrganization(functionName: string): boolean {
+  const route = routes.find((r) => r.function === functionName);
+  return route !== undefined && route.auth === 'jwt' && (route.permission !== undefined || route.path.startsWith('/org/'));
 }

@@ -193,6 +193,9 @@ export class ServiceDashboard extends Construct {
           graph('Organizations and logins', [
             total(BUSINESS_METRIC.organizationCreated, 'organizations created'),
             total(BUSINESS_METRIC.organizationDeleted, 'organizations deleted'),
+            total(BUSINESS_METRIC.organizationArchived, 'organizations archived'),
+            total(BUSINESS_METRIC.organizationRestored, 'organizations restored'),
+            total(BUSINESS_METRIC.organizationPurged, 'organizations purged'),
             total(BUSINESS_METRIC.loginFailed, 'logins failed'),
             total(BUSINESS_METRIC.lockout, 'logins locked out'),
           ]),

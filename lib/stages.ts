@@ -56,6 +56,11 @@ export interface StageConfig {
   readonly bcryptCost: number;
   /** How long a create, rename or delete may run before another request may settle it. */
   readonly operationLeaseSeconds: number;
+  /**
+   * How long a deleted organization stays archived, restorable by its owner, before the reconciler
+   * purges it, in days (`ARCHIVE_RETENTION_DAYS`).
+   */
+  readonly archiveRetentionDays: number;
   /** Where new organizations' data goes: a collection each in the tenant database, or a database each. */
   readonly placementMode: 'collection' | 'database';
   readonly jwt: {
@@ -143,6 +148,7 @@ export interface StageConfig {
 
 const common = {
   operationLeaseSeconds: 120,
+  archiveRetentionDays: 30,
   placementMode: 'collection',
   jwt: { audience: 'orgs-api', ttlSeconds: 1_800 },
   invitations: { ttlHours: 7 * 24, memberLimit: 10_000 },
@@ -162,6 +168,7 @@ export const stages = {
     logDebugSampleRate: 0, // everything is logged at debug already
     bcryptCost: 10,
     operationLeaseSeconds: common.operationLeaseSeconds,
+    archiveRetentionDays: common.archiveRetentionDays,
     placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service-dev' },
     mail: {
@@ -204,6 +211,7 @@ export const stages = {
     logDebugSampleRate: 0.1,
     bcryptCost: 12,
     operationLeaseSeconds: common.operationLeaseSeconds,
+    archiveRetentionDays: common.archiveRetentionDays,
     placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service-staging' },
     mail: {
@@ -243,6 +251,7 @@ export const stages = {
     logDebugSampleRate: 0.01,
     bcryptCost: 12,
     operationLeaseSeconds: common.operationLeaseSeconds,
+    archiveRetentionDays: common.archiveRetentionDays,
     placementMode: common.placementMode,
     jwt: { ...common.jwt, issuer: 'orgs-service' },
     mail: {

@@ -37,6 +37,8 @@ export interface AuthorizerContext {
   twoFactor: string;
   /** `true` when the session began with a second factor; else empty. */
   mfa: string;
+  /** `archived` when the organization is archived (see `Caller.organization`); else empty. */
+  organization: string;
 }
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 
@@ -73,6 +75,7 @@ export function createHandler(guard: () => Promise<TokenGuard>) {
           expiresAt: caller.expiresAt ?? 0,
           twoFactor: caller.twoFactor ?? '',
           mfa: caller.mfa ? 'true' : '',
+          organization: caller.organization ?? '',
         },
       };
     } catch (error) {

@@ -173,6 +173,7 @@ function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions):
       placements,
       leaseMs: orgs.operationLeaseMs,
       events: eventLogOf(s, retentionMs),
+      archiveRetentionMs: orgs.archiveRetentionMs,
       jobs: { ...jobs, queue: jobs.queue() },
     });
   });

@@ -121,6 +121,8 @@ export function databaseConfig(env: Env = process.env): DatabaseConfig {
 export interface OrgsConfig {
   readonly bcryptCost: number;
   readonly operationLeaseMs: number;
+  /** How long a deleted (archived) organization may be restored before it is purged (`ARCHIVE_RETENTION_DAYS`, default 30), in ms. */
+  readonly archiveRetentionMs: number;
 }
 
 export function orgsConfig(env: Env = process.env): OrgsConfig {
@@ -129,8 +131,9 @@ export function orgsConfig(env: Env = process.env): OrgsConfig {
   if (env.NODE_ENV !== 'test' && bcryptCost < 10) read.problem('BCRYPT_COST', 'must be at least 10 outside tests');
   // How long an operation's run may go without renewing its lease before another may take it over.
   const operationLeaseMs = read.int('OPERATION_LEASE_SECONDS', 120, 1, 3_600) * 1_000;
+  const archiveRetentionMs = read.int('ARCHIVE_RETENTION_DAYS', 30, 1, 3_650) * 86_400_000;
   read.done('organizations');
-  return { bcryptCost, operationLeaseMs };
+  return { bcryptCost, operationLeaseMs, archiveRetentionMs };
 }
 
 export interface PlacementConfig {

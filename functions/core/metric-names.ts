@@ -48,6 +48,9 @@ export const CACHE_METRIC = {
 export const BUSINESS_METRIC = {
   organizationCreated: 'OrganizationsCreated',
   organizationDeleted: 'OrganizationsDeleted',
+  organizationArchived: 'OrganizationsArchived',
+  organizationRestored: 'OrganizationsRestored',
+  organizationPurged: 'OrganizationsPurged',
   /** A login refused for a wrong email or password (not for a lockout). */
   loginFailed: 'LoginsFailed',
   /** A login refused because its email or source address is locked out (429). */

@@ -11,7 +11,7 @@ export function createHandler(service: () => Promise<SessionService>, limit?: ()
     name: 'me',
     contract: schema,
     handle: async ({ caller }) => {
-      const { user, organizations } = await (await service()).profile(caller);
+      const { user, organizations, archived } = await (await service()).profile(caller);
       return {
         user_id: user.id,
         email: user.email,
@@ -24,6 +24,14 @@ export function createHandler(service: () => Promise<SessionService>, limit?: ()
         permissions: [...caller.permissions],
         two_factor_required: caller.twoFactor === 'missing',
         organizations: organizations.map(({ org, role }) => ({ organization_id: org.id, organization_name: org.name, role })),
+        organization_archived: caller.organization === 'archived',
+        archived_organizations: archived.map(({ org }) => ({
+          organization_id: org.id,
+          organization_name: org.name,
+          archived_at: org.archive.archivedAt.toISOString(),
+          purge_after: org.archive.purgeAfter.toISOString(),
+          legal_hold: org.archive.legalHold === true,
+        })),
       };
     },
   });

@@ -4,7 +4,10 @@ import type { Admission } from '#core/limits/admission.ts';
 import type { OrganizationService } from '#core/orgs/service.ts';
 import { schema } from './schema.ts';
 
-/** DELETE /org/delete?organization_name=: the caller's organization, its data and its admins. */
+/**
+ * DELETE /org/delete?organization_name=: archives the caller's organization (202: its purge follows
+ * once the retention window has passed, unless its owner restores it first).
+ */
 export function createHandler(service: () => Promise<OrganizationService>, limit?: () => Promise<Admission>) {
   return jwtEndpoint({
     admission: limit,
@@ -12,7 +15,9 @@ export function createHandler(service: () => Promise<OrganizationService>, limit
     contract: schema,
     handle: async ({ query, caller }) => {
       const org = await (await service()).delete(caller, query.organization_name);
-      return { deleted: true as const, organization_name: org.name };
+      // An organization deleted the one-step way before archiving existed is gone already.
+      const purgeAfter = org.archive?.purgeAfter ?? org.updatedAt;
+      return { archived: true as const, organization_name: org.name, purge_after: purgeAfter.toISOString() };
     },
   });
 }

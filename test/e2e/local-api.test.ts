@@ -63,7 +63,11 @@ describe('Local API', () => {
     });
 
     const deleted = await call('DELETE', '/org/delete?organization_name=E2E%20Group', { token });
-    expect(deleted).toEqual({ status: 200, type: 'application/json', body: { deleted: true, organization_name: 'E2E Group' } });
+    expect(deleted).toEqual({
+      status: 202,
+      type: 'application/json',
+      body: { archived: true, organization_name: 'E2E Group', purge_after: expect.any(String) },
+    });
     expect((await call('GET', '/org/get?organization_name=E2E%20Group')).status).toBe(404);
   });
 

@@ -380,6 +380,7 @@ describe('Stack: OrgsService (dev)', () => {
           TENANT_DB_NAME: config.database.tenantDbName,
           BCRYPT_COST: String(config.bcryptCost),
           OPERATION_LEASE_SECONDS: String(config.operationLeaseSeconds),
+          ARCHIVE_RETENTION_DAYS: String(config.archiveRetentionDays),
           PLACEMENT_MODE: config.placementMode,
           EVENT_RETENTION_DAYS: String(config.events.retentionDays),
           PLANS: JSON.stringify(config.plans),

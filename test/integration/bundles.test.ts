@@ -233,7 +233,7 @@ describe('Bundles', () => {
     });
   });
 
-  it('org-delete deletes it', async () => {
+  it('org-delete archives it', async () => {
     const deleted = await http('org-delete', {
       method: 'DELETE',
       path: '/org/delete',
@@ -241,7 +241,7 @@ describe('Bundles', () => {
       caller,
     });
 
-    expect(deleted.result.statusCode).toBe(200);
-    expect(await masterDb().collection('organizations').countDocuments()).toBe(0);
+    expect(deleted.result.statusCode).toBe(202);
+    expect(await masterDb().collection('organizations').countDocuments({ status: 'archived' })).toBe(1);
   });
 });

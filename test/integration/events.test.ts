@@ -16,7 +16,7 @@ import { handler as transfer } from '../../functions/org-transfer/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
 import type { TestCaller } from '../support/callers.ts';
-import { masterDb, testClient, testPlacements, useTestDatabase } from '../support/db.ts';
+import { masterDb, purgeNow, testClient, testPlacements, useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 import { latestInvitationToken } from '../support/mailbox.ts';
 
@@ -246,7 +246,7 @@ describe('Lifecycle events of one organization, through the routes', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(['/cursor', '/since', '/type']);
 
-    // Delete: the organization's last event, kept with the rest.
+    // Delete (an archive), then the purge: the organization's last events, kept with the rest.
     const newOwner: TestCaller = { userId: bob.userId, orgId, role: 'owner' }; // as the authorizer has it now
     const deleted = await invoke(deleteOrg, {
       method: 'DELETE',
@@ -254,9 +254,11 @@ describe('Lifecycle events of one organization, through the routes', () => {
       caller: newOwner,
       query: { organization_name: 'Events Acme Two' },
     });
-    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
-    const stored = await masterDb().collection(C.events).find({ orgId }).sort({ seq: -1 }).limit(1).toArray();
-    expect(stored[0]).toMatchObject({ type: 'organization.deleted', state: 'committed', actor: { id: bob.userId } });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(202);
+    await purgeNow(orgId);
+    const stored = await masterDb().collection(C.events).find({ orgId }).sort({ seq: -1 }).limit(2).toArray();
+    expect(stored[1]).toMatchObject({ type: 'organization.archived', state: 'committed', actor: { id: bob.userId } });
+    expect(stored[0]).toMatchObject({ type: 'organization.purged', state: 'committed', actor: { type: 'system' } });
   });
 });
 

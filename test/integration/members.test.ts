@@ -14,7 +14,7 @@ import { handler as deleteRole } from '../../functions/roles-delete/handler.ts';
 import { handler as listRoles } from '../../functions/roles-list/handler.ts';
 import { handler as updateRole } from '../../functions/roles-update/handler.ts';
 import { type AuthorizerContext, authorizeToken, createOrganization, logIn } from '../support/auth.ts';
-import { masterDb, useTestDatabase } from '../support/db.ts';
+import { masterDb, purgeNow, useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 import { addMember, signIn } from '../support/members.ts';
 
@@ -264,7 +264,7 @@ describe('Members', () => {
     expect(refused.body).toMatchObject({ code: 'not_a_member' });
   });
 
-  it('deletes an organization’s members with it, but not users who belong elsewhere', async () => {
+  it('purges an organization’s members with it (not at its archive), but not users who belong elsewhere', async () => {
     const a = await newOrg('Stays');
     const b = await newOrg('Goes');
     const shared = await addMember(a.orgId, 'shared@orgs.example');
@@ -276,7 +276,10 @@ describe('Members', () => {
       caller: b.owner,
       query: { organization_name: b.name },
     });
-    expect(gone.status).toBe(200);
+    expect(gone.status).toBe(202);
+    // Archived: everyone is still there (the owner may log in to restore it).
+    expect(await masterDb().collection('admins').countDocuments({ email: only.email })).toBe(1);
+    await purgeNow(b.orgId);
     expect(
       await masterDb()
         .collection<{ _id: string }>('memberships')

@@ -6,7 +6,7 @@ import { handler as createOrg } from '../../functions/org-create/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { handler as getOrg } from '../../functions/org-get/handler.ts';
 import { handler as updateOrg } from '../../functions/org-update/handler.ts';
-import { collectionNamed, masterDb, settledState, tenantCollections, useTestDatabase } from '../support/db.ts';
+import { collectionNamed, masterDb, purgeNow, settledState, tenantCollections, useTestDatabase } from '../support/db.ts';
 import { authorizerEvent, invoke } from '../support/events.ts';
 
 useTestDatabase();
@@ -138,10 +138,12 @@ describe('Organization names in any script', () => {
 
     const deleted = await remove(caller, 'ОЛЬГА 5');
 
-    expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({ deleted: true, organization_name: 'Ольга 5' });
+    expect(deleted.status).toBe(202);
+    expect(deleted.body).toMatchObject({ archived: true, organization_name: 'Ольга 5' });
     expect((await get('Ольга 5')).status).toBe(404);
     expect((await get('Ольга 1')).body).toEqual(olga.body);
+    expect(await claims()).toContain(toSlug('Ольга 5')); // reserved while archived
+    await purgeNow(caller.orgId);
     expect(await claims()).not.toContain(toSlug('Ольга 5'));
     expect((await settledState()).problems).toEqual([]);
   });

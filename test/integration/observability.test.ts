@@ -261,7 +261,7 @@ describe('Metrics (Embedded Metric Format)', () => {
     expect(recordOf('req-refresh-2')).toMatchObject({ RefreshTokenReuse: 1 });
   });
 
-  it('counts organizations deleted, and moves with their duration', async () => {
+  it('counts organizations archived, and moves with their duration', async () => {
     const admin = await signedUp();
     const moved = await observe({ route: 'org-move', correlationId: 'req-move' }, async () =>
       (await organizations()()).move({ name: admin.name }, 'database'),
@@ -282,8 +282,8 @@ describe('Metrics (Embedded Metric Format)', () => {
       path: '/org/delete',
       query: { organization_name: admin.name },
     });
-    expect(answer.status).toBe(200);
-    expect(recordOf('req-delete')).toMatchObject({ route: 'org-delete', OrganizationsDeleted: 1 });
+    expect(answer.status).toBe(202);
+    expect(recordOf('req-delete')).toMatchObject({ route: 'org-delete', OrganizationsArchived: 1 });
   });
 
   it('counts a records write the fence sent to the new place', async () => {

@@ -11,6 +11,7 @@ import {
   collectionOfSlug,
   collectionsLabelled,
   masterDb,
+  purgeNow,
   settledState,
   tenantCollections,
   tenantDb,
@@ -319,7 +320,7 @@ describe('Function: org-update', () => {
 });
 
 describe('Function: org-delete', () => {
-  it('removes the data, the admins and the metadata, and frees the name', async () => {
+  it('archives the organization; the operator’s purge then removes the data, the admins and the metadata, and frees the name', async () => {
     await create('Soylent', 'admin@soylent.example');
     const { caller } = await signIn('admin@soylent.example');
     const place = await collectionOfSlug('soylent');
@@ -332,8 +333,14 @@ describe('Function: org-delete', () => {
       query: { organization_name: 'Soylent' },
     });
 
-    expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ deleted: true, organization_name: 'Soylent' });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ archived: true, organization_name: 'Soylent', purge_after: expect.any(String) });
+    expect(await tenantCollections()).toContain(place);
+    expect((await create('Soylent', 'other@soylent.example')).status).toBe(409);
+    expect((await settledState()).problems).toEqual([]);
+
+    await purgeNow(caller.orgId);
+
     expect(await tenantCollections()).not.toContain(place);
     expect(await masterDb().collection('admins').countDocuments({ email: 'admin@soylent.example' })).toBe(0);
     expect(await masterDb().collection('organizations').countDocuments({ slug: 'soylent' })).toBe(0);

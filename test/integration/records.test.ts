@@ -7,6 +7,7 @@ import {
   dropTenantDatabasesAfterAll,
   masterDb,
   placeCollection,
+  purgeNow,
   settledState,
   useTestDatabase,
 } from '../support/db.ts';
@@ -197,9 +198,14 @@ describe.each(PLACEMENT_MODES)('Records API (%s mode)', (mode: PlacementMode) =>
       expect(after).toEqual(before); // the database follows the org id: nothing moves
     else expect(after).toEqual({ ...before, collection: expect.stringMatching(collectionNamed(`holder_${mode}`)) });
 
-    expect((await api.deleteOrg(org, `Holder ${mode}`)).status).toBe(200);
+    expect((await api.deleteOrg(org, `Holder ${mode}`)).status).toBe(202);
+    // Archived: nobody reaches its records (the authorizer marks its tokens; the service sees no data).
     expect((await api.get(org, kept.body.id)).body.code).toBe('organization_not_found');
     expect((await api.create(org, { late: true })).status).toBe(404);
+    const place = await placementOf(org.orgId);
+    expect(await placeCollection(place).countDocuments()).toBe(1);
+    await purgeNow(org.orgId);
+    expect(await placementOf(org.orgId)).toBeUndefined();
     expect((await settledState()).problems).toEqual([]);
   });
 });

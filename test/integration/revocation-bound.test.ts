@@ -6,6 +6,7 @@ import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { handler as logout } from '../../functions/admin-logout/handler.ts';
 import { handler as removeMember } from '../../functions/members-remove/handler.ts';
 import { handler as updateMember } from '../../functions/members-update/handler.ts';
+import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { createOrganization, logIn } from '../support/auth.ts';
 import { testClient, testPlacements, useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
@@ -34,6 +35,7 @@ beforeAll(async () => {
     users: mongoOrgStores(testClient(), master, testPlacements()).admins,
     memberships: mongoOrgStores(testClient(), master, testPlacements()).memberships,
     roles: mongoOrgStores(testClient(), master, testPlacements()).roles,
+    orgs: mongoOrgStores(testClient(), master, testPlacements()).orgs,
     revocations: mongoAuthStores(testClient().db(master)).revocations,
     cacheMs: CACHE_MS,
     now: () => new Date(clock.t),
@@ -82,5 +84,24 @@ describe('Revocation bound', () => {
     await expect(guard.check(token)).resolves.toMatchObject({ userId: member.userId });
     clock.t += 2;
     await expect(guard.check(token)).rejects.toMatchObject({ name: 'UnauthorizedError', code: 'token_revoked' });
+  });
+
+  it('marks the token of an archived organization once the cache has expired, not before', async () => {
+    await createOrganization('Archive Bound', 'owner@archive-bound.example', 'bound password');
+    const { access_token: token } = await logIn('owner@archive-bound.example', 'bound password');
+    const caller = await guard.check(token); // cached as live from here
+
+    const deleted = await invoke(deleteOrg, {
+      method: 'DELETE',
+      path: '/org/delete',
+      caller,
+      query: { organization_name: 'Archive Bound' },
+    });
+    expect(deleted.status).toBe(202);
+
+    clock.t += CACHE_MS - 1;
+    expect((await guard.check(token)).organization).toBeUndefined();
+    clock.t += 2;
+    await expect(guard.check(token)).resolves.toMatchObject({ organization: 'archived' });
   });
 });

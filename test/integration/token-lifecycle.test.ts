@@ -9,7 +9,7 @@ import { handler as refresh } from '../../functions/admin-refresh/handler.ts';
 import { handler as changePassword } from '../../functions/me-password/handler.ts';
 import { handler as deleteOrg } from '../../functions/org-delete/handler.ts';
 import { authorizeToken, createOrganization, logIn } from '../support/auth.ts';
-import { useTestDatabase } from '../support/db.ts';
+import { purgeNow, useTestDatabase } from '../support/db.ts';
 import { invoke } from '../support/events.ts';
 
 /**
@@ -122,7 +122,7 @@ describe('Access tokens the authorizer rejects with 401 problem+json', () => {
     expect(await authorizeToken(good)).not.toBeNull();
   });
 
-  it('rejects the tokens of a deleted organization and its admin', async () => {
+  it('marks the tokens of a deleted (archived) organization, and rejects them once it is purged', async () => {
     const a = await admin();
     const caller = await callerOf(a.access_token);
 
@@ -133,7 +133,12 @@ describe('Access tokens the authorizer rejects with 401 problem+json', () => {
       query: { organization_name: a.name },
     });
 
-    expect(deleted.status).toBe(200);
+    expect(deleted.status).toBe(202);
+    expect(await authorizeToken(a.access_token)).toMatchObject({ organization: 'archived' });
+    expect(
+      (await invoke(refresh, { method: 'POST', path: '/admin/refresh', body: { refresh_token: a.refresh_token } })).status,
+    ).toBe(401);
+    await purgeNow(caller.orgId);
     await expectRejected(a.access_token, 'token_revoked');
     expect(
       (await invoke(refresh, { method: 'POST', path: '/admin/refresh', body: { refresh_token: a.refresh_token } })).status,

@@ -18,6 +18,7 @@ export interface TestCaller {
   readonly membership?: string;
   readonly twoFactor?: 'missing';
   readonly mfa?: true;
+  readonly organization?: 'archived';
 }
 
 /** `caller` as the product's `Caller`. */
@@ -40,6 +41,7 @@ export function asCaller(caller: TestCaller): Caller {
     ...(caller.membership === 'unverified' ? { membership: 'unverified' as const } : {}),
     ...(caller.twoFactor ? { twoFactor: caller.twoFactor } : {}),
     ...(caller.mfa ? { mfa: true as const } : {}),
+    ...(caller.organization ? { organization: caller.organization } : {}),
   };
 }
 
@@ -57,5 +59,6 @@ export function authorizerContextOf(caller: TestCaller): Record<string, string |
     expiresAt: full.expiresAt ?? 0,
     twoFactor: full.twoFactor ?? '',
     mfa: full.mfa ? 'true' : '',
+    organization: full.organization ?? '',
   };
 }

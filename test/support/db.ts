@@ -99,8 +99,9 @@ export function dropTenantDatabasesAfterAll(): void {
 }
 
 /**
- * The state every settled run must reach: each organization active, holding exactly its own name
- * claim, its admin and its place; no lock held; nothing that belongs to no organization.
+ * The state every settled run must reach: each organization active (or archived: deleted, kept for
+ * its retention window), holding exactly its own name claim, its admin and its place; no lock held;
+ * nothing that belongs to no organization.
  */
 export async function settledState() {
   const orgs = await masterDb().collection(C.organizations).find().toArray();
@@ -112,7 +113,7 @@ export async function settledState() {
   const problems: string[] = [];
   const orgIds = new Set(orgs.map((o) => o._id.toHexString()));
   for (const org of orgs) {
-    if (org.status !== 'active') problems.push(`org ${org.slug} is ${org.status}`);
+    if (org.status !== 'active' && org.status !== 'archived') problems.push(`org ${org.slug} is ${org.status}`);
     if (org.operation) problems.push(`org ${org.slug} still has an operation`);
     const own = claims.filter((c) => c.orgId.equals(org._id));
     if (own.length !== 1 || own[0]?._id !== org.slug) problems.push(`org ${org.slug} claims ${own.map((c) => c._id).join(',')}`);
@@ -152,11 +153,11 @@ export async function eventProblems(): Promise<{ problems: string[]; committed: 
   }
   const live = new Set(orgs.map((o) => o._id.toHexString()));
   for (const e of committed.filter((x) => x.type === 'organization.created')) {
-    if (!live.has(e.orgId) && of('organization.deleted', e.orgId).length === 0)
+    if (!live.has(e.orgId) && of('organization.deleted', e.orgId).length === 0 && of('organization.purged', e.orgId).length === 0)
       problems.push(`phantom created event of ${e.orgId}`);
   }
-  for (const e of committed.filter((x) => x.type === 'organization.deleted')) {
-    if (live.has(e.orgId)) problems.push(`phantom deleted event of ${e.orgId}`);
+  for (const e of committed.filter((x) => x.type === 'organization.deleted' || x.type === 'organization.purged')) {
+    if (live.has(e.orgId)) problems.push(`phantom ${e.type} event of ${e.orgId}`);
   }
   const seqs = new Set<string>();
   for (const e of events) {
@@ -180,4 +181,14 @@ export async function collectionOfSlug(slug: string): Promise<string> {
   const org = await masterDb().collection(C.organizations).findOne({ slug });
   if (!org) throw new Error(`no organization ${slug}`);
   return org.placement.collection as string;
+}
+
+/**
+ * Purges an archived organization at once, as the operator does (`npm run org:lifecycle -- purge`):
+ * what a delete did in one step before deleting archived.
+ */
+export async function purgeNow(orgId: string): Promise<void> {
+  const { orgLifecycle } = await import('../../bin/org-lifecycle.ts');
+  const { code, out } = await orgLifecycle(['purge', '--id', orgId]);
+  if (code !== 0) throw new Error(`purge refused: ${out}`);
 }

@@ -25,6 +25,7 @@ function database() {
     version: 2 as number | null,
     role: 'owner' as string | null,
     revoked: [] as string[],
+    status: 'active' as string | null,
     down: false as false | 'refusing' | 'silent',
   };
   const answer = <T>(value: () => T): Promise<T> => {
@@ -43,6 +44,7 @@ function database() {
     },
     roles: { find: () => answer(() => null) },
     revocations: { revoke: async () => {}, revoked: () => answer(() => state.revoked) },
+    orgs: { findById: (id: string) => answer(() => (state.status === null ? null : ({ id, status: state.status } as never))) },
   };
 }
 
@@ -53,6 +55,7 @@ function guardOver(db: ReturnType<typeof database>, lookupBudgetMs = 100) {
     memberships: db.memberships,
     roles: db.roles,
     revocations: db.revocations,
+    orgs: db.orgs,
     cacheMs: 0,
     lookupBudgetMs,
   });
@@ -144,9 +147,25 @@ describe('Class: TokenGuard, when the database cannot answer', () => {
       memberships: db.memberships,
       roles: db.roles,
       revocations: db.revocations,
+      orgs: db.orgs,
       cacheMs: 0,
     });
 
     await expect(guard.check('token')).rejects.toThrow(TypeError);
+  });
+
+  it('marks a token of an archived organization, and refuses one of a purged organization, from what it knew', async () => {
+    const db = database();
+    const guard = guardOver(db);
+    db.state.status = 'archived';
+    await expect(guard.check('token')).resolves.toMatchObject({ organization: 'archived' });
+    db.state.down = 'silent';
+    await expect(guard.check('token')).resolves.toMatchObject({ organization: 'archived' });
+
+    db.state.down = false;
+    db.state.status = null;
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
+    db.state.down = 'silent';
+    await expect(guard.check('token')).rejects.toMatchObject({ code: 'token_revoked' });
   });
 });

@@ -36,7 +36,7 @@ export interface TwoFactorDeps {
   /** Needed for enrolment and turning off (the password). */
   readonly hasher?: PasswordHasher;
   /** Needed to complete a login. */
-  readonly sessions?: Pick<SessionService, 'start' | 'organizationsOf'>;
+  readonly sessions?: Pick<SessionService, 'start' | 'organizationsOf'> & Partial<Pick<SessionService, 'restorableOf'>>;
   readonly loginThrottle?: LoginThrottle;
   /** The name authenticator apps show (`TOTP_ISSUER`). */
   readonly issuer: string;
@@ -125,8 +125,13 @@ export class TwoFactorService {
     const match = this.#match(user, code);
     if (!match) throw invalidCode();
     const organizations = await sessions.organizationsOf(user.id);
-    const chosen = organizations.find((choice) => choice.org.id === challenge.orgId);
-    if (!chosen || !live(chosen.org)) throw challengeInvalid();
+    // An owner of nothing but archived organizations was challenged for one of those (see `LoginService`).
+    const chosen =
+      organizations.find((choice) => choice.org.id === challenge.orgId) ??
+      (organizations.length === 0
+        ? (await sessions.restorableOf?.(user.id))?.find((choice) => choice.org.id === challenge.orgId)
+        : undefined);
+    if (!chosen || !(chosen.org.status === 'archived' || live(chosen.org))) throw challengeInvalid();
     if (!(await this.#deps.challenges.spend(hash))) throw challengeInvalid();
     if (!(await this.#spend(user.id, match))) throw invalidCode(); // used meanwhile by another request
     await loginThrottle?.succeeded(user.email);

@@ -3,7 +3,7 @@ import { UnauthorizedError, UnavailableError } from '../errors.ts';
 import { log } from '../log.ts';
 import { isBuiltInRole, permissionsOf } from '../members/permissions.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
-import type { AdminStore } from '../orgs/stores.ts';
+import type { AdminStore, OrganizationStore } from '../orgs/stores.ts';
 import type { RevocationStore } from './stores.ts';
 import type { Caller, TokenVerifier, VerifiedToken } from './tokens.ts';
 
@@ -12,7 +12,9 @@ import type { Caller, TokenVerifier, VerifiedToken } from './tokens.ts';
  * revocation (the token itself: logout; its session: logout, refresh token reuse; the user's token
  * version: logout everywhere, credential change, deletion of the user) and membership (the user's
  * role in the token's organization, and a custom role's permissions: a removal, a role change or the
- * organization's deletion).
+ * organization's deletion), and the organization's state (a token of an archived organization
+ * passes, marked `organization: 'archived'`, and every route that acts on an organization refuses it:
+ * its user may still manage their account and restore it; a purged one's tokens are revoked).
  *
  * Database answers are cached per container for `cacheMs`, so a revoked token may still pass for
  * at most that long here, plus API Gateway's own authorizer cache TTL in front of it.
@@ -29,6 +31,8 @@ export interface GuardDeps {
   readonly users: Pick<AdminStore, 'findById'>;
   readonly memberships: Pick<MembershipStore, 'find'>;
   readonly roles: Pick<RoleStore, 'find'>;
+  /** The organizations: whether a token's organization is live, archived or gone. */
+  readonly orgs: Pick<OrganizationStore, 'findById'>;
   readonly revocations: RevocationStore;
   readonly cacheMs: number;
   readonly now?: () => Date;
@@ -104,14 +108,17 @@ export class TokenGuard {
       this.#cached(keys.revoked, () =>
         this.#deps.revocations.revoked([`jti:${claims.tokenId}`, `sid:${claims.sessionId}`], this.#now()),
       ),
+      // One look-up per organization and cache period, whatever the number of its tokens.
+      this.#cached(keys.org, async () => (await this.#deps.orgs.findById(claims.orgId))?.status ?? null),
     ]);
+    let status: string | null;
     let version: number | null;
     let role: string | null;
     let revokedKeys: string[];
     let custom: readonly string[] | undefined;
     try {
       const budget = this.#deps.lookupBudgetMs ?? LOOKUP_BUDGET_MS;
-      [version, role, revokedKeys] = await within(lookup, budget);
+      [version, role, revokedKeys, status] = await within(lookup, budget);
       if (role !== null && !isBuiltInRole(role)) {
         const name = role;
         custom =
@@ -128,7 +135,8 @@ export class TokenGuard {
       return this.#decideWithoutLookup(claims, keys, error);
     }
     if (version === null || version !== claims.tokenVersion || role === null || revokedKeys.length > 0) throw revoked();
-    return callerOf(claims, role, permissionsOf(role, custom));
+    if (status === null || status === 'deleting') throw revoked();
+    return withOrgState(callerOf(claims, role, permissionsOf(role, custom)), status);
   }
 
   /**
@@ -141,7 +149,10 @@ export class TokenGuard {
     const version = this.#known.get(keys.user) as number | null | undefined;
     const role = this.#known.get(keys.member) as string | null | undefined;
     const revokedKeys = this.#known.get(keys.revoked) as string[] | undefined;
+    const status = this.#known.get(keys.org) as string | null | undefined;
     const knownRevoked =
+      status === null ||
+      status === 'deleting' ||
       version === null ||
       role === null ||
       (version !== undefined && version > claims.tokenVersion) ||
@@ -151,6 +162,10 @@ export class TokenGuard {
       decision: knownRevoked ? 'refused' : 'accepted',
     });
     if (knownRevoked) throw revoked();
+    return withOrgState(this.#withoutLookup(claims, role), status ?? undefined);
+  }
+
+  #withoutLookup(claims: VerifiedToken, role: string | undefined): Caller {
     if (role === undefined) return { ...callerOf(claims, '', []), membership: 'unverified' };
     if (isBuiltInRole(role)) return callerOf(claims, role, permissionsOf(role));
     const custom = this.#known.get(`role:${claims.orgId}:${role}`) as string[] | null | undefined;
@@ -159,12 +174,18 @@ export class TokenGuard {
   }
 }
 
+/** The caller, marked when its organization is archived (or being purged). */
+function withOrgState(caller: Caller, status: string | undefined): Caller {
+  return status === 'archived' || status === 'purging' ? { ...caller, organization: 'archived' } : caller;
+}
+
 /** The cache keys of one token's look-ups. */
 function keysOf(claims: VerifiedToken) {
   return {
     user: `user:${claims.userId}`,
     member: `member:${claims.orgId}:${claims.userId}`,
     revoked: `revoked:${claims.tokenId}:${claims.sessionId}`,
+    org: `org:${claims.orgId}`,
   };
 }
 

@@ -11,7 +11,7 @@ export interface LoginDeps {
   /** The users (see `Admin`). */
   readonly admins: AdminStore;
   readonly hasher: PasswordHasher;
-  readonly sessions: Pick<SessionService, 'start' | 'organizationsOf'>;
+  readonly sessions: Pick<SessionService, 'start' | 'organizationsOf'> & Partial<Pick<SessionService, 'restorableOf'>>;
   readonly throttle?: LoginThrottle;
   /** Issues the challenge of a user with two-factor authentication on. */
   readonly twoFactor?: Pick<TwoFactorService, 'challenge'>;
@@ -38,7 +38,8 @@ export class LoginService {
   /**
    * Signs a user in to one of their organizations: `organizationId` when given, else the one they
    * created (while they still belong to it), else the oldest membership. The answer names the
-   * organization chosen and lists all of them.
+   * organization chosen and lists all of them. A user who belongs to no live organization but owns an
+   * archived one they may still restore is signed in to that one (`archived` on the answer).
    *
    * @throws UnauthorizedError `invalid_credentials` (401) for a wrong email or password, or a user
    *   who belongs to no live organization (the same answer, so it tells nothing).
@@ -55,7 +56,11 @@ export class LoginService {
     // so every failure costs the same bcrypt work.
     const { matched, rehash } = await this.#deps.hasher.check(password, admin?.passwordHash);
     const organizations = admin && matched ? await this.#deps.sessions.organizationsOf(admin.id) : [];
-    if (!admin || !matched || organizations.length === 0) {
+    // An owner whose organizations are all archived signs in to one of those, to restore it: its tokens
+    // let them manage their account and restore it, nothing more (see `Caller.organization`).
+    const archived =
+      admin && matched && organizations.length === 0 ? ((await this.#deps.sessions.restorableOf?.(admin.id)) ?? []) : [];
+    if (!admin || !matched || (organizations.length === 0 && archived.length === 0)) {
       metrics.count('loginFailed');
       await this.#deps.throttle?.failed(email, sourceIp);
       throw invalid();
@@ -63,9 +68,10 @@ export class LoginService {
     // A user with a second factor is not through yet: failures of the code count on, so a known
     // password cannot reset the count between guesses.
     if (!admin.twoFactor?.enabledAt) await this.#deps.throttle?.succeeded(email);
+    const choices = organizations.length > 0 ? organizations : archived;
     const chosen = organizationId
-      ? organizations.find((choice) => choice.org.id === organizationId)
-      : (organizations.find((choice) => choice.org.id === admin.orgId) ?? organizations[0]);
+      ? choices.find((choice) => choice.org.id === organizationId)
+      : (choices.find((choice) => choice.org.id === admin.orgId) ?? choices[0]);
     if (!chosen) throw notAMember();
     if (rehash) {
       // The hash predates password preparation (it matched the password as typed) or the configured

@@ -13,6 +13,7 @@ export function tokenResponse(tokens: SessionTokens) {
     organization_id: tokens.org.id,
     organization_name: tokens.org.name,
     role: tokens.role,
+    ...(tokens.archived ? { organization_archived: true as const } : {}),
     ...(tokens.organizations
       ? {
           organizations: tokens.organizations.map(({ org, role }) => ({

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { EventLog } from '../events/log.ts';
 import { log } from '../log.ts';
+import { OWNER } from '../members/permissions.ts';
 import type { MembershipStore } from '../members/stores.ts';
 import { metrics } from '../metrics.ts';
 import type { Admin, Organization } from '../orgs/model.ts';
@@ -21,6 +22,12 @@ export interface OrganizationChoice {
   readonly role: string;
 }
 
+/** An archived organization the user owns, as `/me` lists it and login may sign in to (to restore it). */
+export interface ArchivedChoice {
+  readonly org: Organization & { readonly archive: NonNullable<Organization['archive']> };
+  readonly role: string;
+}
+
 export interface SessionTokens {
   readonly accessToken: string;
   readonly expiresIn: number;
@@ -32,6 +39,8 @@ export interface SessionTokens {
   readonly role: string;
   /** Every organization the user belongs to (login and switch). */
   readonly organizations?: readonly OrganizationChoice[];
+  /** The organization is archived: the tokens only let the user manage their account and restore it. */
+  readonly archived?: true;
 }
 
 /** How a session was authenticated. */
@@ -63,6 +72,10 @@ const invalidRefresh = () => new UnauthorizedError('invalid_refresh_token', 'The
 /** An organization one may sign in to: it exists and is not being created or deleted. */
 export const live = (org: Organization | null | undefined): org is Organization =>
   !!org && (org.status === 'active' || org.status === 'renaming' || org.status === 'moving');
+
+/** True when `org` is archived and its owner may still restore it at `now`. */
+const restorable = (org: Organization | undefined, now: Date): org is ArchivedChoice['org'] =>
+  !!org && org.status === 'archived' && !!org.archive && now < org.archive.purgeAfter;
 
 /** How many organizations login and switch list at most. */
 export const MAX_LISTED_ORGANIZATIONS = 100;
@@ -96,13 +109,33 @@ export class SessionService {
    * most {@link MAX_LISTED_ORGANIZATIONS}).
    */
   async organizationsOf(userId: string): Promise<OrganizationChoice[]> {
+    return (await this.#choicesOf(userId)).live;
+  }
+
+  /**
+   * The archived organizations `userId` owns and may still restore (within their retention window),
+   * oldest membership first: what login signs such a user in to when they belong to no live one.
+   */
+  async restorableOf(userId: string): Promise<ArchivedChoice[]> {
+    return (await this.#choicesOf(userId)).archived;
+  }
+
+  /** One read of the user's memberships and their organizations: the live ones, and the archived ones they own. */
+  async #choicesOf(userId: string): Promise<{ live: OrganizationChoice[]; archived: ArchivedChoice[] }> {
     const memberships = await this.#deps.memberships.listByUser(userId, MAX_LISTED_ORGANIZATIONS);
-    if (memberships.length === 0) return [];
+    if (memberships.length === 0) return { live: [], archived: [] };
     const orgs = new Map((await this.#deps.orgs.findMany(memberships.map((m) => m.orgId))).map((o) => [o.id, o]));
-    return memberships.flatMap((m) => {
-      const org = orgs.get(m.orgId);
-      return live(org) ? [{ org, role: m.role }] : [];
-    });
+    const now = this.#now();
+    return {
+      live: memberships.flatMap((m) => {
+        const org = orgs.get(m.orgId);
+        return live(org) ? [{ org, role: m.role }] : [];
+      }),
+      archived: memberships.flatMap((m) => {
+        const org = orgs.get(m.orgId);
+        return m.role === OWNER && restorable(org, now) ? [{ org, role: m.role }] : [];
+      }),
+    };
   }
 
   /**
@@ -126,17 +159,15 @@ export class SessionService {
   }
 
   /**
-   * The caller's profile: the user and every organization they belong to.
+   * The caller's profile: the user, every live organization they belong to, and the archived ones
+   * they own and may still restore.
    *
    * @throws UnauthorizedError `invalid_token` (401) when the user no longer exists.
    */
-  async profile(caller: Caller): Promise<{ user: Admin; organizations: OrganizationChoice[] }> {
-    const [user, organizations] = await Promise.all([
-      this.#deps.admins.findById(caller.userId),
-      this.organizationsOf(caller.userId),
-    ]);
+  async profile(caller: Caller): Promise<{ user: Admin; organizations: OrganizationChoice[]; archived: ArchivedChoice[] }> {
+    const [user, choices] = await Promise.all([this.#deps.admins.findById(caller.userId), this.#choicesOf(caller.userId)]);
     if (!user) throw new UnauthorizedError('invalid_token', 'The access token is missing, malformed, expired or not ours.');
-    return { user, organizations };
+    return { user, organizations: choices.live, archived: choices.archived };
   }
 
   async #issue(
@@ -176,6 +207,7 @@ export class SessionService {
       org,
       role,
       ...(organizations ? { organizations } : {}),
+      ...(org.status === 'archived' ? { archived: true as const } : {}),
     };
   }
 

@@ -43,6 +43,11 @@ export interface Caller {
   readonly twoFactor?: 'missing';
   /** The session began with a second factor (the token's `amr` holds `otp`, RFC 8176). */
   readonly mfa?: true;
+  /**
+   * `archived` when the active organization is archived (deleted, within its retention window): the
+   * caller may manage their own account and restore it, but not act on it (403 `organization_archived`).
+   */
+  readonly organization?: 'archived';
 }
 
 /** Who the caller is, without what they may do: what the organization and records services need. */

@@ -4,6 +4,7 @@ import { once } from '../cache.ts';
 import { guardConfig, verifierConfig } from '../config.ts';
 import { mongoAdminStore } from '../mongo/admin-store.ts';
 import { mongoMembershipStore } from '../mongo/membership-store.ts';
+import { mongoOrganizationStore } from '../mongo/organization-store.ts';
 import { mongoRevocationStore } from '../mongo/revocation-store.ts';
 import { mongoRoleStore } from '../mongo/role-store.ts';
 import { database } from './database.ts';
@@ -26,6 +27,7 @@ export function tokenGuard(): () => Promise<TokenGuard> {
       users: mongoAdminStore(master),
       memberships: mongoMembershipStore(master),
       roles: mongoRoleStore(master),
+      orgs: mongoOrganizationStore(master),
       revocations: mongoRevocationStore(master),
       cacheMs: revocationCacheMs,
     });

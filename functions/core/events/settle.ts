@@ -34,8 +34,9 @@ export function settlerOn(stores: SettleStores): Settler {
       case 'organization.created': {
         const org = await stores.orgs.findById(event.orgId);
         if (org) return org.status === 'creating' ? 'wait' : 'commit';
-        // Gone: undone, or created and deleted since (a delete begins its event before anything else).
-        return (await stores.events.hasLater(event.orgId, 'organization.deleted', event.orgId, event.seq)) ? 'commit' : 'drop';
+        // Gone: undone, or created and deleted (or purged) since (each begins its event before anything else).
+        if (await stores.events.hasLater(event.orgId, 'organization.deleted', event.orgId, event.seq)) return 'commit';
+        return (await stores.events.hasLater(event.orgId, 'organization.purged', event.orgId, event.seq)) ? 'commit' : 'drop';
       }
       case 'organization.renamed':
       case 'organization.moved': {
@@ -48,6 +49,21 @@ export function settlerOn(stores: SettleStores): Settler {
       case 'organization.deleted': {
         const org = await stores.orgs.findById(event.orgId);
         return !org || org.status === 'deleting' ? 'commit' : 'drop';
+      }
+      case 'organization.archived': {
+        // Archived by this event (its id is on the archive), or purged since: only an archive leads there.
+        const org = await stores.orgs.findById(event.orgId);
+        return !org || org.archive?.eventId === event.id ? 'commit' : 'drop';
+      }
+      case 'organization.restored': {
+        const org = await stores.orgs.findById(event.orgId);
+        return org && org.status !== 'archived' && org.status !== 'purging' ? 'commit' : 'drop';
+      }
+      case 'organization.purged': {
+        // A purge only goes forward: while its organization is there, the purge is still running.
+        const org = await stores.orgs.findById(event.orgId);
+        if (!org) return 'commit';
+        return org.purge?.eventId === event.id ? 'wait' : 'drop';
       }
       case 'member.role_changed': {
         const member = await stores.memberships.find(event.orgId, targetId);

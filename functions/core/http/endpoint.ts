@@ -5,7 +5,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { permissionOf } from '../../../lib/routes.ts';
+import { actsOnOrganization, permissionOf } from '../../../lib/routes.ts';
 import type { Caller } from '../auth/tokens.ts';
 import {
   type FieldIssue,
@@ -52,6 +52,7 @@ export type AuthorizerContext = {
   expiresAt?: number;
   twoFactor?: string;
   mfa?: string;
+  organization?: string;
 };
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -150,6 +151,7 @@ function readCaller(event: HttpEvent): Caller {
     ...(typeof context.expiresAt === 'number' ? { expiresAt: context.expiresAt } : {}),
     ...(context.twoFactor === 'missing' ? { twoFactor: 'missing' as const } : {}),
     ...(context.mfa === 'true' ? { mfa: true as const } : {}),
+    ...(context.organization === 'archived' ? { organization: 'archived' as const } : {}),
   };
 }
 
@@ -158,9 +160,17 @@ function readCaller(event: HttpEvent): Caller {
  * 403 `permission_denied` when the caller's role lacks it, 503 when the authorizer could not learn
  * the role (a database outage; see `TokenGuard`). A route with a permission acts on the
  * organization, so it also answers 403 `two_factor_required` to a session that lacks the second
- * factor the organization requires; routes without one (the caller's own account) stay open.
+ * factor the organization requires; routes without one (the caller's own account) stay open. A
+ * route that acts on the organization (`onOrganization`: one with a permission, or under `/org/`)
+ * answers 403 `organization_archived` to a caller whose organization is archived.
  */
-function authorize(caller: Caller, permission: Permission | undefined): Caller {
+function authorize(caller: Caller, permission: Permission | undefined, onOrganization: boolean): Caller {
+  if (onOrganization && caller.organization === 'archived') {
+    throw new ForbiddenError(
+      'organization_archived',
+      'This organization is deleted (archived). Its owner can restore it with POST /me/organizations/restore until it is purged.',
+    );
+  }
   if (permission !== undefined && caller.twoFactor === 'missing') {
     throw new ForbiddenError(
       'two_factor_required',
@@ -179,6 +189,7 @@ function parseRequest(
   contract: Contract,
   auth: 'public' | 'jwt',
   permission?: Permission,
+  onOrganization = permission !== undefined,
 ): MiddlewareObj<ParsedEvent, HttpResult> {
   const { body, query, params } = contract.request;
   return {
@@ -186,7 +197,7 @@ function parseRequest(
     before: (request) => {
       const event = request.event;
       event.parsed = {
-        caller: auth === 'jwt' ? authorize(readCaller(event), permission) : undefined,
+        caller: auth === 'jwt' ? authorize(readCaller(event), permission, onOrganization) : undefined,
         params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
         query: query ? validate(query, parseQuery(event.rawQueryString ?? ''), 'query') : undefined,
         body: body ? validate(body, readBody(event), 'body') : undefined,
@@ -263,18 +274,20 @@ function build<T extends Contract, C>(spec: Spec<T, C>, auth: 'public' | 'jwt') 
     respond(spec.name) as MiddlewareObj<ParsedEvent, HttpResult>,
   );
   if (auth === 'jwt' && spec.admission) chain.use(admit(spec.name, spec.admission));
-  chain.use(parseRequest(spec.contract, auth, permissionOf(spec.name))).handler(async (event): Promise<HttpResult> => {
-    if (!event.parsed) throw new Error('request was not parsed');
-    const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
-    const body = answer instanceof WithHeaders ? answer.body : answer;
-    const extra = answer instanceof WithHeaders ? answer.headers : {};
-    if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
-    return {
-      statusCode: status,
-      headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
-      body: mediaType ? String(body) : JSON.stringify(body),
-    };
-  });
+  chain
+    .use(parseRequest(spec.contract, auth, permissionOf(spec.name), actsOnOrganization(spec.name)))
+    .handler(async (event): Promise<HttpResult> => {
+      if (!event.parsed) throw new Error('request was not parsed');
+      const answer: unknown = await spec.handle(event.parsed as Input<BodyOf<T>, QueryOf<T>, C, ParamsOf<T>>);
+      const body = answer instanceof WithHeaders ? answer.body : answer;
+      const extra = answer instanceof WithHeaders ? answer.headers : {};
+      if (body === undefined) return { statusCode: status, headers: { 'cache-control': 'no-store', ...extra } };
+      return {
+        statusCode: status,
+        headers: { 'content-type': mediaType ?? 'application/json', 'cache-control': 'no-store', ...extra },
+        body: mediaType ? String(body) : JSON.stringify(body),
+      };
+    });
   return observed(spec.name, chain);
 }
 

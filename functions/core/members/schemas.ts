@@ -1,4 +1,4 @@
-import { objectId } from '../orgs/schemas.ts';
+import { ArchivedOrganization, objectId } from '../orgs/schemas.ts';
 import * as z from '../zod.ts';
 import type { MemberView } from './model.ts';
 import { PERMISSIONS } from './permissions.ts';
@@ -100,6 +100,15 @@ export const Profile = z
       }),
     ),
     organizations: z.array(z.strictObject({ organization_id: objectId, organization_name: z.string(), role: z.string() })),
+    organization_archived: z.boolean().check(
+      z.meta({
+        description:
+          'The active organization is deleted (archived): this session can manage the account and restore it, not act on it.',
+      }),
+    ),
+    archived_organizations: z
+      .array(ArchivedOrganization)
+      .check(z.meta({ description: 'Archived organizations you own and may still restore (POST /me/organizations/restore).' })),
   })
   .check(z.meta({ id: 'Profile' }));
 

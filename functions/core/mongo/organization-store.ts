@@ -1,5 +1,5 @@
 import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
-import type { Operation, Organization, OrgStatus, Placement } from '../orgs/model.ts';
+import type { ArchiveState, Operation, Organization, OrgStatus, Placement, PurgeProgress } from '../orgs/model.ts';
 import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
 import { withUnavailableMapping } from './errors.ts';
@@ -23,6 +23,8 @@ export interface OrgDoc {
   updatedAt: Date;
   operation?: Operation;
   placementVersion?: number;
+  archive?: ArchiveState;
+  purge?: PurgeProgress;
   /** The organization's plan (see `#core/limits/plans.ts`); absent: the stage's default. */
   plan?: string;
   /** When the operator last changed the plan. */
@@ -77,9 +79,12 @@ export class MongoOrganizationStore implements OrganizationStore {
   ): Promise<Organization | null> {
     const _id = oid(id);
     if (!_id) return null;
-    const { operation, ...set } = changes;
-    const update =
-      operation === null ? { $set: set, $unset: { operation: '' as const } } : { $set: operation ? { ...set, operation } : set };
+    // `null` removes a field (the operation when a change ends, the archive state on a restore).
+    const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null && value !== undefined));
+    const unset = Object.fromEntries(
+      Object.entries(changes).flatMap(([key, value]) => (value === null ? [[key, '' as const]] : [])),
+    );
+    const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
     const fence = owner === undefined ? {} : { 'operation.owner': owner };
     // One round trip, and the document exactly as this update left it (MongoDB's findAndModify is
     // atomic on one document), not as a later read would find it.
@@ -96,6 +101,14 @@ export class MongoOrganizationStore implements OrganizationStore {
 
   async listUnsettled(before: Date): Promise<Organization[]> {
     const docs = await this.#col.find({ status: { $ne: 'active' }, 'operation.startedAt': { $lt: before } }).toArray();
+    return docs.map(toOrg);
+  }
+
+  async listArchived(limit: number): Promise<Organization[]> {
+    const docs = await this.#col
+      .find({ status: { $in: ['archived', 'purging'] } })
+      .limit(limit)
+      .toArray();
     return docs.map(toOrg);
   }
 

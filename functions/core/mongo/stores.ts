@@ -9,6 +9,7 @@ import { mongoJobStore } from './job-store.ts';
 import { mongoOperationLockStore } from './lock-store.ts';
 import { mongoMembershipStore } from './membership-store.ts';
 import { mongoNameClaimStore } from './name-claim-store.ts';
+import { mongoOrgDataStore } from './org-data-store.ts';
 import { mongoOrganizationStore } from './organization-store.ts';
 import { mongoRoleStore } from './role-store.ts';
 import { MongoTenantSpaces } from './tenant-spaces.ts';
@@ -34,6 +35,7 @@ export function mongoOrgStores(client: MongoClient, masterDb: string, policy: Pl
     tenants: withUnavailableMapping(new MongoTenantSpaces(client, policy)),
     sessions: mongoRefreshTokenStore(db),
     events: mongoEventStore(db),
+    orgData: mongoOrgDataStore(client, db),
     jobs: mongoJobStore(db),
   };
 }

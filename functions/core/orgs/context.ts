@@ -39,6 +39,8 @@ export interface OrgContext {
   readonly recover: (org: Organization, by: RecoveredBy) => Promise<void>;
   /** The event log: each operation records its event on itself and commits it as it ends. */
   readonly events: EventLog;
+  /** How long an archived organization may be restored before it is purged (ms). */
+  readonly archiveRetentionMs: number;
   /** The jobs engine that runs long operations (moves, purges) in checkpointed steps. */
   readonly jobs: Jobs;
 }

@@ -1,6 +1,6 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
-import { newEventId } from '../events/log.ts';
 import { metrics } from '../metrics.ts';
+import { archiveOrganization } from './archive.ts';
 import type { OrgContext } from './context.ts';
 import { operationInProgress } from './context.ts';
 import { ownedBy } from './lookup.ts';
@@ -8,56 +8,30 @@ import type { Organization } from './model.ts';
 import { removePeopleOf } from './people.ts';
 
 /**
- * The delete operation: mark the organization `deleting` (under a delete lock, which other deletes
- * share: deletes are idempotent and may overlap), then remove its sessions and its people
- * (memberships, custom roles, and users who belong to no other organization; members' tokens stop
- * here), drop its places, release its name claims, its lock and its document, in that order. A delete is never undone: a
- * retry, a request meeting it or recovery finishes it ({@link finishDelete}), at once, without
- * waiting for a lease.
+ * The delete operation. Deleting an organization archives it (`./archive.ts`): its data stays, its
+ * members lose access, its name stays reserved, and it can be restored within the stage's retention
+ * window; after the window the reconciler purges it (`./purge.ts`). An organization found `deleting`
+ * was deleted the one-step way of the time before archiving (sessions, people, places, name claims,
+ * lock, document, in that order): a retry, a request meeting it or recovery finishes that delete
+ * ({@link finishDelete}), at once, without waiting for a lease.
  */
 
 /**
- * Deletes the caller's organization named `name`, or finishes a delete an earlier run began.
+ * Deletes (archives) the caller's organization named `name`; a repeat answers as the first did.
  *
- * @returns the organization as it was when marked.
+ * @returns the organization, archived (or as it was, when an earlier one-step delete is finished).
  * @throws NotFoundError `organization_not_found` (404), ForbiddenError `not_your_organization` (403).
  * @throws ConflictError `operation_in_progress` (409) while a rename or move runs, or another change holds the lock.
- * @throws a store failure; the organization stays `deleting` and a retry finishes it.
+ * @throws a store failure; nothing changed, or the organization is archived and a retry answers the same.
  */
 export async function deleteOrganization(ctx: OrgContext, caller: CallerIdentity, name: string): Promise<Organization> {
-  const s = ctx.stores;
   const org = await ownedBy(ctx, caller, name);
   if (org.status === 'renaming' || org.status === 'moving') throw operationInProgress();
   if (org.status === 'deleting') {
-    await finishDelete(ctx, org); // a retry: finish what the earlier run started
+    await finishDelete(ctx, org); // a one-step delete begun before archiving: finish it
     return org;
   }
-  await ctx.locks.shareForDelete(org.id);
-  const eventId = newEventId();
-  // Begun first: a created event whose organization is gone is kept only if a delete was begun.
-  await ctx.events.begin(
-    {
-      id: eventId,
-      orgId: org.id,
-      type: 'organization.deleted',
-      target: { type: 'organization', id: org.id },
-      data: { name: org.name },
-    },
-    { settleFirst: true },
-  );
-  const marked = await s.orgs
-    .transition(org.id, ['active'], { status: 'deleting', operation: { kind: 'delete', startedAt: ctx.now(), eventId } })
-    .catch(async (error) => {
-      await ctx.events.settle(eventId).catch(() => undefined);
-      throw error;
-    });
-  if (!marked) {
-    await ctx.events.drop(eventId).catch(() => undefined);
-    await s.locks.release(org.id).catch(() => undefined);
-    throw operationInProgress();
-  }
-  await finishDelete(ctx, marked);
-  return marked;
+  return archiveOrganization(ctx, org, { userId: caller.userId });
 }
 
 /**

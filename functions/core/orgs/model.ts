@@ -33,7 +33,42 @@ export function samePlace(a: Pick<Placement, 'database' | 'collection'>, b: Pick
   return a.database === b.database && a.collection === b.collection;
 }
 
-export type OrgStatus = 'creating' | 'active' | 'renaming' | 'moving' | 'deleting';
+/**
+ * Where an organization is in its lifecycle: `creating`, then `active` (and `renaming` or `moving`
+ * while such a change runs, back to `active` after); a delete makes it `archived` (its data kept, its
+ * members without access, its name reserved) until it is restored (`active` again) or its retention
+ * window has passed and it is `purging` (then gone). `deleting` is the one-step delete of the time
+ * before archiving: an organization found in it is finished as it was begun.
+ */
+export type OrgStatus = 'creating' | 'active' | 'renaming' | 'moving' | 'deleting' | 'archived' | 'purging';
+
+/** Who archived an organization (deleted it), when, and until when it may be restored. */
+export interface ArchiveState {
+  readonly archivedAt: Date;
+  /** The end of the retention window: restorable before it, purged after it (unless on legal hold). */
+  readonly purgeAfter: Date;
+  /** The user who deleted it (24 hex digits), or `operator`. */
+  readonly archivedBy: string;
+  /** Set by the operator: no purge while it is on, whatever `purgeAfter` says (restore stays possible). */
+  readonly legalHold?: boolean;
+  /** The `organization.archived` event (committed once the organization is archived). */
+  readonly eventId: string;
+}
+
+/**
+ * How far a purge has come (see `./purge.ts`): what it counted before removing anything (the
+ * `organization.purged` event's evidence) and the steps done. Kept on the organization document,
+ * which a purge removes last, so a purge that stopped anywhere resumes where it stopped.
+ */
+export interface PurgeProgress {
+  readonly startedAt: Date;
+  /** The `organization.purged` event, begun with the counts and committed once the document is gone. */
+  readonly eventId: string;
+  /** `operator` (at once, on request) or `retention` (the window passed). */
+  readonly reason: 'operator' | 'retention';
+  /** The names of the steps done, in order (see `PURGE_STEPS`). */
+  readonly done: readonly string[];
+}
 
 /** When a run started. */
 interface Started {
@@ -112,6 +147,10 @@ export interface Organization {
    * factor (see `Caller.twoFactor`).
    */
   readonly requireTwoFactor?: boolean;
+  /** Present while the organization is `archived` or `purging`. */
+  readonly archive?: ArchiveState;
+  /** Present while the organization is `purging`. */
+  readonly purge?: PurgeProgress;
 }
 
 /**

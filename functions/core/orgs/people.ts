@@ -3,9 +3,10 @@ import type { OrgContext } from './context.ts';
 import type { Organization } from './model.ts';
 
 /**
- * An organization's people, as its create and delete see them: the creator becomes its first owner,
- * and a deleted (or undone) organization takes with it its memberships, its custom roles and the
- * users who belonged to no other organization.
+ * An organization's people, as its create and purge see them: the creator becomes its first owner,
+ * and a purged (or undone) organization takes with it its memberships, its custom roles and the
+ * users who belonged to no other organization. An archived organization keeps them all, so its
+ * owner can still log in to restore it.
  */
 
 /** How many users one cleanup step reads and removes at a time. */
@@ -48,6 +49,33 @@ export async function removePeopleOf(ctx: OrgContext, orgId: string, options: { 
   } while (after);
   await s.memberships.removeByOrg(orgId);
   await s.roles.removeByOrg(orgId);
+}
+
+/**
+ * How many users {@link removePeopleOf} would remove now: the organization's members (and, with
+ * `withCreator`, its creator) who belong to no other organization. Reads only.
+ *
+ * @throws a store failure.
+ */
+export async function countPeopleOf(ctx: OrgContext, orgId: string, options: { withCreator?: boolean } = {}): Promise<number> {
+  const s = ctx.stores;
+  let count = 0;
+  let after: string | undefined;
+  let first = true;
+  do {
+    // One user has one membership here, so pages never share a user (the creator is added to the first).
+    const page = await s.memberships.page(orgId, BATCH, after);
+    const ids = new Set(page.items.map((m) => m.userId));
+    if (first && options.withCreator) for (const id of await s.admins.listIdsByOrg(orgId)) ids.add(id);
+    first = false;
+    if (ids.size > 0) {
+      const elsewhere = await s.memberships.usersElsewhere([...ids], orgId);
+      const alone = [...ids].filter((id) => !elsewhere.has(id));
+      if (alone.length > 0) count += (await s.admins.findMany(alone)).length;
+    }
+    after = page.next;
+  } while (after);
+  return count;
 }
 
 async function removeUnlessElsewhere(ctx: OrgContext, orgId: string, userIds: readonly string[]): Promise<void> {

@@ -7,6 +7,7 @@ import { recoverDelete } from './delete.ts';
 import { type Organization, samePlace } from './model.ts';
 import { recoverMove } from './move.ts';
 import { freeUnusedClaim } from './name-claims.ts';
+import { purgeDue } from './purge.ts';
 import { recoverRename } from './rename.ts';
 
 /**
@@ -25,7 +26,7 @@ export interface ReconcileFailure {
    * `settle`: recovering an organization's operation; `name`, `lock`, `place`: freeing one. The
    * values are part of the reconciler's log and answer, so they keep their first names.
    */
-  readonly step: 'settle' | 'name' | 'lock' | 'place';
+  readonly step: 'settle' | 'name' | 'lock' | 'place' | 'purge';
   /** The organization id, the slug, or `database.collection`. */
   readonly subject: string;
   readonly error: string;
@@ -37,6 +38,8 @@ export interface ReconcileReport {
   readonly namesFreed: number;
   readonly locksFreed: number;
   readonly placesFreed: number;
+  /** Archived organizations whose window had passed, purged (or whose purge was handed to a job or resumed). */
+  readonly purged: number;
   /** Pending events settled: committed (their change happened) and dropped (it did not). */
   readonly eventsCommitted: number;
   readonly eventsDropped: number;
@@ -95,7 +98,9 @@ export async function recoverAbandoned(ctx: OrgContext, orgId: string): Promise<
 }
 
 /**
- * Recovers every operation whose lease has lapsed (as the operator: a dead move is finished), frees
+ * Recovers every operation whose lease has lapsed (as the operator: a dead move is finished), purges
+ * every archived organization whose retention window has passed and that is not on legal hold (by
+ * `options.purge`, else at once; see `./purge.ts`), frees
  * every name claim and lock nobody uses, and drops every place (collection or database) no
  * organization uses, such as a place a move left behind or one a late write created after its
  * organization had left it. A place's name is never used again (see `collectionPlacement`), so a place
@@ -108,7 +113,10 @@ export async function recoverAbandoned(ctx: OrgContext, orgId: string): Promise<
  * @returns the counts of what it recovered and freed, and the failures.
  * @throws a store failure of one of the listings.
  */
-export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
+export async function reconcile(
+  ctx: OrgContext,
+  options: { purge?: (orgId: string) => Promise<unknown> } = {},
+): Promise<ReconcileReport> {
   const s = ctx.stores;
   const before = new Date(ctx.now().getTime() - ctx.leaseMs);
   const report = {
@@ -116,6 +124,7 @@ export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
     namesFreed: 0,
     locksFreed: 0,
     placesFreed: 0,
+    purged: 0,
     eventsCommitted: 0,
     eventsDropped: 0,
     jobsWoken: 0,
@@ -151,6 +160,10 @@ export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
       report.locksFreed += 1;
     });
   }
+  // Archived organizations whose retention window has passed (and not on legal hold): purged.
+  const purges = await purgeDue(ctx, options.purge);
+  report.purged = purges.purged;
+  for (const failure of purges.failures) report.failures.push({ step: 'purge', subject: failure.orgId, error: failure.error });
   // Places first, then what uses them: a place made after the listing is not judged, and every
   // place is recorded on its organization before it is made.
   const places = await s.tenants.list();

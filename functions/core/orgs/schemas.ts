@@ -94,8 +94,36 @@ export const CreatedOrganization = z
   .check(z.meta({ id: 'CreatedOrganization' }));
 
 export const DeletedOrganization = z
-  .strictObject({ deleted: z.literal(true), organization_name: z.string() })
+  .strictObject({
+    archived: z.literal(true),
+    organization_name: z.string(),
+    purge_after: z.iso
+      .datetime()
+      .check(
+        z.meta({ description: 'Until then its owner can restore it (POST /me/organizations/restore); after it, it is purged.' }),
+      ),
+  })
   .check(z.meta({ id: 'DeletedOrganization' }));
+
+/** An archived organization its owner may restore, as `/me` lists it. */
+export const ArchivedOrganization = z
+  .strictObject({
+    organization_id: objectId,
+    organization_name: z.string(),
+    archived_at: z.iso.datetime(),
+    purge_after: z.iso.datetime().check(z.meta({ description: 'The end of the retention window: restorable until then.' })),
+    legal_hold: z.boolean(),
+  })
+  .check(z.meta({ id: 'ArchivedOrganization' }));
+
+/** The body of POST /me/organizations/restore. */
+export const RestoreRequest = z.strictObject({
+  organization_id: objectId.check(z.meta({ description: 'An archived organization you own (see GET /me).' })),
+});
+
+export const RestoredOrganization = z
+  .strictObject({ restored: z.literal(true), organization_id: objectId, organization_name: z.string() })
+  .check(z.meta({ id: 'RestoredOrganization' }));
 
 /** One organization of the caller's, with the caller's role there. */
 export const OrganizationChoice = z
@@ -116,6 +144,14 @@ export const Tokens = z
     organization_id: objectId.check(z.meta({ description: 'The active organization the tokens are for.' })),
     organization_name: z.string(),
     role: z.string().check(z.meta({ description: "The caller's role in the active organization." })),
+    organization_archived: z.optional(
+      z.literal(true).check(
+        z.meta({
+          description:
+            'The organization is deleted (archived) and the user owns it: these tokens only manage the account and restore it (POST /me/organizations/restore).',
+        }),
+      ),
+    ),
     organizations: z.optional(
       z
         .array(OrganizationChoice)

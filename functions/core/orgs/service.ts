@@ -4,22 +4,37 @@ import { ConflictError } from '../errors.ts';
 import { eventLogOn } from '../events/index.ts';
 import type { EventLog } from '../events/log.ts';
 import { DEFAULT_RETENTION_MS } from '../events/log.ts';
+import type { Job } from '../jobs/model.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { type JobHandler, Jobs } from '../jobs/runner.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
+import { DEFAULT_ARCHIVE_RETENTION_MS, type LifecycleActor, restoreOrganization, restoreOwnedBy } from './archive.ts';
 import { notFound, type OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
 import { deleteOrganization } from './delete.ts';
 import { OperationLocks } from './locks.ts';
-import { getLive } from './lookup.ts';
+import { findByName, getLive } from './lookup.ts';
 import type { Organization, PlacementMode } from './model.ts';
 import { type MoveRef, moveJobHandler, moveOrganization, type StartedMove, startMove } from './move.ts';
+import {
+  type PurgeReason,
+  type PurgeStepResult,
+  purgeDue,
+  purgeJobHandler,
+  purgeOrganization,
+  purgeStep,
+  requestPurge,
+  setLegalHold,
+  startPurge,
+} from './purge.ts';
 import { type ReconcileReport, reconcile, recoverAbandoned, recoverOperation } from './recovery.ts';
 import { type UpdateInput, updateOrganization } from './rename.ts';
 import type { OrgStores } from './stores.ts';
 
+export type { LifecycleActor } from './archive.ts';
 export type { CreateInput } from './create.ts';
 export type { MoveRef, StartedMove } from './move.ts';
+export type { PurgeReason, PurgeStepResult } from './purge.ts';
 export type { ReconcileFailure, ReconcileReport } from './recovery.ts';
 export type { UpdateInput } from './rename.ts';
 
@@ -35,6 +50,8 @@ export interface OrgServiceDeps {
   readonly now?: () => Date;
   /** The event log; by default one over `stores` keeping events {@link DEFAULT_RETENTION_MS}. */
   readonly events?: EventLog;
+  /** How long an archived organization may be restored (ms); {@link DEFAULT_ARCHIVE_RETENTION_MS} by default. */
+  readonly archiveRetentionMs?: number;
   /** How jobs run (the move's, and `handlers` for other kinds); see {@link JobsOptions}. */
   readonly jobs?: JobsOptions;
 }
@@ -90,6 +107,7 @@ export class OrganizationService {
       locks: new OperationLocks(deps.stores.locks, deps.leaseMs, now),
       recover: (org, by) => recoverOperation(ctx, org, by),
       events: deps.events ?? eventLogOn(deps.stores, { retentionMs: DEFAULT_RETENTION_MS, now }),
+      archiveRetentionMs: deps.archiveRetentionMs ?? DEFAULT_ARCHIVE_RETENTION_MS,
       get jobs() {
         return jobs;
       },
@@ -97,7 +115,7 @@ export class OrganizationService {
     const options = deps.jobs ?? {};
     const jobs: Jobs = new Jobs({
       store: deps.stores.jobs,
-      handlers: [moveJobHandler(ctx, options.moveBatch), ...(options.handlers?.(ctx) ?? [])],
+      handlers: [moveJobHandler(ctx, options.moveBatch), purgeJobHandler(ctx), ...(options.handlers?.(ctx) ?? [])],
       leaseMs: deps.leaseMs,
       now,
       ...(options.queue ? { queue: options.queue } : {}),
@@ -122,8 +140,10 @@ export class OrganizationService {
    *
    * @throws NotFoundError `organization_not_found` (404).
    */
-  get(name: string): Promise<Organization> {
-    return getLive(this.#ctx, name);
+  async get(name: string): Promise<Organization> {
+    const org = await getLive(this.#ctx, name);
+    if (org.status === 'archived' || org.status === 'purging') throw notFound(); // deleted, as far as anyone outside knows
+    return org;
   }
 
   /**
@@ -185,13 +205,86 @@ export class OrganizationService {
   }
 
   /**
-   * Deletes the caller's organization, its data, admins and sessions, or finishes an earlier delete
-   * (see `deleteOrganization` in `./delete.ts`).
+   * Deletes (archives) the caller's organization: restorable within the retention window, purged after
+   * it (see `deleteOrganization` in `./delete.ts` and `./archive.ts`).
    *
    * @throws NotFoundError (404), ForbiddenError (403), ConflictError `operation_in_progress` (409).
    */
   delete(caller: CallerIdentity, name: string): Promise<Organization> {
     return deleteOrganization(this.#ctx, caller, name);
+  }
+
+  /**
+   * Restores an archived organization (see `restoreOrganization` in `./archive.ts`). The caller must
+   * have checked that `by` may (the owner, or the operator).
+   *
+   * @throws NotFoundError (404), ConflictError `restore_window_closed`, `operation_in_progress` (409).
+   */
+  restore(orgId: string, by: LifecycleActor): Promise<Organization> {
+    return restoreOrganization(this.#ctx, orgId, by);
+  }
+
+  /**
+   * The organization an operator names, by id or by name, whatever its state (archived included).
+   *
+   * @throws NotFoundError `organization_not_found` (404) when there is none.
+   */
+  async find(ref: { id: string } | { name: string }): Promise<Organization> {
+    const org = 'id' in ref ? await this.#ctx.stores.orgs.findById(ref.id) : await findByName(this.#ctx, ref.name);
+    if (!org) throw notFound();
+    return org;
+  }
+
+  /**
+   * Restores an archived organization the user owns, within its retention window (see `restoreOwnedBy`
+   * in `./archive.ts`).
+   *
+   * @throws NotFoundError `archived_organization_not_found` (404), ConflictError `restore_window_closed`, `operation_in_progress` (409).
+   */
+  restoreOwned(userId: string, orgId: string): Promise<Organization> {
+    return restoreOwnedBy(this.#ctx, userId, orgId);
+  }
+
+  /**
+   * Purges an archived organization now, to its end (the operator's legal request: see `./purge.ts`).
+   *
+   * @returns the id of the `organization.purged` event.
+   * @throws NotFoundError (404), ConflictError `not_archived`, `legal_hold` (409), a store failure (run it again: it resumes).
+   */
+  purge(orgId: string, reason: PurgeReason = 'operator'): Promise<string> {
+    return purgeOrganization(this.#ctx, orgId, reason);
+  }
+
+  /** Begins a purge without running it (a job runs its steps); see `startPurge` in `./purge.ts`. */
+  startPurge(orgId: string, reason: PurgeReason): Promise<Organization> {
+    return startPurge(this.#ctx, orgId, reason);
+  }
+
+  /** Begins a purge and starts its job (or finds it); see `requestPurge` in `./purge.ts`. */
+  requestPurge(orgId: string, reason: PurgeReason): Promise<Job> {
+    return requestPurge(this.#ctx, orgId, reason);
+  }
+
+  /** Runs one bounded, idempotent step of a begun purge; see `purgeStep` in `./purge.ts`. */
+  purgeStep(orgId: string): Promise<PurgeStepResult> {
+    return purgeStep(this.#ctx, orgId);
+  }
+
+  /**
+   * Purges every archived organization whose window has passed and that is not on legal hold, and
+   * resumes stopped purges; `run` purges one (a jobs engine passes one that starts a job).
+   */
+  purgeDue(run?: (orgId: string) => Promise<unknown>): ReturnType<typeof purgeDue> {
+    return purgeDue(this.#ctx, run);
+  }
+
+  /**
+   * Puts an archived organization on legal hold (no purge), or releases it.
+   *
+   * @throws NotFoundError (404), ConflictError `purge_in_progress`, `operation_in_progress` (409).
+   */
+  setLegalHold(orgId: string, on: boolean): Promise<Organization> {
+    return setLegalHold(this.#ctx, orgId, on);
   }
 
   /**
@@ -209,8 +302,8 @@ export class OrganizationService {
    * uses; see `reconcile` in `./recovery.ts`. Safe to run at any time and from several places at once;
    * run it on a schedule or after an outage.
    */
-  reconcile(): Promise<ReconcileReport> {
-    return reconcile(this.#ctx);
+  reconcile(options: { purge?: (orgId: string) => Promise<unknown> } = {}): Promise<ReconcileReport> {
+    return reconcile(this.#ctx, options);
   }
 
   /** The event log the operations record to (the reconciler settles its pending events). */

@@ -1,7 +1,18 @@
 import type { EventStore } from '../events/stores.ts';
 import type { JobStore } from '../jobs/stores.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
-import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement, TwoFactorState } from './model.ts';
+import type {
+  Admin,
+  ArchiveState,
+  NameClaim,
+  Operation,
+  OperationLock,
+  Organization,
+  OrgStatus,
+  Placement,
+  PurgeProgress,
+  TwoFactorState,
+} from './model.ts';
 
 /**
  * The ports the organization use cases depend on. `#core/mongo/stores.ts` implements them on
@@ -19,6 +30,9 @@ export type OrgChanges = Partial<{
   /** `null` removes the operation. */
   operation: Operation | null;
   placementVersion: number;
+  /** `null` removes it (a restore). */
+  archive: ArchiveState | null;
+  purge: PurgeProgress | null;
 }>;
 
 /** The part of a placement that names a place. */
@@ -40,6 +54,8 @@ export interface OrganizationStore {
   remove(id: string): Promise<void>;
   /** Organizations whose operation started before `before` (candidates for reconciliation). */
   listUnsettled(before: Date): Promise<Organization[]>;
+  /** Organizations `archived` or `purging` (the reconciler's purge candidates), at most `limit`. */
+  listArchived(limit: number): Promise<Organization[]>;
   /** Every place an organization uses or is moving data between. */
   placesInUse(): Promise<PlaceName[]>;
   /** True when some organization uses `place` or is moving data to or from it. */
@@ -171,6 +187,24 @@ export interface SessionCleanup {
   removeByOrg(orgId: string): Promise<void>;
 }
 
+/**
+ * An organization's data in the master database beyond what the other ports hold (invitations,
+ * webhooks, usage and meters, plan changes, login challenges...), as a purge counts and removes it.
+ * Every method is one command on one collection, and idempotent.
+ */
+export interface OrgDataStore {
+  /** The master collections this port removes the organization's documents from, in removal order. */
+  readonly collections: readonly string[];
+  /** Every master collection a purge counts (those above, and those the other ports empty). */
+  readonly counted: readonly string[];
+  /** How many documents of `orgId` `collection` holds. */
+  count(collection: string, orgId: string): Promise<number>;
+  /** Removes `orgId`'s documents from `collection`; none left is fine. */
+  remove(collection: string, orgId: string): Promise<void>;
+  /** How many documents the organization's place holds (0 when it does not exist). */
+  countPlace(placement: Placement): Promise<number>;
+}
+
 export interface OrgStores {
   readonly orgs: OrganizationStore;
   readonly memberships: MembershipStore;
@@ -182,6 +216,8 @@ export interface OrgStores {
   readonly sessions: SessionCleanup;
   /** The event log (`#core/events/`). */
   readonly events: EventStore;
+  /** The rest of an organization's master data, for a purge. */
+  readonly orgData: OrgDataStore;
   /** Long operations run as jobs (`#core/jobs/`): moves, purges. */
   readonly jobs: JobStore;
 }

@@ -113,6 +113,8 @@ function accessOf(org: Organization | null): Access | null {
       const inPlace = op?.kind === 'rename' && samePlace(op.from, op.to); // database mode: nothing moves
       return { placement: org.placement, version, read: inPlace, write: inPlace };
     }
+    default: // archived or purging: nobody works on its data
+      return null;
   }
 }
 

@@ -5,6 +5,7 @@ import { FakeJobStore } from './jobs.ts';
 import { FakeOperationLockStore } from './locks.ts';
 import { FakeMembershipStore, FakeRoleStore } from './members.ts';
 import { FakeNameClaimStore } from './names.ts';
+import { FakeOrgDataStore } from './org-data.ts';
 import { FakeOrganizationStore } from './organizations.ts';
 import { FakeSessionCleanup } from './sessions.ts';
 import { FakeTenantSpaces } from './tenants.ts';
@@ -15,6 +16,7 @@ export { FakeJobStore } from './jobs.ts';
 export { FakeOperationLockStore } from './locks.ts';
 export { FakeMemberLockStore, FakeMembershipStore, FakeRoleStore } from './members.ts';
 export { FakeNameClaimStore } from './names.ts';
+export { FakeOrgDataStore } from './org-data.ts';
 export { FakeOrganizationStore } from './organizations.ts';
 export { FakeRecordStore } from './records.ts';
 export { FakeSessionCleanup } from './sessions.ts';
@@ -31,6 +33,7 @@ export interface FakeOrgStores extends OrgStores {
   readonly tenants: FakeTenantSpaces;
   readonly sessions: FakeSessionCleanup;
   readonly events: FakeEventStore;
+  readonly orgData: FakeOrgDataStore;
   readonly jobs: FakeJobStore;
 }
 
@@ -46,6 +49,7 @@ export function fakeOrgStores(): FakeOrgStores {
     tenants: new FakeTenantSpaces(),
     sessions: new FakeSessionCleanup(),
     events: new FakeEventStore(),
+    orgData: new FakeOrgDataStore(),
     jobs: new FakeJobStore(),
   };
 }

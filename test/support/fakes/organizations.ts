@@ -55,11 +55,9 @@ export class FakeOrganizationStore implements OrganizationStore {
     ) {
       throw Object.assign(new Error('E11000 duplicate key error: slug'), { code: 11000 }); // the unique index refuses it
     }
-    const { operation, ...set } = changes;
-    const defined = Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined));
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined && value !== null));
     const next: Record<string, unknown> = { ...doc, ...copy(defined) };
-    if (operation === null) delete next.operation;
-    else if (operation !== undefined) next.operation = copy(operation);
+    for (const [key, value] of Object.entries(changes)) if (value === null) delete next[key];
     this.#docs.set(id, next as unknown as Organization);
     return copy(next as unknown as Organization);
   }
@@ -71,6 +69,13 @@ export class FakeOrganizationStore implements OrganizationStore {
   async listUnsettled(before: Date): Promise<Organization[]> {
     return [...this.#docs.values()]
       .filter((doc) => doc.status !== 'active' && doc.operation !== undefined && doc.operation.startedAt < before)
+      .map(copy);
+  }
+
+  async listArchived(limit: number): Promise<Organization[]> {
+    return [...this.#docs.values()]
+      .filter((doc) => doc.status === 'archived' || doc.status === 'purging')
+      .slice(0, limit)
       .map(copy);
   }
 

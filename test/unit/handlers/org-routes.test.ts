@@ -127,6 +127,7 @@ describe('Function: authorizer over a fake guard', () => {
         expiresAt: 0,
         twoFactor: '',
         mfa: '',
+        organization: '',
       },
     });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLES, type BuiltInRole, PERMISSIONS } from '#core/members/permissions.ts';
-import { routes } from '../../../lib/routes.ts';
+import { actsOnOrganization, routes } from '../../../lib/routes.ts';
 import { invoke } from '../../support/events.ts';
 
 /**
@@ -87,5 +87,30 @@ describe('A caller whose role the authorizer could not learn (database outage)',
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBeDefined();
     expect(passed.status).not.toBe(503);
+  });
+});
+
+describe('A caller whose organization is archived', () => {
+  for (const route of jwtRoutes) {
+    const refused = actsOnOrganization(route.function);
+    it(`${refused ? 'is refused' : 'gets through'} at ${route.method} ${route.path}`, async () => {
+      const handler = await handlerOf(route.function);
+      const { path, params } = concrete(route.path);
+      const answer = await invoke(handler, {
+        method: route.method,
+        path,
+        ...(Object.keys(params).length > 0 ? { params } : {}),
+        caller: { userId: USER, orgId: ORG, role: 'owner', organization: 'archived' },
+      });
+      const archived = answer.status === 403 && answer.body?.code === 'organization_archived';
+      expect(archived, JSON.stringify(answer.body)).toBe(refused);
+    });
+  }
+
+  it('may still reach its account and restore routes, and nothing under /org/', () => {
+    const open = jwtRoutes.filter((route) => !actsOnOrganization(route.function)).map((route) => route.path);
+    expect(open).toContain('/me/organizations/restore');
+    expect(open).toContain('/me');
+    expect(open.filter((path) => path.startsWith('/org/'))).toEqual([]);
   });
 });

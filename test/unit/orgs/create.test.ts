@@ -91,13 +91,19 @@ describe('Organization create', () => {
     expect(h.stores.admins.all().map((a) => a.orgId)).toEqual([org.id]);
   });
 
-  it('finishes a dead delete that still holds the name, then creates', async () => {
+  it('keeps the name of an archived organization, and of a purge that died at its last step, until the purge ends', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Phoenix');
-    const { stores } = withFaults(h.stores, { call: 'orgs.remove' }); // the delete died at its last step
-    await expect(h.service(stores).delete(caller, 'Phoenix')).rejects.toThrow();
-    expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });
+    await h.service().delete(caller, 'Phoenix');
+    const again = { name: 'Phoenix', email: 'phoenix2@example.test', password };
+    await expect(h.service().create(again)).rejects.toMatchObject({ code: 'organization_name_taken' });
+    const { stores } = withFaults(h.stores, { call: 'orgs.remove' }); // the purge died at its last step
+    await expect(h.service(stores).purge(org.id)).rejects.toThrow();
+    expect(await h.current(org.id)).toMatchObject({ status: 'purging' });
     expect(h.stores.names.all()).toEqual([]);
+    await expect(h.service().create(again)).rejects.toMatchObject({ code: 'organization_name_taken' });
+    await h.service().reconcile(); // queues the failed purge job again
+    for (const job of await h.service().jobs.list(10, ['queued'])) await h.service().jobs.work(job.id);
 
     const { org: reborn } = await h.service().create({ name: 'Phoenix', email: 'phoenix2@example.test', password });
 

@@ -1,43 +1,118 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ARCHIVE_RETENTION_MS } from '#core/orgs/archive.ts';
 import { PLACEMENT_MODES } from '#core/orgs/model.ts';
 import { withFaults } from '../../support/fakes/index.ts';
-import { harness } from './harness.ts';
+import { type Harness, harness } from './harness.ts';
 
-describe('Organization delete', () => {
-  it.each(PLACEMENT_MODES)('removes the data, sessions, admins, name claim, lock and document (%s mode)', async (mode) => {
+/** Reconciles, then works every job it queued (no queue here: jobs run when worked on). */
+async function reconcileAndWork(h: Harness) {
+  const svc = h.service();
+  const report = await svc.reconcile();
+  for (const job of await svc.jobs.list(100, ['queued'])) await svc.jobs.work(job.id);
+  return report;
+}
+
+describe('Organization delete (archive), restore and purge', () => {
+  it.each(PLACEMENT_MODES)('archives: data, sessions, users, name claim stay; the window is recorded (%s mode)', async (mode) => {
     const h = harness(mode);
+    const { org, caller } = await h.createOrg('Doomed');
+    h.stores.sessions.open(org.id, 's1');
+
+    const archived = await h.service().delete(caller, 'doomed');
+
+    expect(archived).toMatchObject({ id: org.id, status: 'archived' });
+    expect(archived.archive).toMatchObject({
+      archivedAt: h.now(),
+      purgeAfter: new Date(h.now().getTime() + DEFAULT_ARCHIVE_RETENTION_MS),
+      archivedBy: caller.userId,
+    });
+    expect(h.stores.tenants.exists(org.placement)).toBe(true);
+    expect(h.stores.sessions.of(org.id)).toEqual(['s1']);
+    expect(h.stores.admins.all().map((a) => a.orgId)).toEqual([org.id]);
+    expect(h.stores.names.all().map((c) => c.slug)).toEqual(['doomed']);
+    expect(h.stores.locks.all()).toEqual([]);
+    await expect(h.service().get('Doomed')).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(
+      h.service().create({ name: 'DOOMED', email: 'x@example.test', password: 'a long secret' }),
+    ).rejects.toMatchObject({
+      code: 'organization_name_taken',
+    });
+    // A repeat answers the same archive.
+    expect(await h.service().delete(caller, 'doomed')).toEqual(archived);
+  });
+
+  it('restores within the window, and refuses after it', async () => {
+    const h = harness();
+    const { org, caller } = await h.createOrg('Back Again');
+    await h.service().delete(caller, 'Back Again');
+
+    const restored = await h.service().restoreOwned(caller.userId, org.id);
+    expect(restored).toMatchObject({ id: org.id, status: 'active', name: 'Back Again' });
+    expect(restored.archive).toBeUndefined();
+
+    await h.service().delete(caller, 'Back Again');
+    h.advance(DEFAULT_ARCHIVE_RETENTION_MS);
+    await expect(h.service().restoreOwned(caller.userId, org.id)).rejects.toMatchObject({ code: 'restore_window_closed' });
+    await expect(h.service().restoreOwned('0123456789abcdef01234567', org.id)).rejects.toMatchObject({
+      code: 'archived_organization_not_found',
+    });
+  });
+
+  it('purges after the window: everything goes, a bystander stays', async () => {
+    const h = harness();
     const { org, caller } = await h.createOrg('Doomed');
     const { org: bystander } = await h.createOrg('Bystander');
     h.stores.sessions.open(org.id, 's1');
     h.stores.sessions.open(bystander.id, 's2');
+    h.stores.orgData.put('invitations', org.id, 3);
+    await h.service().delete(caller, 'doomed');
 
-    const deleted = await h.service().delete(caller, 'doomed');
+    expect((await reconcileAndWork(h)).purged).toBe(0); // the window is open
+    h.advance(DEFAULT_ARCHIVE_RETENTION_MS);
+    expect((await reconcileAndWork(h)).purged).toBe(1);
 
-    expect(deleted).toMatchObject({ id: org.id, status: 'deleting' });
     expect(await h.current(org.id)).toBeNull();
     expect(h.stores.tenants.exists(org.placement)).toBe(false);
     expect(h.stores.sessions.of(org.id)).toEqual([]);
     expect(h.stores.sessions.of(bystander.id)).toEqual(['s2']);
     expect(h.stores.admins.all().map((a) => a.orgId)).toEqual([bystander.id]);
     expect(h.stores.names.all().map((c) => c.slug)).toEqual(['bystander']);
-    expect(h.stores.locks.all()).toEqual([]);
+    expect(await h.stores.orgData.count('invitations', org.id)).toBe(0);
     expect(h.stores.tenants.exists(bystander.placement)).toBe(true);
   });
 
-  it('finishes a half-done delete when retried', async () => {
+  it('a purge that failed at a step resumes from it and ends the same', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Half Done');
+    await h.service().delete(caller, 'Half Done');
     const { stores } = withFaults(h.stores, { call: 'memberships.removeByOrg' });
 
-    await expect(h.service(stores).delete(caller, 'Half Done')).rejects.toThrow(/injected/);
-    expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });
-    await expect(h.service().get('Half Done')).rejects.toMatchObject({ name: 'NotFoundError' }); // no longer live
+    await expect(h.service(stores).purge(org.id)).rejects.toThrow(/purge job \w+ failed/);
+    const stopped = await h.current(org.id);
+    expect(stopped).toMatchObject({ status: 'purging' });
+    expect(stopped?.purge?.done).toEqual(['counted', 'sessions']);
+    await expect(h.service().restoreOwned(caller.userId, org.id)).rejects.toMatchObject({ code: 'restore_window_closed' });
 
-    await h.service().delete(caller, 'Half Done');
-
+    expect((await reconcileAndWork(h)).purged).toBe(1); // resumed, window or not
     expect(await h.current(org.id)).toBeNull();
     expect(h.stores.admins.all()).toEqual([]);
     expect(h.stores.names.all()).toEqual([]);
+  });
+
+  it('legal hold blocks every purge until released', async () => {
+    const h = harness();
+    const { org, caller } = await h.createOrg('Held');
+    await h.service().delete(caller, 'Held');
+    await h.service().setLegalHold(org.id, true);
+    h.advance(DEFAULT_ARCHIVE_RETENTION_MS);
+
+    expect((await reconcileAndWork(h)).purged).toBe(0);
+    await expect(h.service().purge(org.id)).rejects.toMatchObject({ code: 'legal_hold' });
+    expect(await h.current(org.id)).toMatchObject({ status: 'archived', archive: { legalHold: true } });
+
+    await h.service().setLegalHold(org.id, false);
+    expect((await reconcileAndWork(h)).purged).toBe(1);
+    expect(await h.current(org.id)).toBeNull();
   });
 
   it('answers 409 while a rename or move runs, and changes nothing', async () => {
@@ -57,17 +132,13 @@ describe('Organization delete', () => {
     expect(await h.current(org.id)).toEqual(moving);
   });
 
-  it('answers 409 while another kind of change holds a live lock, but shares the lock of another delete', async () => {
+  it('answers 409 while another change holds a live lock', async () => {
     const h = harness();
-    const { org: a, caller: callerA } = await h.createOrg('Locked A');
-    const { org: b, caller: callerB } = await h.createOrg('Locked B');
-    await h.holdLock(a.id, 'update');
-    await h.holdLock(b.id, 'delete');
+    const { org, caller } = await h.createOrg('Locked A');
+    await h.holdLock(org.id, 'update');
 
-    await expect(h.service().delete(callerA, 'Locked A')).rejects.toMatchObject({ code: 'operation_in_progress' });
-    expect(await h.current(a.id)).toMatchObject({ status: 'active' });
-    await h.service().delete(callerB, 'Locked B');
-    expect(await h.current(b.id)).toBeNull();
+    await expect(h.service().delete(caller, 'Locked A')).rejects.toMatchObject({ code: 'operation_in_progress' });
+    expect(await h.current(org.id)).toMatchObject({ status: 'active' });
   });
 
   it('answers 403 for another organization', async () => {
@@ -79,7 +150,7 @@ describe('Organization delete', () => {
     expect(await h.current(org.id)).toEqual(org);
   });
 
-  it('finishing a delete of an organization caught mid-rename drops both places', async () => {
+  it('finishes a one-step delete begun before archiving, caught mid-rename: both places dropped', async () => {
     const h = harness();
     const { org, caller } = await h.createOrg('Split Brain');
     const { stores } = withFaults(h.stores, { call: 'tenants.renameCollection' }); // the rename never gets past its collection rename

@@ -93,11 +93,10 @@ describe('Recovery of abandoned operations', () => {
     expect(h.stores.tenants.records(finished?.placement ?? org.placement).map((r) => r.id)).toEqual(['r1']);
   });
 
-  it('finishes an abandoned delete at once, without waiting for a lease', async () => {
+  it('finishes an abandoned one-step delete (begun before archiving) at once, without waiting for a lease', async () => {
     const h = harness();
-    const { org, caller } = await h.createOrg('Half Deleted');
-    await dieDuring(h, (svc) => svc.delete(caller, 'Half Deleted'), { call: 'sessions.removeByOrg' });
-    expect(await h.current(org.id)).toMatchObject({ status: 'deleting' });
+    const { org } = await h.createOrg('Half Deleted');
+    await h.stores.orgs.transition(org.id, ['active'], { status: 'deleting', operation: { kind: 'delete', startedAt: h.now() } });
 
     expect(await h.service().recoverAbandoned(org.id)).toBeNull();
     expect(h.stores.admins.all()).toEqual([]);
@@ -132,6 +131,7 @@ describe('Recovery of abandoned operations', () => {
       namesFreed: 0,
       locksFreed: 0,
       placesFreed: 0,
+      purged: 0,
       eventsCommitted: 0,
       eventsDropped: 0,
       jobsWoken: 0,
@@ -168,6 +168,7 @@ describe('Recovery of abandoned operations', () => {
       namesFreed: 1,
       locksFreed: 1,
       placesFreed: 1,
+      purged: 0,
       eventsCommitted: 0,
       eventsDropped: 0,
       jobsWoken: 0,
