@@ -1,5 +1,5 @@
 import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
-import type { Operation, Organization, OrgStatus, Placement } from '../orgs/model.ts';
+import type { Operation, Organization, OrgStatus, Owed, Placement } from '../orgs/model.ts';
 import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
 import { withUnavailableMapping } from './errors.ts';
@@ -22,6 +22,7 @@ export interface OrgDoc {
   createdAt: Date;
   updatedAt: Date;
   operation?: Operation;
+  owed?: Owed;
   placementVersion?: number;
   /** The organization's plan (see `#core/limits/plans.ts`); absent: the stage's default. */
   plan?: string;
@@ -30,8 +31,14 @@ export interface OrgDoc {
 }
 
 function toOrg(doc: OrgDoc): Organization {
-  const { _id, adminId, operation, ...rest } = doc;
-  return { ...rest, id: _id.toHexString(), adminId: adminId.toHexString(), ...(operation ? { operation } : {}) };
+  const { _id, adminId, operation, owed, ...rest } = doc;
+  return {
+    ...rest,
+    id: _id.toHexString(),
+    adminId: adminId.toHexString(),
+    ...(operation ? { operation } : {}),
+    ...(owed ? { owed } : {}),
+  };
 }
 
 export class MongoOrganizationStore implements OrganizationStore {
@@ -77,9 +84,13 @@ export class MongoOrganizationStore implements OrganizationStore {
   ): Promise<Organization | null> {
     const _id = oid(id);
     if (!_id) return null;
-    const { operation, ...set } = changes;
-    const update =
-      operation === null ? { $set: set, $unset: { operation: '' as const } } : { $set: operation ? { ...set, operation } : set };
+    const { operation, owed, ...rest } = changes;
+    const set: Record<string, unknown> = { ...rest, ...(operation ? { operation } : {}), ...(owed ? { owed } : {}) };
+    const unset: Record<string, ''> = {
+      ...(operation === null ? { operation: '' } : {}),
+      ...(owed === null ? { owed: '' } : {}),
+    };
+    const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
     const fence = owner === undefined ? {} : { 'operation.owner': owner };
     // One round trip, and the document exactly as this update left it (MongoDB's findAndModify is
     // atomic on one document), not as a later read would find it.
@@ -94,8 +105,17 @@ export class MongoOrganizationStore implements OrganizationStore {
     if (_id) await this.#col.deleteOne({ _id });
   }
 
+  async clearOwed(id: string, owner: string): Promise<void> {
+    const _id = oid(id);
+    if (_id) await this.#col.updateOne({ _id, 'owed.owner': owner }, { $unset: { owed: '' } });
+  }
+
   async listUnsettled(before: Date): Promise<Organization[]> {
-    const docs = await this.#col.find({ status: { $ne: 'active' }, 'operation.startedAt': { $lt: before } }).toArray();
+    const docs = await this.#col
+      .find({
+        $or: [{ status: { $ne: 'active' }, 'operation.startedAt': { $lt: before } }, { 'owed.at': { $lt: before } }],
+      })
+      .toArray();
     return docs.map(toOrg);
   }
 

@@ -1,6 +1,7 @@
 import { ConflictError } from '../errors.ts';
 import { lapsed, type OrgContext } from './context.ts';
 import type { Organization } from './model.ts';
+import { owesLapsed } from './owed.ts';
 import { removePeopleOf } from './people.ts';
 
 /**
@@ -11,11 +12,12 @@ import { removePeopleOf } from './people.ts';
 
 /**
  * True when the organization's operation may be recovered by someone else now: a delete at once
- * (deletes are idempotent and may overlap), any other operation once its lease has lapsed.
+ * (deletes are idempotent and may overlap), any other operation once its lease has lapsed, and the
+ * cleanup a committed operation owes once it is a lease old (see `./owed.ts`).
  */
 export function isAbandoned(ctx: OrgContext, org: Organization): boolean {
   if (org.status === 'deleting') return true;
-  return org.operation !== undefined && lapsed(ctx, org.operation.startedAt);
+  return (org.operation !== undefined && lapsed(ctx, org.operation.startedAt)) || owesLapsed(ctx, org);
 }
 
 /**

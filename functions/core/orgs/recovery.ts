@@ -7,6 +7,7 @@ import { recoverDelete } from './delete.ts';
 import { type Organization, samePlace } from './model.ts';
 import { recoverMove } from './move.ts';
 import { freeUnusedClaim } from './name-claims.ts';
+import { clearPaid, payOwed } from './owed.ts';
 import { recoverRename } from './rename.ts';
 
 /**
@@ -15,7 +16,8 @@ import { recoverRename } from './rename.ts';
  * every one it finds and frees the name claims, locks and places nobody uses.
  *
  * What recovery does per operation: a create is undone, a rename finished, a delete finished (at
- * once, no lease needed), a move undone by a request and finished by the operator.
+ * once, no lease needed), a move undone by a request and finished by the operator. A committed
+ * operation's owed cleanup (`./owed.ts`) is paid.
  */
 
 /** One thing {@link reconcile} could not recover or free, and why (error name and message). */
@@ -44,37 +46,40 @@ export interface ReconcileReport {
 
 /**
  * Finishes or undoes one organization's abandoned operation, under its lock (a delete shares the
- * delete lock). `by` says who asks (see {@link RecoveredBy}). Nothing to do for an active organization.
+ * delete lock), and pays the cleanup a committed one still owes. `by` says who asks (see
+ * {@link RecoveredBy}). Nothing to do for an active organization that owes nothing.
  *
  * @throws ConflictError `operation_in_progress` (409) while the run that owns it renews its lease, or
  *   when the operation changed meanwhile (its fencing token no longer matches).
  * @throws a store failure.
  */
 export async function recoverOperation(ctx: OrgContext, org: Organization, by: RecoveredBy): Promise<void> {
-  if (org.status === 'active') return;
+  if (org.status === 'active' && !org.owed) return;
   if (org.status === 'deleting') {
     await recoverDelete(ctx, org);
     return;
   }
   // 409 while the run that owns it renews its lease
-  await ctx.locks.hold(org.id, 'settle', async (lock) => {
+  const paid = await ctx.locks.hold(org.id, 'settle', async (lock) => {
     const current = await ctx.stores.orgs.findById(org.id);
-    const op = current?.operation;
-    if (!current || !op) return;
-    switch (current.status) {
+    if (!current) return null;
+    const op = current.operation;
+    switch (op ? current.status : 'active') {
       case 'creating':
         await undoCreate(ctx, current);
-        return;
+        return null;
       case 'renaming':
-        await recoverRename(ctx, current, lock);
-        return;
+        return recoverRename(ctx, current, lock);
       case 'moving':
         await recoverMove(ctx, current, lock, by);
-        return;
+        return null;
+      case 'active': // the run that committed died before paying its cleanup (it held this lock)
+        return payOwed(ctx, current, { event: true });
       default:
-        return;
+        return null;
     }
   });
+  await clearPaid(ctx, org.id, paid); // after the lock is released: see `clearPaid`
 }
 
 /**

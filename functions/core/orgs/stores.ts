@@ -1,6 +1,16 @@
 import type { EventStore } from '../events/stores.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
-import type { Admin, NameClaim, Operation, OperationLock, Organization, OrgStatus, Placement, TwoFactorState } from './model.ts';
+import type {
+  Admin,
+  NameClaim,
+  Operation,
+  OperationLock,
+  Organization,
+  OrgStatus,
+  Owed,
+  Placement,
+  TwoFactorState,
+} from './model.ts';
 
 /**
  * The ports the organization use cases depend on. `#core/mongo/stores.ts` implements them on
@@ -17,6 +27,8 @@ export type OrgChanges = Partial<{
   requireTwoFactor: boolean;
   /** `null` removes the operation. */
   operation: Operation | null;
+  /** The cleanup the commit leaves owed; `null` removes it. */
+  owed: Owed | null;
   placementVersion: number;
 }>;
 
@@ -37,7 +49,12 @@ export interface OrganizationStore {
    */
   transition(id: string, from: readonly OrgStatus[], changes: OrgChanges, owner?: string | null): Promise<Organization | null>;
   remove(id: string): Promise<void>;
-  /** Organizations whose operation started before `before` (candidates for reconciliation). */
+  /** Removes the organization's owed cleanup if the run `owner` recorded it (see `Owed`). */
+  clearOwed(id: string, owner: string): Promise<void>;
+  /**
+   * Organizations whose operation started before `before`, or whose owed cleanup was recorded
+   * before it (candidates for reconciliation).
+   */
   listUnsettled(before: Date): Promise<Organization[]>;
   /** Every place an organization uses or is moving data between. */
   placesInUse(): Promise<PlaceName[]>;

@@ -55,11 +55,13 @@ export class FakeOrganizationStore implements OrganizationStore {
     ) {
       throw Object.assign(new Error('E11000 duplicate key error: slug'), { code: 11000 }); // the unique index refuses it
     }
-    const { operation, ...set } = changes;
+    const { operation, owed, ...set } = changes;
     const defined = Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined));
     const next: Record<string, unknown> = { ...doc, ...copy(defined) };
     if (operation === null) delete next.operation;
     else if (operation !== undefined) next.operation = copy(operation);
+    if (owed === null) delete next.owed;
+    else if (owed !== undefined) next.owed = copy(owed);
     this.#docs.set(id, next as unknown as Organization);
     return copy(next as unknown as Organization);
   }
@@ -68,9 +70,20 @@ export class FakeOrganizationStore implements OrganizationStore {
     this.#docs.delete(id);
   }
 
+  async clearOwed(id: string, owner: string): Promise<void> {
+    const doc = this.#docs.get(id);
+    if (doc?.owed?.owner !== owner) return;
+    const { owed: _paid, ...rest } = doc;
+    this.#docs.set(id, rest);
+  }
+
   async listUnsettled(before: Date): Promise<Organization[]> {
     return [...this.#docs.values()]
-      .filter((doc) => doc.status !== 'active' && doc.operation !== undefined && doc.operation.startedAt < before)
+      .filter(
+        (doc) =>
+          (doc.status !== 'active' && doc.operation !== undefined && doc.operation.startedAt < before) ||
+          (doc.owed !== undefined && doc.owed.at < before),
+      )
       .map(copy);
   }
 
