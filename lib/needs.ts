@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { EndpointFunction } from './endpoint-function.ts';
 import type { Need } from './routes.ts';
 import type { ServiceSecrets } from './service-secrets.ts';
@@ -16,10 +17,16 @@ export interface NeedsContext {
   readonly config: StageConfig;
   /** The stack's event bus, for functions that need `eventBus`. */
   readonly bus?: IEventBus;
+  /** The job worker's queue, for functions that need `jobQueue`. */
+  readonly jobQueue?: IQueue;
 }
 
 /** Gives `fn` the environment and the secret grants its needs call for. */
-export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { secrets, config, bus }: NeedsContext): void {
+export function provideNeeds(
+  fn: EndpointFunction,
+  needs: readonly Need[],
+  { secrets, config, bus, jobQueue }: NeedsContext,
+): void {
   const set = (variables: Record<string, string | number>) => {
     for (const [name, value] of Object.entries(variables)) fn.addEnvironment(name, String(value));
   };
@@ -74,6 +81,11 @@ export function provideNeeds(fn: EndpointFunction, needs: readonly Need[], { sec
         if (!bus) throw new Error(`${fn.node.id} needs the event bus, and the stack made none`);
         bus.grantPutEventsTo(fn);
         set({ EVENT_BUS_NAME: eventBusName(config) });
+        break;
+      case 'jobQueue':
+        if (!jobQueue) throw new Error(`${fn.node.id} needs the job queue, and the stack made none`);
+        jobQueue.grantSendMessages(fn);
+        set({ JOB_QUEUE_URL: jobQueue.queueUrl });
         break;
       default:
         throw new Error(`Unknown need: ${need satisfies never}`);

@@ -16,12 +16,15 @@ import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { EndpointFunction } from './endpoint-function.ts';
 import { generateRoutes, pascalCase, routeKey } from './generate-routes.ts';
+import { JobQueue } from './job-queue.ts';
 import { eventBusName, memoryFor, provideNeeds, readsSecrets } from './needs.ts';
 import {
   authorizer as authorizerSpec,
   type DeployFunction,
   databaseSetup as databaseSetupSpec,
   type FunctionSpec,
+  jobWorker as jobWorkerSpec,
+  type QueueWorker,
   type Route,
   routes as routeTable,
   type ScheduledFunction,
@@ -48,6 +51,8 @@ export interface OrgsServiceStackProps extends StackProps {
   readonly authorizer?: FunctionSpec;
   /** @default the scheduled functions of lib/routes.ts */
   readonly scheduled?: readonly ScheduledFunction[];
+  /** @default the job worker of lib/routes.ts */
+  readonly workers?: readonly QueueWorker[];
   /** @default the database setup of lib/routes.ts */
   readonly databaseSetup?: DeployFunction;
 }
@@ -94,6 +99,8 @@ export class OrgsServiceStack extends Stack {
    * event type), made when a function needs `eventBus`.
    */
   readonly eventBus?: EventBus;
+  /** The job worker's queue and dead-letter queue, made when a function needs `jobQueue`. */
+  readonly jobQueue?: JobQueue;
 
   constructor(scope: Construct, id: string, props: OrgsServiceStackProps) {
     const { config } = props;
@@ -116,6 +123,18 @@ export class OrgsServiceStack extends Stack {
     const needsBus = [...routes, ...scheduledSpecs].some((spec) => spec.needs.includes('eventBus'));
     if (needsBus) this.eventBus = new EventBus(this, 'EventBus', { eventBusName: eventBusName(config) });
     const bus = this.eventBus;
+    const workers = props.workers ?? [jobWorkerSpec];
+    const needsJobs = [...routes, ...scheduledSpecs, ...workers].some((spec) => spec.needs.includes('jobQueue'));
+    const worker = workers[0];
+    if (needsJobs) {
+      if (!worker) throw new Error('Functions need the job queue, and no job worker is defined');
+      this.jobQueue = new JobQueue(this, 'Jobs', {
+        prefix,
+        workerTimeout: Duration.seconds(worker.timeoutSeconds),
+        removalPolicy: config.removalPolicy,
+      });
+    }
+    const jobQueue = this.jobQueue?.queue;
 
     const createFunction = (spec: FunctionSpec, timeoutSeconds: number, description: string) => {
       const fn = new EndpointFunction(this, pascalCase(spec.function), {
@@ -129,7 +148,7 @@ export class OrgsServiceStack extends Stack {
         environment: { LOG_LEVEL: config.logLevel, ...telemetryEnvironment(config) },
         readsSecrets: readsSecrets(spec.needs),
       });
-      provideNeeds(fn, spec.needs, { secrets: this.secrets, config, ...(bus ? { bus } : {}) });
+      provideNeeds(fn, spec.needs, { secrets: this.secrets, config, ...(bus ? { bus } : {}), ...(jobQueue ? { jobQueue } : {}) });
       return fn;
     };
 
@@ -182,7 +201,13 @@ export class OrgsServiceStack extends Stack {
       });
       scheduled.set(spec.function, fn);
     }
-    const serving = new Map([[authorizerFunction.function, authorizerFn], ...generated.functions, ...scheduled]);
+    const queued = new Map<string, EndpointFunction>();
+    for (const spec of this.jobQueue ? workers : []) {
+      const fn = createFunction(spec, spec.timeoutSeconds, spec.summary);
+      this.jobQueue?.addWorker(fn);
+      queued.set(spec.function, fn);
+    }
+    const serving = new Map([[authorizerFunction.function, authorizerFn], ...generated.functions, ...scheduled, ...queued]);
 
     // The one-time database setup (the master indexes) runs here, at deploy time, never on a request.
     // The trigger invokes the version CDK derives from the function's code and configuration, so it
@@ -232,6 +257,14 @@ export class OrgsServiceStack extends Stack {
       functions: serving,
       authorizer: authorizerFunction.function,
       thresholds: config.alarms,
+      ...(this.jobQueue && worker
+        ? {
+            jobs: {
+              deadLetterQueue: this.jobQueue.deadLetterQueue,
+              failedJobs: this.jobQueue.metricFailedJobs(prefix, worker.function),
+            },
+          }
+        : {}),
     });
 
     this.dashboard = new ServiceDashboard(this, 'Monitoring', {

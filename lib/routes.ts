@@ -23,8 +23,18 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * - `invitations`: the invitation lifetime and the member limit.
  * - `eventBus`: puts events on the stack's EventBridge bus (`events:PutEvents` on that bus only,
  *   `EVENT_BUS_NAME`); the webhook delivery settings.
+ * - `jobQueue`: sends wake-ups to the job worker's SQS queue (`sqs:SendMessage` on that queue only,
+ *   `JOB_QUEUE_URL`) and the jobs' retry settings.
  */
-export type Need = 'database' | 'signingKey' | 'verificationKeys' | 'passwordHashing' | 'mail' | 'invitations' | 'eventBus';
+export type Need =
+  | 'database'
+  | 'signingKey'
+  | 'verificationKeys'
+  | 'passwordHashing'
+  | 'mail'
+  | 'invitations'
+  | 'eventBus'
+  | 'jobQueue';
 
 /** A Lambda function of the service. */
 export interface FunctionSpec {
@@ -68,8 +78,9 @@ export const scheduledFunctions: readonly ScheduledFunction[] = [
   {
     function: 'reconciler',
     schedule: 'rate(5 minutes)',
-    summary: 'Finish or undo organization changes whose run died midway; free unused name reservations; send queued email',
-    needs: ['database', 'mail'],
+    summary:
+      'Finish or undo organization changes whose run died midway; wake jobs nobody works on; free unused name reservations; send queued email',
+    needs: ['database', 'mail', 'jobQueue'],
   },
   {
     function: 'dispatcher',
@@ -78,6 +89,24 @@ export const scheduledFunctions: readonly ScheduledFunction[] = [
     needs: ['database', 'eventBus'],
   },
 ];
+
+/** A function an SQS queue invokes. */
+export interface QueueWorker extends FunctionSpec {
+  readonly summary: string;
+  /** The function's timeout; the queue's visibility timeout is six times it (AWS Lambda, "Using Lambda with Amazon SQS"). */
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * The job worker: the job queue invokes it with one wake-up at a time; it works on the job in
+ * checkpointed steps until its time is nearly spent (see `#core/jobs/runner.ts`).
+ */
+export const jobWorker: QueueWorker = {
+  function: 'job-worker',
+  summary: 'Carry out long organization operations (moves, purges) in checkpointed steps, retried with backoff',
+  needs: ['database', 'jobQueue'],
+  timeoutSeconds: 300,
+};
 
 /** A function the deployment itself runs (a CDK trigger), before the routes serve. */
 export interface DeployFunction extends FunctionSpec {

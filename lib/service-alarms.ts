@@ -5,6 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from './stages.ts';
 
@@ -17,13 +18,23 @@ export interface ServiceAlarmsProps {
   /** The authorizer's function folder. */
   readonly authorizer: string;
   readonly thresholds: StageConfig['alarms'];
+  /** The jobs to watch: jobs that failed for good, and wake-ups the worker gave up on. */
+  readonly jobs?: { readonly deadLetterQueue: IQueue; readonly failedJobs: IMetric };
 }
 
 const PERIOD = Duration.minutes(5);
 
+/** The most metrics a metric-math alarm may use (Amazon CloudWatch User Guide, "Alarming on metric math expressions"). */
+export const FUNCTIONS_PER_ALARM = 10;
+
+const chunk = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
 /**
  * The service's alarms, all notifying one SNS topic (state changes to ALARM and back to OK):
- * the API's 5xx rate, authorizer failures, and each function's throttles and p99 duration.
+ * the API's 5xx rate, authorizer failures, the functions' throttles and p99 duration (ten functions
+ * an alarm), and failed
+ * jobs and job wake-ups in the dead-letter queue.
  */
 export class ServiceAlarms extends Construct {
   readonly topic: Topic;
@@ -80,22 +91,60 @@ export class ServiceAlarms extends Construct {
       true,
     );
 
-    for (const [name, fn] of props.functions) {
-      const id = name.replace(/[^A-Za-z0-9]/g, '');
+    // Grouped: one metric-math alarm watches up to 10 functions (CloudWatch's limit of metrics in an
+    // alarm's expression), so the alarms do not grow with every route and the stack stays within
+    // CloudFormation's 500 resources. The alarm's description names its functions; the dashboard
+    // draws each function's line.
+    const groups = chunk([...props.functions], FUNCTIONS_PER_ALARM);
+    groups.forEach((group, index) => {
+      const names = group.map(([name]) => name).join(', ');
+      const ids = (prefix: string) => Object.fromEntries(group.map(([, fn], i) => [`${prefix}${i}`, fn]));
       alarm(
-        `${id}Throttles`,
-        `${name}-throttles`,
-        `${name} was throttled ${t.throttles} or more times in 5 minutes`,
-        fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+        `FunctionThrottles${index + 1}`,
+        `throttles-${index + 1}`,
+        `One of these functions was throttled ${t.throttles} or more times in 5 minutes: ${names}`,
+        new MathExpression({
+          expression: `MAX([${group.map((_, i) => `t${i}`).join(', ')}])`,
+          usingMetrics: Object.fromEntries(
+            Object.entries(ids('t')).map(([id, fn]) => [id, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' })]),
+          ),
+          period: PERIOD,
+          label: `throttles (${names})`,
+        }),
         t.throttles,
         true,
       );
       alarm(
-        `${id}P99Duration`,
-        `${name}-p99-duration`,
-        `${name} took more than ${t.p99DurationMs} ms at p99 over 5 minutes`,
-        fn.metricDuration({ period: PERIOD, statistic: 'p99' }),
+        `FunctionP99Duration${index + 1}`,
+        `p99-duration-${index + 1}`,
+        `One of these functions took more than ${t.p99DurationMs} ms at p99 over 5 minutes: ${names}`,
+        new MathExpression({
+          expression: `MAX([${group.map((_, i) => `d${i}`).join(', ')}])`,
+          usingMetrics: Object.fromEntries(
+            Object.entries(ids('d')).map(([id, fn]) => [id, fn.metricDuration({ period: PERIOD, statistic: 'p99' })]),
+          ),
+          period: PERIOD,
+          label: `p99 duration (${names})`,
+        }),
         t.p99DurationMs,
+      );
+    });
+    if (props.jobs) {
+      alarm(
+        'FailedJobs',
+        'failed-jobs',
+        'A job (a move or a purge) failed for good in 5 minutes: see `npm run org:jobs -- list --state failed`',
+        props.jobs.failedJobs,
+        1,
+        true,
+      );
+      alarm(
+        'JobDeadLetters',
+        'job-dead-letters',
+        'A job wake-up reached the dead-letter queue (the worker could not reach the database 5 times)',
+        props.jobs.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        1,
+        true,
       );
     }
     this.alarms = alarms;

@@ -197,11 +197,13 @@ export class ServiceDashboard extends Construct {
             total(BUSINESS_METRIC.lockout, 'logins locked out'),
           ]),
           graph(
-            'Refresh-token reuse, fenced writes, moves',
+            'Refresh-token reuse, fenced writes, moves, jobs',
             [
               total(BUSINESS_METRIC.refreshTokenReuse, 'refresh tokens reused'),
               total(BUSINESS_METRIC.fencedWrite, 'fenced writes'),
               total(BUSINESS_METRIC.moveCompleted, 'moves completed'),
+              total(BUSINESS_METRIC.jobSucceeded, 'jobs succeeded'),
+              total(BUSINESS_METRIC.jobFailed, 'jobs failed'),
             ],
             { right: [perRoute(DURATION_METRIC.move, 'Maximum', 'move duration, max (ms)')] },
           ),

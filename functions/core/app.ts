@@ -21,6 +21,7 @@ import {
   eventsConfig,
   guardConfig,
   invitationsConfig,
+  jobsConfig,
   limitsConfig,
   mailConfig,
   orgsConfig,
@@ -33,6 +34,9 @@ import { eventLogOn } from './events/index.ts';
 import type { EventLog } from './events/log.ts';
 import { InvitationsService } from './invitations/service.ts';
 import type { InvitationStore } from './invitations/stores.ts';
+import { localJobQueue } from './jobs/local-queue.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import { SqsJobQueue } from './jobs/sqs-queue.ts';
 import { UsageService } from './limits/usage.ts';
 import { Outbox, type OutboxStore } from './mail/outbox.ts';
 import { MembersService } from './members/service.ts';
@@ -48,7 +52,7 @@ import { MongoRecordStore, withPlaceGoneMapping } from './mongo/record-store.ts'
 import { mongoOrgStores } from './mongo/stores.ts';
 import { mongoMeterStore, mongoPlanStore, mongoUsageStore } from './mongo/usage-store.ts';
 import { mongoWebhookStore } from './mongo/webhook-store.ts';
-import { OrganizationService } from './orgs/service.ts';
+import { type JobsOptions, OrganizationService } from './orgs/service.ts';
 import type { OrgStores } from './orgs/stores.ts';
 import { RecordsService } from './records/service.ts';
 import type { RecordStore } from './records/stores.ts';
@@ -160,6 +164,7 @@ function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions):
   const placements = placementPolicy(options);
   const hasher = createPasswordHasher(orgs.bcryptCost);
   const { retentionMs } = eventsConfig();
+  const jobs = jobsOptions();
   return once(async () => {
     const s = await stores();
     return new OrganizationService({
@@ -168,8 +173,26 @@ function organizationsOn(stores: () => Promise<Stores>, options: NamingOptions):
       placements,
       leaseMs: orgs.operationLeaseMs,
       events: eventLogOf(s, retentionMs),
+      jobs: { ...jobs, queue: jobs.queue() },
     });
   });
+}
+
+/**
+ * The jobs engine's settings (JOB_QUEUE_URL, JOB_MAX_ATTEMPTS, JOB_STEP_BUDGET_SECONDS,
+ * JOB_BACKOFF_SECONDS). The queue is SQS when JOB_QUEUE_URL is set, else the process's in-process
+ * queue when `npm start` runs one, else none (a script works on its jobs itself); it is picked when
+ * the service is first used, after the local API has registered its queue.
+ */
+function jobsOptions(): Omit<JobsOptions, 'queue'> & { queue: () => JobQueue | undefined } {
+  const config = jobsConfig();
+  const sqs = config.queueUrl ? new SqsJobQueue(config.queueUrl) : undefined;
+  return {
+    maxAttempts: config.maxAttempts,
+    budgetMs: config.budgetMs,
+    backoffBaseMs: config.backoffBaseMs,
+    queue: () => sqs ?? localJobQueue.current,
+  };
 }
 
 /** The records use cases, for the records-* handlers. */

@@ -362,3 +362,27 @@ export function eventsConfig(env: Env = process.env): EventsConfig {
   read.done('events');
   return config;
 }
+
+export interface JobsConfig {
+  /** The SQS queue that wakes the job worker (`JOB_QUEUE_URL`); unset: jobs run where they are worked on (locally, in-process). */
+  readonly queueUrl?: string;
+  /** Failures in a row before a job fails for good (`JOB_MAX_ATTEMPTS`, default 8). */
+  readonly maxAttempts: number;
+  /** How long one worker invocation steps before handing the job back to the queue (`JOB_STEP_BUDGET_SECONDS`, default 240), in ms. */
+  readonly budgetMs: number;
+  /** The first retry's backoff (`JOB_BACKOFF_SECONDS`, default 2), in ms; doubled per failure up to 15 minutes. */
+  readonly backoffBaseMs: number;
+}
+
+export function jobsConfig(env: Env = process.env): JobsConfig {
+  const read = new EnvReader(env);
+  const queueUrl = read.text('JOB_QUEUE_URL');
+  const config = {
+    ...(queueUrl !== undefined ? { queueUrl } : {}),
+    maxAttempts: read.int('JOB_MAX_ATTEMPTS', 8, 1, 100),
+    budgetMs: read.int('JOB_STEP_BUDGET_SECONDS', 240, 1, 840) * 1_000,
+    backoffBaseMs: read.int('JOB_BACKOFF_SECONDS', 2, 1, 900) * 1_000,
+  };
+  read.done('jobs');
+  return config;
+}

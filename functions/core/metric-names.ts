@@ -58,6 +58,10 @@ export const BUSINESS_METRIC = {
   fencedWrite: 'FencedWrites',
   /** A move of an organization's data that completed in a function (see README, Metrics). */
   moveCompleted: 'MovesCompleted',
+  /** A job (a move, a purge) that ended done. */
+  jobSucceeded: 'JobsSucceeded',
+  /** A job that failed for good (its attempts spent, or a step that can never succeed): the alarm's metric. */
+  jobFailed: 'JobsFailed',
 } as const;
 
 /** Durations of business operations, in ms. */

@@ -13,10 +13,12 @@ import {
   authorizer,
   databaseSetup,
   type FunctionSpec,
+  jobWorker,
   type Need,
   routes,
   scheduledFunctions,
 } from '../../lib/routes.ts';
+import { FUNCTIONS_PER_ALARM } from '../../lib/service-alarms.ts';
 import { authorizerCacheTtl, DATABASE_SETUP_TIMEOUT_SECONDS, stages } from '../../lib/stages.ts';
 import { type Synthesized, synthStage } from '../support/cdk.ts';
 
@@ -24,7 +26,7 @@ import { type Synthesized, synthStage } from '../support/cdk.ts';
 
 const config = stages.dev;
 const prefix = config.resourcePrefix;
-const specs: readonly FunctionSpec[] = [authorizer, ...routes, ...scheduledFunctions, databaseSetup];
+const specs: readonly FunctionSpec[] = [authorizer, ...routes, ...scheduledFunctions, jobWorker, databaseSetup];
 const functionNames = [...new Set(specs.map((s) => s.function))];
 /** The functions that serve requests or schedules: all but the deploy-time database setup. */
 const servingNames = functionNames.filter((name) => name !== databaseSetup.function);
@@ -200,6 +202,48 @@ describe('Stack: OrgsService (dev)', () => {
     expect(readableSecrets('dispatcher')).toEqual([secretIds().database]);
   });
 
+  it('runs the job worker from its queue (one message a batch, partial batch responses), lets exactly the functions that need the queue send to it, and alarms on failed jobs and dead letters', () => {
+    const queueId = logicalIdOf('AWS::SQS::Queue', { QueueName: `${prefix}-jobs` });
+    const dlqId = logicalIdOf('AWS::SQS::Queue', { QueueName: `${prefix}-jobs-dlq` });
+    dev.template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: `${prefix}-jobs`,
+      VisibilityTimeout: jobWorker.timeoutSeconds * 6,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    dev.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: functionId(jobWorker.function) },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(functionProps(jobWorker.function).Timeout).toBe(jobWorker.timeoutSeconds);
+    const senders = specs.filter((spec) => spec.needs.includes('jobQueue')).map((spec) => spec.function);
+    expect(senders.sort()).toEqual(['job-worker', 'reconciler']);
+    for (const name of functionNames) {
+      const role = functionProps(name).Role['Fn::GetAtt'][0] as string;
+      const sends = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+        .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+        .filter((st: any) => [st.Action].flat().includes('sqs:SendMessage'));
+      if (!senders.includes(name)) expect(sends, name).toEqual([]);
+      else
+        expect(
+          sends.map((st: any) => st.Resource),
+          name,
+        ).toEqual([{ 'Fn::GetAtt': [queueId, 'Arn'] }]);
+    }
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${prefix}-failed-jobs`,
+      MetricName: 'JobsFailed',
+      Dimensions: Match.arrayWith([{ Name: 'route', Value: jobWorker.function }]),
+    });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${prefix}-job-dead-letters`,
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+    });
+  });
+
   it("lets exactly the functions that need mail send email, only from the stage's SES identity, with the mail settings", () => {
     const identityArn = {
       'Fn::Join': [
@@ -346,6 +390,9 @@ describe('Stack: OrgsService (dev)', () => {
       if (needs.includes('eventBus')) {
         Object.assign(env, { EVENT_BUS_NAME: `${prefix}-events` });
       }
+      if (needs.includes('jobQueue')) {
+        Object.assign(env, { JOB_QUEUE_URL: { Ref: logicalIdOf('AWS::SQS::Queue', { QueueName: `${prefix}-jobs` }) } });
+      }
       if (needs.includes('signingKey')) {
         Object.assign(env, {
           JWT_PRIVATE_KEY_SECRET_ID: { Ref: ids.signingKey },
@@ -466,9 +513,10 @@ describe('Stack: OrgsService (dev)', () => {
     dev.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetention });
   });
 
-  it('alarms on the 5xx rate, authorizer errors, and each function’s throttles and p99 duration', () => {
+  it('alarms on the 5xx rate, authorizer errors, every function’s throttles and p99 duration (ten functions an alarm), failed jobs and dead letters', () => {
     const topic = logicalIdOf('AWS::SNS::Topic', { TopicName: `${prefix}-alarms` });
-    dev.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * servingNames.length);
+    const groups = Math.ceil(servingNames.length / FUNCTIONS_PER_ALARM);
+    dev.template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 * groups + 2);
     dev.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [{ Ref: topic }],
       OKActions: [{ Ref: topic }],
@@ -490,22 +538,30 @@ describe('Stack: OrgsService (dev)', () => {
       Threshold: config.alarms.authorizerErrors,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    for (const name of servingNames) {
-      const dimensions = [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }];
-      dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `${prefix}-${name}-throttles`,
-        MetricName: 'Throttles',
-        Dimensions: dimensions,
-        Threshold: config.alarms.throttles,
-      });
-      dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `${prefix}-${name}-p99-duration`,
-        MetricName: 'Duration',
-        ExtendedStatistic: 'p99',
-        Dimensions: dimensions,
-        Threshold: config.alarms.p99DurationMs,
-      });
+    // Every serving function is in exactly one throttles alarm and one p99 alarm, with the right statistic.
+    const alarms = Object.values(dev.template.findResources('AWS::CloudWatch::Alarm')) as any[];
+    for (const [kind, metricName, stat, threshold] of [
+      ['throttles', 'Throttles', 'Sum', config.alarms.throttles],
+      ['p99-duration', 'Duration', 'p99', config.alarms.p99DurationMs],
+    ] as const) {
+      const grouped = alarms.filter((a) => new RegExp(`^${prefix}-${kind}-\\d+$`).test(a.Properties.AlarmName));
+      expect(grouped).toHaveLength(groups);
+      const watched = grouped.flatMap((a) =>
+        a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => {
+          expect(m.MetricStat).toMatchObject({ Metric: { MetricName: metricName, Namespace: 'AWS/Lambda' }, Stat: stat });
+          return m.MetricStat.Metric.Dimensions[0].Value.Ref;
+        }),
+      );
+      expect(watched.sort()).toEqual(servingNames.map(functionId).sort());
+      for (const a of grouped) {
+        expect(a.Properties.Threshold).toBe(threshold);
+        expect(a.Properties.Metrics.filter((m: any) => m.MetricStat).length).toBeLessThanOrEqual(FUNCTIONS_PER_ALARM);
+      }
     }
+  });
+
+  it('stays within CloudFormation’s 500 resources a stack', () => {
+    expect(Object.keys(dev.json.Resources).length).toBeLessThanOrEqual(500);
   });
 
   /** A dashboard body as text, each reference written as its JSON. */

@@ -6,7 +6,7 @@ import { MASTER_INDEXES } from '#core/mongo/indexes.ts';
 import { runBundle } from '../../bin/cold-start/run-bundle.ts';
 import { type SecretsStandIn, startSecretsStandIn } from '../../bin/cold-start/secrets-stand-in.ts';
 import { BUNDLE_SECRET_ARNS, type Bundle, bundleFunctions } from '../../lib/bundles.ts';
-import { AUTHORIZER_FUNCTION, authorizer, databaseSetup, routes, scheduledFunctions } from '../../lib/routes.ts';
+import { AUTHORIZER_FUNCTION, authorizer, databaseSetup, jobWorker, routes, scheduledFunctions } from '../../lib/routes.ts';
 import { closeClientsAfterAll, masterDb } from '../support/db.ts';
 import { authorizerEvent, type EventOptions, httpEvent } from '../support/events.ts';
 
@@ -83,7 +83,7 @@ describe('Bundles', () => {
 
   it('exist for every route function, the authorizer, the scheduled functions and the database setup', () => {
     expect([...bundles.keys()].sort()).toEqual(
-      [...new Set([authorizer, ...routes, ...scheduledFunctions, databaseSetup].map((s) => s.function))].sort(),
+      [...new Set([authorizer, ...routes, ...scheduledFunctions, jobWorker, databaseSetup].map((s) => s.function))].sort(),
     );
     for (const bundle of bundles.values()) expect(bundle.bytes).toBeGreaterThan(0);
   });

@@ -304,11 +304,11 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
       });
       const tenants = new Proxy(stores.tenants, {
         get: (target, key) =>
-          key === 'copy'
-            ? async (...args: Parameters<typeof target.copy>) => {
+          key === 'copyBatch'
+            ? async (...args: Parameters<typeof target.copyBatch>) => {
                 copying();
                 await held;
-                return target.copy(...args);
+                return target.copyBatch(...args);
               }
             : Reflect.get(target, key),
       });

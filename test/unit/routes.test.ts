@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { AUTHORIZER_FUNCTION, databaseSetup, routes, scheduledFunctions } from '../../lib/routes.ts';
+import { AUTHORIZER_FUNCTION, databaseSetup, jobWorker, routes, scheduledFunctions } from '../../lib/routes.ts';
 
 describe('Route table', () => {
   it('has one row per function folder, each with a handler, and no duplicate route', async () => {
@@ -13,6 +13,7 @@ describe('Route table', () => {
     const listed = [
       ...routes.map((r) => r.function),
       ...scheduledFunctions.map((f) => f.function),
+      jobWorker.function,
       AUTHORIZER_FUNCTION,
       databaseSetup.function,
     ];

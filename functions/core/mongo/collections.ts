@@ -40,6 +40,11 @@ export const MASTER_COLLECTIONS = {
   webhookDeliveries: 'webhook_deliveries',
   /** Every delivery attempt: when, the outcome, the status; kept for the event retention. */
   webhookAttempts: 'webhook_attempts',
+  /**
+   * Long operations on an organization (moves, purges) run by the job worker in checkpointed steps:
+   * kind, state, the last checkpoint, attempts, the worker's lease (see `#core/jobs/`).
+   */
+  jobs: 'jobs',
   /** Name reservations, by slug: held while an organization is created or renamed, and after. */
   nameClaims: 'org_names',
   /** One lock per organization while a create, rename, move or delete runs. */

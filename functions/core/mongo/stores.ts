@@ -5,6 +5,7 @@ import { mongoAdminStore } from './admin-store.ts';
 import { mongoRefreshTokenStore } from './auth-stores.ts';
 import { withUnavailableMapping } from './errors.ts';
 import { mongoEventStore } from './event-store.ts';
+import { mongoJobStore } from './job-store.ts';
 import { mongoOperationLockStore } from './lock-store.ts';
 import { mongoMembershipStore } from './membership-store.ts';
 import { mongoNameClaimStore } from './name-claim-store.ts';
@@ -33,5 +34,6 @@ export function mongoOrgStores(client: MongoClient, masterDb: string, policy: Pl
     tenants: withUnavailableMapping(new MongoTenantSpaces(client, policy)),
     sessions: mongoRefreshTokenStore(db),
     events: mongoEventStore(db),
+    jobs: mongoJobStore(db),
   };
 }

@@ -1,15 +1,13 @@
-import { BSON, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
+import { BSON, type Collection, type Db, type Document, type MongoClient, ObjectId } from 'mongodb';
 import { log } from '../log.ts';
 import { type Placement, samePlace } from '../orgs/model.ts';
-import type { PlaceName, TenantSpaces } from '../orgs/stores.ts';
+import type { CopyBatch, PlaceName, TenantSpaces } from '../orgs/stores.ts';
 import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/placement-policy.ts';
-import { collectionUuid, isIgnorableIndexRefusal } from './compat.ts';
+import { collectionUuid, isDuplicateKey, isIgnorableIndexRefusal } from './compat.ts';
 import { hasCode } from './errors.ts';
 
 /** Copies read and write BSON values as they are (an int stays an int, a double a double). */
 const RAW = { promoteValues: false, promoteLongs: false, promoteBuffers: false } as const;
-const COPY_BATCH = 500;
-const COPY_PASSES = 5;
 
 /** A document as canonical Extended JSON with sorted keys: equal strings mean equal documents. */
 function canonical(doc: Document): string {
@@ -26,6 +24,21 @@ function canonical(doc: Document): string {
 }
 
 const idKey = (id: unknown) => JSON.stringify(BSON.EJSON.serialize({ id }, { relaxed: false }));
+
+/** The smallest ObjectId: `{ $gte: FIRST_OBJECT_ID }` selects every ObjectId `_id`. */
+const FIRST_OBJECT_ID = new ObjectId('000000000000000000000000');
+
+/**
+ * The source's records (and documents put there by other means, which carry no generation). A
+ * document with another generation is a stray from a late write: it is neither read nor copied.
+ */
+const ofGeneration = (from: Placement): Document => ({ gen: { $in: [from.gen ?? null, null] } });
+
+/** A source document as the target holds it: the source's generation becomes the target's. */
+const retagger =
+  (from: Placement, to: Placement) =>
+  (doc: Document): Document =>
+    (doc.gen ?? null) === (from.gen ?? null) ? { ...doc, gen: to.gen } : doc;
 
 /**
  * The places that hold organizations' data: a collection in the tenant database (collection mode) or
@@ -146,74 +159,62 @@ export class MongoTenantSpaces implements TenantSpaces {
     }
   }
 
-  async copy(from: Placement, to: Placement): Promise<{ documents: number }> {
+  async copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
-    await this.drop(to);
-    await this.create(to);
     const source = this.#col(from);
     const target = this.#col(to);
-    // The source's records (and documents put there by other means, which carry no generation). A
-    // document with another generation is a stray from a late write: it is neither read nor copied.
-    const selection = { gen: { $in: [from.gen ?? null, null] } };
-    const retag = (doc: Document): Document => ((doc.gen ?? null) === (from.gen ?? null) ? { ...doc, gen: to.gen } : doc);
-    const upsert = (doc: Document) => ({ replaceOne: { filter: { _id: doc._id }, replacement: retag(doc), upsert: true } });
-
-    let batch: Document[] = [];
-    for await (const doc of source.find(selection, RAW).sort({ _id: 1 }).batchSize(COPY_BATCH)) {
-      batch.push(doc);
-      if (batch.length >= COPY_BATCH) {
-        await target.bulkWrite(batch.map(upsert), { ordered: false });
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await target.bulkWrite(batch.map(upsert), { ordered: false });
-
-    // Verify document by document, repairing what differs (a write that raced the fence), until a
-    // pass finds nothing to repair.
-    for (let pass = 1; pass <= COPY_PASSES; pass += 1) {
-      const { documents, repaired } = await this.#verify(source, target, selection, retag);
-      if (repaired === 0) return { documents };
-    }
-    throw new Error(`The copy to ${to.database}.${to.collection} does not match its source`);
+    const lower = after === undefined ? { $gte: FIRST_OBJECT_ID } : { $gt: new ObjectId(after) };
+    // Range queries on `_id` match one BSON type only (MongoDB's type bracketing): ObjectIds here, the
+    // rest in `copyRest`.
+    const docs = await source
+      .find({ _id: lower, ...ofGeneration(from) }, RAW)
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    const last = docs.at(-1)?._id as ObjectId | undefined;
+    const done = docs.length < limit;
+    // The last batch's range is open: whatever the target holds beyond the source's end goes.
+    const range = done || !last ? { _id: lower } : { _id: { ...lower, $lte: last } };
+    await this.#mirror(target, range, docs.map(retagger(from, to)));
+    return { ...(last ? { last: last.toHexString() } : {}), documents: docs.length, done };
   }
 
-  async #verify(
-    source: Collection,
-    target: Collection,
-    selection: Document,
-    retag: (doc: Document) => Document,
-  ): Promise<{ documents: number; repaired: number }> {
-    const seen = new Set<string>();
-    let repaired = 0;
-    const check = async (batch: Document[]) => {
-      const copies = await target.find({ _id: { $in: batch.map((doc) => doc._id) } }, RAW).toArray();
-      const byId = new Map(copies.map((doc) => [idKey(doc._id), canonical(doc)]));
-      const fixes = batch.filter((doc) => byId.get(idKey(doc._id)) !== canonical(retag(doc)));
-      if (fixes.length > 0) {
-        await target.bulkWrite(
-          fixes.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: retag(doc), upsert: true } })),
-          { ordered: false },
-        );
-      }
-      repaired += fixes.length;
-    };
-    let batch: Document[] = [];
-    for await (const doc of source.find(selection, RAW).sort({ _id: 1 }).batchSize(COPY_BATCH)) {
-      seen.add(idKey(doc._id));
-      batch.push(doc);
-      if (batch.length >= COPY_BATCH) {
-        await check(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await check(batch);
+  async copyRest(from: Placement, to: Placement): Promise<{ documents: number }> {
+    if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
+    const notObjectId: Document = { _id: { $not: { $type: 'objectId' } } };
+    const docs = await this.#col(from)
+      .find({ ...notObjectId, ...ofGeneration(from) }, RAW)
+      .toArray();
+    await this.#mirror(this.#col(to), notObjectId, docs.map(retagger(from, to)));
+    return { documents: docs.length };
+  }
 
-    const extra: unknown[] = [];
-    for await (const doc of target.find({}, { projection: { _id: 1 } })) if (!seen.has(idKey(doc._id))) extra.push(doc._id);
-    for (let i = 0; i < extra.length; i += COPY_BATCH) {
-      await target.deleteMany({ _id: { $in: extra.slice(i, i + COPY_BATCH) } } as Document);
+  /**
+   * Makes the documents of `target` that `range` selects exactly `wanted`: missing ones inserted,
+   * different ones replaced, extra ones removed; then reads the range back and throws if it still
+   * differs (the step is retried).
+   */
+  async #mirror(target: Collection, range: Document, wanted: readonly Document[]): Promise<void> {
+    const have = new Map((await target.find(range, RAW).toArray()).map((doc) => [idKey(doc._id), canonical(doc)]));
+    const want = new Map(wanted.map((doc) => [idKey(doc._id), doc]));
+    const missing = wanted.filter((doc) => !have.has(idKey(doc._id)));
+    const differing = wanted.filter((doc) => have.has(idKey(doc._id)) && have.get(idKey(doc._id)) !== canonical(doc));
+    const extra = [...have.keys()].filter((key) => !want.has(key));
+    if (missing.length > 0) {
+      try {
+        await target.insertMany(missing as Document[], { ordered: false });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error; // a twin worker inserted some first: the read-back decides
+      }
     }
-    return { documents: seen.size, repaired: repaired + extra.length };
+    for (const doc of differing) await target.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    if (extra.length > 0) {
+      await target.deleteMany({ _id: { $in: extra.map((key) => BSON.EJSON.parse(key, { relaxed: false }).id) } } as Document);
+    }
+    const after = await target.find(range, RAW).toArray();
+    const same =
+      after.length === wanted.length && after.every((doc) => canonical(doc) === canonical(want.get(idKey(doc._id)) ?? {}));
+    if (!same) throw new Error(`The copy of a batch to ${target.dbName}.${target.collectionName} does not match its source`);
   }
 
   async list(): Promise<Placement[]> {

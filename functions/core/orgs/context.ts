@@ -1,6 +1,7 @@
 import type { PasswordHasher } from '../auth/passwords.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { EventLog } from '../events/log.ts';
+import type { Jobs } from '../jobs/runner.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import type { OperationLocks } from './locks.ts';
 import type { Organization } from './model.ts';
@@ -38,6 +39,8 @@ export interface OrgContext {
   readonly recover: (org: Organization, by: RecoveredBy) => Promise<void>;
   /** The event log: each operation records its event on itself and commits it as it ends. */
   readonly events: EventLog;
+  /** The jobs engine that runs long operations (moves, purges) in checkpointed steps. */
+  readonly jobs: Jobs;
 }
 
 /** True when something last alive (started, renewed, claimed) at `at` has been silent for a whole lease. */

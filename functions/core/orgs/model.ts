@@ -80,7 +80,10 @@ export type Operation =
       Evented)
   | ({
       readonly kind: 'move';
+      /** The fencing token: the job's id for a move run by a job, else the lock id of the run. */
       readonly owner?: string;
+      /** The job that carries the move out (absent on moves from before jobs). */
+      readonly jobId?: string;
       readonly from: Placement;
       /** A new place for each owner: a take-over copies to a place of its own, never to the one it took over. */
       readonly to: Placement;

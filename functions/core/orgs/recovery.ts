@@ -16,8 +16,9 @@ import { recoverRename } from './rename.ts';
  * every one it finds and frees the name claims, locks and places nobody uses.
  *
  * What recovery does per operation: a create is undone, a rename finished, a delete finished (at
- * once, no lease needed), a move undone by a request and finished by the operator. A committed
- * operation's owed cleanup (`./owed.ts`) is paid.
+ * once, no lease needed), a move left to its job while the job lives (the reconciler wakes a job
+ * nobody works on) and undone once its job has ended without the switch. A committed operation's
+ * owed cleanup (`./owed.ts`) is paid.
  */
 
 /** One thing {@link reconcile} could not recover or free, and why (error name and message). */
@@ -41,6 +42,8 @@ export interface ReconcileReport {
   /** Pending events settled: committed (their change happened) and dropped (it did not). */
   readonly eventsCommitted: number;
   readonly eventsDropped: number;
+  /** Wake-ups sent to jobs nobody was working on (a lost wake-up, a worker that died). */
+  readonly jobsWoken: number;
   readonly failures: readonly ReconcileFailure[];
 }
 
@@ -120,6 +123,7 @@ export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
     placesFreed: 0,
     eventsCommitted: 0,
     eventsDropped: 0,
+    jobsWoken: 0,
     failures: [] as ReconcileFailure[],
   };
   const attempt = async (step: ReconcileFailure['step'], subject: string, run: () => Promise<void>) => {
@@ -167,5 +171,6 @@ export async function reconcile(ctx: OrgContext): Promise<ReconcileReport> {
   const events = await ctx.events.settleDue(ctx.leaseMs);
   report.eventsCommitted = events.committed;
   report.eventsDropped = events.dropped;
+  report.jobsWoken = await ctx.jobs.sweep();
   return report;
 }

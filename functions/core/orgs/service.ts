@@ -4,6 +4,8 @@ import { ConflictError } from '../errors.ts';
 import { eventLogOn } from '../events/index.ts';
 import type { EventLog } from '../events/log.ts';
 import { DEFAULT_RETENTION_MS } from '../events/log.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { type JobHandler, Jobs } from '../jobs/runner.ts';
 import type { PlacementPolicy } from '../tenancy/placement-policy.ts';
 import { notFound, type OrgContext } from './context.ts';
 import { type CreateInput, createOrganization } from './create.ts';
@@ -11,13 +13,13 @@ import { deleteOrganization } from './delete.ts';
 import { OperationLocks } from './locks.ts';
 import { getLive } from './lookup.ts';
 import type { Organization, PlacementMode } from './model.ts';
-import { type MoveRef, moveOrganization } from './move.ts';
+import { type MoveRef, moveJobHandler, moveOrganization, type StartedMove, startMove } from './move.ts';
 import { type ReconcileReport, reconcile, recoverAbandoned, recoverOperation } from './recovery.ts';
 import { type UpdateInput, updateOrganization } from './rename.ts';
 import type { OrgStores } from './stores.ts';
 
 export type { CreateInput } from './create.ts';
-export type { MoveRef } from './move.ts';
+export type { MoveRef, StartedMove } from './move.ts';
 export type { ReconcileFailure, ReconcileReport } from './recovery.ts';
 export type { UpdateInput } from './rename.ts';
 
@@ -33,6 +35,24 @@ export interface OrgServiceDeps {
   readonly now?: () => Date;
   /** The event log; by default one over `stores` keeping events {@link DEFAULT_RETENTION_MS}. */
   readonly events?: EventLog;
+  /** How jobs run (the move's, and `handlers` for other kinds); see {@link JobsOptions}. */
+  readonly jobs?: JobsOptions;
+}
+
+/** The jobs engine's settings for the organization service (see `Jobs` in `#core/jobs/runner.ts`). */
+export interface JobsOptions {
+  /** The worker's wake-up (SQS in AWS, in-process locally); without it jobs run only when worked on. */
+  readonly queue?: JobQueue;
+  /** Failures in a row before a job fails for good (default 8). */
+  readonly maxAttempts?: number;
+  /** The first retry's backoff, in ms (default 2 s). */
+  readonly backoffBaseMs?: number;
+  /** How long one worker call steps before handing the job back to the queue, in ms (default 60 s). */
+  readonly budgetMs?: number;
+  /** How many records one step of a move copies (default `MOVE_BATCH`, 1,000). */
+  readonly moveBatch?: number;
+  /** Handlers of other job kinds, built over the operations' context. */
+  readonly handlers?: (ctx: OrgContext) => readonly JobHandler[];
 }
 
 /**
@@ -70,7 +90,21 @@ export class OrganizationService {
       locks: new OperationLocks(deps.stores.locks, deps.leaseMs, now),
       recover: (org, by) => recoverOperation(ctx, org, by),
       events: deps.events ?? eventLogOn(deps.stores, { retentionMs: DEFAULT_RETENTION_MS, now }),
+      get jobs() {
+        return jobs;
+      },
     };
+    const options = deps.jobs ?? {};
+    const jobs: Jobs = new Jobs({
+      store: deps.stores.jobs,
+      handlers: [moveJobHandler(ctx, options.moveBatch), ...(options.handlers?.(ctx) ?? [])],
+      leaseMs: deps.leaseMs,
+      now,
+      ...(options.queue ? { queue: options.queue } : {}),
+      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+      ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+      ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
+    });
     this.#ctx = ctx;
   }
 
@@ -125,14 +159,29 @@ export class OrganizationService {
   }
 
   /**
-   * Moves an organization's data to a new place in `mode` (an operator's action; see
-   * `moveOrganization` in `./move.ts`). A failure undoes the move; a run that died is finished by the
-   * operator, or undone by the next request that meets it.
+   * Starts moving an organization's data to a new place in `mode` as a job (an operator's action; see
+   * `startMove` in `./move.ts`); the worker carries it out.
    *
+   * @returns the organization as marked and the job (null when it is in `mode` already).
    * @throws NotFoundError (404), ConflictError `operation_in_progress` (409).
+   */
+  startMove(ref: MoveRef, mode: PlacementMode): Promise<StartedMove> {
+    return startMove(this.#ctx, ref, mode);
+  }
+
+  /**
+   * Moves an organization's data and waits, working on the job in this process (see
+   * `moveOrganization` in `./move.ts`). A job that fails for good undoes the move.
+   *
+   * @throws NotFoundError (404), ConflictError `operation_in_progress` or `move_failed` (409).
    */
   move(ref: MoveRef, mode: PlacementMode): Promise<Organization> {
     return moveOrganization(this.#ctx, ref, mode);
+  }
+
+  /** The jobs engine: the worker's `work`, the job routes' reads, the operator's cancel and retry. */
+  get jobs(): Jobs {
+    return this.#ctx.jobs;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { EventStore } from '../events/stores.ts';
+import type { JobStore } from '../jobs/stores.ts';
 import type { MembershipStore, RoleStore } from '../members/stores.ts';
 import type {
   Admin,
@@ -138,12 +139,28 @@ export interface TenantSpaces {
   /** Renames the collection `sourceId` identifies from one name to another in one database; done already is fine. */
   renameCollection(from: Placement, to: Placement, sourceId?: string): Promise<void>;
   /**
-   * Makes `to` an exact copy of the data of `from` (re-tagged with the generation of `to`), from
-   * scratch, and verifies it document by document; throws if the two do not match in the end.
+   * Copies the next batch of `from`'s records with ObjectId `_id`s (at most `limit`, in `_id` order,
+   * after `after`; from the first when undefined) into `to`, re-tagged with the generation of `to`,
+   * and verifies it: the target's documents in the same `_id` range are made exactly the batch
+   * (missing inserted, different replaced, extra removed) and read back. Safe to repeat; `last` is
+   * the checkpoint to resume after. `done` when no batch follows (the target then holds nothing
+   * beyond the source's last `_id`).
+   *
+   * @throws Error when the read-back still differs (a step to retry).
    */
-  copy(from: Placement, to: Placement): Promise<{ documents: number }>;
+  copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch>;
+  /** Copies and verifies, the same way, the documents whose `_id` is not an ObjectId (put there by other means). */
+  copyRest(from: Placement, to: Placement): Promise<{ documents: number }>;
   /** Every place of this deployment that exists on the server (without generations). */
   list(): Promise<Placement[]>;
+}
+
+/** One batch of a copy (see `TenantSpaces.copyBatch`). */
+export interface CopyBatch {
+  /** The batch's last `_id` (24 hex digits); absent when the batch was empty. */
+  readonly last?: string;
+  readonly documents: number;
+  readonly done: boolean;
 }
 
 /** The sessions an organization's admins hold, removed with the organization. */
@@ -162,4 +179,6 @@ export interface OrgStores {
   readonly sessions: SessionCleanup;
   /** The event log (`#core/events/`). */
   readonly events: EventStore;
+  /** Long operations run as jobs (`#core/jobs/`): moves, purges. */
+  readonly jobs: JobStore;
 }

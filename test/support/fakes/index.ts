@@ -1,6 +1,7 @@
 import type { OrgStores } from '#core/orgs/stores.ts';
 import { FakeAdminStore } from './admins.ts';
 import { FakeEventStore } from './events.ts';
+import { FakeJobStore } from './jobs.ts';
 import { FakeOperationLockStore } from './locks.ts';
 import { FakeMembershipStore, FakeRoleStore } from './members.ts';
 import { FakeNameClaimStore } from './names.ts';
@@ -10,6 +11,7 @@ import { FakeTenantSpaces } from './tenants.ts';
 
 export { FakeAdminStore } from './admins.ts';
 export { FakeEventStore } from './events.ts';
+export { FakeJobStore } from './jobs.ts';
 export { FakeOperationLockStore } from './locks.ts';
 export { FakeMemberLockStore, FakeMembershipStore, FakeRoleStore } from './members.ts';
 export { FakeNameClaimStore } from './names.ts';
@@ -29,6 +31,7 @@ export interface FakeOrgStores extends OrgStores {
   readonly tenants: FakeTenantSpaces;
   readonly sessions: FakeSessionCleanup;
   readonly events: FakeEventStore;
+  readonly jobs: FakeJobStore;
 }
 
 /** A fresh, empty set of in-memory organization stores. */
@@ -43,6 +46,7 @@ export function fakeOrgStores(): FakeOrgStores {
     tenants: new FakeTenantSpaces(),
     sessions: new FakeSessionCleanup(),
     events: new FakeEventStore(),
+    jobs: new FakeJobStore(),
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Placement, samePlace } from '#core/orgs/model.ts';
-import type { PlaceName, TenantSpaces } from '#core/orgs/stores.ts';
+import type { CopyBatch, PlaceName, TenantSpaces } from '#core/orgs/stores.ts';
 import { copy } from './copy.ts';
 
 /** A record as a place holds it: its id, the generation it was written under, and its data. */
@@ -24,9 +24,10 @@ const key = (place: PlaceName) => `${place.database}.${place.collection}`;
  * In-memory {@link TenantSpaces} with the semantics of `MongoTenantSpaces`: every method idempotent;
  * `drop` of a database-mode place drops its whole database; `identify` creates a missing collection;
  * `move` renames the collection `sourceId` identifies within one database (a stray under the target
- * name is dropped; a missing source leaves an empty target); `copy` needs a new place with its own
- * generation, copies from scratch the records of the source's generation (and untagged ones),
- * re-tagging them with the target's generation, and leaves strays of other generations behind.
+ * name is dropped; a missing source leaves an empty target); `copyBatch` needs a new place with its
+ * own generation, copies the records of the source's generation (and untagged ones) in id order after
+ * a checkpoint, re-tagging them with the target's generation, removes extras in the batch's range, and
+ * leaves strays of other generations behind.
  */
 export class FakeTenantSpaces implements TenantSpaces {
   readonly #places = new Map<string, Place>();
@@ -80,19 +81,38 @@ export class FakeTenantSpaces implements TenantSpaces {
     this.#places.set(key(to), { ...source, name: { database: to.database, collection: to.collection }, mode: to.mode });
   }
 
-  async copy(from: Placement, to: Placement): Promise<{ documents: number }> {
+  async copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
-    await this.drop(to);
     const target = this.#ensure(to);
-    const source = this.#places.get(key(from));
-    let documents = 0;
-    for (const record of source?.records.values() ?? []) {
-      const gen = record.gen ?? null;
-      if (gen !== (from.gen ?? null) && gen !== null) continue; // a stray a late write left: not copied
-      target.records.set(record.id, copy({ ...record, ...(gen === (from.gen ?? null) ? { gen: to.gen } : {}) }));
-      documents += 1;
+    const batch = this.#copyable(from)
+      .filter((record) => after === undefined || record.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+    const last = batch.at(-1)?.id;
+    const done = batch.length < limit;
+    for (const [id] of target.records) {
+      const inRange = (after === undefined || id > after) && (done || (last !== undefined && id <= last));
+      if (inRange && !batch.some((record) => record.id === id)) target.records.delete(id); // extra
     }
-    return { documents };
+    for (const record of batch) target.records.set(record.id, this.#retag(record, from, to));
+    return { ...(last !== undefined ? { last } : {}), documents: batch.length, done };
+  }
+
+  async copyRest(_from: Placement, _to: Placement): Promise<{ documents: number }> {
+    return { documents: 0 }; // every fake record id is in the `copyBatch` order
+  }
+
+  /** The source's records of its generation (and untagged ones); strays a late write left are not copied. */
+  #copyable(from: Placement): FakeRecord[] {
+    const source = this.#places.get(key(from));
+    return [...(source?.records.values() ?? [])].filter((record) => {
+      const gen = record.gen ?? null;
+      return gen === (from.gen ?? null) || gen === null;
+    });
+  }
+
+  #retag(record: FakeRecord, from: Placement, to: Placement): FakeRecord {
+    return copy({ ...record, ...((record.gen ?? null) === (from.gen ?? null) ? { gen: to.gen } : {}) });
   }
 
   async list(): Promise<Placement[]> {

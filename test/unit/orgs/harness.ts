@@ -50,6 +50,8 @@ export function harness(defaultMode: PlacementMode = 'collection'): Harness {
       placements: new PlacementPolicy(TENANT_DB, mode, collectionLabel),
       leaseMs: LEASE_MS,
       now,
+      // The clock only moves when a test moves it, so a failed job step is not retried after a backoff.
+      jobs: { maxAttempts: 1, moveBatch: 2 },
     });
   return {
     stores,

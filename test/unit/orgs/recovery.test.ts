@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createPasswordHasher } from '#core/auth/passwords.ts';
+import { collectionLabel } from '#core/orgs/labels.ts';
 import type { Organization } from '#core/orgs/model.ts';
+import { OrganizationService } from '#core/orgs/service.ts';
+import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
 import { type Fault, interpose, withFaults } from '../../support/fakes/index.ts';
-import { harness, LEASE_MS, password } from './harness.ts';
+import { harness, LEASE_MS, password, TENANT_DB } from './harness.ts';
 
 type H = ReturnType<typeof harness>;
 
@@ -59,32 +63,34 @@ describe('Recovery of abandoned operations', () => {
     expect(h.stores.locks.all()).toEqual([]);
   });
 
-  it('undoes an abandoned move when a request meets it, and finishes it when the reconciler does', async () => {
-    const request = harness();
-    const operator = harness();
-    for (const h of [request, operator]) {
-      const { org } = await h.createOrg('Half Moved');
-      h.stores.tenants.write(org.placement, { id: 'r1', data: {} });
-      await dieDuring(
-        h,
-        (svc) => svc.move({ id: org.id }, 'database'),
-        { call: 'orgs.transition', at: 2 },
-        { call: 'orgs.findById', at: 3 },
-      );
-      h.lapse();
-    }
-    const [moving] = request.stores.orgs.all();
-    const [moving2] = operator.stores.orgs.all();
+  it('leaves a move whose worker died to its job: a request does not undo it, the reconciler wakes the job, which finishes it', async () => {
+    const h = harness();
+    const { org } = await h.createOrg('Half Moved');
+    h.stores.tenants.write(org.placement, { id: 'r1', data: {} });
+    const sent: string[] = [];
+    const service = new OrganizationService({
+      stores: h.stores,
+      hasher: createPasswordHasher(4),
+      placements: new PlacementPolicy(TENANT_DB, 'collection', collectionLabel),
+      leaseMs: LEASE_MS,
+      now: h.now,
+      jobs: { queue: { send: async (jobId) => void sent.push(jobId) }, maxAttempts: 1 },
+    });
+    const { job } = await service.startMove({ id: org.id }, 'database');
+    const id = job?.id ?? '';
+    await h.stores.jobs.claim(id, 'a-worker-that-dies', h.now(), new Date(0));
+    h.lapse();
 
-    const undone = await request.service().recoverAbandoned(moving?.id ?? '');
-    const report = await operator.service().reconcile();
-    const finished = await operator.current(moving2?.id ?? '');
+    const met = await service.recoverAbandoned(org.id);
+    expect(met).toMatchObject({ status: 'moving' });
+    sent.length = 0;
+    await service.reconcile();
+    expect(sent).toEqual([id]); // the sweep's wake-up
 
-    expect(undone).toMatchObject({ status: 'active', placement: moving?.placement, placementVersion: 1 });
-    expect(request.stores.tenants.names()).toEqual([`${moving?.placement.database}.${moving?.placement.collection}`]);
-    expect(report).toMatchObject({ settled: 1, failures: [] });
+    expect(await service.jobs.work(id)).toBe('succeeded');
+    const finished = await h.current(org.id);
     expect(finished).toMatchObject({ status: 'active', placementVersion: 1, placement: { mode: 'database' } });
-    expect(operator.stores.tenants.records(finished?.placement ?? moving2!.placement).map((r) => r.id)).toEqual(['r1']);
+    expect(h.stores.tenants.records(finished?.placement ?? org.placement).map((r) => r.id)).toEqual(['r1']);
   });
 
   it('finishes an abandoned delete at once, without waiting for a lease', async () => {
@@ -128,6 +134,7 @@ describe('Recovery of abandoned operations', () => {
       placesFreed: 0,
       eventsCommitted: 0,
       eventsDropped: 0,
+      jobsWoken: 0,
       failures: [],
     });
   });
@@ -163,6 +170,7 @@ describe('Recovery of abandoned operations', () => {
       placesFreed: 1,
       eventsCommitted: 0,
       eventsDropped: 0,
+      jobsWoken: 0,
       failures: [{ step: 'place', subject: `tenants.${broken.collection}`, error: 'Error: drop refused' }],
     });
     expect(h.stores.orgs.all().map((o) => o.id)).toEqual([live.id]);
