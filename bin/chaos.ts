@@ -11,7 +11,10 @@
  *   npm run chaos -- --short           # 4 runs of each (CI, about three minutes on 2 cores)
  *   npm run chaos -- --seed 1234       # replay a run's plan of kills (the seed is printed)
  *   npm run chaos -- --runs 40 --writers 6 --db-kills 0.3 --only rename,move
+ *   npm run chaos -- --short --summary test-results/chaos/summary.json   # {"passed": runs, "failed": runs} for CI
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CrashSuite, OPERATIONS, type Operation, type RunResult } from './chaos/suite.ts';
 
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     'db-kills': { type: 'string' },
     lease: { type: 'string' },
     only: { type: 'string' },
+    summary: { type: 'string' },
   },
 });
 
@@ -112,10 +116,9 @@ const rows = options.operations.map((operation) => {
 rows.push(['after the last run', '-', '-', '-', String(final.lost.length), String(final.leftBehind.length), '-', '-']);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
 const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+const tableLines = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
 console.log('');
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const row of rows) console.log(line(row));
+for (const tableLine of tableLines) console.log(tableLine);
 console.log('');
 for (const lost of final.lost) console.log(`lost after the last run: ${lost}`);
 for (const left of final.leftBehind) console.log(`left behind after the last run: ${left}`);
@@ -132,4 +135,14 @@ console.log(
       ? 'nothing lost, nothing left behind, every create, rename and delete finished by requests.'
       : `${lost} lost, ${left} left behind, ${unfinished.length} runs not finished by requests.`),
 );
+if (values.summary) {
+  // Runs that lost, left behind or left to the reconciler what requests should finish fail; so does the last check.
+  const failedRuns = results.filter((r) => r.lost.length + r.leftBehind.length > 0 || unfinished.includes(r)).length;
+  const finalFailed = final.lost.length + final.leftBehind.length > 0 ? 1 : 0;
+  await mkdir(dirname(values.summary), { recursive: true });
+  await writeFile(
+    values.summary,
+    `${JSON.stringify({ passed: results.length - failedRuns, failed: failedRuns + finalFailed, seed, table: tableLines })}\n`,
+  );
+}
 process.exit(lost + left + unfinished.length === 0 ? 0 : 1);

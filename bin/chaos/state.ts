@@ -60,7 +60,15 @@ export async function leftBehind(client: MongoClient, names: Names): Promise<str
   for (const admin of admins) {
     if (!byId.has(admin.orgId.toHexString())) problems.push(`user ${admin._id} of an organization that is gone`);
   }
-  const used = new Set(orgs.map((o) => `${o.placement.database}.${o.placement.collection}`));
+  // An organization uses its placement, and the places an operation it carries moves data between
+  // (an operation still there is a problem of its own, above).
+  const used = new Set(
+    orgs.flatMap((o) =>
+      [o.placement, o.operation?.from, o.operation?.to]
+        .filter((p): p is Document => p !== undefined)
+        .map((p) => `${p.database}.${p.collection}`),
+    ),
+  );
   for (const place of places) {
     const key = `${place.database}.${place.collection}`;
     if (!used.has(key)) problems.push(`place ${key} without an organization`);

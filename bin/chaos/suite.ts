@@ -161,7 +161,8 @@ export class CrashSuite {
       }),
     );
     this.#options.log(
-      `  windows (ms, nothing killed): ${[...this.#window].map(([op, ms]) => `${op} ${Math.round(ms)}`).join(', ')}`,
+      `  windows (ms, nothing killed): ${[...this.#window].map(([op, ms]) => `${op} ${Math.round(ms)}`).join(', ')}` +
+        ` (the move script starts in ${Math.round(this.#scriptStartMs)})`,
     );
     this.#writers.start(this.#options.writers, this.#random.fork());
   }
@@ -239,15 +240,28 @@ export class CrashSuite {
     const api = random.pick(this.#apis);
     const subject = await this.#prepare(operation, run);
     const killDatabase = random.chance(this.#options.databaseKills);
-    // Anywhere from the request to a little after its answer; for the move script, from a little
-    // before it has started (loaded its modules, connected) to a little after it is done.
+    // Anywhere from the request to a little after its answer. The move script spends most of its
+    // time starting (loading its modules, connecting): one kill in five lands then, the others from
+    // the moment it marks the organization to a little after its work is done.
     const window = (this.#window.get(operation) ?? 200) * 1.3;
-    const killAfterMs = operation === 'move' ? random.between(this.#scriptStartMs * 0.8, window) : random.between(0, window);
+    const moveWindow = Math.max(100, (this.#window.get('move') ?? 0) - this.#scriptStartMs) * 1.3;
+    const beforeMark = operation === 'move' && random.chance(0.2);
+    const killAfterMs =
+      operation !== 'move'
+        ? random.between(0, window)
+        : beforeMark
+          ? random.between(0, this.#scriptStartMs)
+          : random.between(0, moveWindow);
     await sleep(random.between(20, 150)); // the writers are at work
 
     const began = performance.now();
     const started = this.#begin(operation, subject, api);
-    await sleep(killAfterMs - (performance.now() - began));
+    if (operation === 'move' && !beforeMark && subject.writer) {
+      await this.#marked(subject.writer.orgId, started.script);
+      await sleep(killAfterMs);
+    } else {
+      await sleep(killAfterMs - (performance.now() - began));
+    }
     let killed: RunResult['killed'] = 'none';
     if (killDatabase) {
       await this.#db.kill();
@@ -270,7 +284,7 @@ export class CrashSuite {
 
     // Recovery by requests: the next requests that meet the organization, until nothing is left
     // unsettled or a few seconds past the lease.
-    const deadline = killedAt + this.#options.leaseSeconds * 1_000 + 6_000;
+    const deadline = killedAt + this.#options.leaseSeconds * 1_000 + 5_000;
     let unsettled = await this.#unsettled();
     while (unsettled.length > 0 && performance.now() < deadline) {
       await this.#recoveryRequests(operation, subject);
@@ -300,6 +314,15 @@ export class CrashSuite {
       leftBehind: left,
       leftToReconciler: unsettled,
     };
+  }
+
+  /** Resolves once the organization is being moved (or the script has ended). */
+  async #marked(orgId: string, script: ScriptRun | undefined): Promise<void> {
+    while (script && script.child.exitCode === null && script.child.signalCode === null) {
+      const doc = await orgDoc(this.#client, NAMES, orgId).catch(() => null);
+      if (doc?.status === 'moving') return;
+      await sleep(5);
+    }
   }
 
   /** What is left behind now that was not before this run. */
