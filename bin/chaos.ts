@@ -127,8 +127,8 @@ const lost = results.reduce((n, r) => n + r.lost.length, 0) + final.lost.length;
 const left = results.reduce((n, r) => n + r.leftBehind.length, 0) + final.leftBehind.length;
 // A request that meets a dead create, rename or delete finishes all of it; a dead move's cleanup after
 // its commit is still the reconciler's (see the README's crash suite section).
-const unfinished = results.filter((r) => !r.byRequest && REQUEST_FINISHES.has(r.operation));
-for (const r of unfinished) console.log(`${r.operation} #${r.run}: requests left ${r.leftToReconciler.join('; ')}`);
+const unfinished = results.filter((r) => r.subjectLeft.length > 0 && REQUEST_FINISHES.has(r.operation));
+for (const r of unfinished) console.log(`${r.operation} #${r.run}: requests left ${r.subjectLeft.join('; ')}`);
 console.log(
   `${results.length} runs in ${((performance.now() - started) / 1000).toFixed(0)} s, seed ${seed}: ` +
     (lost + left + unfinished.length === 0

@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { type Document, MongoClient } from 'mongodb';
 import { newKeySet } from '#core/auth/keys.ts';
+import { toSlug } from '#core/orgs/model.ts';
 import { type Answer, acknowledged, call, sleep } from './http.ts';
 import { Ledger } from './ledger.ts';
 import { ApiProcess, Database, freePort, killScript, moveOrg, type ScriptRun } from './processes.ts';
@@ -56,6 +57,12 @@ export interface RunResult {
   readonly leftBehind: readonly string[];
   /** What requests alone left for the reconciler. */
   readonly leftToReconciler: readonly string[];
+  /**
+   * The part of it about the run's own organization (its id, names, or the place it had): what the
+   * operation's recovery by a request should have finished. The rest (a stray place a late write
+   * made, say) is the reconciler's by design.
+   */
+  readonly subjectLeft: readonly string[];
 }
 
 interface Writer extends Target {
@@ -313,6 +320,7 @@ export class CrashSuite {
       lost,
       leftBehind: left,
       leftToReconciler: unsettled,
+      subjectLeft: await this.#about(subject, unsettled),
     };
   }
 
@@ -323,6 +331,15 @@ export class CrashSuite {
       if (doc?.status === 'moving') return;
       await sleep(5);
     }
+  }
+
+  /** The leftovers that name the subject: its id, one of its names (slugs), or the place it had before the run. */
+  async #about(subject: Subject, lines: readonly string[]): Promise<string[]> {
+    const id = subject.writer?.orgId ?? (subject.email ? await orgIdByEmail(this.#client, NAMES, subject.email) : null);
+    const slugs = [subject.name, subject.newName].filter((n): n is string => n !== undefined).map(toSlug);
+    const words = new Set([...(id ? [id] : []), ...slugs, ...(subject.place ? [subject.place] : [])]);
+    const ours = (word: string) => words.has(word) || slugs.some((slug) => word.startsWith(`${NAMES.tenantDb}.org_${slug}_`));
+    return lines.filter((line) => line.split(/[\s()]+/).some(ours));
   }
 
   /** What is left behind now that was not before this run. */
@@ -340,7 +357,7 @@ export class CrashSuite {
         const doc = await orgDoc(this.#client, NAMES, writer.orgId);
         const from = String(doc?.name ?? writer.name);
         const to = `Chaos Writer ${writer.orgId.slice(-4)} r${run}`;
-        return { name: from, newName: to, writer, acked: false };
+        return { name: from, newName: to, writer, place: placeOf(doc), acked: false };
       }
       case 'move': {
         const doc = await orgDoc(this.#client, NAMES, writer.orgId);
@@ -348,6 +365,7 @@ export class CrashSuite {
           name: String(doc?.name),
           writer,
           to: doc?.placement.mode === 'database' ? 'collection' : 'database',
+          place: placeOf(doc),
           acked: false,
         };
       }
@@ -356,7 +374,8 @@ export class CrashSuite {
         const org = await this.#signUp(`Chaos Deleted ${run}`, email);
         this.#writers.add(org);
         await sleep(300); // some records to delete
-        return { name: org.name, email, writer: org, acked: false };
+        const doc = await orgDoc(this.#client, NAMES, org.orgId);
+        return { name: org.name, email, writer: org, place: placeOf(doc), acked: false };
       }
     }
   }
@@ -504,6 +523,10 @@ export class CrashSuite {
   }
 }
 
+/** An organization document's place, as `database.collection`. */
+const placeOf = (doc: Document | null): string | undefined =>
+  doc ? `${doc.placement.database}.${doc.placement.collection}` : undefined;
+
 /** What a run works on, and what it was told. */
 interface Subject {
   readonly name: string;
@@ -511,6 +534,8 @@ interface Subject {
   readonly newName?: string;
   readonly to?: 'collection' | 'database';
   readonly writer?: Writer;
+  /** Where its data was before the run (`database.collection`). */
+  readonly place?: string;
   /** The operation's own request was acknowledged (2xx, or the script exited 0). */
   acked: boolean;
   /** A create retried during recovery was acknowledged. */
