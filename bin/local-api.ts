@@ -54,6 +54,26 @@ const dispatcherTimer = setInterval(() => {
 }, dispatchMs);
 console.log(`Dispatcher runs every ${dispatchMs} ms (webhooks to loopback allowed locally)`);
 
+// The job worker (an SQS-driven function in AWS): the same handler, woken by an in-process timer
+// queue; every JOB_SWEEP_INTERVAL_MS (5 s) a sweep wakes jobs nobody works on (after a restart, say).
+const { InProcessJobQueue, localJobQueue } = await import('#core/jobs/local-queue.ts');
+const { handler: jobWorker } = await import('../functions/job-worker/handler.ts');
+const jobQueue = new InProcessJobQueue((jobId) =>
+  jobWorker({ Records: [{ messageId: `local-${jobId}-${Date.now()}`, body: JSON.stringify({ jobId }) }] } as never),
+);
+if (!process.env.JOB_QUEUE_URL) localJobQueue.current = jobQueue;
+const sweepMs = Number(process.env.JOB_SWEEP_INTERVAL_MS ?? 5_000);
+if (!Number.isFinite(sweepMs) || sweepMs < 100) throw new Error('JOB_SWEEP_INTERVAL_MS must be 100 or more');
+const { organizations } = await import('#core/app.ts');
+const orgService = organizations();
+const sweepTimer = setInterval(() => {
+  orgService()
+    .then((service) => service.jobs.sweep())
+    .catch(() => undefined); // the next tick tries again
+}, sweepMs);
+sweepTimer.unref();
+console.log(`Job worker runs in this process (sweep every ${sweepMs} ms)`);
+
 // LOCAL_API_AUTHORIZER_CACHE_SECONDS: API Gateway's authorizer result cache (0, the dev stage's, by default).
 const authorizerCacheSeconds = Number(process.env.LOCAL_API_AUTHORIZER_CACHE_SECONDS ?? 0);
 if (!Number.isFinite(authorizerCacheSeconds) || authorizerCacheSeconds < 0) {
@@ -72,7 +92,9 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`${signal}: shutting down`);
   clearInterval(dispatcherTimer);
+  clearInterval(sweepTimer);
   server.close();
+  await jobQueue.stop();
   server.closeAllConnections();
   const { closeMongoClient } = await import('#core/mongo/client.ts');
   await closeMongoClient().catch(() => {});

@@ -46,8 +46,11 @@ const other = (mode: PlacementMode): PlacementMode => (mode === 'collection' ? '
 
 type Heartbeat = 'renewing' | 'frozen' | 'failing';
 
-/** The stores as the owner sees them: its first call of `method` held at `g`, and its heartbeat as said. */
-function ownerStores(store: 'tenants', method: 'copy' | 'renameCollection', g: Gate, heartbeat: Heartbeat): OrgStores {
+/**
+ * The stores as the owner sees them: its first call of `method` held at `g`, and its heartbeat (the
+ * operation lock's renewals, and a job's) as said.
+ */
+function ownerStores(store: 'tenants', method: 'copyBatch' | 'renameCollection', g: Gate, heartbeat: Heartbeat): OrgStores {
   const tenants = new Proxy(stores[store], {
     get: (target, key) => {
       const value = Reflect.get(target, key);
@@ -58,15 +61,16 @@ function ownerStores(store: 'tenants', method: 'copy' | 'renameCollection', g: G
       };
     },
   });
-  const locks = new Proxy(stores.locks, {
-    get: (target, key) => {
-      const value = Reflect.get(target, key);
-      if (key !== 'renew' || heartbeat === 'renewing') return typeof value === 'function' ? value.bind(target) : value;
-      if (heartbeat === 'frozen') return () => new Promise(() => {}); // never answers: the owner is frozen
-      return () => Promise.reject(new Error('renewal failed'));
-    },
-  });
-  return { ...stores, tenants, locks };
+  const beating = <T extends object>(base: T): T =>
+    new Proxy(base, {
+      get: (target, key) => {
+        const value = Reflect.get(target, key);
+        if (key !== 'renew' || heartbeat === 'renewing') return typeof value === 'function' ? value.bind(target) : value;
+        if (heartbeat === 'frozen') return () => new Promise(() => {}); // never answers: the owner is frozen
+        return () => Promise.reject(new Error('renewal failed'));
+      },
+    });
+  return { ...stores, tenants, locks: beating(stores.locks), jobs: beating(stores.jobs) };
 }
 
 const service = (s: OrgStores, mode: PlacementMode) =>
@@ -97,9 +101,9 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
   it('a live move keeps its lease past the lease time; contenders get 409 and 503 and the reconciler waits', async () => {
     const { org, caller, written } = await setUp(`slow move ${mode}`);
     const copying = gate();
-    const move = service(ownerStores('tenants', 'copy', copying, 'renewing'), mode).move({ id: org.id }, other(mode));
+    const move = service(ownerStores('tenants', 'copyBatch', copying, 'renewing'), mode).move({ id: org.id }, other(mode));
     await copying.reached;
-    await sleep(LEASE_MS * 2); // the operation is older than its lease; its owner renews the lock
+    await sleep(LEASE_MS * 2); // the operation is older than its lease; its worker renews the job's lease
     const owner = ((await stores.orgs.findById(org.id)) as Organization).operation;
 
     const contender = service(stores, mode);
@@ -130,28 +134,32 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
   });
 
   it.each(['frozen', 'failing'] as const)(
-    'a move whose owner stops renewing (%s) is taken over after the lease, and the old owner is fenced',
+    'a move whose worker stops renewing (%s) is taken over by another worker after the lease, and the old worker writes nothing more',
     async (heartbeat) => {
       const { org, caller, written } = await setUp(`stalled move ${mode} ${heartbeat}`);
       const copying = gate();
-      const owner = service(ownerStores('tenants', 'copy', copying, heartbeat), mode);
+      const owner = service(ownerStores('tenants', 'copyBatch', copying, heartbeat), mode);
       const stalled = owner.move({ id: org.id }, other(mode)).catch((e) => e);
       await copying.reached;
-      const firstTarget = ((await stores.orgs.findById(org.id)) as Organization).operation;
+      const marked = ((await stores.orgs.findById(org.id)) as Organization).operation;
+      const jobId = marked?.kind === 'move' ? (marked.jobId ?? '') : '';
       await sleep(LEASE_MS * 1.5);
 
-      const report = await service(stores, mode).reconcile();
+      // The reconciler's sweep wakes the job; another worker takes it over and finishes it.
+      const contender = service(stores, mode);
+      expect((await contender.reconcile()).jobsWoken).toBe(1);
+      expect(await contender.jobs.work(jobId)).toBe('succeeded');
       const after = (await stores.orgs.findById(org.id)) as Organization;
-      expect(report.failures).toEqual([]);
       expect(after).toMatchObject({ status: 'active', placement: { mode: other(mode) } });
-      expect(firstTarget?.kind === 'move' && samePlace(after.placement, firstTarget.to)).toBe(false);
+      expect(marked?.kind === 'move' && samePlace(after.placement, marked.to)).toBe(true);
+      const records = (await contender.jobs.get(jobId))?.result?.documents;
 
-      copying.release(); // the old owner wakes up and copies to its own target, then tries to switch
-      const outcome = await stalled;
-      expect(outcome).toBeInstanceOf(ConflictError);
+      copying.release(); // the old worker wakes up: its lease is gone, so it writes nothing and stops
+      await stalled;
       const final = (await stores.orgs.findById(org.id)) as Organization;
       expect(final.placement).toEqual(after.placement);
-      if (firstTarget?.kind === 'move') expect(await placeExists(firstTarget.to)).toBe(false);
+      expect(await placeExists(org.placement)).toBe(false);
+      expect(records).toBe(written.length);
       await expectRecords(
         caller,
         written.map((r) => r.id),

@@ -48,6 +48,13 @@ describe('Script: move-org', () => {
           database: expect.stringMatching(`^${process.env.TENANT_DB_NAME}_[0-9a-f]{24}$`),
           collection: 'records',
         },
+        // No job queue here: the script worked on the move's job itself, to its end.
+        job: expect.objectContaining({
+          kind: 'move',
+          state: 'succeeded',
+          organization_id: caller.orgId,
+          result: { documents: 1, placement_mode: 'database' },
+        }),
       });
       expect(JSON.parse(back.out).placement).toEqual({
         mode: 'collection',
@@ -61,6 +68,30 @@ describe('Script: move-org', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('lists, shows and refuses to cancel or retry a finished job (org:jobs)', async () => {
+    const orgJobs = (...args: string[]) =>
+      run(process.execPath, ['bin/org-jobs.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } }).then(
+        ({ stdout }) => ({ code: 0, out: stdout.trim() }),
+        (error: { code: number; stdout: string; stderr: string }) => ({
+          code: error.code,
+          out: `${error.stdout}${error.stderr}`.trim(),
+        }),
+      );
+    const listed = JSON.parse((await orgJobs('list', '--state', 'succeeded')).out) as {
+      jobs: { job_id: string; kind: string }[];
+    };
+    expect(listed.jobs.length).toBeGreaterThanOrEqual(2); // the two moves above
+    const [latest] = listed.jobs;
+    expect(JSON.parse((await orgJobs('show', latest?.job_id ?? '')).out)).toMatchObject({
+      job_id: latest?.job_id,
+      state: 'succeeded',
+    });
+    expect(await orgJobs('cancel', latest?.job_id ?? '')).toMatchObject({ code: 1, out: expect.stringContaining('succeeded') });
+    expect(await orgJobs('retry', latest?.job_id ?? '')).toMatchObject({ code: 1 });
+    expect(await orgJobs('show', '0123456789abcdef01234567')).toMatchObject({ code: 1, out: expect.stringContaining('no job') });
+    expect(await orgJobs('list', '--state', 'sleeping')).toMatchObject({ code: 2 });
   });
 
   it('explains its usage and refuses an unknown organization', async () => {

@@ -20,6 +20,17 @@ export type StepOutcome =
   | { readonly done: false; readonly progress: JobData }
   | { readonly done: true; readonly result: JobData };
 
+/** What a step may ask of the engine. */
+export interface StepContext {
+  /**
+   * Resolves while this worker holds the job's lease with at least half a lease left, else throws
+   * {@link LeaseLostError}: a step calls it right before each write to a place another worker may
+   * also be writing to after a take-over, so a worker that froze longer than half a lease writes
+   * nothing more (one read of the job).
+   */
+  readonly assertLease: () => Promise<void>;
+}
+
 /** What a job kind does, one bounded step at a time; every step must be safe to run again. */
 export interface JobHandler {
   readonly kind: JobKind;
@@ -29,7 +40,7 @@ export interface JobHandler {
    *
    * @throws PermanentJobError when the job can never succeed (no retry); anything else is retried.
    */
-  step(job: Job): Promise<StepOutcome>;
+  step(job: Job, context: StepContext): Promise<StepOutcome>;
   /** True while cancelling is safe (before the point of no return); cancelling is refused after. Default: always. */
   cancellable?(job: Job): boolean;
   /** Undoes what the job did, once it is cancelled or has failed for good. Must be idempotent. */
@@ -38,6 +49,14 @@ export interface JobHandler {
 
 /** A step that can never succeed (the organization is gone, the input is wrong): the job fails without retrying. */
 export class PermanentJobError extends AppError {}
+
+/** This worker no longer holds the job's lease (or has too little of it left to write safely). */
+export class LeaseLostError extends Error {
+  constructor() {
+    super('The job lease was lost or is about to lapse; another worker may hold the job');
+    this.name = 'LeaseLostError';
+  }
+}
 
 export interface JobsDeps {
   readonly store: JobStore;
@@ -194,11 +213,14 @@ export class Jobs {
       if (job.cancelRequested && (handler.cancellable?.(job) ?? true)) return this.#end(handler, job, owner, 'cancelled');
       let next: Job | 'succeeded' | 'lost';
       try {
-        const outcome = await this.#renewing(job, owner, () => handler.step(job));
+        const outcome = await this.#renewing(job, owner, () =>
+          handler.step(job, { assertLease: () => this.#assertLease(id, owner) }),
+        );
         next = outcome.done
           ? await this.#succeed(job, owner, outcome.result)
           : await this.#checkpoint(job, owner, outcome.progress);
       } catch (error) {
+        if (error instanceof LeaseLostError) return 'lost';
         // A failed step, or a failed checkpoint or finish (the step is run again from the last checkpoint).
         return this.#failed(handler, job, owner, error);
       }
@@ -210,6 +232,12 @@ export class Jobs {
         return 'continued';
       }
     }
+  }
+
+  async #assertLease(id: string, owner: string): Promise<void> {
+    const job = await this.#deps.store.findById(id);
+    const left = job?.renewedAt ? job.renewedAt.getTime() + this.#deps.leaseMs - this.#now().getTime() : 0;
+    if (job?.owner !== owner || job.state !== 'running' || left < this.#deps.leaseMs / 2) throw new LeaseLostError();
   }
 
   async #succeed(job: Job, owner: string, result: JobData): Promise<'succeeded' | 'lost'> {
@@ -311,7 +339,7 @@ export class Jobs {
     const ended = await this.#deps.store.finish(
       job.id,
       owner,
-      { state, ...(job.lastError ? { lastError: job.lastError } : {}) },
+      { state, attempts: job.attempts, ...(job.lastError ? { lastError: job.lastError } : {}) },
       this.#now(),
     );
     if (!ended) return 'lost';

@@ -35,7 +35,7 @@ export interface JobStore {
   finish(
     id: string,
     owner: string,
-    end: { state: 'succeeded' | 'failed' | 'cancelled'; result?: JobData; lastError?: JobError },
+    end: { state: 'succeeded' | 'failed' | 'cancelled'; result?: JobData; lastError?: JobError; attempts?: number },
     now: Date,
   ): Promise<boolean>;
   /** Asks a queued or running job to cancel; the job as it is then, null when it is final or missing. */

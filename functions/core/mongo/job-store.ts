@@ -136,7 +136,7 @@ export class MongoJobStore implements JobStore {
   async finish(
     id: string,
     owner: string,
-    end: { state: 'succeeded' | 'failed' | 'cancelled'; result?: JobData; lastError?: JobError },
+    end: { state: 'succeeded' | 'failed' | 'cancelled'; result?: JobData; lastError?: JobError; attempts?: number },
     now: Date,
   ): Promise<boolean> {
     const _id = oid(id);
@@ -150,6 +150,7 @@ export class MongoJobStore implements JobStore {
           finishedAt: now,
           ...(end.result ? { result: end.result } : {}),
           ...(end.lastError ? { lastError: end.lastError } : {}),
+          ...(end.attempts !== undefined ? { attempts: end.attempts } : {}),
         },
         $unset: { owner: '', renewedAt: '' },
       },

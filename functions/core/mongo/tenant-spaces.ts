@@ -1,7 +1,7 @@
-import { BSON, type Collection, type Db, type Document, type MongoClient, ObjectId } from 'mongodb';
+import { BSON, type Collection, type Db, type Document, type FindCursor, type MongoClient, ObjectId } from 'mongodb';
 import { log } from '../log.ts';
 import { type Placement, samePlace } from '../orgs/model.ts';
-import type { CopyBatch, PlaceName, TenantSpaces } from '../orgs/stores.ts';
+import type { CopyBatch, PlaceName, TenantSpaces, VerifiedBatch } from '../orgs/stores.ts';
 import { type PlacementPolicy, RECORDS_COLLECTION } from '../tenancy/placement-policy.ts';
 import { collectionUuid, isDuplicateKey, isIgnorableIndexRefusal } from './compat.ts';
 import { hasCode } from './errors.ts';
@@ -28,6 +28,92 @@ const idKey = (id: unknown) => JSON.stringify(BSON.EJSON.serialize({ id }, { rel
 /** The smallest ObjectId: `{ $gte: FIRST_OBJECT_ID }` selects every ObjectId `_id`. */
 const FIRST_OBJECT_ID = new ObjectId('000000000000000000000000');
 
+/** ObjectId `_id`s after `after` (24 hex digits), or all of them. */
+const lowerBound = (after: string | undefined) =>
+  after === undefined ? { $gte: FIRST_OBJECT_ID } : { $gt: new ObjectId(after) };
+
+/** True when an unordered `insertMany` failed only on documents that are there already (E11000). */
+function isOnlyDuplicates(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length === 0) return isDuplicateKey(error);
+  return list.every((e) => (e as { code?: number }).code === 11000 || isDuplicateKey(e));
+}
+
+/**
+ * A cursor in `_id` order read in batches across calls: `position` is the last `_id` handed out, so
+ * the next call can tell whether it resumes here. Closes itself when exhausted or failed.
+ */
+class OrderedCursor {
+  readonly #cursor: FindCursor<Document>;
+  readonly #forget: () => void;
+  #peeked: Document | null | undefined;
+  position: string | undefined;
+
+  constructor(cursor: FindCursor<Document>, position: string | undefined, forget: () => void) {
+    this.#cursor = cursor;
+    this.position = position;
+    this.#forget = forget;
+  }
+
+  async #next(): Promise<Document | null> {
+    if (this.#peeked !== undefined) {
+      const doc = this.#peeked;
+      this.#peeked = undefined;
+      return doc;
+    }
+    try {
+      return await this.#cursor.next();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  #handed(docs: Document[], exhausted: boolean): Document[] {
+    const last = docs.at(-1)?._id as ObjectId | undefined;
+    if (last) this.position = last.toHexString();
+    if (exhausted) void this.close();
+    return docs;
+  }
+
+  /** Up to `limit` documents; fewer when the cursor is exhausted. */
+  async take(limit: number): Promise<Document[]> {
+    const docs: Document[] = [];
+    while (docs.length < limit) {
+      const doc = await this.#next();
+      if (!doc) return this.#handed(docs, true);
+      docs.push(doc);
+    }
+    return this.#handed(docs, false);
+  }
+
+  /** Every document up to and including `_id` `last`. */
+  async takeThrough(last: ObjectId): Promise<Document[]> {
+    const docs: Document[] = [];
+    for (;;) {
+      const doc = await this.#next();
+      if (!doc) return this.#handed(docs, true);
+      if (doc._id instanceof ObjectId && doc._id.toHexString() > last.toHexString()) {
+        this.#peeked = doc;
+        this.position = last.toHexString();
+        return docs;
+      }
+      docs.push(doc);
+    }
+  }
+
+  /** Every document left. */
+  takeAll(): Promise<Document[]> {
+    return this.take(Number.POSITIVE_INFINITY);
+  }
+
+  async close(): Promise<void> {
+    this.#forget();
+    await this.#cursor.close().catch(() => undefined);
+  }
+}
+
 /**
  * The source's records (and documents put there by other means, which carry no generation). A
  * document with another generation is a stray from a late write: it is neither read nor copied.
@@ -48,6 +134,8 @@ const retagger =
 export class MongoTenantSpaces implements TenantSpaces {
   readonly #client: MongoClient;
   readonly #policy: PlacementPolicy;
+  /** The open cursors of each copy in this container (see `#cursor`). */
+  readonly #cursors = new Map<string, OrderedCursor>();
 
   constructor(client: MongoClient, policy: PlacementPolicy) {
     this.#client = client;
@@ -159,24 +247,95 @@ export class MongoTenantSpaces implements TenantSpaces {
     }
   }
 
-  async copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch> {
+  async copyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<CopyBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
-    const source = this.#col(from);
-    const target = this.#col(to);
-    const lower = after === undefined ? { $gte: FIRST_OBJECT_ID } : { $gt: new ObjectId(after) };
-    // Range queries on `_id` match one BSON type only (MongoDB's type bracketing): ObjectIds here, the
-    // rest in `copyRest`.
-    const docs = await source
-      .find({ _id: lower, ...ofGeneration(from) }, RAW)
-      .sort({ _id: 1 })
-      .limit(limit)
-      .toArray();
+    const source = this.#cursor('copy', from, to, after, () => this.#sourceCursor(from, after, limit));
+    const docs = await source.take(limit);
+    if (docs.length > 0) {
+      await beforeWrite?.();
+      try {
+        await this.#col(to).insertMany(docs.map(retagger(from, to)), { ordered: false });
+      } catch (error) {
+        // Copied already by an earlier, interrupted run: the verification compares them.
+        if (!isOnlyDuplicates(error)) throw error;
+      }
+    }
+    const last = docs.at(-1)?._id as ObjectId | undefined;
+    return { ...(last ? { last: last.toHexString() } : {}), documents: docs.length, done: docs.length < limit };
+  }
+
+  async verifyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<VerifiedBatch> {
+    if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
+    const source = this.#cursor('verify-source', from, to, after, () => this.#sourceCursor(from, after, limit));
+    const target = this.#cursor('verify-target', from, to, after, () =>
+      this.#col(to)
+        .find({ _id: lowerBound(after) }, RAW)
+        .sort({ _id: 1 })
+        .batchSize(limit),
+    );
+    const docs = await source.take(limit);
     const last = docs.at(-1)?._id as ObjectId | undefined;
     const done = docs.length < limit;
-    // The last batch's range is open: whatever the target holds beyond the source's end goes.
-    const range = done || !last ? { _id: lower } : { _id: { ...lower, $lte: last } };
-    await this.#mirror(target, range, docs.map(retagger(from, to)));
-    return { ...(last ? { last: last.toHexString() } : {}), documents: docs.length, done };
+    // The target's documents up to the same `_id` (all that are left, after the source's last batch).
+    const copies = done ? await target.takeAll() : await target.takeThrough(last as ObjectId);
+    const have = new Map(copies.map((doc) => [idKey(doc._id), canonical(doc)]));
+    const want = docs.map(retagger(from, to));
+    const wanted = new Set(want.map((doc) => idKey(doc._id)));
+    const fixes = want.filter((doc) => have.get(idKey(doc._id)) !== canonical(doc));
+    const extra = copies.filter((doc) => !wanted.has(idKey(doc._id))).map((doc) => doc._id);
+    if (fixes.length + extra.length > 0) await beforeWrite?.();
+    for (const doc of fixes) await this.#col(to).replaceOne({ _id: doc._id }, doc, { upsert: true });
+    if (extra.length > 0) await this.#col(to).deleteMany({ _id: { $in: extra } });
+    return {
+      ...(last ? { last: last.toHexString() } : {}),
+      documents: docs.length,
+      repaired: fixes.length + extra.length,
+      done,
+    };
+  }
+
+  /** The source's ObjectId records after `after`, in `_id` order. */
+  #sourceCursor(from: Placement, after: string | undefined, limit: number): FindCursor<Document> {
+    // Range queries on `_id` match one BSON type only (MongoDB's type bracketing): ObjectIds here,
+    // the rest in `copyRest`.
+    return this.#col(from)
+      .find({ _id: lowerBound(after), ...ofGeneration(from) }, RAW)
+      .sort({ _id: 1 })
+      .batchSize(limit);
+  }
+
+  /**
+   * The copy's open cursor of `role`, if it stopped at `after`, else a new one from there. A copy keeps
+   * its cursors open between calls while each call resumes where the last stopped, so it reads each
+   * place once (a server that cannot sort by the index, such as the embedded test server, sorts once
+   * per cursor); a resumed copy, or another worker, opens new ones.
+   */
+  #cursor(
+    role: string,
+    from: PlaceName,
+    to: PlaceName,
+    after: string | undefined,
+    open: () => FindCursor<Document>,
+  ): OrderedCursor {
+    const key = `${role}:${from.database}.${from.collection}>${to.database}.${to.collection}`;
+    const cached = this.#cursors.get(key);
+    if (cached && cached.position === after) return cached;
+    void cached?.close();
+    const cursor = new OrderedCursor(open(), after, () => this.#cursors.delete(key));
+    this.#cursors.set(key, cursor);
+    return cursor;
   }
 
   async copyRest(from: Placement, to: Placement): Promise<{ documents: number }> {

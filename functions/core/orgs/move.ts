@@ -2,7 +2,7 @@ import { ConflictError } from '../errors.ts';
 import { newEventId } from '../events/log.ts';
 import { newId } from '../ids.ts';
 import { isFinal, type Job } from '../jobs/model.ts';
-import { type JobHandler, PermanentJobError, type StepOutcome } from '../jobs/runner.ts';
+import { type JobHandler, PermanentJobError, type StepContext, type StepOutcome } from '../jobs/runner.ts';
 import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import { lapsed, notFound, type OrgContext, operationInProgress, type RecoveredBy } from './context.ts';
@@ -15,8 +15,9 @@ import { type OperationLock, type Organization, type Placement, type PlacementMo
  * placement mode, as a job (`#core/jobs/`). Starting it marks the organization `moving` (records
  * writes are refused with 503 and Retry-After, reads are served from the current place) with the job's
  * id as the operation's fencing token and a target of its own, and queues the job. The worker then
- * copies the data in batches in `_id` order, each verified and checkpointed (an interrupted copy
- * resumes after its last verified batch), switches the placement under the fencing token with a new
+ * copies the data in batches in `_id` order, then verifies it batch by batch against the source
+ * (repairing what differs), a checkpoint after each batch (an interrupted copy or verification resumes
+ * after its last batch), switches the placement under the fencing token with a new
  * fencing epoch, and drops the old place. A job that fails for good or is cancelled before the switch
  * undoes the move; the reconciler undoes a move whose job ended without it.
  */
@@ -37,14 +38,16 @@ interface MoveParams {
 }
 
 /**
- * A move job's checkpoint: `copy` (ObjectId records after `after` are left; `copied` so far), `rest`
- * (the documents with other `_id`s), `switched` (committed; the old place is left to drop).
+ * A move job's checkpoint: `copy` (ObjectId records after `after` are left to copy; `copied` so far),
+ * `verify` (left to verify after `after`; `verified` and `repaired` so far), `rest` (the documents
+ * with other `_id`s, then the switch), `switched` (committed; the old place is left to drop).
  */
 interface MoveProgress {
-  readonly phase?: 'copy' | 'rest' | 'switched';
+  readonly phase?: 'copy' | 'verify' | 'rest' | 'switched';
   readonly after?: string;
   readonly copied?: number;
-  readonly total?: number;
+  readonly verified?: number;
+  readonly repaired?: number;
 }
 
 /** A started move: the organization as marked, and its job (null when it was in that mode already). */
@@ -156,13 +159,13 @@ export function moveJobHandler(ctx: OrgContext, batch: number = MOVE_BATCH): Job
   return {
     kind: 'move',
     cancellable: (job) => (job.progress as MoveProgress).phase !== 'switched',
-    step: (job) => moveStep(ctx, job, batch),
+    step: (job, context) => moveStep(ctx, job, batch, context),
     abandon: (job) => abandonMove(ctx, job),
   };
 }
 
 /** One step of a move job; see {@link moveJobHandler}. */
-async function moveStep(ctx: OrgContext, job: Job, batchSize: number): Promise<StepOutcome> {
+async function moveStep(ctx: OrgContext, job: Job, batchSize: number, context: StepContext): Promise<StepOutcome> {
   const s = ctx.stores;
   const { from, to } = job.params as unknown as MoveParams;
   const progress = job.progress as MoveProgress;
@@ -179,21 +182,26 @@ async function moveStep(ctx: OrgContext, job: Job, batchSize: number): Promise<S
 
   if (progress.phase === undefined || progress.phase === 'copy') {
     if (progress.phase === undefined) await s.tenants.create(to);
-    const batch = await s.tenants.copyBatch(from, to, progress.after, batchSize);
+    const batch = await s.tenants.copyBatch(from, to, progress.after, batchSize, context.assertLease);
     const copied = (progress.copied ?? 0) + batch.documents;
-    return {
-      done: false,
-      progress: {
-        phase: batch.done ? 'rest' : 'copy',
-        copied,
-        ...(batch.last ? { after: batch.last } : progress.after ? { after: progress.after } : {}),
-      },
+    if (batch.done) return { done: false, progress: { phase: 'verify', copied } };
+    return { done: false, progress: { phase: 'copy', copied, ...(batch.last ? { after: batch.last } : {}) } };
+  }
+  if (progress.phase === 'verify') {
+    const batch = await s.tenants.verifyBatch(from, to, progress.after, batchSize, context.assertLease);
+    const next = {
+      copied: progress.copied ?? 0,
+      verified: (progress.verified ?? 0) + batch.documents,
+      repaired: (progress.repaired ?? 0) + batch.repaired,
     };
+    if (batch.done) return { done: false, progress: { phase: 'rest', ...next } };
+    return { done: false, progress: { phase: 'verify', ...next, ...(batch.last ? { after: batch.last } : {}) } };
   }
 
   // phase `rest`: the documents with other `_id`s, then the switch.
+  await context.assertLease();
   const rest = await s.tenants.copyRest(from, to);
-  const copied = (progress.copied ?? 0) + rest.documents;
+  const copied = (progress.verified ?? progress.copied ?? 0) + rest.documents;
   const op = org.operation;
   const done = await s.orgs.transition(
     org.id,
@@ -281,11 +289,13 @@ async function finishLegacyMove(ctx: OrgContext, org: Organization): Promise<voi
   const op = org.operation;
   if (op?.kind !== 'move') return;
   await s.tenants.create(op.to);
-  let after: string | undefined;
-  for (;;) {
-    const batch = await s.tenants.copyBatch(op.from, op.to, after, MOVE_BATCH);
-    after = batch.last ?? after;
-    if (batch.done) break;
+  for (const pass of [s.tenants.copyBatch, s.tenants.verifyBatch]) {
+    let after: string | undefined;
+    for (;;) {
+      const batch = await pass.call(s.tenants, op.from, op.to, after, MOVE_BATCH);
+      after = batch.last ?? after;
+      if (batch.done) break;
+    }
   }
   await s.tenants.copyRest(op.from, op.to);
   const done = await s.orgs.transition(

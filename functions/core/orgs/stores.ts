@@ -140,15 +140,30 @@ export interface TenantSpaces {
   renameCollection(from: Placement, to: Placement, sourceId?: string): Promise<void>;
   /**
    * Copies the next batch of `from`'s records with ObjectId `_id`s (at most `limit`, in `_id` order,
-   * after `after`; from the first when undefined) into `to`, re-tagged with the generation of `to`,
-   * and verifies it: the target's documents in the same `_id` range are made exactly the batch
-   * (missing inserted, different replaced, extra removed) and read back. Safe to repeat; `last` is
-   * the checkpoint to resume after. `done` when no batch follows (the target then holds nothing
-   * beyond the source's last `_id`).
-   *
-   * @throws Error when the read-back still differs (a step to retry).
+   * after `after`; from the first when undefined) into `to`, re-tagged with the generation of `to`;
+   * a document there already (an earlier, interrupted run copied it) is left for {@link verifyBatch}.
+   * `last` is the checkpoint to resume after; `done` when no batch follows. `beforeWrite` runs after
+   * the reads and before any write (a job's lease check), and a throw there writes nothing.
    */
-  copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch>;
+  copyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<CopyBatch>;
+  /**
+   * Verifies the next batch the same way: the target's ObjectId documents from `after` through the
+   * batch's last `_id` (all that are left, with the last batch) are made exactly the source's, re-tagged
+   * (missing or different ones written, extra ones removed). `repaired` counts what it changed.
+   */
+  verifyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<VerifiedBatch>;
   /** Copies and verifies, the same way, the documents whose `_id` is not an ObjectId (put there by other means). */
   copyRest(from: Placement, to: Placement): Promise<{ documents: number }>;
   /** Every place of this deployment that exists on the server (without generations). */
@@ -161,6 +176,11 @@ export interface CopyBatch {
   readonly last?: string;
   readonly documents: number;
   readonly done: boolean;
+}
+
+/** One batch of a copy's verification (see `TenantSpaces.verifyBatch`). */
+export interface VerifiedBatch extends CopyBatch {
+  readonly repaired: number;
 }
 
 /** The sessions an organization's admins hold, removed with the organization. */

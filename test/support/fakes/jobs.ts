@@ -75,7 +75,7 @@ export class FakeJobStore implements JobStore {
   async finish(
     id: string,
     owner: string,
-    end: { state: 'succeeded' | 'failed' | 'cancelled'; result?: JobData; lastError?: JobError },
+    end: { state: 'succeeded' | 'failed' | 'cancelled'; result?: JobData; lastError?: JobError; attempts?: number },
     now: Date,
   ): Promise<boolean> {
     if (!this.#owned(id, owner)) return false;

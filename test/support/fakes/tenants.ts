@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Placement, samePlace } from '#core/orgs/model.ts';
-import type { CopyBatch, PlaceName, TenantSpaces } from '#core/orgs/stores.ts';
+import type { CopyBatch, PlaceName, TenantSpaces, VerifiedBatch } from '#core/orgs/stores.ts';
 import { copy } from './copy.ts';
 
 /** A record as a place holds it: its id, the generation it was written under, and its data. */
@@ -26,8 +26,8 @@ const key = (place: PlaceName) => `${place.database}.${place.collection}`;
  * `move` renames the collection `sourceId` identifies within one database (a stray under the target
  * name is dropped; a missing source leaves an empty target); `copyBatch` needs a new place with its
  * own generation, copies the records of the source's generation (and untagged ones) in id order after
- * a checkpoint, re-tagging them with the target's generation, removes extras in the batch's range, and
- * leaves strays of other generations behind.
+ * a checkpoint, re-tagging them with the target's generation and leaving ones there already;
+ * `verifyBatch` makes the target's range exactly the batch; strays of other generations stay behind.
  */
 export class FakeTenantSpaces implements TenantSpaces {
   readonly #places = new Map<string, Place>();
@@ -81,21 +81,59 @@ export class FakeTenantSpaces implements TenantSpaces {
     this.#places.set(key(to), { ...source, name: { database: to.database, collection: to.collection }, mode: to.mode });
   }
 
-  async copyBatch(from: Placement, to: Placement, after: string | undefined, limit: number): Promise<CopyBatch> {
+  async copyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<CopyBatch> {
     if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
     const target = this.#ensure(to);
-    const batch = this.#copyable(from)
+    const batch = this.#after(from, after, limit);
+    await beforeWrite?.();
+    for (const record of batch) if (!target.records.has(record.id)) target.records.set(record.id, this.#retag(record, from, to));
+    const last = batch.at(-1)?.id;
+    return { ...(last !== undefined ? { last } : {}), documents: batch.length, done: batch.length < limit };
+  }
+
+  async verifyBatch(
+    from: Placement,
+    to: Placement,
+    after: string | undefined,
+    limit: number,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<VerifiedBatch> {
+    if (samePlace(from, to) || !to.gen) throw new Error('A copy needs a new place with its own generation');
+    const target = this.#ensure(to);
+    const batch = this.#after(from, after, limit);
+    const last = batch.at(-1)?.id;
+    const done = batch.length < limit;
+    await beforeWrite?.();
+    let repaired = 0;
+    for (const [id] of target.records) {
+      const inRange = (after === undefined || id > after) && (done || (last !== undefined && id <= last));
+      if (inRange && !batch.some((record) => record.id === id)) {
+        target.records.delete(id); // extra
+        repaired += 1;
+      }
+    }
+    for (const record of batch) {
+      const want = this.#retag(record, from, to);
+      if (JSON.stringify(target.records.get(record.id)) !== JSON.stringify(want)) {
+        target.records.set(record.id, want);
+        repaired += 1;
+      }
+    }
+    return { ...(last !== undefined ? { last } : {}), documents: batch.length, repaired, done };
+  }
+
+  /** The source's copyable records after `after`, in id order, at most `limit`. */
+  #after(from: Placement, after: string | undefined, limit: number): FakeRecord[] {
+    return this.#copyable(from)
       .filter((record) => after === undefined || record.id > after)
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .slice(0, limit);
-    const last = batch.at(-1)?.id;
-    const done = batch.length < limit;
-    for (const [id] of target.records) {
-      const inRange = (after === undefined || id > after) && (done || (last !== undefined && id <= last));
-      if (inRange && !batch.some((record) => record.id === id)) target.records.delete(id); // extra
-    }
-    for (const record of batch) target.records.set(record.id, this.#retag(record, from, to));
-    return { ...(last !== undefined ? { last } : {}), documents: batch.length, done };
   }
 
   async copyRest(_from: Placement, _to: Placement): Promise<{ documents: number }> {
