@@ -125,6 +125,7 @@ export class CrashSuite {
       JWT_TTL_SECONDS: '86400',
       REVOCATION_CACHE_SECONDS: '0',
       DISPATCH_INTERVAL_MS: '600000',
+      JOB_SWEEP_INTERVAL_MS: '1000',
       MAILER: 'mailbox',
       MAILBOX_DIR: join(dir, 'mailbox'),
       LOG_LEVEL: 'critical',
@@ -441,6 +442,7 @@ export class CrashSuite {
       case 'move':
         if (subject.writer) await this.#writers.writeOnce(subject.writer, this.#random, new Map());
         await call(api, 'GET', '/org/records?limit=1', { token });
+        await call(api, 'GET', '/org/jobs', { token }); // following the move's job
         return;
       case 'delete': {
         const again = await call(api, 'DELETE', `/org/delete?organization_name=${encodeURIComponent(subject.name)}`, { token });
