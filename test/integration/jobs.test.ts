@@ -122,7 +122,7 @@ describe('Moves as jobs', () => {
     const batches = Math.ceil(SIZE / 1_000);
     for (const dieAfter of [Math.max(2, Math.round(batches * 0.1)), Math.round(batches * 0.5), Math.round(batches * 0.6)]) {
       const dying = worker(dieAfter);
-      await expect(service(dying.stores).jobs.work(id)).rejects.toBeInstanceOf(Killed);
+      await expect(service(dying.stores).jobs.work(id, 3_600_000)).rejects.toBeInstanceOf(Killed);
       const left = await stores.jobs.findById(id);
       expect(left?.state).toBe('running'); // under the dead worker's lease
       if (checkpoints.length > 0) expect(dying.afters[0], 'resumes where the last worker stopped').toBe(checkpoints.at(-1));
