@@ -4,7 +4,7 @@ import { PlacementPolicy, RECORDS_COLLECTION } from '#core/tenancy/placement-pol
 
 /**
  * What the crash suite reads straight from the database after recovery: whatever is left behind. An
- * organization not `active`, or still carrying an operation or an owed cleanup; an operation lock
+ * organization neither `active` nor `archived`, or still carrying an operation or an owed cleanup; an operation lock
  * (nothing runs when the suite looks, so any lock is held by nobody); a name claim of an organization
  * that is gone or does not carry that name; a tenant collection or database that no organization's
  * placement names (the server's own listing, as `MongoTenantSpaces.list` reads it); a user who
@@ -47,7 +47,8 @@ export async function leftBehind(client: MongoClient, names: Names): Promise<str
   const problems: string[] = [];
   const byId = new Map<string, Document>(orgs.map((o) => [o._id.toHexString(), o]));
   for (const org of orgs) {
-    if (org.status !== 'active') problems.push(`organization ${org.slug} is ${org.status}`);
+    // `archived`: deleted where a delete archives (kept, name reserved, until its purge): settled too.
+    if (org.status !== 'active' && org.status !== 'archived') problems.push(`organization ${org.slug} is ${org.status}`);
     if (org.operation) problems.push(`organization ${org.slug} carries an operation (${org.operation.kind})`);
     if (org.owed) problems.push(`organization ${org.slug} still owes a cleanup`);
   }

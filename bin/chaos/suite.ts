@@ -477,13 +477,15 @@ export class CrashSuite {
           : [];
       case 'delete': {
         const writer = subject.writer;
-        if (writer && !doc) {
+        // Gone, or archived where a delete archives (its data kept out of reach until a purge).
+        const deleted = !doc || doc.status === 'archived';
+        if (writer && deleted) {
           this.#writers.remove(writer.orgId);
           this.#ledger.forget(writer.orgId); // deleted, as asked: its records went with it
         } else if (writer) {
           this.#survivors.push(writer);
         }
-        return subject.acked && doc ? [`acknowledged delete of ${subject.name}: still there`] : [];
+        return subject.acked && !deleted ? [`acknowledged delete of ${subject.name}: still there (${doc?.status})`] : [];
       }
     }
   }
