@@ -131,10 +131,15 @@ export class CrashSuite {
       LOG_LEVEL: 'critical',
     };
     const apis = [new ApiProcess('api-a', await freePort(), env), new ApiProcess('api-b', await freePort(), env)];
-    for (const api of apis) await api.start();
     const suite = new CrashSuite(options, dir, db, apis, env);
-    await suite.#client.connect();
-    await suite.#setUp();
+    try {
+      for (const api of apis) await api.start();
+      await suite.#client.connect();
+      await suite.#setUp();
+    } catch (error) {
+      await suite.stop().catch(() => undefined); // nothing keeps running after a failed start
+      throw error;
+    }
     return suite;
   }
 
