@@ -92,13 +92,21 @@ export interface EmbeddedMongo {
   readonly backend: EmbeddedBackend;
   /** The PostgreSQL cluster under FerretDB (backend `postgresql`), for looking at it with psql. */
   readonly postgresqlUrl?: string;
+  /** FerretDB's process id. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
+  /**
+   * Kills FerretDB with SIGKILL, as a crash would, and leaves its data where it is (a `dataDir` given
+   * to {@link startEmbeddedMongo} can then be started again with the same port); resolves once it is gone.
+   */
+  kill(): Promise<void>;
 }
 
 /**
  * Starts a private FerretDB and resolves once it answers `ping`. With `backend: 'postgresql'` (or
  * `EMBEDDED_DB=postgresql`) it first creates and starts a throw-away PostgreSQL cluster; `stop()`
- * stops both and removes their files.
+ * stops both and removes their files. With `dataDir` (SQLite backend only), the data lives in that
+ * folder, which `stop()` leaves in place: a later start with the same folder finds the same data.
  *
  * @example
  * const db = await startEmbeddedMongo();
@@ -106,10 +114,14 @@ export interface EmbeddedMongo {
  * // ...
  * await db.stop();
  */
-export async function startEmbeddedMongo(options: { port?: number; backend?: EmbeddedBackend } = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo(
+  options: { port?: number; backend?: EmbeddedBackend; dataDir?: string } = {},
+): Promise<EmbeddedMongo> {
   const backend = options.backend ?? embeddedBackend();
+  if (options.dataDir !== undefined && backend !== 'sqlite') throw new Error('dataDir is for the SQLite backend');
   const binary = await ensureBinary();
-  const dataDir = await mkdtemp(join(tmpdir(), 'orgs-ferretdb-'));
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'orgs-ferretdb-')));
   let postgres: Postgres | undefined;
   let args: string[];
   try {
@@ -120,7 +132,7 @@ export async function startEmbeddedMongo(options: { port?: number; backend?: Emb
       args = [`--sqlite-dir=${dataDir}`];
     }
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
   const port = options.port ?? (await freePort());
@@ -142,7 +154,12 @@ export async function startEmbeddedMongo(options: { port?: number; backend?: Emb
       clearTimeout(timer);
     }
     await postgres?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
+  };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
   };
 
   try {
@@ -156,7 +173,7 @@ export async function startEmbeddedMongo(options: { port?: number; backend?: Emb
     await stop();
     throw error;
   }
-  return { uri, backend, postgresqlUrl: postgres?.url, stop };
+  return { uri, backend, postgresqlUrl: postgres?.url, pid: child.pid, stop, kill };
 }
 
 interface Postgres {

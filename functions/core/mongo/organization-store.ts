@@ -1,5 +1,5 @@
 import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
-import type { ArchiveState, Operation, Organization, OrgStatus, Placement, PurgeProgress } from '../orgs/model.ts';
+import type { ArchiveState, Operation, Organization, OrgStatus, Owed, Placement, PurgeProgress } from '../orgs/model.ts';
 import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
 import { withUnavailableMapping } from './errors.ts';
@@ -22,6 +22,7 @@ export interface OrgDoc {
   createdAt: Date;
   updatedAt: Date;
   operation?: Operation;
+  owed?: Owed;
   placementVersion?: number;
   archive?: ArchiveState;
   purge?: PurgeProgress;
@@ -32,8 +33,14 @@ export interface OrgDoc {
 }
 
 function toOrg(doc: OrgDoc): Organization {
-  const { _id, adminId, operation, ...rest } = doc;
-  return { ...rest, id: _id.toHexString(), adminId: adminId.toHexString(), ...(operation ? { operation } : {}) };
+  const { _id, adminId, operation, owed, ...rest } = doc;
+  return {
+    ...rest,
+    id: _id.toHexString(),
+    adminId: adminId.toHexString(),
+    ...(operation ? { operation } : {}),
+    ...(owed ? { owed } : {}),
+  };
 }
 
 export class MongoOrganizationStore implements OrganizationStore {
@@ -99,8 +106,17 @@ export class MongoOrganizationStore implements OrganizationStore {
     if (_id) await this.#col.deleteOne({ _id });
   }
 
+  async clearOwed(id: string, owner: string): Promise<void> {
+    const _id = oid(id);
+    if (_id) await this.#col.updateOne({ _id, 'owed.owner': owner }, { $unset: { owed: '' } });
+  }
+
   async listUnsettled(before: Date): Promise<Organization[]> {
-    const docs = await this.#col.find({ status: { $ne: 'active' }, 'operation.startedAt': { $lt: before } }).toArray();
+    const docs = await this.#col
+      .find({
+        $or: [{ status: { $ne: 'active' }, 'operation.startedAt': { $lt: before } }, { 'owed.at': { $lt: before } }],
+      })
+      .toArray();
     return docs.map(toOrg);
   }
 

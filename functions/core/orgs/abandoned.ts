@@ -1,6 +1,7 @@
 import { ConflictError } from '../errors.ts';
 import { lapsed, type OrgContext } from './context.ts';
 import type { Organization } from './model.ts';
+import { owesLapsed } from './owed.ts';
 import { removePeopleOf } from './people.ts';
 
 /**
@@ -12,13 +13,14 @@ import { removePeopleOf } from './people.ts';
 /**
  * True when the organization's operation may be recovered by someone else now: a delete at once
  * (deletes are idempotent and may overlap), a move run by a job never (see `recoverMove`), any other
- * operation once its lease has lapsed.
+ * operation once its lease has lapsed, and the cleanup a committed operation owes once it is a lease
+ * old (see `./owed.ts`).
  */
 export function isAbandoned(ctx: OrgContext, org: Organization): boolean {
   if (org.status === 'deleting') return true;
   // A move run by a job is the job's: the reconciler's sweep wakes it if its worker died.
   if (org.operation?.kind === 'move' && org.operation.jobId !== undefined) return false;
-  return org.operation !== undefined && lapsed(ctx, org.operation.startedAt);
+  return (org.operation !== undefined && lapsed(ctx, org.operation.startedAt)) || owesLapsed(ctx, org);
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { CallerIdentity } from '../auth/tokens.ts';
-import { lapsed, notFound, notYours, type OrgContext } from './context.ts';
+import { isAbandoned, tryRecover } from './abandoned.ts';
+import { notFound, notYours, type OrgContext } from './context.ts';
 import { legacySlug, type Organization, toSlug } from './model.ts';
+import { owesLapsed } from './owed.ts';
 
 /** Finding an organization by its name, and the caller's own organization for a change. */
 
@@ -28,19 +30,23 @@ export async function underLegacyKey(ctx: OrgContext, name: string, slug: string
 }
 
 /**
- * The organization a name refers to, if it is live (not being created or deleted).
+ * The organization a name refers to, if it is live (not being created or deleted). A cleanup a dead
+ * run owes it (see `./owed.ts`) is paid on the way; nothing more is read when it owes nothing.
  *
  * @throws NotFoundError `organization_not_found` (404) otherwise.
+ * @throws a store failure of the cleanup.
  */
 export async function getLive(ctx: OrgContext, name: string): Promise<Organization> {
-  const org = await findByName(ctx, name);
+  let org = await findByName(ctx, name);
+  if (org && owesLapsed(ctx, org) && (await tryRecover(ctx, org))) org = await ctx.stores.orgs.findById(org.id);
   if (!org || org.status === 'creating' || org.status === 'deleting') throw notFound();
   return org;
 }
 
 /**
  * The organization `name` refers to, owned by the caller, as it is after recovering an abandoned
- * operation met on the way (an organization being deleted is returned as it is: a delete may be retried).
+ * operation, or paying the cleanup a dead run owes, met on the way (an organization being deleted is
+ * returned as it is: a delete may be retried).
  *
  * @throws NotFoundError `organization_not_found` (404) when no organization (or one being created) has the name.
  * @throws ForbiddenError `not_your_organization` (403) when it is another organization.
@@ -50,7 +56,7 @@ export async function ownedBy(ctx: OrgContext, caller: CallerIdentity, name: str
   let org = await findByName(ctx, name);
   if (!org || org.status === 'creating') throw notFound();
   if (org.id !== caller.orgId) throw notYours();
-  if (org.operation && org.status !== 'deleting' && lapsed(ctx, org.operation.startedAt)) {
+  if (org.status !== 'deleting' && isAbandoned(ctx, org)) {
     await ctx.recover(org, 'request');
     org = await ctx.stores.orgs.findById(org.id);
     if (!org) throw notFound();

@@ -125,6 +125,25 @@ export type Operation =
     } & Started &
       Evented);
 
+/**
+ * The cleanup a committed operation still owes: recorded on the organization in the same conditional
+ * update that commits it, removed once paid. Whoever meets it a lease after `at` (a request, the
+ * reconciler) may pay it, since the run that committed it is dead by then or has paid already: every
+ * step is idempotent. Paying takes the organization's lock, which frees the dead run's lock on the way.
+ */
+export interface Owed {
+  /** The lock id of the run that committed (it removes the record only if it is still its own). */
+  readonly owner: string;
+  /** When the operation committed; the lease of the debt runs from here. */
+  readonly at: Date;
+  /** Name claims (slugs) the organization no longer uses. */
+  readonly names: readonly string[];
+  /** Places the organization's data has left. */
+  readonly places: readonly Placement[];
+  /** The operation's event, committed if its mark was lost. */
+  readonly eventId?: string;
+}
+
 export interface Organization {
   readonly id: string;
   readonly name: string;
@@ -135,6 +154,8 @@ export interface Organization {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly operation?: Operation;
+  /** The cleanup a committed operation still owes (see {@link Owed}); absent when there is none. */
+  readonly owed?: Owed;
   /**
    * The placement's fencing epoch: goes up each time a change that moved (or tried to move) the data
    * ends, committed or undone. A records request reads it before its database operation and checks it

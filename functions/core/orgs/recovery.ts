@@ -7,6 +7,7 @@ import { recoverDelete } from './delete.ts';
 import { type Organization, samePlace } from './model.ts';
 import { recoverMove } from './move.ts';
 import { freeUnusedClaim } from './name-claims.ts';
+import { clearPaid, payOwed } from './owed.ts';
 import { purgeDue } from './purge.ts';
 import { recoverRename } from './rename.ts';
 
@@ -17,7 +18,8 @@ import { recoverRename } from './rename.ts';
  *
  * What recovery does per operation: a create is undone, a rename finished, a delete finished (at
  * once, no lease needed), a move left to its job while the job lives (the reconciler wakes a job
- * nobody works on) and undone once its job has ended without the switch.
+ * nobody works on) and undone once its job has ended without the switch. A committed operation's
+ * owed cleanup (`./owed.ts`) is paid.
  */
 
 /** One thing {@link reconcile} could not recover or free, and why (error name and message). */
@@ -50,37 +52,40 @@ export interface ReconcileReport {
 
 /**
  * Finishes or undoes one organization's abandoned operation, under its lock (a delete shares the
- * delete lock). `by` says who asks (see {@link RecoveredBy}). Nothing to do for an active organization.
+ * delete lock), and pays the cleanup a committed one still owes. `by` says who asks (see
+ * {@link RecoveredBy}). Nothing to do for an active organization that owes nothing.
  *
  * @throws ConflictError `operation_in_progress` (409) while the run that owns it renews its lease, or
  *   when the operation changed meanwhile (its fencing token no longer matches).
  * @throws a store failure.
  */
 export async function recoverOperation(ctx: OrgContext, org: Organization, by: RecoveredBy): Promise<void> {
-  if (org.status === 'active') return;
+  if (org.status === 'active' && !org.owed) return;
   if (org.status === 'deleting') {
     await recoverDelete(ctx, org);
     return;
   }
   // 409 while the run that owns it renews its lease
-  await ctx.locks.hold(org.id, 'settle', async (lock) => {
+  const paid = await ctx.locks.hold(org.id, 'settle', async (lock) => {
     const current = await ctx.stores.orgs.findById(org.id);
-    const op = current?.operation;
-    if (!current || !op) return;
-    switch (current.status) {
+    if (!current) return null;
+    const op = current.operation;
+    switch (op ? current.status : 'active') {
       case 'creating':
         await undoCreate(ctx, current);
-        return;
+        return null;
       case 'renaming':
-        await recoverRename(ctx, current, lock);
-        return;
+        return recoverRename(ctx, current, lock);
       case 'moving':
         await recoverMove(ctx, current, lock, by);
-        return;
+        return null;
+      case 'active': // the run that committed died before paying its cleanup (it held this lock)
+        return payOwed(ctx, current, { event: true });
       default:
-        return;
+        return null;
     }
   });
+  await clearPaid(ctx, org.id, paid); // after the lock is released: see `clearPaid`
 }
 
 /**

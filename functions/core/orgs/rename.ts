@@ -4,15 +4,17 @@ import { errorFields, log } from '../log.ts';
 import { nameTaken, notFound, type OrgContext, operationInProgress } from './context.ts';
 import { fencingTokenOf, nextFencingEpoch, takeOver } from './fencing.ts';
 import { ownedBy, underLegacyKey } from './lookup.ts';
-import { type OperationLock, type Organization, samePlace, toSlug } from './model.ts';
+import { type OperationLock, type Organization, type Owed, samePlace, toSlug } from './model.ts';
 import { claimName } from './name-claims.ts';
+import { clearPaid, owedAfter, payOwed } from './owed.ts';
 
 /**
  * The update operation: a change of the organization's name (the caller's own email and password
  * change through the account routes, which ask for the current password). A rename to a new key is the multi-step part: claim the new name, record the `rename` operation (its
  * owner's fencing token, where the data goes, the identity of the collection), move the collection
- * (collection mode), commit under the fencing token with a new fencing epoch, then drop the old place
- * and release the old name. Once recorded, a rename only goes forward: a failed step is retried once,
+ * (collection mode), commit under the fencing token with a new fencing epoch, recording the cleanup it
+ * owes on the organization in the same update (see `./owed.ts`), then drop the old place, release the
+ * old name and the lock, and remove the record. Once recorded, a rename only goes forward: a failed step is retried once,
  * and an abandoned rename is finished by recovery ({@link recoverRename}).
  */
 
@@ -35,15 +37,25 @@ export async function updateOrganization(ctx: OrgContext, caller: CallerIdentity
   const found = await ownedBy(ctx, caller, input.name);
   if (found.status !== 'active') throw found.status === 'deleting' ? notFound() : operationInProgress();
 
-  return ctx.locks.hold(found.id, 'update', async (lock) => {
+  const { org, paid } = await ctx.locks.hold(found.id, 'update', async (lock) => {
     const org = await ctx.stores.orgs.findById(found.id); // as it is now that nobody else may change it
     if (org?.status !== 'active') throw org && org.status !== 'deleting' ? operationInProgress() : notFound();
     return await applyUpdate(ctx, org, input, lock);
   });
+  await clearPaid(ctx, org.id, paid); // after the lock is released: see `clearPaid`
+  return org;
 }
 
+/** An organization after a change, and the owed cleanup the change paid in full (removed after the lock). */
+interface Settled {
+  readonly org: Organization;
+  readonly paid: Owed | null;
+}
+
+const unpaid = (org: Organization): Settled => ({ org, paid: null });
+
 /** The update under the lock; on failure a recorded rename goes forward, an unrecorded one frees its new name. */
-async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInput, lock: OperationLock): Promise<Organization> {
+async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInput, lock: OperationLock): Promise<Settled> {
   const s = ctx.stores;
   const newName = input.newName;
   const newSlug = newName === undefined ? undefined : toSlug(newName);
@@ -56,11 +68,11 @@ async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInpu
 
   try {
     if (newName === undefined || newSlug === undefined) {
-      return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
+      return unpaid((await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org);
     }
     if (!renames && newName === org.name) {
       // The same name again: nothing changes, so nothing is recorded.
-      return (await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org;
+      return unpaid((await s.orgs.transition(org.id, ['active'], { updatedAt: ctx.now() })) ?? org);
     }
     if (!renames) {
       const renamed = await ctx.events.around(
@@ -69,7 +81,7 @@ async function applyUpdate(ctx: OrgContext, org: Organization, input: UpdateInpu
         { settleFirst: true },
       );
       if (!renamed) throw operationInProgress();
-      return renamed;
+      return unpaid(renamed);
     }
     return await startRename(ctx, org, newName, newSlug, lock);
   } catch (error) {
@@ -100,7 +112,7 @@ async function startRename(
   toName: string,
   toSlug: string,
   lock: OperationLock,
-): Promise<Organization> {
+): Promise<Settled> {
   const from = org.placement;
   const to = ctx.placements.forRename(from, toSlug);
   // Recorded before anything moves, so that a retry can tell the data from a stray a late write made.
@@ -138,10 +150,10 @@ async function retryRename(
   orgId: string,
   toSlug: string,
   lock: OperationLock,
-): Promise<Organization | 'not_marked' | 'pending'> {
+): Promise<Settled | 'not_marked' | 'pending'> {
   const current = await ctx.stores.orgs.findById(orgId);
   if (!current) return 'pending';
-  if (current.slug === toSlug && current.status !== 'renaming') return current; // taken over and finished
+  if (current.slug === toSlug && current.status !== 'renaming') return unpaid(current); // taken over and finished
   const op = current.operation;
   if (op?.kind !== 'rename') return 'not_marked';
   if (op.owner !== lock.lockId) return 'pending';
@@ -153,16 +165,23 @@ async function retryRename(
  * idempotent; the commit presents the owner's fencing token, so a run that was taken over changes
  * nothing (moving the collection again is a no-op: the collection is known by its identity).
  *
- * @returns the renamed organization.
+ * The commit records the cleanup it owes (the old name, the old place) with the organization; this run
+ * pays it at once, and whoever meets it a lease later pays it if this run died first (`./owed.ts`).
+ *
+ * @returns the renamed organization, and the owed cleanup if it was paid in full.
  * @throws ConflictError `operation_in_progress` (409) when the fencing token no longer matches.
- * @throws a store failure of the move or the commit (cleanup failures are logged; reconcile finishes them).
+ * @throws a store failure of the move or the commit (cleanup failures are logged and left owed).
  */
-async function finishRename(ctx: OrgContext, org: Organization): Promise<Organization> {
+async function finishRename(ctx: OrgContext, org: Organization): Promise<Settled> {
   const s = ctx.stores;
   const op = org.operation;
   if (op?.kind !== 'rename') throw new Error('no rename in progress');
   const moves = !samePlace(op.from, op.to);
   if (moves) await s.tenants.renameCollection(op.from, op.to, op.sourceId);
+  // The old place's name is never used again, so whatever is there after the commit is a stray a late
+  // write made: it is owed a drop.
+  const debt = { names: [org.slug], places: moves ? [op.from] : [], ...(op.eventId ? { eventId: op.eventId } : {}) };
+  const owner = fencingTokenOf(op);
   const done = await s.orgs.transition(
     org.id,
     ['renaming'],
@@ -173,33 +192,26 @@ async function finishRename(ctx: OrgContext, org: Organization): Promise<Organiz
       status: 'active',
       updatedAt: ctx.now(),
       operation: null,
+      owed: owedAfter(ctx, org, { lockId: owner ?? '' }, debt, { slug: op.toSlug, placement: op.to }),
       ...(moves ? { placementVersion: nextFencingEpoch(org) } : {}),
     },
-    fencingTokenOf(op),
+    owner,
   );
   if (!done) throw operationInProgress();
   if (op.eventId) await ctx.events.commitAfter(op.eventId);
-  // Committed. The rest is cleanup; reconcile finishes it if it fails. The old place's name is never
-  // used again, so whatever is there now is a stray a late write made: remove it.
-  if (moves) {
-    await s.tenants
-      .drop(op.from)
-      .catch((error) => log.warn('old place not removed; reconcile will', { orgId: org.id, ...errorFields(error) }));
-  }
-  await s.names
-    .release(org.slug, org.id)
-    .catch((error) => log.warn('old name not released; reconcile will free it', { orgId: org.id, ...errorFields(error) }));
-  return done;
+  // Committed. The rest is owed cleanup (see `./owed.ts`).
+  return { org: done, paid: await payOwed(ctx, done, { event: false }) };
 }
 
 /**
  * Recovers an abandoned rename, holding `lock`: takes the operation over (its lock id becomes the
  * fencing token) and rolls it forward.
  *
+ * @returns the owed cleanup if it was paid in full (to remove once `lock` is released; see `clearPaid`).
  * @throws ConflictError `operation_in_progress` (409) when the operation changed meanwhile.
  */
-export async function recoverRename(ctx: OrgContext, current: Organization, lock: OperationLock): Promise<void> {
-  await finishRename(ctx, await takeOver(ctx, current, lock));
+export async function recoverRename(ctx: OrgContext, current: Organization, lock: OperationLock): Promise<Owed | null> {
+  return (await finishRename(ctx, await takeOver(ctx, current, lock))).paid;
 }
 
 /** The `organization.renamed` event of a rename of `org` to `name`. */

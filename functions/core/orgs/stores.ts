@@ -9,6 +9,7 @@ import type {
   OperationLock,
   Organization,
   OrgStatus,
+  Owed,
   Placement,
   PurgeProgress,
   TwoFactorState,
@@ -29,6 +30,8 @@ export type OrgChanges = Partial<{
   requireTwoFactor: boolean;
   /** `null` removes the operation. */
   operation: Operation | null;
+  /** The cleanup the commit leaves owed; `null` removes it. */
+  owed: Owed | null;
   placementVersion: number;
   /** `null` removes it (a restore). */
   archive: ArchiveState | null;
@@ -52,7 +55,12 @@ export interface OrganizationStore {
    */
   transition(id: string, from: readonly OrgStatus[], changes: OrgChanges, owner?: string | null): Promise<Organization | null>;
   remove(id: string): Promise<void>;
-  /** Organizations whose operation started before `before` (candidates for reconciliation). */
+  /** Removes the organization's owed cleanup if the run `owner` recorded it (see `Owed`). */
+  clearOwed(id: string, owner: string): Promise<void>;
+  /**
+   * Organizations whose operation started before `before`, or whose owed cleanup was recorded
+   * before it (candidates for reconciliation).
+   */
   listUnsettled(before: Date): Promise<Organization[]>;
   /** Organizations `archived` or `purging` (the reconciler's purge candidates), at most `limit`. */
   listArchived(limit: number): Promise<Organization[]>;

@@ -44,7 +44,8 @@ import { PlaceGoneError, type RecordStore } from './stores.ts';
  * the placement changed under them, so a cached placement never serves data from a place left behind.
  *
  * A request that finds its organization's data fenced by an operation whose run died (its lease has
- * passed) settles it first (`recoverAbandoned`), so writes do not wait for the reconciler. A place's
+ * passed), or a cleanup such a run owes after its commit, settles it first (`recoverAbandoned`), so
+ * writes do not wait for the reconciler. A place's
  * name is never used again (see `collectionPlacement`): once the organization has left a place, the
  * clean-up of step 4 can only ever touch a stray there, never live data.
  */
@@ -56,7 +57,8 @@ export interface RecordsDeps {
   readonly releasePlace: (place: Placement) => Promise<void>;
   /**
    * Settles the organization's operation if its run died (see `OrganizationService.recoverAbandoned`)
-   * and returns the organization as it is then; called only when a request finds its data fenced.
+   * and returns the organization as it is then; called only when a write finds its data fenced, or its
+   * organization owing a cleanup (see `#core/orgs/owed.ts`).
    * Without it, a dead operation fences writes until the reconciler settles it.
    */
   readonly recoverAbandoned?: (orgId: string) => Promise<Organization | null>;
@@ -98,6 +100,8 @@ interface Access {
   readonly version: number;
   readonly read: boolean;
   readonly write: boolean;
+  /** A committed operation still owes a cleanup (see `#core/orgs/owed.ts`): a write pays it if its run died. */
+  readonly owes?: boolean;
 }
 
 function accessOf(org: Organization | null): Access | null {
@@ -106,7 +110,7 @@ function accessOf(org: Organization | null): Access | null {
   const op = org.operation;
   switch (org.status) {
     case 'active':
-      return { placement: org.placement, version, read: true, write: true };
+      return { placement: org.placement, version, read: true, write: true, ...(org.owed ? { owes: true } : {}) };
     case 'moving': // copying from the current place, which stays whole until the switch
       return { placement: org.placement, version, read: true, write: false };
     case 'renaming': {
@@ -299,7 +303,7 @@ export class RecordsService {
     undoStray?: (place: Placement) => Promise<unknown>,
   ): Promise<T> {
     let access = await this.#access(orgId, true);
-    if (access && !access.write) access = await this.#recoverAbandoned(orgId, access);
+    if (access && (!access.write || access.owes)) access = await this.#recoverAbandoned(orgId, access);
     if (!access) throw orgGone();
     if (!access.write) throw migrating();
     const touched: Placement[] = [];

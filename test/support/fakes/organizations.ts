@@ -66,9 +66,20 @@ export class FakeOrganizationStore implements OrganizationStore {
     this.#docs.delete(id);
   }
 
+  async clearOwed(id: string, owner: string): Promise<void> {
+    const doc = this.#docs.get(id);
+    if (doc?.owed?.owner !== owner) return;
+    const { owed: _paid, ...rest } = doc;
+    this.#docs.set(id, rest);
+  }
+
   async listUnsettled(before: Date): Promise<Organization[]> {
     return [...this.#docs.values()]
-      .filter((doc) => doc.status !== 'active' && doc.operation !== undefined && doc.operation.startedAt < before)
+      .filter(
+        (doc) =>
+          (doc.status !== 'active' && doc.operation !== undefined && doc.operation.startedAt < before) ||
+          (doc.owed !== undefined && doc.owed.at < before),
+      )
       .map(copy);
   }
 
