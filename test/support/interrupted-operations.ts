@@ -336,6 +336,8 @@ export function interruptedOperationsSuite(placementMode: PlacementMode): void {
           .catch((error) => {
             if (!(error instanceof InjectedFault)) throw error;
           });
+        // A crashed run holds the organization's lock until its lease has passed (a retry meanwhile: 409).
+        if (crash) clock.t += LEASE_MS + 1;
         await service().delete(caller, name);
 
         const state = await expectSettled();
