@@ -11,6 +11,7 @@ import { createHandler as jobsList } from '../../functions/jobs-list/handler.ts'
 import {
   dropTenantDatabasesAfterAll,
   eventProblems,
+  masterDb,
   placeCollection,
   placeExists,
   settledState,
@@ -45,11 +46,11 @@ beforeAll(async () => {
 class Killed extends Error {}
 
 /**
- * The stores as one worker container sees them: batch calls (`copyBatch`, `verifyBatch`) are recorded
- * with their checkpoint (`after`), and after `dieAfter` of them every store call fails, as if the
- * container was killed.
+ * The stores as one worker container sees them: batch calls (`copyBatch`, `verifyBatch`, or the calls
+ * named in `counted`) are recorded with their checkpoint (`after`), and after `dieAfter` of them every
+ * store call fails, as if the container was killed.
  */
-function worker(dieAfter: number) {
+function worker(dieAfter: number, counted: readonly string[] = ['copyBatch', 'verifyBatch']) {
   const afters: (string | undefined)[] = [];
   let dead = false;
   const wrap = <T extends object>(store: T): T =>
@@ -59,7 +60,7 @@ function worker(dieAfter: number) {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           if (dead) return Promise.reject(new Killed('killed'));
-          if (key === 'copyBatch' || key === 'verifyBatch') {
+          if (counted.includes(String(key))) {
             afters.push(args[2] as string | undefined);
             if (afters.length > dieAfter) {
               dead = true;
@@ -109,7 +110,7 @@ async function seed(org: Organization, count: number) {
 }
 
 describe('Moves as jobs', () => {
-  it(`moves ${SIZE} records through three worker deaths (copying, copying, verifying): each resumes after the last checkpoint, and every record is there once`, {
+  it(`moves ${SIZE} records through three worker deaths (copying, copying, verifying): each resumes after the last checkpoint, and every record is there once; then purges them as a job through a worker death`, {
     timeout: 1_200_000,
   }, async () => {
     const { org } = await service().create({ name: 'Very Large Co', email: 'large@jobs.example', password: 'large password' });
@@ -153,6 +154,34 @@ describe('Moves as jobs', () => {
     expect(done).toMatchObject({ state: 'succeeded', result: { documents: SIZE + 2, placement_mode: 'database' } });
     expect((await settledState()).problems).toEqual([]);
     expect((await eventProblems()).problems).toEqual([]);
+
+    // Deleted: archived at once; after the window the reconciler starts its purge job, whose worker
+    // dies while dropping the place; the next worker resumes after the steps done and counts stand.
+    await service().delete({ userId: org.adminId, orgId: org.id }, org.name);
+    clock.t += 31 * 86_400_000;
+    await service().reconcile();
+    const purging = (await stores.orgs.findById(org.id)) as Organization;
+    expect(purging.status).toBe('purging');
+    const purgeJob = `${purging.purge?.eventId.replace(/^evt_/, '')}`;
+    const dying = worker(0, ['drop']);
+    await expect(service(dying.stores).jobs.work(purgeJob, 3_600_000)).rejects.toBeInstanceOf(Killed);
+    expect((await stores.orgs.findById(org.id))?.purge?.done).toContain('counted');
+    clock.t += LEASE_MS + 1;
+    expect(await service().jobs.work(purgeJob, 3_600_000)).toBe('succeeded');
+    expect(await stores.orgs.findById(org.id)).toBeNull();
+    expect(await placeExists(moved.placement)).toBe(false);
+    const purged = await masterDb().collection('events').find({ orgId: org.id, type: 'organization.purged' }).toArray();
+    expect(purged).toHaveLength(1);
+    expect(purged[0]).toMatchObject({
+      state: 'committed',
+      data: {
+        reason: 'retention',
+        places: [{ database: moved.placement.database, collection: moved.placement.collection, documents: SIZE + 2 }],
+        places_dropped: 1,
+        users_removed: 1,
+      },
+    });
+    expect((await settledState()).problems).toEqual([]);
   });
 
   it('shows an organization its own jobs (GET /org/jobs, GET /org/jobs/{job_id}) and nobody else', async () => {
