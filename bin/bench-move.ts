@@ -5,7 +5,7 @@
  * two places (one `find` in `_id` order, `insertMany` per batch, nothing verified, no checkpoint). The
  * ratio is the figure that counts (the machine is shared). The baseline reads the source with one
  * cursor, as the job does within one worker invocation. Uses MONGODB_URI, else the embedded FerretDB
- * (SQLite).
+ * (`EMBEDDED_DB`: SQLite by default, or PostgreSQL).
  *
  * Options: --records N (default 50000), --batch N (records per step, default the move's 1000).
  */
@@ -20,7 +20,7 @@ import { collectionLabel } from '#core/orgs/labels.ts';
 import { MOVE_BATCH } from '#core/orgs/move.ts';
 import { OrganizationService } from '#core/orgs/service.ts';
 import { PlacementPolicy } from '#core/tenancy/placement-policy.ts';
-import { startEmbeddedMongo } from './embedded-db/embedded-db.ts';
+import { embeddedBackend, startEmbeddedMongo } from './embedded-db/embedded-db.ts';
 
 const { values } = parseArgs({ options: { records: { type: 'string' }, batch: { type: 'string' } } });
 const total = Number(values.records ?? 50_000);
@@ -91,7 +91,7 @@ try {
   if (ended?.state !== 'succeeded') throw new Error(`the move did not succeed: ${ended?.state}`);
 
   const rate = (ms: number) => Math.round((total / ms) * 1000);
-  console.log(`server: ${embedded ? 'embedded FerretDB (SQLite)' : 'MONGODB_URI'}; ${total} records, ${batch} a batch`);
+  console.log(`server: ${embedded ? `embedded FerretDB (${embeddedBackend() === 'postgresql' ? 'PostgreSQL' : 'SQLite'})` : 'MONGODB_URI'}; ${total} records, ${batch} a batch`);
   console.log('| what | records/s | ms |');
   console.log('| --- | ---: | ---: |');
   console.log(`| baseline: driver find + insertMany, unverified | ${rate(baselineMs)} | ${Math.round(baselineMs)} |`);
