@@ -91,7 +91,9 @@ try {
   if (ended?.state !== 'succeeded') throw new Error(`the move did not succeed: ${ended?.state}`);
 
   const rate = (ms: number) => Math.round((total / ms) * 1000);
-  console.log(`server: ${embedded ? `embedded FerretDB (${embeddedBackend() === 'postgresql' ? 'PostgreSQL' : 'SQLite'})` : 'MONGODB_URI'}; ${total} records, ${batch} a batch`);
+  console.log(
+    `server: ${embedded ? `embedded FerretDB (${embeddedBackend() === 'postgresql' ? 'PostgreSQL' : 'SQLite'})` : 'MONGODB_URI'}; ${total} records, ${batch} a batch`,
+  );
   console.log('| what | records/s | ms |');
   console.log('| --- | ---: | ---: |');
   console.log(`| baseline: driver find + insertMany, unverified | ${rate(baselineMs)} | ${Math.round(baselineMs)} |`);

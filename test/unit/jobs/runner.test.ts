@@ -141,7 +141,6 @@ describe('Jobs', () => {
   });
 
   it('fences a worker that lost its lease: another took the job over, and the first can neither checkpoint nor finish', async () => {
-    let jobs!: Jobs;
     let store!: FakeJobStore;
     let clock!: { t: number };
     const handler: JobHandler = {
@@ -155,7 +154,9 @@ describe('Jobs', () => {
         return { done: false, progress: { n: 1 } };
       },
     };
-    ({ jobs, store, clock } = engine(handler));
+    const built = engine(handler);
+    const jobs = built.jobs;
+    ({ store, clock } = built);
     const job = await jobs.start({ kind: 'move', orgId: ORG });
 
     expect(await jobs.work(job.id)).toBe('lost');
