@@ -182,6 +182,12 @@ interface Postgres {
   stop(): Promise<void>;
 }
 
+/**
+ * The event trigger that gives each of FerretDB's btree indexes a GIN twin its pushed-down equality
+ * filters can use (see the file); `EMBEDDED_PG_LOOKUP_INDEXES=0` leaves FerretDB's indexes alone.
+ */
+const LOOKUP_INDEXES_SQL = fileURLToPath(new URL('./lookup-indexes.sql', import.meta.url));
+
 /** PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian), else initdb on PATH. */
 function postgresBinDir(): string | undefined {
   if (process.env.PG_BIN) return existsSync(join(process.env.PG_BIN, 'initdb')) ? process.env.PG_BIN : undefined;
@@ -291,6 +297,17 @@ async function startPostgres(dir: string): Promise<Postgres> {
   } catch (error) {
     await stop();
     throw error;
+  }
+  if (process.env.EMBEDDED_PG_LOOKUP_INDEXES !== '0') {
+    try {
+      await run(join(bin, 'psql'), [...connect, '-d', 'ferretdb', '-v', 'ON_ERROR_STOP=1', '-q', '-f', LOOKUP_INDEXES_SQL], {
+        cwd: dir,
+      });
+    } catch (error) {
+      await stop();
+      const { stderr = '' } = error as { stderr?: string };
+      throw new Error(`Could not install the look-up index twins:\n${stderr}`);
+    }
   }
   return { url: `postgres://postgres@127.0.0.1:${port}/ferretdb`, output: () => output, stop };
 }

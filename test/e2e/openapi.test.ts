@@ -3,11 +3,13 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '#core/account/totp.ts';
+import { newId } from '#core/ids.ts';
 import { INVITATION_EXAMPLE } from '#core/invitations/schemas.ts';
+import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { EXAMPLE } from '#core/orgs/schemas.ts';
 import { DOCUMENT_PATH, renderOpenApi } from '../../bin/openapi.ts';
 import { routes } from '../../lib/routes.ts';
-import { closeClientsAfterAll } from '../support/db.ts';
+import { closeClientsAfterAll, testClient, testPlacements } from '../support/db.ts';
 import { type RunningApi, startLocalApi } from '../support/local-api.ts';
 import { latestInvitationToken } from '../support/mailbox.ts';
 import { addMember } from '../support/members.ts';
@@ -202,8 +204,28 @@ describe('The document against the running local API', () => {
     const revocable = await runExample('/org/invitations', 'post', owner, { email: 'revocable@acme.example' });
     await run('/org/invitations/{invitation_id}', 'delete', owner, undefined, { invitation_id: revocable.invitation_id ?? '' });
 
-    // The audit log and webhooks, as the owner.
+    // The audit log, jobs and webhooks, as the owner.
     const auditor = (await login()).access_token;
+    // A finished move, as the operator's script leaves it (no route starts one).
+    const jobId = newId();
+    const at = new Date();
+    await mongoOrgStores(testClient(), process.env.MASTER_DB_NAME ?? '', testPlacements()).jobs.insert({
+      id: jobId,
+      kind: 'move',
+      orgId,
+      state: 'succeeded',
+      params: { to: 'database' },
+      progress: { phase: 'done' },
+      attempts: 0,
+      runAfter: at,
+      result: { documents: 1, placement_mode: 'database' },
+      createdAt: at,
+      updatedAt: at,
+      startedAt: at,
+      finishedAt: at,
+    });
+    await run('/org/jobs', 'get', auditor);
+    await run('/org/jobs/{job_id}', 'get', auditor, undefined, { job_id: jobId });
     await run('/org/audit-log', 'get', auditor);
     await run('/org/audit-log/export', 'get', auditor);
     const hook = await run('/org/webhooks', 'post', auditor);

@@ -209,8 +209,6 @@ const EXPECTED: Record<string, readonly string[]> = {
     'insert events',
     'update admins',
     'update events',
-    'update revocations',
-    'update revocations',
   ],
   'POST /org/records': ['update org_usage', 'update org_meters', 'find organizations', 'insert org_*', 'find organizations'],
   'GET /org/records (placement not cached)': ['update org_usage', 'find organizations', 'find org_*', 'find organizations'],

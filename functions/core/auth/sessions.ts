@@ -252,7 +252,12 @@ export class SessionService {
     ]);
   }
 
-  /** Ends every session of the caller: all its access and refresh tokens stop working. */
+  /**
+   * Ends every session of the caller: all its access and refresh tokens stop working. The token
+   * version's bump is the whole revocation: the authorizer and refresh compare every token's version
+   * with the user's (within the same `REVOCATION_CACHE_SECONDS` bound as a `jti:`/`sid:` revocation),
+   * so the session and token presented need no revocations of their own.
+   */
   async logoutEverywhere(caller: Caller): Promise<void> {
     const bump = () => this.#deps.admins.bumpTokenVersion(caller.userId, this.#now());
     const events = this.#deps.events;
@@ -272,6 +277,5 @@ export class SessionService {
     } else {
       await bump();
     }
-    await this.logout(caller);
   }
 }
