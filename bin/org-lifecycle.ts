@@ -19,7 +19,7 @@ import { organizations } from '#core/app.ts';
 import { AppError } from '#core/errors.ts';
 import { closeMongoClient } from '#core/mongo/client.ts';
 import { collectionLabel } from '#core/orgs/labels.ts';
-import type { Organization } from '#core/orgs/model.ts';
+import { isOnLegalHold, type Organization } from '#core/orgs/model.ts';
 
 const ACTIONS = ['status', 'restore', 'hold', 'release', 'purge'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -37,7 +37,7 @@ function stateOf(org: Organization) {
           archived_at: org.archive.archivedAt.toISOString(),
           archived_by: org.archive.archivedBy,
           purge_after: org.archive.purgeAfter.toISOString(),
-          legal_hold: org.archive.legalHold === true,
+          legal_hold: isOnLegalHold(org),
         }
       : {}),
     ...(org.purge ? { purge: { started_at: org.purge.startedAt.toISOString(), steps_done: org.purge.done } } : {}),

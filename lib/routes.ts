@@ -591,9 +591,12 @@ export function permissionOf(functionName: string): Permission | undefined {
 /**
  * True when the route served by `functionName` acts on the caller's active organization: it needs a
  * permission, or its path is under `/org/` (leaving it needs none). Such a route refuses a caller whose
- * organization is archived; the others (the caller's own account, `/me/...`) stay open to them.
+ * organization is archived; the others (the caller's own account, `/me/...`) stay open to them. The
+ * delete is not one of them: a retry of a delete that archived the organization answers 202 as the
+ * first did (its permission still applies).
  */
 export function actsOnOrganization(functionName: string): boolean {
   const route = routes.find((r) => r.function === functionName);
-  return route !== undefined && route.auth === 'jwt' && (route.permission !== undefined || route.path.startsWith('/org/'));
+  if (route === undefined || route.auth !== 'jwt' || functionName === 'org-delete') return false;
+  return route.permission !== undefined || route.path.startsWith('/org/');
 }

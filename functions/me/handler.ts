@@ -2,6 +2,7 @@ import { admission, logouts } from '#core/app.ts';
 import type { SessionService } from '#core/auth/sessions.ts';
 import { jwtEndpoint } from '#core/http/endpoint.ts';
 import type { Admission } from '#core/limits/admission.ts';
+import { isOnLegalHold } from '#core/orgs/model.ts';
 import { schema } from './schema.ts';
 
 /** GET /me: who the caller is, and in which organizations. */
@@ -30,7 +31,7 @@ export function createHandler(service: () => Promise<SessionService>, limit?: ()
           organization_name: org.name,
           archived_at: org.archive.archivedAt.toISOString(),
           purge_after: org.archive.purgeAfter.toISOString(),
-          legal_hold: org.archive.legalHold === true,
+          legal_hold: isOnLegalHold(org),
         })),
       };
     },

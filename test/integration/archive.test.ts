@@ -122,6 +122,10 @@ describe('Deleting an organization archives it', () => {
       expect((await add(caller, { late: true })).body.code).toBe('organization_archived');
       expect((await invoke(leaveOrg, { method: 'POST', path: '/org/leave', caller })).body.code).toBe('organization_archived');
     }
+    // A retry of the delete (its answer was lost) answers as the archive did, with the marked token.
+    const again = await del(ownerNow as Context, 'Archive One');
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(answer.body);
     expect((await refreshWith(owner.tokens.refresh_token)).status).toBe(401);
     expect((await refreshWith(member.refresh_token)).status).toBe(401);
     // Login: the member (no other organization, not an owner) is refused; the owner gets a restore-only session.

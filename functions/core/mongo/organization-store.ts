@@ -120,12 +120,21 @@ export class MongoOrganizationStore implements OrganizationStore {
     return docs.map(toOrg);
   }
 
-  async listArchived(limit: number): Promise<Organization[]> {
-    const docs = await this.#col
-      .find({ status: { $in: ['archived', 'purging'] } })
-      .limit(limit)
-      .toArray();
-    return docs.map(toOrg);
+  async listPurgeDue(now: Date, limit: number): Promise<Organization[]> {
+    const [purging, due] = await Promise.all([
+      this.#col.find({ status: 'purging' }).limit(limit).toArray(),
+      this.#col
+        .find({
+          status: 'archived',
+          'archive.purgeAfter': { $lte: now },
+          legalHold: { $ne: true },
+          'archive.legalHold': { $ne: true },
+        })
+        .sort({ 'archive.purgeAfter': 1 })
+        .limit(limit)
+        .toArray(),
+    ]);
+    return [...purging, ...due].map(toOrg);
   }
 
   async placesInUse(): Promise<PlaceName[]> {

@@ -49,7 +49,7 @@ export interface ArchiveState {
   readonly purgeAfter: Date;
   /** The user who deleted it (24 hex digits), or `operator`. */
   readonly archivedBy: string;
-  /** Set by the operator: no purge while it is on, whatever `purgeAfter` says (restore stays possible). */
+  /** A hold set before the hold moved to the organization (see `Organization.legalHold`); read as one. */
   readonly legalHold?: boolean;
   /** The `organization.archived` event (committed once the organization is archived). */
   readonly eventId: string;
@@ -170,6 +170,12 @@ export interface Organization {
   readonly requireTwoFactor?: boolean;
   /** Present while the organization is `archived` or `purging`. */
   readonly archive?: ArchiveState;
+  /**
+   * Legal hold, set and released by the operator: no purge runs while it is on, whatever the window
+   * says. It belongs to the organization, not to one archive: a restore keeps it, so a later delete's
+   * archive is held too (read it with {@link isOnLegalHold}).
+   */
+  readonly legalHold?: boolean;
   /** Present while the organization is `purging`. */
   readonly purge?: PurgeProgress;
 }
@@ -245,3 +251,6 @@ export function toPublic(org: Organization): PublicOrganization {
     updated_at: org.updatedAt.toISOString(),
   };
 }
+
+/** True while the organization is on legal hold (also a hold recorded on its archive before holds moved to the organization). */
+export const isOnLegalHold = (org: Organization): boolean => org.legalHold === true || org.archive?.legalHold === true;

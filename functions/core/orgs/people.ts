@@ -62,11 +62,18 @@ export async function countPeopleOf(ctx: OrgContext, orgId: string, options: { w
   let count = 0;
   let after: string | undefined;
   let first = true;
+  // One user has one membership here, so pages never share a member; the creator, added to the first
+  // page, may also be a member on a later one: counted once.
+  const creators = new Set<string>();
   do {
-    // One user has one membership here, so pages never share a user (the creator is added to the first).
     const page = await s.memberships.page(orgId, BATCH, after);
-    const ids = new Set(page.items.map((m) => m.userId));
-    if (first && options.withCreator) for (const id of await s.admins.listIdsByOrg(orgId)) ids.add(id);
+    const ids = new Set(page.items.map((m) => m.userId).filter((id) => !creators.has(id)));
+    if (first && options.withCreator) {
+      for (const id of await s.admins.listIdsByOrg(orgId)) {
+        creators.add(id);
+        ids.add(id);
+      }
+    }
     first = false;
     if (ids.size > 0) {
       const elsewhere = await s.memberships.usersElsewhere([...ids], orgId);

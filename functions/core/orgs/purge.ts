@@ -6,7 +6,7 @@ import { errorFields, log } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
 import { notFound } from './context.ts';
-import type { Organization, Placement, PurgeProgress } from './model.ts';
+import { isOnLegalHold, type Organization, type Placement, type PurgeProgress } from './model.ts';
 import { countPeopleOf, removePeopleOf } from './people.ts';
 
 /**
@@ -61,10 +61,17 @@ interface Step {
   readonly run: (org: Organization, purge: PurgeProgress) => Promise<void>;
 }
 
-/** The places a purge drops: the organization's, and both of a rename or move it was in. */
+/**
+ * The places a purge drops: the organization's, both of a rename or move it was in, and those a
+ * committed operation left owed (see `./owed.ts`), so the purge record counts every one.
+ */
 function placesOf(org: Organization): Placement[] {
   const op = org.operation;
-  return [org.placement, ...(op && (op.kind === 'rename' || op.kind === 'move') ? [op.from, op.to] : [])];
+  return [
+    org.placement,
+    ...(op && (op.kind === 'rename' || op.kind === 'move') ? [op.from, op.to] : []),
+    ...(org.owed?.places ?? []),
+  ];
 }
 
 function stepsOf(ctx: OrgContext): Step[] {
@@ -139,7 +146,7 @@ export async function startPurge(ctx: OrgContext, orgId: string, reason: PurgeRe
     if (!org) throw notFound();
     if (org.status === 'purging') return org;
     if (org.status !== 'archived' || !org.archive) throw notArchived();
-    if (org.archive.legalHold) throw onLegalHold();
+    if (isOnLegalHold(org)) throw onLegalHold();
     if (reason === 'retention' && ctx.now() < org.archive.purgeAfter) {
       throw new ConflictError(
         'restore_window_open',
@@ -203,7 +210,16 @@ export async function requestPurge(ctx: OrgContext, orgId: string, reason: Purge
   if (!org.purge) throw notArchived();
   const id = purgeJobId(org.purge);
   const job = await ctx.jobs.get(id);
-  if (!job) return ctx.jobs.start({ id, kind: 'purge', orgId, params: { reason: org.purge.reason } });
+  if (!job) {
+    try {
+      return await ctx.jobs.start({ id, kind: 'purge', orgId, params: { reason: org.purge.reason } });
+    } catch (error) {
+      // Another caller (a second reconciler, the operator's script) started it first: its id is the purge's.
+      const started = await ctx.jobs.get(id);
+      if (started) return started;
+      throw error;
+    }
+  }
   if (job.state === 'failed') return (await ctx.jobs.retry(id)) ?? job;
   return job;
 }
@@ -277,8 +293,8 @@ export async function purgeDue(
 ): Promise<{ purged: number; failures: { orgId: string; error: string }[] }> {
   const report = { purged: 0, failures: [] as { orgId: string; error: string }[] };
   const now = ctx.now();
-  for (const org of await ctx.stores.orgs.listArchived(PURGE_BATCH)) {
-    const due = org.status === 'purging' || (org.archive && !org.archive.legalHold && now >= org.archive.purgeAfter);
+  for (const org of await ctx.stores.orgs.listPurgeDue(now, PURGE_BATCH)) {
+    const due = org.status === 'purging' || (org.archive && !isOnLegalHold(org) && now >= org.archive.purgeAfter);
     if (!due) continue;
     try {
       await run(org.id);
@@ -304,9 +320,11 @@ export async function setLegalHold(ctx: OrgContext, orgId: string, on: boolean):
     const org = await ctx.stores.orgs.findById(orgId);
     if (!org?.archive) throw notFound();
     if (org.status === 'purging') throw new ConflictError('purge_in_progress', 'The purge has begun; it cannot be held now.');
+    // On the organization (a restore keeps it); a hold an older archive recorded goes with a release.
     const { legalHold: _, ...rest } = org.archive;
     const held = await ctx.stores.orgs.transition(orgId, ['archived'], {
-      archive: on ? { ...rest, legalHold: true } : rest,
+      legalHold: on ? true : null,
+      archive: rest,
       updatedAt: ctx.now(),
     });
     if (!held) throw notFound();

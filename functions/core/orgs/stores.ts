@@ -35,6 +35,8 @@ export type OrgChanges = Partial<{
   placementVersion: number;
   /** `null` removes it (a restore). */
   archive: ArchiveState | null;
+  /** `null` releases it. */
+  legalHold: boolean | null;
   purge: PurgeProgress | null;
 }>;
 
@@ -62,8 +64,13 @@ export interface OrganizationStore {
    * before it (candidates for reconciliation).
    */
   listUnsettled(before: Date): Promise<Organization[]>;
-  /** Organizations `archived` or `purging` (the reconciler's purge candidates), at most `limit`. */
-  listArchived(limit: number): Promise<Organization[]>;
+  /**
+   * The reconciler's purge candidates: up to `limit` organizations `purging` (a begun purge to carry
+   * on), then up to `limit` `archived` ones whose window ended at or before `now` and that are not on
+   * legal hold, the longest due first. Archived organizations still in their window, or held, are not
+   * listed, so however many there are they never crowd out a due one.
+   */
+  listPurgeDue(now: Date, limit: number): Promise<Organization[]>;
   /** Every place an organization uses or is moving data between. */
   placesInUse(): Promise<PlaceName[]>;
   /** True when some organization uses `place` or is moving data to or from it. */

@@ -83,11 +83,21 @@ export class FakeOrganizationStore implements OrganizationStore {
       .map(copy);
   }
 
-  async listArchived(limit: number): Promise<Organization[]> {
-    return [...this.#docs.values()]
-      .filter((doc) => doc.status === 'archived' || doc.status === 'purging')
-      .slice(0, limit)
-      .map(copy);
+  async listPurgeDue(now: Date, limit: number): Promise<Organization[]> {
+    const docs = [...this.#docs.values()];
+    const purging = docs.filter((doc) => doc.status === 'purging').slice(0, limit);
+    const due = docs
+      .filter(
+        (doc) =>
+          doc.status === 'archived' &&
+          doc.archive !== undefined &&
+          doc.archive.purgeAfter <= now &&
+          doc.legalHold !== true &&
+          doc.archive.legalHold !== true,
+      )
+      .sort((a, b) => (a.archive?.purgeAfter.getTime() ?? 0) - (b.archive?.purgeAfter.getTime() ?? 0))
+      .slice(0, limit);
+    return [...purging, ...due].map(copy);
   }
 
   async placesInUse(): Promise<PlaceName[]> {

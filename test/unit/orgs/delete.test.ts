@@ -108,11 +108,53 @@ describe('Organization delete (archive), restore and purge', () => {
 
     expect((await reconcileAndWork(h)).purged).toBe(0);
     await expect(h.service().purge(org.id)).rejects.toMatchObject({ code: 'legal_hold' });
-    expect(await h.current(org.id)).toMatchObject({ status: 'archived', archive: { legalHold: true } });
+    expect(await h.current(org.id)).toMatchObject({ status: 'archived', legalHold: true });
 
     await h.service().setLegalHold(org.id, false);
     expect((await reconcileAndWork(h)).purged).toBe(1);
     expect(await h.current(org.id)).toBeNull();
+  });
+
+  it('a legal hold outlives a restore: the next delete is held too', async () => {
+    const h = harness();
+    const { org, caller } = await h.createOrg('Held Over');
+    await h.service().delete(caller, 'Held Over');
+    await h.service().setLegalHold(org.id, true);
+    await h.service().restoreOwned(caller.userId, org.id);
+    expect(await h.current(org.id)).toMatchObject({ status: 'active', legalHold: true });
+
+    await h.service().delete(caller, 'Held Over');
+    h.advance(DEFAULT_ARCHIVE_RETENTION_MS);
+    expect((await reconcileAndWork(h)).purged).toBe(0);
+    await expect(h.service().purge(org.id)).rejects.toMatchObject({ code: 'legal_hold' });
+    expect(await h.current(org.id)).toMatchObject({ status: 'archived' });
+  });
+
+  it('purges a due organization however many held or not yet due ones there are', async () => {
+    const h = harness();
+    const waiting = [];
+    for (let i = 0; i < 101; i += 1) {
+      const { org, caller } = await h.createOrg(`Waiting ${i}`);
+      await h.service().delete(caller, `Waiting ${i}`);
+      if (i % 2 === 0) await h.service().setLegalHold(org.id, true);
+      waiting.push(org.id);
+    }
+    h.advance(DEFAULT_ARCHIVE_RETENTION_MS);
+    // Archived later: due now are the 50 older ones not on hold; the held 51 and this one's window stay.
+    const { org: late, caller: lateCaller } = await h.createOrg('Late');
+    await h.service().delete(lateCaller, 'Late');
+    const { org: due, caller: dueCaller } = await h.createOrg('Due');
+    await h.service().delete(dueCaller, 'Due');
+    await h.stores.orgs.transition(due.id, ['archived'], {
+      archive: { ...((await h.current(due.id))?.archive as never), purgeAfter: new Date(h.now().getTime() - 1) },
+    });
+
+    expect((await reconcileAndWork(h)).purged).toBe(51);
+    expect(await h.current(due.id)).toBeNull();
+    expect(await h.current(late.id)).toMatchObject({ status: 'archived' });
+    const left = await Promise.all(waiting.map((id) => h.current(id)));
+    expect(left.filter((org) => org !== null).every((org) => org?.legalHold === true)).toBe(true);
+    expect(left.filter((org) => org !== null)).toHaveLength(51);
   });
 
   it('answers 409 while a rename or move runs, and changes nothing', async () => {
