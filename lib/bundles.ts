@@ -27,9 +27,19 @@ export const BUNDLE_SECRET_ARNS = {
 } as const;
 
 /**
+ * Stand-ins for environment values that refer to other resources of the stack (a CloudFormation
+ * `Ref` until deployed), so every environment value is a plain string. Nothing is sent to them unless
+ * a job is stranded in the bundle's database.
+ */
+export const BUNDLE_RESOURCE_STAND_INS: Readonly<Record<string, string>> = {
+  JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/orgs-bundles-jobs',
+};
+
+/**
  * Bundles every function of the stack exactly as `cdk synth` does (same construct, same esbuild
- * options), into `outdir`. The stage's secrets are swapped for {@link BUNDLE_SECRET_ARNS}; bundling
- * does not depend on them.
+ * options), into `outdir`. The stage's secrets are swapped for {@link BUNDLE_SECRET_ARNS} and
+ * references to the stack's other resources for {@link BUNDLE_RESOURCE_STAND_INS}; bundling depends
+ * on neither.
  *
  * @example
  * for (const bundle of bundleFunctions(mkdtempSync(join(tmpdir(), 'bundles-')))) console.log(bundle.file);
@@ -47,8 +57,9 @@ export function bundleFunctions(outdir: string, stage = 'dev'): Bundle[] {
     const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
     const environment: Record<string, string> = {};
     for (const [key, value] of Object.entries(resolved?.variables ?? {})) {
-      if (typeof value !== 'string') throw new Error(`${name}: ${key} is not a plain string: ${JSON.stringify(value)}`);
-      environment[key] = value;
+      const plain = typeof value === 'string' ? value : BUNDLE_RESOURCE_STAND_INS[key];
+      if (plain === undefined) throw new Error(`${name}: ${key} is not a plain string: ${JSON.stringify(value)}`);
+      environment[key] = plain;
     }
     return { function: name, file, bytes: statSync(file).size, environment };
   });

@@ -36,11 +36,11 @@ export const OPTIONAL_DRIVER_MODULES = [
 
 /**
  * Modules the Lambda Node.js runtime provides (its AWS SDK for JavaScript v3), loaded with a dynamic
- * `import()` by the code paths that need them: the SES mailer (`functions/core/mail/ses-mailer.ts`) and
- * the event bus (`functions/core/events/bus.ts`).
+ * `import()` by the code paths that need them: the SES mailer (`functions/core/mail/ses-mailer.ts`),
+ * the event bus (`functions/core/events/bus.ts`) and the job queue (`functions/core/jobs/sqs-queue.ts`).
  * Left out of the bundles, so no function carries an AWS SDK client.
  */
-export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/client-sesv2', '@aws-sdk/client-eventbridge'] as const;
+export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/client-sesv2', '@aws-sdk/client-eventbridge', '@aws-sdk/client-sqs'] as const;
 
 /**
  * How every function is bundled, locally with the project's esbuild (no Docker). The bundle test

@@ -145,8 +145,10 @@ describe('Organization delete (archive), restore and purge', () => {
     await h.service().delete(lateCaller, 'Late');
     const { org: due, caller: dueCaller } = await h.createOrg('Due');
     await h.service().delete(dueCaller, 'Due');
+    const archive = (await h.current(due.id))?.archive;
+    if (!archive) throw new Error('not archived');
     await h.stores.orgs.transition(due.id, ['archived'], {
-      archive: { ...((await h.current(due.id))?.archive as never), purgeAfter: new Date(h.now().getTime() - 1) },
+      archive: { ...archive, purgeAfter: new Date(h.now().getTime() - 1) },
     });
 
     expect((await reconcileAndWork(h)).purged).toBe(51);
