@@ -185,7 +185,6 @@ const EXPECTED: Record<string, readonly string[]> = {
     'find admins',
     'find memberships',
     'find organizations',
-    'delete login_failures',
     'insert refresh_tokens',
     'find admins',
     'findAndModify event_sequences',

@@ -50,7 +50,7 @@ export class LoginService {
    *   organization is chosen now; the code completes the login at POST /login/two-factor).
    */
   async login(email: string, password: string, sourceIp?: string, organizationId?: string): Promise<LoginResult> {
-    await this.#deps.throttle?.check(email, sourceIp);
+    const failures = await this.#deps.throttle?.check(email, sourceIp);
     const admin = await this.#deps.admins.findByEmail(email);
     // The hasher compares against a dummy when there is no user (or the password is over 72 bytes),
     // so every failure costs the same bcrypt work.
@@ -66,8 +66,8 @@ export class LoginService {
       throw invalid();
     }
     // A user with a second factor is not through yet: failures of the code count on, so a known
-    // password cannot reset the count between guesses.
-    if (!admin.twoFactor?.enabledAt) await this.#deps.throttle?.succeeded(email);
+    // password cannot reset the count between guesses. No failure was live at the check: nothing to clear.
+    if (!admin.twoFactor?.enabledAt && failures !== 0) await this.#deps.throttle?.succeeded(email);
     const choices = organizations.length > 0 ? organizations : archived;
     const chosen = organizationId
       ? choices.find((choice) => choice.org.id === organizationId)
