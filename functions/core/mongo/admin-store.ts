@@ -2,7 +2,7 @@ import { type Collection, type Db, ObjectId } from 'mongodb';
 import type { Admin, TwoFactorState } from '../orgs/model.ts';
 import type { AdminStore } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
-import { isDuplicateKey } from './compat.ts';
+import { idIn, isDuplicateKey } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
 import { insertUnique } from './insert-unique.ts';
 import { oid } from './object-ids.ts';
@@ -152,7 +152,7 @@ export class MongoAdminStore implements AdminStore {
   async findMany(ids: readonly string[]): Promise<Admin[]> {
     const _ids = ids.map(oid).filter((id): id is ObjectId => id !== null);
     if (_ids.length === 0) return [];
-    return (await this.#col.find({ _id: { $in: _ids } }).toArray()).map(toAdmin);
+    return (await this.#col.find(idIn(_ids)).toArray()).map(toAdmin);
   }
 
   async removeMany(ids: readonly string[]): Promise<void> {

@@ -2,6 +2,7 @@ import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
 import type { ArchiveState, Operation, Organization, OrgStatus, Owed, Placement, PurgeProgress } from '../orgs/model.ts';
 import type { OrganizationStore, OrgChanges, PlaceName } from '../orgs/stores.ts';
 import { MASTER_COLLECTIONS } from './collections.ts';
+import { idIn } from './compat.ts';
 import { withUnavailableMapping } from './errors.ts';
 import { insertUnique } from './insert-unique.ts';
 import { oid } from './object-ids.ts';
@@ -70,7 +71,7 @@ export class MongoOrganizationStore implements OrganizationStore {
   async findMany(ids: readonly string[]): Promise<Organization[]> {
     const _ids = ids.map(oid).filter((id): id is NonNullable<typeof id> => id !== null);
     if (_ids.length === 0) return [];
-    return (await this.#col.find({ _id: { $in: _ids } }).toArray()).map(toOrg);
+    return (await this.#col.find(idIn(_ids)).toArray()).map(toOrg);
   }
 
   async findBySlug(slug: string): Promise<Organization | null> {
