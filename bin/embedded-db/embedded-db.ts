@@ -49,7 +49,8 @@ export async function ensureBinary(): Promise<string> {
   return target;
 }
 
-function freePort(): Promise<number> {
+/** A free loopback TCP port. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
