@@ -129,7 +129,6 @@ export class MongoOrganizationStore implements OrganizationStore {
           status: 'archived',
           'archive.purgeAfter': { $lte: now },
           legalHold: { $ne: true },
-          'archive.legalHold': { $ne: true },
         })
         .sort({ 'archive.purgeAfter': 1 })
         .limit(limit)

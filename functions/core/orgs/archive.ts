@@ -53,36 +53,26 @@ export async function archiveOrganization(ctx: OrgContext, org: Organization, by
   return ctx.locks.hold(org.id, 'update', async () => {
     const now = ctx.now();
     const eventId = newEventId();
-    await ctx.events.begin(
+    const purgeAfter = new Date(now.getTime() + ctx.archiveRetentionMs);
+    const archived = await ctx.events.around(
       {
         id: eventId,
         orgId: org.id,
         type: 'organization.archived',
         target: { type: 'organization', id: org.id },
-        data: { name: org.name, purge_after: new Date(now.getTime() + ctx.archiveRetentionMs).toISOString() },
+        data: { name: org.name, purge_after: purgeAfter.toISOString() },
+      },
+      async () => {
+        const done = await ctx.stores.orgs.transition(org.id, ['active'], {
+          status: 'archived',
+          updatedAt: now,
+          archive: { archivedAt: now, purgeAfter, archivedBy: actorName(by), eventId },
+        });
+        if (!done) throw operationInProgress(); // it changed meanwhile: the event is settled (dropped)
+        return done;
       },
       { settleFirst: true },
     );
-    const archived = await ctx.stores.orgs
-      .transition(org.id, ['active'], {
-        status: 'archived',
-        updatedAt: now,
-        archive: {
-          archivedAt: now,
-          purgeAfter: new Date(now.getTime() + ctx.archiveRetentionMs),
-          archivedBy: actorName(by),
-          eventId,
-        },
-      })
-      .catch(async (error) => {
-        await ctx.events.settle(eventId).catch(() => undefined);
-        throw error;
-      });
-    if (!archived) {
-      await ctx.events.drop(eventId).catch(() => undefined);
-      throw operationInProgress();
-    }
-    await ctx.events.commit(eventId);
     metrics.count('organizationArchived');
     return archived;
   });
@@ -103,28 +93,25 @@ export async function restoreOrganization(ctx: OrgContext, orgId: string, by: Li
   if (org.status === 'purging') throw windowClosed(org.archive.purgeAfter);
   if (by !== 'operator' && ctx.now() >= org.archive.purgeAfter) throw windowClosed(org.archive.purgeAfter);
   return ctx.locks.hold(org.id, 'update', async () => {
-    const eventId = newEventId();
-    await ctx.events.begin(
+    const restored = await ctx.events.around(
       {
-        id: eventId,
+        id: newEventId(),
         orgId: org.id,
         type: 'organization.restored',
         target: { type: 'organization', id: org.id },
         data: { name: org.name, archived_at: org.archive?.archivedAt.toISOString() },
       },
+      async () => {
+        const done = await ctx.stores.orgs.transition(org.id, ['archived'], {
+          status: 'active',
+          updatedAt: ctx.now(),
+          archive: null,
+        });
+        if (!done) throw windowClosed(org.archive?.purgeAfter ?? ctx.now()); // a purge began meanwhile
+        return done;
+      },
       { settleFirst: true },
     );
-    const restored = await ctx.stores.orgs
-      .transition(org.id, ['archived'], { status: 'active', updatedAt: ctx.now(), archive: null })
-      .catch(async (error) => {
-        await ctx.events.settle(eventId).catch(() => undefined);
-        throw error;
-      });
-    if (!restored) {
-      await ctx.events.drop(eventId).catch(() => undefined);
-      throw windowClosed(org.archive?.purgeAfter ?? ctx.now()); // a purge began meanwhile
-    }
-    await ctx.events.commit(eventId);
     metrics.count('organizationRestored');
     return restored;
   });

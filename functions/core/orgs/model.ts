@@ -49,8 +49,6 @@ export interface ArchiveState {
   readonly purgeAfter: Date;
   /** The user who deleted it (24 hex digits), or `operator`. */
   readonly archivedBy: string;
-  /** A hold set before the hold moved to the organization (see `Organization.legalHold`); read as one. */
-  readonly legalHold?: boolean;
   /** The `organization.archived` event (committed once the organization is archived). */
   readonly eventId: string;
 }
@@ -252,5 +250,5 @@ export function toPublic(org: Organization): PublicOrganization {
   };
 }
 
-/** True while the organization is on legal hold (also a hold recorded on its archive before holds moved to the organization). */
-export const isOnLegalHold = (org: Organization): boolean => org.legalHold === true || org.archive?.legalHold === true;
+/** True while the organization is on legal hold. */
+export const isOnLegalHold = (org: Organization): boolean => org.legalHold === true;

@@ -320,13 +320,8 @@ export async function setLegalHold(ctx: OrgContext, orgId: string, on: boolean):
     const org = await ctx.stores.orgs.findById(orgId);
     if (!org?.archive) throw notFound();
     if (org.status === 'purging') throw new ConflictError('purge_in_progress', 'The purge has begun; it cannot be held now.');
-    // On the organization (a restore keeps it); a hold an older archive recorded goes with a release.
-    const { legalHold: _, ...rest } = org.archive;
-    const held = await ctx.stores.orgs.transition(orgId, ['archived'], {
-      legalHold: on ? true : null,
-      archive: rest,
-      updatedAt: ctx.now(),
-    });
+    // On the organization, not its archive: a restore keeps it.
+    const held = await ctx.stores.orgs.transition(orgId, ['archived'], { legalHold: on ? true : null, updatedAt: ctx.now() });
     if (!held) throw notFound();
     log.info(on ? 'legal hold set' : 'legal hold released', { orgId });
     return held;

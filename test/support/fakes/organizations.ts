@@ -89,11 +89,7 @@ export class FakeOrganizationStore implements OrganizationStore {
     const due = docs
       .filter(
         (doc) =>
-          doc.status === 'archived' &&
-          doc.archive !== undefined &&
-          doc.archive.purgeAfter <= now &&
-          doc.legalHold !== true &&
-          doc.archive.legalHold !== true,
+          doc.status === 'archived' && doc.archive !== undefined && doc.archive.purgeAfter <= now && doc.legalHold !== true,
       )
       .sort((a, b) => (a.archive?.purgeAfter.getTime() ?? 0) - (b.archive?.purgeAfter.getTime() ?? 0))
       .slice(0, limit);
