@@ -23,7 +23,14 @@ import { currentRequest, type Measurement, type RequestContext } from './request
  * (or `POWERTOOLS_DEV`, which the local API and the tests set) turns the output off.
  */
 
-const emf = new Metrics({
+/** Powertools' Metrics, telling whether its output is off (which Powertools keeps to subclasses). */
+class ServiceMetrics extends Metrics {
+  get off(): boolean {
+    return this.isDisabled();
+  }
+}
+
+const emf = new ServiceMetrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'orgs-service',
 });
@@ -78,9 +85,11 @@ const unitOf = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds 
 /**
  * Writes the invocation's metrics as one EMF line: its latency (`latencyMs`), its database time and
  * calls, a cold start, and every measurement taken during it, with dimensions `service` and `route`,
- * and the caller's organization and user and the correlation id as metadata.
+ * and the caller's organization and user and the correlation id as metadata. Nothing is done when
+ * metrics are off (`POWERTOOLS_METRICS_DISABLED`, `POWERTOOLS_DEV`): the line would not be written.
  */
 export function publishRequest(request: RequestContext, latencyMs: number): void {
+  if (emf.off) return;
   emf.addDimension(DIMENSION.route, request.route);
   if (request.correlationId) emf.addMetadata('correlation_id', request.correlationId);
   if (request.orgId) emf.addMetadata('orgId', request.orgId);

@@ -15,6 +15,7 @@ describe('Client replacement', () => {
   it('lets a running call finish on the old client, closes that client afterwards, and serves later calls', async () => {
     const client = await getMongoClient(databaseConfig());
     const records = client.db(process.env.MASTER_DB_NAME).collection<{ n: number }>('replacement');
+    expect(client.db(process.env.MASTER_DB_NAME).collection('replacement')).toBe(records); // made once, kept
     await records.insertMany(Array.from({ length: 6 }, (_, n) => ({ n })));
     let oldClosed = false;
     client.once('topologyClosed', () => {

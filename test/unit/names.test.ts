@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COLLECTION_LABEL_MAX, collectionLabel } from '#core/orgs/labels.ts';
-import { legacySlug, NAME_MAX, nameProblem, SLUG_MAX, toSlug } from '#core/orgs/names.ts';
+import { legacySlug, NAME_MAX, nameProblem, SLUG_MAX, toSlug, unicodeSlug } from '#core/orgs/names.ts';
 
 /** A small deterministic generator, so the sampled names are the same on every run. */
 function* sample(seed: number, count: number, alphabet: readonly string[], maxLength: number): Generator<string> {
@@ -70,6 +70,11 @@ describe('toSlug', () => {
 
   it('gives every all-ASCII name the key the earlier ASCII-only rule gave it', () => {
     for (const name of sample(7, 2000, printableAscii, 40)) expect(toSlug(name), name).toBe(legacySlug(name));
+  });
+
+  it('keys a printable-ASCII name by its shortcut exactly as the Unicode steps do', () => {
+    for (const name of sample(13, 3000, printableAscii, 64)) expect(toSlug(name), name).toBe(unicodeSlug(name));
+    for (const name of ['İstanbul', 'ﬁne', 'Ａｃｍｅ', 'Straße', 'a\u200Db']) expect(toSlug(name), name).toBe(unicodeSlug(name));
   });
 
   it('gives a Latin name whose accents decompose the key it had before', () => {
@@ -196,6 +201,21 @@ describe('nameProblem', () => {
     );
     expect(nameProblem('Acme a\u0301\u0301')).toBe('must not repeat a combining mark on one character');
     expect(nameProblem('Ac\u0327\u0301me')).toBeUndefined(); // two different marks on one letter
+  });
+
+  it('judges printable-ASCII names by length and a letter or digit alone', () => {
+    for (const name of sample(17, 3000, printableAscii, 70)) {
+      const length = name.length;
+      const expected =
+        length < 3
+          ? 'must be at least 3 characters'
+          : length > NAME_MAX
+            ? `must be at most ${NAME_MAX} characters`
+            : /[A-Za-z0-9]/.test(name)
+              ? undefined
+              : 'must contain a letter or a digit';
+      expect(nameProblem(name), JSON.stringify(name)).toBe(expected);
+    }
   });
 
   it('refuses names of spaces, punctuation and symbols only', () => {

@@ -52,23 +52,70 @@ export function createMongoClient(uri: string, config: DatabaseConfig): MongoCli
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
-/** A stand-in for the object `resolve()` gives now: every property read goes to that object. */
+/**
+ * A stand-in for the object `resolve()` gives now: every property read goes to that object. Its
+ * methods are bound once per object, not at every call.
+ */
 function live<T extends object>(first: T, resolve: () => T, own: Partial<Record<PropertyKey, unknown>> = {}): T {
+  let boundTo: object = first;
+  let methods = new Map<PropertyKey, { readonly of: unknown; readonly bound: unknown }>();
   return new Proxy(first, {
     get(_target, key) {
       if (Object.hasOwn(own, key)) return own[key];
       const real = resolve();
       const value: unknown = Reflect.get(real, key, real);
-      return typeof value === 'function' ? (value as AnyFunction).bind(real) : value;
+      if (typeof value !== 'function') return value;
+      if (real !== boundTo) {
+        boundTo = real;
+        methods = new Map();
+      }
+      const known = methods.get(key);
+      if (known?.of === value) return known.bound;
+      const bound = (value as AnyFunction).bind(real);
+      methods.set(key, { of: value, bound });
+      return bound;
     },
   });
 }
+
+/** `make(client)` for the client current at each call, made once per client. */
+function perClient<T>(current: () => MongoClient, make: (client: MongoClient) => T): () => T {
+  let made: { readonly client: MongoClient; readonly value: T } | undefined;
+  return () => {
+    const client = current();
+    if (made?.client !== client) made = { client, value: make(client) };
+    return made.value;
+  };
+}
+
+/** At most `limit` values by key, the least recently made going first (a Map keeps insertion order). */
+function bounded<V>(limit: number): (key: string, make: () => V) => V {
+  const values = new Map<string, V>();
+  return (key, make) => {
+    const known = values.get(key);
+    if (known !== undefined) return known;
+    const value = make();
+    values.set(key, value);
+    if (values.size > limit) values.delete(values.keys().next().value as string);
+    return value;
+  };
+}
+
+/**
+ * How many databases, and collections per database, the handle keeps ready (the master's few, and
+ * the places of the organizations a container serves most recently). Made again when needed.
+ */
+const KEPT_HANDLES = 500;
 
 /**
  * The container's client behind a stable handle. Stores keep the handle (and the databases and
  * collections it gives) for good; each call they make goes to the client current at that moment.
  * When the watch calls the client stale, a new client takes over at once, and the old one is
  * closed only after every call that was running has ended, so no call loses its client midway.
+ *
+ * The driver's `Db` and `Collection` objects are made once per client and name (the driver makes
+ * new ones, resolving their options, at every `db()` and `collection()` call), so a call through
+ * the handle costs what a call on a kept collection costs.
  */
 export class ClientKeeper {
   readonly handle: MongoClient;
@@ -84,15 +131,23 @@ export class ClientKeeper {
     this.#watch = watch;
     this.#current = this.#start();
     const current = () => this.#current;
-    const collection = (db: () => Db, name: string, options?: CollectionOptions) =>
-      live<Collection>(db().collection(name, options), () => db().collection(name, options));
-    const db = (name?: string, options?: DbOptions) => {
-      const resolve = () => current().db(name, options);
+    const collection = (db: () => Db, name: string, options?: CollectionOptions) => {
+      const resolve = perClient(current, () => db().collection(name, options));
+      return live<Collection>(resolve(), resolve);
+    };
+    const makeDb = (name?: string, options?: DbOptions) => {
+      const resolve = perClient(current, (client) => client.db(name, options));
+      const keptCollections = bounded<Collection>(KEPT_HANDLES);
       return live<Db>(resolve(), resolve, {
         collection: (collectionName: string, collectionOptions?: CollectionOptions) =>
-          collection(resolve, collectionName, collectionOptions),
+          collectionOptions
+            ? collection(resolve, collectionName, collectionOptions)
+            : keptCollections(collectionName, () => collection(resolve, collectionName)),
       });
     };
+    const keptDbs = bounded<Db>(KEPT_HANDLES);
+    const db = (name?: string, options?: DbOptions) =>
+      options || name === undefined ? makeDb(name, options) : keptDbs(name, () => makeDb(name));
     this.handle = live(this.#current, current, { db });
     this.#stopWatching = watch.onStale(() => this.replace('no call succeeded while calls kept failing'));
   }

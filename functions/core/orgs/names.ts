@@ -50,6 +50,26 @@ const foldCase = (text: string) => text.toLowerCase().toUpperCase().toLowerCase(
  * @example toSlug('Иван Петров') // 'иван_петров'
  */
 export function toSlug(name: string): string {
+  return PRINTABLE_ASCII.test(name) ? asciiSlug(name) : unicodeSlug(name);
+}
+
+/** Names of printable ASCII only (U+0020 to U+007E), the usual case, which {@link toSlug} keys without Unicode tables. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * The key of a printable-ASCII name: lower case, every run outside `[a-z0-9]` folded to one `_`, none
+ * at the ends. For such a name each step of {@link unicodeSlug} does exactly this (NFKC, NFD and the
+ * mark removal change nothing, case folding is ASCII lower case, letters and digits are `[a-z0-9]`).
+ */
+function asciiSlug(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** {@link toSlug}'s steps, for any name. Exported for the test that ASCII names get the same key by either path. */
+export function unicodeSlug(name: string): string {
   return foldCase(name.replace(/\p{Join_Control}/gu, '').normalize('NFKC'))
     .normalize('NFD')
     .replace(DIACRITIC_BASE, '$1')
@@ -130,6 +150,8 @@ export function nameProblem(name: string): string | undefined {
   const chars = [...name];
   if (chars.length < NAME_MIN) return `must be at least ${NAME_MIN} characters`;
   if (chars.length > NAME_MAX) return `must be at most ${NAME_MAX} characters`;
+  // Printable ASCII has no refused character and no mark, and its key is never longer than the name.
+  if (PRINTABLE_ASCII.test(name)) return asciiSlug(name).length === 0 ? 'must contain a letter or a digit' : undefined;
   for (let i = 0; i < chars.length; i++) {
     const what = refusedCharacter(chars, i);
     if (what) return `must not contain ${what} (${codePoint(chars[i] ?? '')} at character ${i + 1})`;
