@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 import { type Collection, type Document, type MongoClient, ObjectId } from 'mongodb';
 import { type SessionConfig, sessionConfig } from '#core/config.ts';
 import { MASTER_COLLECTIONS as C } from '#core/mongo/collections.ts';
-import { idIn } from '#core/mongo/compat.ts';
+import { idIn, isDuplicateKey } from '#core/mongo/compat.ts';
 import { BENCH_PLAN } from './plan.ts';
 
 /**
@@ -48,18 +48,39 @@ export class RawDb {
   }
 
   /**
-   * The rate limit every `jwt` route applies first, 1 round trip on the bench's path (the plan
-   * cached, the window current and far from full; `Admission.admit` → `MongoUsageStore.hit`):
-   * 0. conditional update of org_usage: the request counted in the window and by route.
+   * The rate limit every `jwt` route applies first (the plan cached; `Admission.admit` →
+   * `MongoUsageStore.hit`), far from full:
+   * 0. conditional update of org_usage: the request counted in the window and by route. When it
+   *    matches nothing (the window's first request, of the organization's requests in any process:
+   *    under the bench's spread load, about every other write), a second round trip:
+   * 0'. the upsert that starts the window with this request (a duplicate key there, another request
+   *    having just started it, means the first update once more).
    */
   async #admit(orgId: string, userId: string, route: string): Promise<void> {
     const windowMs = Math.round((BENCH_PLAN.burstLimit / BENCH_PLAN.rateLimit) * 1_000);
     const now = Date.now();
     const window = Math.floor(now / windowMs) * windowMs;
-    await this.#usage.updateOne(
-      { _id: `${orgId}:${new Date(now).toISOString().slice(0, 10)}`, window, count: { $lt: BENCH_PLAN.burstLimit } },
-      { $inc: { count: 1, [`requests.${route}`]: 1 }, $addToSet: { users: userId } },
-    );
+    const day = new Date(now).toISOString().slice(0, 10);
+    const _id = `${orgId}:${day}`;
+    const counted = { [`requests.${route}`]: 1 };
+    const inWindow = async () =>
+      (
+        await this.#usage.updateOne(
+          { _id, window, count: { $lt: BENCH_PLAN.burstLimit } },
+          { $inc: { count: 1, ...counted }, $addToSet: { users: userId } },
+        )
+      ).matchedCount === 1;
+    if (await inWindow()) return;
+    try {
+      await this.#usage.updateOne(
+        { _id, $or: [{ window: { $lt: window } }, { windowMs: { $ne: windowMs } }] },
+        { $set: { orgId, day, window, windowMs, count: 1 }, $inc: counted, $addToSet: { users: userId } },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      await inWindow();
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MASTER_COLLECTIONS } from '#core/mongo/collections.ts';
 import { installBcryptProbe } from '../../bin/bench/bcrypt-probe.ts';
 import { type CaseRequest, type Pools, routeCases, scaleCases } from '../../bin/bench/cases.ts';
 import { type BenchEnv, createBenchEnv } from '../../bin/bench/env.ts';
@@ -82,6 +83,22 @@ describe('Bench: each baseline makes the round trips of its route', () => {
     const baseline = await commandsOf(env.client, () => env.raw.createRecord(org.orgId, body, org.adminId));
 
     expect(service.length).toBeGreaterThan(0);
+    expect(baseline).toEqual(service);
+  });
+
+  it("POST /org/records, the organization's first request of the day (the usage document made: two updates)", async () => {
+    const org = pools.writers[1]!;
+    const body = { title: 'bench record', n: 2, tags: ['bench'] };
+    const usage = env.client.db(env.masterDb).collection<{ _id: string }>(MASTER_COLLECTIONS.usage);
+    /** As at a new UTC day: the organization has no usage document yet. */
+    const newDay = () => usage.deleteMany({ _id: { $regex: `^${org.orgId}:` } });
+    await invokeRoute(env, probe, 'POST /org/records', { org, body }); // warm: the plan cached
+    await newDay();
+    const service = await commandsOf(handlerClient, () => invokeRoute(env, probe, 'POST /org/records', { org, body }));
+    await newDay();
+    const baseline = await commandsOf(env.client, () => env.raw.createRecord(org.orgId, body, org.adminId));
+
+    expect(service.filter((command) => command === 'update org_usage')).toHaveLength(2);
     expect(baseline).toEqual(service);
   });
 });
