@@ -56,15 +56,28 @@ export function lambdaContext(functionName: string, requestId: string): Context 
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > MAX_REQUEST_BYTES) return 'too_large';
-    chunks.push(chunk as Buffer);
+/** The request's body, or 'too_large' past API Gateway's limit; without reading when the request says it has none. */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const length = req.headers['content-length'];
+  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(Buffer.alloc(0));
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      chunks.push(chunk);
+      if (size <= MAX_REQUEST_BYTES) return;
+      req.off('data', onData); // answered at once; the rest is drained unread
+      req.resume();
+      resolve('too_large');
+    };
+    req.on('data', onData);
+    req.once('error', reject);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+  });
 }
 
 /**
@@ -77,18 +90,16 @@ export function matchRoute(
   pathname: string,
 ): { route: Route; pathParameters: Record<string, string> } | undefined {
   const segments = pathname.split('/');
-  for (const route of routes) {
+  for (const { route, parts } of patternsOf(routes)) {
     if (route.method !== method) continue;
-    const pattern = route.path.split('/');
-    if (pattern.length !== segments.length) continue;
+    if (parts.length !== segments.length) continue;
     const pathParameters: Record<string, string> = {};
-    const matched = pattern.every((part, i) => {
+    const matched = parts.every((part, i) => {
       const segment = segments[i] ?? '';
-      const param = /^\{(\w+)\}$/.exec(part)?.[1];
-      if (param === undefined) return part === segment;
+      if (part.param === undefined) return part.text === segment;
       if (segment === '') return false;
       try {
-        pathParameters[param] = decodeURIComponent(segment);
+        pathParameters[part.param] = decodeURIComponent(segment);
         return true;
       } catch {
         return false;
@@ -97,6 +108,27 @@ export function matchRoute(
     if (matched) return { route, pathParameters };
   }
   return undefined;
+}
+
+interface RoutePattern {
+  readonly route: Route;
+  /** Each segment of the route's path: its text, or the name of the parameter it is. */
+  readonly parts: readonly { readonly text: string; readonly param?: string | undefined }[];
+}
+
+const patterns = new WeakMap<readonly Route[], readonly RoutePattern[]>();
+
+/** The route table's paths split into segments, once per table. */
+function patternsOf(routes: readonly Route[]): readonly RoutePattern[] {
+  let known = patterns.get(routes);
+  if (!known) {
+    known = routes.map((route) => ({
+      route,
+      parts: route.path.split('/').map((text) => ({ text, param: /^\{(\w+)\}$/.exec(text)?.[1] })),
+    }));
+    patterns.set(routes, known);
+  }
+  return known;
 }
 
 /** The payload 2.0 event API Gateway would send for this request. */
