@@ -1,6 +1,7 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '#core/auth/passwords.ts';
+import { NotFoundError, UnavailableError } from '#core/errors.ts';
 import { MongoRecordStore } from '#core/mongo/record-store.ts';
 import { mongoOrgStores } from '#core/mongo/stores.ts';
 import { type Organization, PLACEMENT_MODES, type Placement, type PlacementMode, samePlace } from '#core/orgs/model.ts';
@@ -287,6 +288,43 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
     expect((await late).data).toEqual({ v: 2 });
     expect(await placeExists(org.placement)).toBe(false);
     expect(await placeCollection(moved.placement).findOne({ _id: new ObjectId(record.id) })).toMatchObject({ data: { v: 2 } });
+  });
+
+  it('a replace that lands while the organization is deleted is answered 503 write_unconfirmed: it stands, and is back on a restore', async () => {
+    const { org, caller } = await setUp(`archived replace ${mode}`);
+    const gate = gated('update');
+    const records = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 60_000 });
+    const record = await records.create(caller, { v: 1 });
+
+    gate.arm();
+    const late = records.replace(caller, record.id, { v: 2 });
+    await gate.reached;
+    await orgs().delete(caller, org.name);
+    gate.release();
+
+    await expect(late).rejects.toSatisfy((e) => e instanceof UnavailableError && e.code === 'write_unconfirmed');
+    expect(await placeExists(org.placement), 'the archived place is kept').toBe(true);
+    await orgs().restore(org.id, 'operator');
+    const reader = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 0 });
+    expect((await reader.get(caller, record.id)).data).toEqual({ v: 2 });
+  });
+
+  it('a create that lands while the organization is deleted is undone and answered 404', async () => {
+    const { org, caller } = await setUp(`archived insert ${mode}`);
+    const gate = gated('insert');
+    const records = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 60_000 });
+    const earlier = await records.create(caller, { earlier: true });
+
+    gate.arm();
+    const late = records.create(caller, { late: true });
+    await gate.reached;
+    await orgs().delete(caller, org.name);
+    gate.release();
+
+    await expect(late).rejects.toSatisfy((e) => e instanceof NotFoundError && e.code === 'organization_not_found');
+    await orgs().restore(org.id, 'operator');
+    const held = await placeCollection(org.placement).find({}).toArray();
+    expect(held.map((d) => d._id.toHexString())).toEqual([earlier.id]);
   });
 
   it('a write that arrives while the data is being moved is refused with 503 and Retry-After; reads are served', async () => {

@@ -136,6 +136,11 @@ const migrating = () =>
     code: 'organization_migrating',
     retryAfterSeconds: 1,
   });
+const deletedWhileWriting = () =>
+  new UnavailableError(
+    'The organization was deleted while this write ran; it may or may not have been applied, and stays with the archived organization.',
+    { code: 'write_unconfirmed', retryAfterSeconds: 1 },
+  );
 const unconfirmed = () =>
   new UnavailableError(
     "The organization's data began moving while this write ran; it may or may not have been applied. Retry shortly.",
@@ -332,7 +337,11 @@ export class RecordsService {
       metrics.count('fencedWrite');
       const settled = after?.write ? after : await this.#waitFor(orgId, (a) => a.write, unconfirmed);
       if (!settled) {
+        // The organization was deleted while we wrote. A create is undone, and answered 404. A
+        // change of an existing record cannot be undone: it stands in an archived organization's
+        // kept data (back on a restore), so the answer cannot say it was not applied.
         await this.#cleanUp(touched, undefined, undoStray);
+        if (!undoStray && (await this.#deps.orgs.findById(orgId))) throw deletedWhileWriting();
         throw orgGone();
       }
       if (attempt >= MAX_ATTEMPTS) throw unconfirmed();
