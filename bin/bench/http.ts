@@ -308,6 +308,8 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
       PORT: '0',
       HOST: '127.0.0.1',
       LOCAL_API_AUTHORIZER_CACHE_SECONDS: String(options.authorizerCacheSeconds),
+      // The lines as Lambda writes them for CloudWatch (JSON), not reformatted for a terminal.
+      LOCAL_LOG_FORMAT: 'json',
     }),
     /Local API listening on (http:\/\/\S+)/,
     profile('local-api'),

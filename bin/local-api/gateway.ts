@@ -206,6 +206,8 @@ export interface Answer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
+  /** The route's function answered, and wrote its own `request` line (method, path, status, ms). */
+  loggedByRoute?: true;
 }
 
 const gatewayAnswer = (status: number, message: string): Answer => ({
@@ -301,7 +303,8 @@ async function answer(options: LocalApiOptions, decisions: DecisionCache, req: I
 
   const handler = await options.load(route.function);
   try {
-    return fromResult(await handler(event, lambdaContext(route.function, event.requestContext.requestId)));
+    const result = fromResult(await handler(event, lambdaContext(route.function, event.requestContext.requestId)));
+    return { ...result, loggedByRoute: true };
   } catch {
     return gatewayAnswer(500, 'Internal Server Error');
   }
@@ -318,7 +321,9 @@ export function createLocalApi(options: LocalApiOptions): Server {
       .then((a) => {
         res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body.byteLength) });
         res.end(a.body);
-        log(`${req.method} ${req.url?.split('?')[0]} ${a.status} ${Math.round(performance.now() - started)}ms`);
+        // One line per request: the route's own, or this one when the gateway answered itself.
+        if (!a.loggedByRoute)
+          log(`${req.method} ${req.url?.split('?')[0]} ${a.status} ${Math.round(performance.now() - started)}ms`);
       });
   });
 }

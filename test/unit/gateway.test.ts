@@ -66,3 +66,27 @@ describe('Local API: the authorizer result cache', () => {
     }
   });
 });
+
+describe('Local API: one log line per request', () => {
+  it("writes its own line only when it answers itself; a route's function writes the line of its answers", async () => {
+    const lines: string[] = [];
+    const load = async (name: string) =>
+      name === AUTHORIZER_FUNCTION
+        ? async () => ({ isAuthorized: true, context: { adminId: 'a', orgId: 'o' } })
+        : async () => ({ statusCode: 204 });
+    const server = createLocalApi({ routes, load, log: (line) => lines.push(line) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const status = async (path: string, headers: Record<string, string> = {}) =>
+      (await fetch(`http://127.0.0.1:${port}${path}`, { headers })).status;
+    try {
+      expect(await status('/org/records', { authorization: 'Bearer t' })).toBe(204);
+      expect(await status('/org/records')).toBe(401);
+      expect(await status('/nowhere?x=1')).toBe(404);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lines.map((line) => line.replace(/\d+ms$/, 'Nms'))).toEqual(['GET /org/records 401 Nms', 'GET /nowhere 404 Nms']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
