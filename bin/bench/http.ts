@@ -310,6 +310,10 @@ export async function runHttp(env: BenchEnv, pools: Pools, options: HttpOptions)
       LOCAL_API_AUTHORIZER_CACHE_SECONDS: String(options.authorizerCacheSeconds),
       // The lines as Lambda writes them for CloudWatch (JSON), not reformatted for a terminal.
       LOCAL_LOG_FORMAT: 'json',
+      // The dispatcher and the job sweep are other functions in AWS, not in the API's containers: the
+      // local API's timers for them are set past the run, so only requests use its process.
+      DISPATCH_INTERVAL_MS: String(3_600_000),
+      JOB_SWEEP_INTERVAL_MS: String(3_600_000),
     }),
     /Local API listening on (http:\/\/\S+)/,
     profile('local-api'),
