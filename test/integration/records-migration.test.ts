@@ -245,7 +245,21 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
         };
       },
     });
-    return { store, arm: g.arm, reached: g.reached, release: g.release };
+    const records = new RecordsService({ orgs: stores.orgs, records: store, releasePlace, cacheMs: 60_000 });
+    /**
+     * Starts `write`, holds it at the gated call (its placement read, about to write there), runs
+     * `meanwhile`, then lets it go on; its answer, settled later.
+     */
+    const racing = async <T>(write: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<{ late: Promise<T> }> => {
+      g.arm();
+      const late = write();
+      late.catch(() => {}); // asserted by the caller
+      await g.reached;
+      await meanwhile();
+      g.release();
+      return { late };
+    };
+    return { store, records, racing };
   }
 
   async function setUp(name: string) {
@@ -255,16 +269,17 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
 
   it('an insert that lands after the old place was dropped is applied in the new place; the old place stays gone', async () => {
     const { org, caller } = await setUp(`late insert ${mode}`);
-    const gate = gated('insert');
-    const records = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 60_000 });
+    const { records, racing } = gated('insert');
     const earlier = await records.create(caller, { earlier: true }); // the placement is cached now
 
-    gate.arm();
-    const late = records.create(caller, { late: true });
-    await gate.reached; // it has its placement and is about to write there
-    const moved = await orgs().move({ id: org.id }, other(mode));
-    expect(await placeExists(org.placement)).toBe(false);
-    gate.release();
+    let moved = org;
+    const { late } = await racing(
+      () => records.create(caller, { late: true }),
+      async () => {
+        moved = await orgs().move({ id: org.id }, other(mode));
+        expect(await placeExists(org.placement)).toBe(false);
+      },
+    );
     const record = await late;
 
     expect(await placeExists(org.placement), 'old place').toBe(false);
@@ -275,15 +290,16 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
 
   it('a replace that lands after the switch changes nothing left behind and is applied in the new place', async () => {
     const { org, caller } = await setUp(`late replace ${mode}`);
-    const gate = gated('update');
-    const records = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 60_000 });
+    const { records, racing } = gated('update');
     const record = await records.create(caller, { v: 1 });
 
-    gate.arm();
-    const late = records.replace(caller, record.id, { v: 2 });
-    await gate.reached;
-    const moved = await orgs().move({ id: org.id }, other(mode));
-    gate.release();
+    let moved = org;
+    const { late } = await racing(
+      () => records.replace(caller, record.id, { v: 2 }),
+      async () => {
+        moved = await orgs().move({ id: org.id }, other(mode));
+      },
+    );
 
     expect((await late).data).toEqual({ v: 2 });
     expect(await placeExists(org.placement)).toBe(false);
@@ -292,34 +308,30 @@ describe.each(PLACEMENT_MODES)('A write that looked up the placement before a mo
 
   it('a replace that lands while the organization is deleted is answered 503 write_unconfirmed: it stands, and is back on a restore', async () => {
     const { org, caller } = await setUp(`archived replace ${mode}`);
-    const gate = gated('update');
-    const records = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 60_000 });
+    const { store, records, racing } = gated('update');
     const record = await records.create(caller, { v: 1 });
 
-    gate.arm();
-    const late = records.replace(caller, record.id, { v: 2 });
-    await gate.reached;
-    await orgs().delete(caller, org.name);
-    gate.release();
+    const { late } = await racing(
+      () => records.replace(caller, record.id, { v: 2 }),
+      () => orgs().delete(caller, org.name),
+    );
 
     await expect(late).rejects.toSatisfy((e) => e instanceof UnavailableError && e.code === 'write_unconfirmed');
     expect(await placeExists(org.placement), 'the archived place is kept').toBe(true);
     await orgs().restore(org.id, 'operator');
-    const reader = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 0 });
+    const reader = new RecordsService({ orgs: stores.orgs, records: store, releasePlace, cacheMs: 0 });
     expect((await reader.get(caller, record.id)).data).toEqual({ v: 2 });
   });
 
   it('a create that lands while the organization is deleted is undone and answered 404', async () => {
     const { org, caller } = await setUp(`archived insert ${mode}`);
-    const gate = gated('insert');
-    const records = new RecordsService({ orgs: stores.orgs, records: gate.store, releasePlace, cacheMs: 60_000 });
+    const { records, racing } = gated('insert');
     const earlier = await records.create(caller, { earlier: true });
 
-    gate.arm();
-    const late = records.create(caller, { late: true });
-    await gate.reached;
-    await orgs().delete(caller, org.name);
-    gate.release();
+    const { late } = await racing(
+      () => records.create(caller, { late: true }),
+      () => orgs().delete(caller, org.name),
+    );
 
     await expect(late).rejects.toSatisfy((e) => e instanceof NotFoundError && e.code === 'organization_not_found');
     await orgs().restore(org.id, 'operator');
