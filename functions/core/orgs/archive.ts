@@ -37,7 +37,8 @@ export const archivedNotFound = () =>
 
 /**
  * Archives `org` (the caller's, checked by the delete that calls this), or answers as the archive an
- * earlier run made. Refuses while a rename or move runs.
+ * earlier run made (releasing a lock that run left behind, once its lease has lapsed). Refuses while a
+ * rename or move runs.
  *
  * @returns the archived organization.
  * @throws ConflictError `operation_in_progress` (409) while another change holds the lock or runs.
@@ -45,8 +46,10 @@ export const archivedNotFound = () =>
  */
 export async function archiveOrganization(ctx: OrgContext, org: Organization, by: LifecycleActor): Promise<Organization> {
   if (org.status === 'archived' || org.status === 'purging') {
-    // A retry: the archive happened, so its event stands (an earlier run may have stopped before committing it).
+    // A retry: the archive happened, so its event stands (an earlier run may have stopped before committing it),
+    // and a lock that run could not release (its lease lapsed) goes now rather than at the reconciler's next run.
     if (org.archive) await ctx.events.commit(org.archive.eventId);
+    await ctx.locks.releaseLapsed(org.id);
     return org;
   }
   if (org.status !== 'active') throw operationInProgress();

@@ -57,6 +57,21 @@ export class OperationLocks {
     }
   }
 
+  /**
+   * Releases the organization's lock if its lease has lapsed: the run that held it stopped before
+   * its release (the database went away between its last write and the release, say). A live run's
+   * lock stays.
+   *
+   * @returns true when a lapsed lock was released.
+   * @throws a store failure; the lock stays, and lapses on (the reconciler removes it too).
+   */
+  async releaseLapsed(orgId: string): Promise<boolean> {
+    const held = await this.#store.find(orgId);
+    if (!held || !this.lapsed(lastAlive(held))) return false;
+    await this.#store.release(orgId, held.lockId);
+    return true;
+  }
+
   async #acquire(orgId: string, kind: OperationLock['kind']): Promise<OperationLock> {
     const lock: OperationLock = { orgId, lockId: randomToken(), kind, startedAt: this.#now() };
     if (await this.#store.acquire(lock)) return lock;

@@ -185,6 +185,22 @@ describe('Organization delete (archive), restore and purge', () => {
     expect(await h.current(org.id)).toMatchObject({ status: 'active' });
   });
 
+  it('a retried delete frees the lock a run left after archiving, once its lease has lapsed', async () => {
+    const h = harness();
+    const { org, caller } = await h.createOrg('Half Done');
+    // The run archived, then could not release its lock (the database went away in between).
+    const { stores } = withFaults(h.stores, { call: 'locks.release' });
+    await expect(h.service(stores).delete(caller, 'Half Done')).resolves.toMatchObject({ status: 'archived' });
+    expect(h.stores.locks.all().map((lock) => lock.orgId)).toEqual([org.id]);
+
+    // Within the lease the lock might still be a live run's: it stays, and the retry answers the archive.
+    expect(await h.service().delete(caller, 'Half Done')).toMatchObject({ status: 'archived' });
+    expect(h.stores.locks.all()).toHaveLength(1);
+    h.lapse();
+    expect(await h.service().delete(caller, 'Half Done')).toMatchObject({ status: 'archived' });
+    expect(h.stores.locks.all()).toEqual([]);
+  });
+
   it('answers 403 for another organization', async () => {
     const h = harness();
     const { org } = await h.createOrg('Theirs');
