@@ -90,3 +90,39 @@ describe('Local API: one log line per request', () => {
     }
   });
 });
+
+describe('Local API: answer bodies', () => {
+  it('sends the exact bytes of UTF-8 text, binary (base64) and large bodies', async () => {
+    const text = JSON.stringify({ name: 'Zürich 東京 🚀', note: 'ünïcødé' });
+    const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const large = 'é'.repeat(70_000); // past the single-write size, in two-byte characters
+    const results: Record<string, unknown> = {
+      list: { statusCode: 200, headers: { 'content-type': 'application/json' }, body: text },
+      get: {
+        statusCode: 200,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: binary.toString('base64'),
+        isBase64Encoded: true,
+      },
+      delete: { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: large },
+    };
+    const load = async (name: string) =>
+      name === AUTHORIZER_FUNCTION ? async () => ({ isAuthorized: true, context: {} }) : async () => results[name];
+    const server = createLocalApi({ routes, load, log: () => {} });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const bytes = async (method: string, path: string) => {
+      const answer = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: 'Bearer t' } });
+      const body = Buffer.from(await answer.arrayBuffer());
+      expect(answer.headers.get('content-length')).toBe(String(body.byteLength));
+      return body;
+    };
+    try {
+      expect((await bytes('GET', '/org/records')).equals(Buffer.from(text, 'utf8'))).toBe(true);
+      expect((await bytes('GET', '/org/records/x')).equals(binary)).toBe(true);
+      expect((await bytes('DELETE', '/org/records/x')).equals(Buffer.from(large, 'utf8'))).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
