@@ -32,6 +32,9 @@ export const logger = new Logger({
   logRecordOrder: ['level', 'message', 'timestamp', 'service', 'function', 'correlation_id', 'orgId', 'userId'],
 });
 
+/** Whether debug sampling is on: `POWERTOOLS_LOGGER_SAMPLE_RATE` above 0 (read once, as Powertools reads it). */
+const SAMPLED = Number(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE ?? 0) > 0;
+
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
 function write(level: Level, message: string, fields?: LogFields): void {
@@ -54,7 +57,8 @@ function write(level: Level, message: string, fields?: LogFields): void {
  * `function_request_id`, ...) on the lines that follow, and a new debug-sampling decision.
  */
 export function startLogging(context?: Context): void {
-  logger.refreshSampleRateCalculation();
+  // Without a sample rate no invocation is sampled, and the refresh would only set the level it has.
+  if (SAMPLED) logger.refreshSampleRateCalculation();
   if (context) logger.addContext(context);
 }
 
