@@ -129,6 +129,39 @@ describe('Query strings', () => {
     expect({ ...parseQuery('') }).toEqual({});
   });
 
+  it('reads well-formed queries as URLSearchParams does (1,000 random ones)', () => {
+    const pieces = [
+      'a',
+      'Z',
+      '9',
+      '_',
+      '-',
+      '.',
+      '~',
+      '+',
+      '%20',
+      '%2B',
+      '%25',
+      '%26',
+      '%3D',
+      '%C3%B1',
+      '%E6%9D%B1',
+      '%F0%9F%9A%80',
+      '=',
+    ];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const text = (max: number) => Array.from({ length: next(max) }, () => pieces[next(pieces.length)]).join('');
+    for (let i = 0; i < 1_000; i++) {
+      const pairs = Array.from({ length: 1 + next(4) }, (_, k) => `n${k}${text(4).replaceAll('=', '')}=${text(8)}`);
+      const raw = pairs.join(next(5) === 0 ? '&&' : '&');
+      expect({ ...parseQuery(raw) }, raw).toEqual(Object.fromEntries(new URLSearchParams(raw)));
+    }
+  });
+
   it('keeps __proto__ as an ordinary name', () => {
     const query = parseQuery('__proto__=x&constructor=y');
 

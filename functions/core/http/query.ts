@@ -16,8 +16,10 @@ import { toPointer } from './pointer.ts';
  */
 
 function decode(part: string): string | undefined {
+  const spaced = part.includes('+') ? part.replaceAll('+', ' ') : part;
+  if (!spaced.includes('%')) return spaced; // nothing to decode (most names, numbers, ids)
   try {
-    return decodeURIComponent(part.replaceAll('+', ' '));
+    return decodeURIComponent(spaced);
   } catch {
     return undefined;
   }
@@ -31,16 +33,16 @@ function decode(part: string): string | undefined {
  */
 export function parseQuery(raw: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
-  const malformed: FieldIssue[] = [];
-  const repeated = new Set<string>();
+  let malformed: FieldIssue[] | undefined;
+  let repeated: Set<string> | undefined;
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
     const at = pair.indexOf('=');
-    const [rawName, rawValue] = at === -1 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
-    const name = decode(rawName);
-    const value = decode(rawValue);
+    const name = decode(at === -1 ? pair : pair.slice(0, at));
+    const value = at === -1 ? '' : decode(pair.slice(at + 1));
     if (name === undefined || value === undefined) {
       const shown = pair.length > 64 ? `${pair.slice(0, 64)}...` : pair;
+      malformed ??= [];
       if (malformed.length < MAX_REPORTED_ISSUES) {
         malformed.push({
           pointer: name === undefined ? '' : toPointer([name]),
@@ -49,12 +51,14 @@ export function parseQuery(raw: string): Record<string, string> {
       }
       continue;
     }
-    if (Object.hasOwn(params, name)) repeated.add(name);
+    if (Object.hasOwn(params, name)) {
+      repeated ??= new Set();
+      repeated.add(name);
+    }
     params[name] = value;
   }
-  if (malformed.length > 0)
-    throw new ValidationError('The query string is not valid percent-encoding.', malformed, 'malformed_query');
-  if (repeated.size > 0) {
+  if (malformed) throw new ValidationError('The query string is not valid percent-encoding.', malformed, 'malformed_query');
+  if (repeated) {
     throw new ValidationError(
       'The request query is invalid.',
       [...repeated].slice(0, MAX_REPORTED_ISSUES).map((name) => ({ pointer: toPointer([name]), message: 'must be given once' })),
