@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
 import { currentRequest } from './request-context.ts';
@@ -37,7 +37,17 @@ const SAMPLED = Number(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE ?? 0) > 0;
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
+const THRESHOLD: Record<Level, number> = {
+  debug: LogLevelThreshold.DEBUG,
+  info: LogLevelThreshold.INFO,
+  warn: LogLevelThreshold.WARN,
+  error: LogLevelThreshold.ERROR,
+};
+
 function write(level: Level, message: string, fields?: LogFields): void {
+  // Below the invocation's level (debug sampling may lower it): Powertools would build the line's
+  // attributes, read the trace id and drop it; nothing is buffered (log buffering is off).
+  if (THRESHOLD[level] < logger.level) return;
   const request = currentRequest();
   if (!request) {
     logger[level](message, { ...fields });
