@@ -45,8 +45,9 @@ const THRESHOLD: Record<Level, number> = {
 };
 
 function write(level: Level, message: string, fields?: LogFields): void {
-  // Below the invocation's level (debug sampling may lower it): Powertools would build the line's
-  // attributes, read the trace id and drop it; nothing is buffered (log buffering is off).
+  // Below the invocation's level (debug sampling may lower it): skip our field merge and Powertools'
+  // environment reads (the trace id, the invocation store) for a line it would drop; nothing is
+  // buffered (log buffering is off).
   if (THRESHOLD[level] < logger.level) return;
   const request = currentRequest();
   if (!request) {

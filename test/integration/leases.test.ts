@@ -218,3 +218,24 @@ describe.each(PLACEMENT_MODES)('Operations longer than their lease (%s mode)', (
     await wipeOrganizations();
   });
 });
+
+describe('The lock store over the wire', () => {
+  it('releases a lapsed lock only while it stays lapsed, and only for its holder', async () => {
+    const orgId = new ObjectId().toHexString();
+    const startedAt = new Date(Date.now() - 10_000);
+    expect(await stores.locks.acquire({ orgId, lockId: 'silent', kind: 'update', startedAt })).toBe(true);
+    const cutOff = new Date(Date.now() - 5_000);
+
+    expect(await stores.locks.releaseLapsed(orgId, 'another', cutOff)).toBe(false); // not the holder
+    expect(await stores.locks.renew(orgId, 'silent', new Date())).toBe(true); // its heartbeat lands
+    expect(await stores.locks.releaseLapsed(orgId, 'silent', cutOff)).toBe(false); // alive again: kept
+    expect((await stores.locks.find(orgId))?.lockId).toBe('silent');
+
+    expect(await stores.locks.releaseLapsed(orgId, 'silent', new Date(Date.now() + 1_000))).toBe(true);
+    expect(await stores.locks.find(orgId)).toBeNull();
+    // Never renewed: judged by when it started.
+    expect(await stores.locks.acquire({ orgId, lockId: 'fresh', kind: 'move', startedAt: new Date() })).toBe(true);
+    expect(await stores.locks.releaseLapsed(orgId, 'fresh', cutOff)).toBe(false);
+    expect(await stores.locks.releaseLapsed(orgId, 'fresh', new Date(Date.now() + 1_000))).toBe(true);
+  });
+});

@@ -7,7 +7,7 @@
  *   npm run scale:collections [-- --counts 100,1000,10000 --samples 40 --reads 5]
  *
  * Seeds with the bench's seeder (each organization with its master documents, its collection, its
- * index and a few records), then for `--samples` random organizations reads one record by `_id`
+ * index and a few records), then for `--samples` distinct random organizations reads one record by `_id`
  * (`{ _id, gen: null }`, the records read's own filter) `--reads` times and prints the p50 of each
  * read in ms. Uses MONGODB_URI when set, else the embedded FerretDB (`EMBEDDED_DB=postgresql` for
  * its PostgreSQL backend). Numbers from FerretDB describe FerretDB.
@@ -41,11 +41,14 @@ try {
   console.log(`organizations  seeded in  ${Array.from({ length: READS }, (_, k) => `read ${k + 1}`).join('  ')}`);
   for (const count of counts) {
     const grown = await seeder.growTo(count, { mode: 'collection', parallel: 4 });
-    const orgs = seeder.of('collection');
+    // Distinct organizations (a shuffled prefix), so that a first read is a first read.
+    const orgs = [...seeder.of('collection')];
+    for (let i = orgs.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [orgs[i], orgs[j]] = [orgs[j] as (typeof orgs)[number], orgs[i] as (typeof orgs)[number]];
+    }
     const times: number[][] = Array.from({ length: READS }, () => []);
-    for (let s = 0; s < SAMPLES; s++) {
-      const org = orgs[Math.floor(Math.random() * orgs.length)];
-      if (!org) break;
+    for (const org of orgs.slice(0, SAMPLES)) {
       const doc = await env.client
         .db(env.masterDb)
         .collection(C.organizations)

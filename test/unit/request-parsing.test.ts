@@ -151,15 +151,21 @@ describe('Query strings', () => {
     ];
     let seed = 7;
     const next = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; // 32-bit LCG; its high bits vary most
+      return (seed >>> 16) % n;
     };
     const text = (max: number) => Array.from({ length: next(max) }, () => pieces[next(pieces.length)]).join('');
+    const seen = new Set<string>();
     for (let i = 0; i < 1_000; i++) {
       const pairs = Array.from({ length: 1 + next(4) }, (_, k) => `n${k}${text(4).replaceAll('=', '')}=${text(8)}`);
       const raw = pairs.join(next(5) === 0 ? '&&' : '&');
+      seen.add(raw);
       expect({ ...parseQuery(raw) }, raw).toEqual(Object.fromEntries(new URLSearchParams(raw)));
     }
+    // The queries vary: nearly all differ, many have a plus, an escape, several pairs.
+    const queries = [...seen];
+    expect(queries.length).toBeGreaterThan(900);
+    for (const mark of ['+', '%', '&']) expect(queries.filter((q) => q.includes(mark)).length).toBeGreaterThan(300);
   });
 
   it('keeps __proto__ as an ordinary name', () => {

@@ -66,6 +66,13 @@ export class MongoOperationLockStore implements OperationLockStore {
     if (_id) await this.#col.deleteOne(lockId === undefined ? { _id } : { _id, lockId });
   }
 
+  async releaseLapsed(orgId: string, lockId: string, before: Date): Promise<boolean> {
+    const _id = oid(orgId);
+    if (!_id) return false;
+    const result = await this.#col.deleteOne({ _id, lockId, ...lastAliveBefore(before) });
+    return result.deletedCount > 0;
+  }
+
   async listStartedBefore(before: Date): Promise<OperationLock[]> {
     const docs = await this.#col.find(lastAliveBefore(before)).toArray();
     return docs.map(toLock);

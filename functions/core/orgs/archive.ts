@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newEventId } from '../events/log.ts';
+import { errorFields, log } from '../log.ts';
 import { OWNER } from '../members/permissions.ts';
 import { metrics } from '../metrics.ts';
 import type { OrgContext } from './context.ts';
@@ -49,7 +50,11 @@ export async function archiveOrganization(ctx: OrgContext, org: Organization, by
     // A retry: the archive happened, so its event stands (an earlier run may have stopped before committing it),
     // and a lock that run could not release (its lease lapsed) goes now rather than at the reconciler's next run.
     if (org.archive) await ctx.events.commit(org.archive.eventId);
-    await ctx.locks.releaseLapsed(org.id);
+    await ctx.locks
+      .releaseLapsed(org.id)
+      .catch((error) =>
+        log.warn('lapsed lock not released; the reconciler removes it', { orgId: org.id, ...errorFields(error) }),
+      );
     return org;
   }
   if (org.status !== 'active') throw operationInProgress();

@@ -33,6 +33,11 @@ export class OperationLocks {
     return this.#now().getTime() - at.getTime() >= this.#leaseMs;
   }
 
+  /** The store's cut-off for {@link lapsed}: last alive before it means silent for a whole lease. */
+  #lapsedBefore(): Date {
+    return new Date(this.#now().getTime() - this.#leaseMs + 1);
+  }
+
   /**
    * Runs `work` holding the organization's lock, renewing its lease meanwhile, and releases it after.
    * Takes over a lock whose lease has lapsed; {@link operationInProgress} (409) while a live run holds it.
@@ -62,14 +67,14 @@ export class OperationLocks {
    * its release (the database went away between its last write and the release, say). A live run's
    * lock stays.
    *
-   * @returns true when a lapsed lock was released.
+   * @returns true when a lapsed lock was released (false when none was held, its holder is alive, or
+   *   a renewal landed between the look and the release).
    * @throws a store failure; the lock stays, and lapses on (the reconciler removes it too).
    */
   async releaseLapsed(orgId: string): Promise<boolean> {
     const held = await this.#store.find(orgId);
     if (!held || !this.lapsed(lastAlive(held))) return false;
-    await this.#store.release(orgId, held.lockId);
-    return true;
+    return this.#store.releaseLapsed(orgId, held.lockId, this.#lapsedBefore());
   }
 
   async #acquire(orgId: string, kind: OperationLock['kind']): Promise<OperationLock> {
@@ -77,7 +82,8 @@ export class OperationLocks {
     if (await this.#store.acquire(lock)) return lock;
     const held = await this.#store.find(orgId);
     if (held && !this.lapsed(lastAlive(held))) throw operationInProgress(); // alive: its owner renews it
-    if (held) await this.#store.release(orgId, held.lockId);
+    // Only if still lapsed: a heartbeat that lands meanwhile keeps its run's lock (then 409 below).
+    if (held) await this.#store.releaseLapsed(orgId, held.lockId, this.#lapsedBefore());
     if (await this.#store.acquire(lock)) return lock;
     throw operationInProgress();
   }

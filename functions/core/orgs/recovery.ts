@@ -161,8 +161,8 @@ export async function reconcile(
     await attempt('lock', lock.orgId, async () => {
       const org = await s.orgs.findById(lock.orgId);
       if (org?.operation) return; // recovered above, or by its own run
-      await s.locks.release(lock.orgId, lock.lockId);
-      report.locksFreed += 1;
+      // Still silent since the listing: a holder whose renewal landed meanwhile keeps its lock.
+      if (await s.locks.releaseLapsed(lock.orgId, lock.lockId, before)) report.locksFreed += 1;
     });
   }
   // Archived organizations whose retention window has passed (and not on legal hold): purged.

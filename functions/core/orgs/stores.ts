@@ -84,6 +84,12 @@ export interface OperationLockStore {
   find(orgId: string): Promise<OperationLock | null>;
   /** Releases the lock if `lockId` still holds it; with no `lockId`, whoever holds it. */
   release(orgId: string, lockId?: string): Promise<void>;
+  /**
+   * Releases the lock if `lockId` still holds it and it was last alive (renewed, or started if never
+   * renewed) before `before`, in one conditional delete: a renewal that lands after the holder was
+   * judged lapsed keeps the lock. False when nothing was released.
+   */
+  releaseLapsed(orgId: string, lockId: string, before: Date): Promise<boolean>;
   /** Moves the lock's `renewedAt` to `at` if `lockId` still holds it; false when it does not. */
   renew(orgId: string, lockId: string, at: Date): Promise<boolean>;
   /** Locks last alive before `before`. */

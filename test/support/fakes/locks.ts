@@ -26,6 +26,13 @@ export class FakeOperationLockStore implements OperationLockStore {
     if (lock && (lockId === undefined || lock.lockId === lockId)) this.#locks.delete(orgId);
   }
 
+  async releaseLapsed(orgId: string, lockId: string, before: Date): Promise<boolean> {
+    const lock = this.#locks.get(orgId);
+    if (!lock || lock.lockId !== lockId || !(lastAlive(lock) < before)) return false;
+    this.#locks.delete(orgId);
+    return true;
+  }
+
   async renew(orgId: string, lockId: string, at: Date): Promise<boolean> {
     const lock = this.#locks.get(orgId);
     if (!lock || lock.lockId !== lockId) return false;
