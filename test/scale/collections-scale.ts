@@ -34,7 +34,7 @@ if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(SAMPLES >= 1) || !(RE
   process.exit(2);
 }
 
-const env = await createBenchEnv({ bcryptCost: 4 });
+const env = await createBenchEnv({ bcryptCost: 10 });
 try {
   const seeder = await Seeder.start(env);
   console.log(`findOne by _id on a tenant collection (${env.server.label}), p50 ms of each read in a row`);
