@@ -30,12 +30,18 @@ export class OperationLocks {
 
   /** True when something last alive at `at` has been silent for a whole lease. */
   lapsed(at: Date): boolean {
-    return this.#now().getTime() - at.getTime() >= this.#leaseMs;
+    return at < this.#lapsedBefore();
   }
 
-  /** The store's cut-off for {@link lapsed}: last alive before it means silent for a whole lease. */
+  /** The cut-off of {@link lapsed}: last alive before it means silent for a whole lease or more. */
   #lapsedBefore(): Date {
     return new Date(this.#now().getTime() - this.#leaseMs + 1);
+  }
+
+  /** Releases `held` if its lease has lapsed and it is still silent at the delete (one conditional delete). */
+  async #releaseIfLapsed(held: OperationLock): Promise<boolean> {
+    if (!this.lapsed(lastAlive(held))) return false;
+    return this.#store.releaseLapsed(held.orgId, held.lockId, this.#lapsedBefore());
   }
 
   /**
@@ -73,8 +79,7 @@ export class OperationLocks {
    */
   async releaseLapsed(orgId: string): Promise<boolean> {
     const held = await this.#store.find(orgId);
-    if (!held || !this.lapsed(lastAlive(held))) return false;
-    return this.#store.releaseLapsed(orgId, held.lockId, this.#lapsedBefore());
+    return held ? this.#releaseIfLapsed(held) : false;
   }
 
   async #acquire(orgId: string, kind: OperationLock['kind']): Promise<OperationLock> {
@@ -83,7 +88,7 @@ export class OperationLocks {
     const held = await this.#store.find(orgId);
     if (held && !this.lapsed(lastAlive(held))) throw operationInProgress(); // alive: its owner renews it
     // Only if still lapsed: a heartbeat that lands meanwhile keeps its run's lock (then 409 below).
-    if (held) await this.#store.releaseLapsed(orgId, held.lockId, this.#lapsedBefore());
+    if (held) await this.#releaseIfLapsed(held);
     if (await this.#store.acquire(lock)) return lock;
     throw operationInProgress();
   }
