@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { chown, copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,7 +11,7 @@ import { MongoClient } from 'mongodb';
 
 /**
  * The embedded MongoDB-compatible database for tests and local runs: FerretDB, built once from the
- * pinned Go module beside this file and reused, started on a free loopback port with a throw-away
+ * pinned Go module beside this file with the patches of `patches/` (each says why) and reused, started on a free loopback port with a throw-away
  * data folder. Two backends: SQLite (the default) and PostgreSQL (a throw-away cluster of the
  * machine's PostgreSQL, started and stopped with FerretDB); `EMBEDDED_DB` picks one.
  */
@@ -19,10 +19,46 @@ import { MongoClient } from 'mongodb';
 const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
+const patchDir = join(here, 'patches');
+
+/** The patches applied to FerretDB's source at build time (`patches/*.patch`, in name order). */
+function patchFiles(): string[] {
+  return readdirSync(patchDir)
+    .filter((name) => name.endsWith('.patch'))
+    .sort()
+    .map((name) => join(patchDir, name));
+}
+
 async function sourceHash(): Promise<string> {
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(await readFile(join(here, file)));
+  for (const file of patchFiles()) hash.update(await readFile(file));
   return hash.digest('hex').slice(0, 12);
+}
+
+/**
+ * Copies FerretDB's module from the module cache to `workDir/ferretdb`, applies `patches/*.patch`
+ * to it (unified diffs against the module root, `a/` and `b/` prefixes), and writes a copy of this
+ * folder's go.mod (and go.sum) that replaces the module with the patched copy. Throws when a patch
+ * does not apply.
+ *
+ * @returns the go.mod to build with (`go build -modfile`)
+ */
+async function patchedModule(workDir: string): Promise<string> {
+  const { stdout } = await run('go', ['mod', 'download', '-json', 'github.com/FerretDB/FerretDB'], { cwd: here });
+  const source = join(workDir, 'ferretdb');
+  await cp((JSON.parse(stdout) as { Dir: string }).Dir, source, { recursive: true });
+  await run('chmod', ['-R', 'u+w', source]);
+  for (const patch of patchFiles()) {
+    await run('patch', ['--batch', '--forward', '--no-backup-if-mismatch', '-p1', '-d', source, '-i', patch]);
+  }
+  const modfile = join(workDir, 'go.mod');
+  await copyFile(join(here, 'go.sum'), join(workDir, 'go.sum'));
+  await writeFile(
+    modfile,
+    `${await readFile(join(here, 'go.mod'), 'utf8')}\nreplace github.com/FerretDB/FerretDB => ${source}\n`,
+  );
+  return modfile;
 }
 
 /** Where the built binary is kept: FERRETDB_BIN, else a cache keyed by the Go sources. */
@@ -39,11 +75,18 @@ export async function ensureBinary(): Promise<string> {
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.${process.pid}.partial`;
   process.stderr.write(`Building FerretDB into ${target} (once; later runs reuse it)...\n`);
+  const workDir = await mkdtemp(join(tmpdir(), 'orgs-ferretdb-build-'));
   try {
-    await run('go', ['build', '-trimpath', '-o', partial, '.'], { cwd: here, maxBuffer: 16 * 1024 * 1024 });
+    const modfile = await patchedModule(workDir);
+    await run('go', ['build', '-trimpath', `-modfile=${modfile}`, '-o', partial, '.'], {
+      cwd: here,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`Building FerretDB failed (is Go 1.24+ installed?):\n${stderr}`);
+    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
+    throw new Error(`Building FerretDB failed (are Go 1.24+ and patch installed?):\n${stdout}${stderr}`);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
   }
   await rename(partial, target);
   return target;
