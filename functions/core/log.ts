@@ -44,11 +44,18 @@ const THRESHOLD: Record<Level, number> = {
   error: LogLevelThreshold.ERROR,
 };
 
+/**
+ * Whether a line at `level` is written in the current invocation (debug sampling may lower the
+ * level), so a caller can skip building the fields of a line that would be dropped.
+ */
+export function logs(level: Level): boolean {
+  return THRESHOLD[level] >= logger.level;
+}
+
 function write(level: Level, message: string, fields?: LogFields): void {
-  // Below the invocation's level (debug sampling may lower it): skip our field merge and Powertools'
-  // environment reads (the trace id, the invocation store) for a line it would drop; nothing is
-  // buffered (log buffering is off).
-  if (THRESHOLD[level] < logger.level) return;
+  // Below the invocation's level: skip our field merge and Powertools' environment reads (the trace
+  // id, the invocation store) for a line it would drop; nothing is buffered (log buffering is off).
+  if (!logs(level)) return;
   const request = currentRequest();
   if (!request) {
     logger[level](message, { ...fields });

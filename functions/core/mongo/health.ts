@@ -117,12 +117,17 @@ export class DatabaseWatch {
       throw error;
     } finally {
       this.#active.delete(id);
-      this.#drains = this.#drains.filter((drain) => {
-        if (this.#runningUpTo(drain.upTo)) return true;
-        drain.resolve();
-        return false;
-      });
+      if (this.#drains.length > 0) this.#settleDrains();
     }
+  }
+
+  /** Resolves the waits of {@link drained} whose calls have all ended. */
+  #settleDrains(): void {
+    this.#drains = this.#drains.filter((drain) => {
+      if (this.#runningUpTo(drain.upTo)) return true;
+      drain.resolve();
+      return false;
+    });
   }
 
   /** Resolves once every call running now has ended (calls started later are not waited for). */
