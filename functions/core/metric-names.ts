@@ -24,9 +24,9 @@ export const REQUEST_METRIC = {
   clientError: 'Status4xx',
   /** 1 when the answer was a 5xx, else 0. */
   serverError: 'Status5xx',
-  /** Sum of the durations of the database commands of the invocation, in ms (driver command monitoring). */
+  /** Sum of the durations of the invocation's database calls (store calls, `callDatabase`), in ms. */
   databaseTime: 'DatabaseTime',
-  /** Database commands of the invocation. */
+  /** Database calls of the invocation: store calls, each of one or more commands. */
   databaseCalls: 'DatabaseCalls',
   /** 1 on a container's first invocation. */
   coldStart: 'ColdStart',

@@ -72,7 +72,7 @@ export const metrics = {
   },
 };
 
-/** Adds one database command of `durationMs` to the current invocation's database time. */
+/** Adds one database call (a store call, `callDatabase`) of `durationMs` to the current invocation's database time. */
 export function recordDatabaseCall(durationMs: number): void {
   const request = currentRequest();
   if (!request) return;

@@ -31,9 +31,9 @@ export interface RequestContext {
   sourceIp?: string;
   /** The HTTP request's User-Agent, for the event log. */
   userAgent?: string;
-  /** Sum of the durations of the database commands this invocation ran, in milliseconds. */
+  /** Sum of the durations of the database calls this invocation made (`callDatabase`), in milliseconds. */
   databaseMs: number;
-  /** How many database commands this invocation ran. */
+  /** How many database calls (store calls) this invocation made. */
   databaseCalls: number;
   /** Measurements to publish when the invocation ends, in the order they were taken. */
   readonly measurements: Measurement[];

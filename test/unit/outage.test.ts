@@ -1,9 +1,12 @@
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { MongoNetworkError, MongoOperationTimeoutError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DatabaseConfig } from '#core/config.ts';
 import { UnavailableError } from '#core/errors.ts';
+import { createMongoClient } from '#core/mongo/client.ts';
 import { isOutage, mapOutage, withUnavailableMapping } from '#core/mongo/errors.ts';
 import { DatabaseUnreachableError, DatabaseWatch, databaseWatch } from '#core/mongo/health.ts';
+import { newRequestContext, runInRequest } from '#core/request-context.ts';
 
 /** A Node.js system error as a socket emits it (`code` set, no driver class around it). */
 const systemError = (code: string) => Object.assign(new Error(`write ${code}`), { code });
@@ -89,6 +92,47 @@ describe('Function: withUnavailableMapping', () => {
 
     await expect(store.insert()).rejects.toBe(duplicate);
     await expect(store.find('a')).resolves.toEqual({ id: 'a' });
+  });
+
+  it("adds each store call, answered or failed, to the invocation's database time and calls", async () => {
+    const store = withUnavailableMapping({
+      slow: () => new Promise((resolve) => setTimeout(() => resolve('done'), 30)),
+      fails: async () => {
+        throw new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' });
+      },
+    });
+    const request = newRequestContext('org-get');
+
+    await runInRequest(request, async () => {
+      await store.slow();
+      await expect(store.fails()).rejects.toThrow('duplicate key');
+      await Promise.all([store.slow(), store.slow()]);
+    });
+
+    expect(request.databaseCalls).toBe(4);
+    // Three calls of at least 30 ms (two of them side by side, both counted) and one failure.
+    expect(request.databaseMs).toBeGreaterThanOrEqual(85);
+    expect(request.databaseMs).toBeLessThan(1_000);
+    // Outside an invocation (a script, cold start) nothing is recorded and nothing fails.
+    await expect(store.slow()).resolves.toBe('done');
+    expect(request.databaseCalls).toBe(4);
+  });
+});
+
+describe('Function: createMongoClient', () => {
+  const config = { serverSelectionTimeoutMS: 2_000, maxPoolSize: 4 } as DatabaseConfig;
+
+  it('leaves command monitoring off (each command would build events and decode its reply twice)', async () => {
+    const client = createMongoClient('mongodb://127.0.0.1:1/', config);
+    expect(client.options.monitorCommands).toBe(false);
+    expect(client.options.maxPoolSize).toBe(4);
+    await client.close();
+  });
+
+  it('turns it on when the connection string asks (tests and the bench count commands)', async () => {
+    const client = createMongoClient('mongodb://127.0.0.1:1/?monitorCommands=true', config);
+    expect(client.options.monitorCommands).toBe(true);
+    await client.close();
   });
 });
 

@@ -11,6 +11,7 @@ import {
   MongoTopologyClosedError,
 } from 'mongodb';
 import { AppError, UnavailableError } from '../errors.ts';
+import { recordDatabaseCall } from '../metrics.ts';
 import { DatabaseUnreachableError, databaseWatch } from './health.ts';
 
 /**
@@ -103,16 +104,21 @@ export function mapOutage(error: unknown): unknown {
 /**
  * Runs one call to the database under the container's outage rules (see health.ts): it is given
  * up once the database has been silent for the configured bound, fails at once right after an
- * outage, and an outage surfaces as {@link UnavailableError}.
+ * outage, and an outage surfaces as {@link UnavailableError}. Its duration in ms, from the call to
+ * its answer or failure (the driver's work included), and the call itself go to the current
+ * invocation's `DatabaseTime` and `DatabaseCalls` (`metrics.ts`).
  *
  * @example
  * await callDatabase(() => collection.createIndex({ slug: 1 }, { unique: true }));
  */
 export async function callDatabase<T>(call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
   try {
     return await databaseWatch.run(call, isOutage);
   } catch (error) {
     throw mapOutage(error);
+  } finally {
+    recordDatabaseCall(performance.now() - started);
   }
 }
 
