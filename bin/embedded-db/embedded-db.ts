@@ -50,13 +50,14 @@ async function patchedModule(workDir: string): Promise<string> {
   await cp((JSON.parse(stdout) as { Dir: string }).Dir, source, { recursive: true });
   await run('chmod', ['-R', 'u+w', source]);
   for (const patch of patchFiles()) {
-    await run('patch', ['--batch', '--forward', '--no-backup-if-mismatch', '-p1', '-d', source, '-i', patch]);
+    // --fuzz=0: a hunk whose context no longer matches exactly fails instead of landing nearby.
+    await run('patch', ['--batch', '--forward', '--fuzz=0', '--no-backup-if-mismatch', '-p1', '-d', source, '-i', patch]);
   }
   const modfile = join(workDir, 'go.mod');
   await copyFile(join(here, 'go.sum'), join(workDir, 'go.sum'));
   await writeFile(
     modfile,
-    `${await readFile(join(here, 'go.mod'), 'utf8')}\nreplace github.com/FerretDB/FerretDB => ${source}\n`,
+    `${await readFile(join(here, 'go.mod'), 'utf8')}\nreplace github.com/FerretDB/FerretDB => ${JSON.stringify(source)}\n`,
   );
   return modfile;
 }
@@ -84,9 +85,12 @@ export async function ensureBinary(): Promise<string> {
     });
   } catch (error) {
     const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
-    throw new Error(`Building FerretDB failed (are Go 1.24+ and patch installed?):\n${stdout}${stderr}`);
+    throw new Error(
+      `Building FerretDB failed (are Go 1.24+ and patch installed?): ${(error as Error).message}\n${stdout}${stderr}`,
+      { cause: error },
+    );
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true }).catch(() => {});
   }
   await rename(partial, target);
   return target;

@@ -117,6 +117,38 @@ describe('Function: withUnavailableMapping', () => {
     await expect(store.slow()).resolves.toBe('done');
     expect(request.databaseCalls).toBe(4);
   });
+
+  it('counts a call made inside another as part of it, and not a call refused right after an outage', async () => {
+    const leases = withUnavailableMapping({ check: () => new Promise((resolve) => setTimeout(() => resolve(true), 20)) });
+    const places = withUnavailableMapping({
+      copyBatch: async () => {
+        await leases.check(); // the job's lease check, made from inside the copy step
+        await leases.check();
+        return 'copied';
+      },
+      broken: async () => {
+        throw systemError('ECONNRESET');
+      },
+      find: async () => 'found',
+    });
+    const request = newRequestContext('job-worker');
+
+    try {
+      await runInRequest(request, async () => {
+        await expect(places.copyBatch()).resolves.toBe('copied');
+        expect(request.databaseCalls).toBe(1);
+        expect(request.databaseMs).toBeGreaterThanOrEqual(38);
+        expect(request.databaseMs).toBeLessThan(80); // the inner 40 ms once, not twice
+        await new Promise((resolve) => setTimeout(resolve, 5)); // the failure comes after the last answer
+        await expect(places.broken()).rejects.toMatchObject({ name: 'UnavailableError' });
+        expect(request.databaseCalls).toBe(2); // sent, and failed
+        await expect(places.find()).rejects.toMatchObject({ name: 'UnavailableError' });
+        expect(request.databaseCalls).toBe(2); // held: never sent
+      });
+    } finally {
+      databaseWatch.heard();
+    }
+  });
 });
 
 describe('Function: createMongoClient', () => {

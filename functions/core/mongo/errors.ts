@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   MongoClientClosedError,
   MongoError,
@@ -105,20 +106,40 @@ export function mapOutage(error: unknown): unknown {
  * Runs one call to the database under the container's outage rules (see health.ts): it is given
  * up once the database has been silent for the configured bound, fails at once right after an
  * outage, and an outage surfaces as {@link UnavailableError}. Its duration in ms, from the call to
- * its answer or failure (the driver's work included), and the call itself go to the current
- * invocation's `DatabaseTime` and `DatabaseCalls` (`metrics.ts`).
+ * its answer or failure (the driver's work included: choosing a server, waiting for a pooled
+ * connection, opening one), and the call itself go to the current invocation's `DatabaseTime` and
+ * `DatabaseCalls` (`metrics.ts`); a call made inside another counts as part of it, and a call
+ * refused without trying (an outage moments ago) does not count.
  *
  * @example
  * await callDatabase(() => collection.createIndex({ slug: 1 }, { unique: true }));
  */
 export async function callDatabase<T>(call: () => Promise<T>): Promise<T> {
+  // A call made inside another (a job's lease check inside a copy step) is part of the outer one's time.
+  if (insideCall.getStore()) return runWatched(call);
   const started = performance.now();
+  let sent = true;
+  try {
+    return await insideCall.run(true, () => runWatched(call));
+  } catch (error) {
+    // Refused without trying (an outage moments ago): nothing went to the database.
+    if (error instanceof UnavailableError && error.cause instanceof DatabaseUnreachableError) {
+      sent = error.cause.reason !== 'held';
+    }
+    throw error;
+  } finally {
+    if (sent) recordDatabaseCall(performance.now() - started);
+  }
+}
+
+/** Whether the current async context is inside a {@link callDatabase}. */
+const insideCall = new AsyncLocalStorage<true>();
+
+async function runWatched<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await databaseWatch.run(call, isOutage);
   } catch (error) {
     throw mapOutage(error);
-  } finally {
-    recordDatabaseCall(performance.now() - started);
   }
 }
 
