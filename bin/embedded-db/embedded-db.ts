@@ -11,9 +11,10 @@ import { MongoClient } from 'mongodb';
 
 /**
  * The embedded MongoDB-compatible database for tests and local runs: FerretDB, built once from the
- * pinned Go module beside this file with the patches of `patches/` (each says why) and reused, started on a free loopback port with a throw-away
- * data folder. Two backends: SQLite (the default) and PostgreSQL (a throw-away cluster of the
- * machine's PostgreSQL, started and stopped with FerretDB); `EMBEDDED_DB` picks one.
+ * pinned Go module beside this file with the patches of `patches/` (each says why) and reused,
+ * started on a free loopback port with a throw-away data folder. Two backends: SQLite (the default)
+ * and PostgreSQL (a throw-away cluster of the machine's PostgreSQL, started and stopped with
+ * FerretDB); `EMBEDDED_DB` picks one.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
